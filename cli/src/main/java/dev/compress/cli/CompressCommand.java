@@ -1,0 +1,113 @@
+package dev.compress.cli;
+
+import dev.compress.api.CompressionException;
+import dev.compress.api.ConfigException;
+import dev.compress.api.CorruptCheckpointException;
+import dev.compress.api.UnsupportedModelException;
+import java.io.PrintWriter;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.NoSuchFileException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * The {@code compress} command. Exit codes: 0 ok, 2 usage or configuration error, 3 unreadable
+ * checkpoint, 4 evaluation gate failed, 1 anything else. Errors are one line on stderr; {@code
+ * --verbose} adds the stack trace.
+ */
+@Command(
+    name = "compress",
+    mixinStandardHelpOptions = true,
+    versionProvider = CompressCommand.Version.class,
+    description = "JVM-native model compression toolkit.",
+    subcommands = {InspectCommand.class, CommandLine.HelpCommand.class})
+public final class CompressCommand {
+  /** Exit code: success. */
+  public static final int OK = 0;
+
+  /** Exit code: unexpected failure. */
+  public static final int FAILURE = 1;
+
+  /** Exit code: usage or configuration error. */
+  public static final int USAGE = 2;
+
+  /** Exit code: a checkpoint could not be read. */
+  public static final int UNREADABLE = 3;
+
+  /** Exit code: an evaluation gate failed. */
+  public static final int GATE_FAILED = 4;
+
+  @Option(
+      names = {"-v", "--verbose"},
+      description = "Print stack traces with errors.",
+      scope = CommandLine.ScopeType.INHERIT)
+  boolean verbose;
+
+  /** Runs the command line and returns the exit code (no System.exit). */
+  public static int run(String[] args, PrintWriter out, PrintWriter err) {
+    CommandLine cl = new CommandLine(new CompressCommand());
+    cl.setOut(out);
+    cl.setErr(err);
+    cl.setExitCodeExceptionMapper(CompressCommand::exitCode);
+    cl.setExecutionExceptionHandler(
+        (ex, cmd, parsed) -> {
+          boolean verbose = parsed.hasMatchedOption("--verbose");
+          String msg = ex.getMessage() == null ? ex.toString() : ex.getMessage();
+          if (ex instanceof NoSuchFileException) {
+            msg = "no such file: " + msg;
+          } else if (ex instanceof AccessDeniedException) {
+            msg = "permission denied: " + msg;
+          } else if (!(ex instanceof CompressionException)) {
+            msg = ex.getClass().getSimpleName() + ": " + msg;
+          }
+          cmd.getErr().println("error: " + msg);
+          if (verbose) {
+            ex.printStackTrace(cmd.getErr());
+          }
+          cmd.getErr().flush();
+          return exitCode(ex);
+        });
+    cl.setParameterExceptionHandler(
+        (ex, a) -> {
+          CommandLine cmd = ex.getCommandLine();
+          cmd.getErr().println("error: " + ex.getMessage());
+          cmd.getErr().println("(see '" + cmd.getCommandSpec().qualifiedName() + " --help')");
+          cmd.getErr().flush();
+          return USAGE;
+        });
+    int code = cl.execute(args);
+    out.flush();
+    err.flush();
+    return code;
+  }
+
+  static int exitCode(Throwable ex) {
+    if (ex instanceof ConfigException || ex instanceof CommandLine.ParameterException) {
+      return USAGE;
+    }
+    if (ex instanceof NoSuchFileException) {
+      return USAGE;
+    }
+    if (ex instanceof CorruptCheckpointException || ex instanceof UnsupportedModelException) {
+      return UNREADABLE;
+    }
+    if (ex instanceof CompressionException) {
+      return USAGE;
+    }
+    return FAILURE;
+  }
+
+  /** Reads the version from the jar manifest. */
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      String v = CompressCommand.class.getPackage().getImplementationVersion();
+      return new String[] {
+        "compress " + (v == null ? "dev" : v),
+        "Java " + Runtime.version() + " (" + System.getProperty("java.vendor") + ")",
+        System.getProperty("os.name") + " " + System.getProperty("os.arch")
+      };
+    }
+  }
+}

@@ -1,0 +1,8 @@
+/**
+ * The model graph with ONNX semantics: {@link dev.compress.api.graph.ModelGraph} (a model), {@link
+ * dev.compress.api.graph.Graph} (nodes, initializers, inputs and outputs), {@link
+ * dev.compress.api.graph.Node}, {@link dev.compress.api.graph.Attribute} and {@link
+ * dev.compress.api.graph.ValueInfo}. What the toolkit does not model is carried as {@link
+ * dev.compress.api.graph.PreservedFields} so nothing is lost on a round trip.
+ */
+package dev.compress.api.graph;
