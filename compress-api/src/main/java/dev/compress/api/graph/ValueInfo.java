@@ -1,6 +1,8 @@
 package dev.compress.api.graph;
 
 import dev.compress.api.tensor.DataType;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -38,6 +40,12 @@ public record ValueInfo(
    * @param preserved raw fields of the dimension not modelled (denotation)
    */
   public record Dim(long value, String param, PreservedFields preserved) {
+    /** Normalizes nulls. */
+    public Dim {
+      param = param == null ? "" : param;
+      preserved = preserved == null ? new PreservedFields() : preserved;
+    }
+
     /** A fixed dimension. */
     public static Dim of(long value) {
       return new Dim(value, "", new PreservedFields());
@@ -57,7 +65,10 @@ public record ValueInfo(
   /** Normalizes nulls. */
   public ValueInfo {
     docString = docString == null ? "" : docString;
-    metadata = metadata == null ? Map.of() : Map.copyOf(metadata);
+    metadata =
+        metadata == null
+            ? Map.of()
+            : Collections.unmodifiableMap(new LinkedHashMap<>(metadata)); // keeps file order
     preservedType = preservedType == null ? new PreservedFields() : preservedType;
     preserved = preserved == null ? new PreservedFields() : preserved;
     shape = shape == null ? null : List.copyOf(shape);

@@ -25,6 +25,9 @@ public final class Tensor {
   private final List<byte[]> strings; // only for STRING
   private final QuantParams quant;
   private final String docString;
+  private final ByteBuffer preservedBytes; // read-only, never null
+
+  private static final ByteBuffer EMPTY = ByteBuffer.allocate(0).asReadOnlyBuffer();
 
   private Tensor(
       String name,
@@ -33,7 +36,8 @@ public final class Tensor {
       ByteBuffer data,
       List<byte[]> strings,
       QuantParams quant,
-      String docString) {
+      String docString,
+      ByteBuffer preservedBytes) {
     this.name = Objects.requireNonNull(name, "name");
     this.dtype = Objects.requireNonNull(dtype, "dtype");
     this.shape = shape.clone();
@@ -67,16 +71,18 @@ public final class Tensor {
     }
     this.quant = quant;
     this.docString = docString == null ? "" : docString;
+    this.preservedBytes =
+        preservedBytes == null ? EMPTY : preservedBytes.slice().asReadOnlyBuffer();
   }
 
   /** A tensor over the given little-endian bytes (not copied; the buffer must not change). */
   public static Tensor of(String name, DataType dtype, long[] shape, ByteBuffer data) {
-    return new Tensor(name, dtype, shape, data, null, null, null);
+    return new Tensor(name, dtype, shape, data, null, null, null, null);
   }
 
   /** A {@link DataType#STRING} tensor. */
   public static Tensor ofStrings(String name, long[] shape, List<byte[]> values) {
-    return new Tensor(name, DataType.STRING, shape, null, values, null, null);
+    return new Tensor(name, DataType.STRING, shape, null, values, null, null, null);
   }
 
   /** A f32 tensor copying {@code values}. */
@@ -107,17 +113,17 @@ public final class Tensor {
 
   /** The same tensor under another name. */
   public Tensor withName(String newName) {
-    return new Tensor(newName, dtype, shape, data, strings, quant, docString);
+    return new Tensor(newName, dtype, shape, data, strings, quant, docString, preservedBytes);
   }
 
   /** The same tensor with quantization parameters attached (null removes them). */
   public Tensor withQuant(QuantParams params) {
-    return new Tensor(name, dtype, shape, data, strings, params, docString);
+    return new Tensor(name, dtype, shape, data, strings, params, docString, preservedBytes);
   }
 
   /** The same tensor with a doc string. */
   public Tensor withDocString(String doc) {
-    return new Tensor(name, dtype, shape, data, strings, quant, doc);
+    return new Tensor(name, dtype, shape, data, strings, quant, doc, preservedBytes);
   }
 
   /** The same bytes seen with another shape of equal element count. */
@@ -126,7 +132,7 @@ public final class Tensor {
       throw new IllegalArgumentException(
           "cannot reshape '" + name + "' " + shapeString() + " to " + Arrays.toString(newShape));
     }
-    return new Tensor(name, dtype, newShape, data, strings, quant, docString);
+    return new Tensor(name, dtype, newShape, data, strings, quant, docString, preservedBytes);
   }
 
   public String name() {
@@ -192,6 +198,20 @@ public final class Tensor {
 
   public String docString() {
     return docString;
+  }
+
+  /**
+   * Fields of the tensor's checkpoint record that the toolkit does not model (for ONNX: {@code
+   * TensorProto} fields such as {@code metadata_props}, as encoded protobuf fields, tags included),
+   * written back unchanged by the writer of the same format. Empty for tensors built in code.
+   */
+  public ByteBuffer preservedBytes() {
+    return preservedBytes.duplicate();
+  }
+
+  /** The same tensor carrying {@code encoded} as its {@link #preservedBytes()} (not copied). */
+  public Tensor withPreservedBytes(ByteBuffer encoded) {
+    return new Tensor(name, dtype, shape, data, strings, quant, docString, encoded);
   }
 
   /**

@@ -1,0 +1,110 @@
+package dev.compress.cli;
+
+import dev.compress.api.graph.ModelGraph;
+import dev.compress.api.graph.ValueInfo;
+import dev.compress.api.inspect.ModelSummary;
+import dev.compress.api.io.ModelFiles;
+import dev.compress.api.layers.LinearLayer;
+import java.io.PrintWriter;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code compress inspect MODEL}: what is in a model. */
+@Command(
+    name = "inspect",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Show a model's operators, parameters by type, linear layers, inputs and outputs.",
+      "MODEL is an .onnx file or builtin:all-minilm-l6-v2."
+    })
+final class InspectCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
+
+  @Parameters(index = "0", paramLabel = "MODEL", description = "Model file or builtin:NAME.")
+  String model;
+
+  @Override
+  public Integer call() throws Exception {
+    PrintWriter out = spec.commandLine().getOut();
+    ModelFiles.Loaded loaded = ModelFiles.load(model);
+    ModelGraph m = loaded.model();
+    ModelSummary s = ModelSummary.of(m);
+
+    out.printf("Model     %s%n", loaded.path());
+    out.printf(
+        "Format    ONNX IR %d, opsets %s, producer %s%n",
+        s.irVersion(), opsets(s.opsets()), s.producer().isEmpty() ? "-" : s.producer());
+    out.println();
+    out.println("Inputs");
+    for (ValueInfo v : s.inputs()) {
+      out.printf("  %-28s %s%n", v.name(), v.typeString());
+    }
+    out.println("Outputs");
+    for (ValueInfo v : s.outputs()) {
+      out.printf("  %-28s %s%n", v.name(), v.typeString());
+    }
+    out.println();
+    out.printf("Operators (%d nodes)%n", s.nodeCount());
+    s.opHistogram().entrySet().stream()
+        .sorted(Map.Entry.<String, Integer>comparingByValue().reversed())
+        .forEach(e -> out.printf("  %-28s %6d%n", e.getKey(), e.getValue()));
+    out.println();
+    out.printf(
+        "Parameters %s in %s (tensor data)%n", grouped(s.totalElements()), bytes(s.totalBytes()));
+    out.printf("  %-10s %8s %14s %12s%n", "type", "tensors", "elements", "bytes");
+    s.byType()
+        .forEach(
+            (t, v) ->
+                out.printf(
+                    "  %-10s %8d %14s %12s%n",
+                    t, v.tensors(), grouped(v.elements()), bytes(v.bytes())));
+    out.println();
+    out.printf("Linear layers (%d; shape out x in)%n", s.linearLayers().size());
+    int w = s.linearLayers().stream().mapToInt(l -> l.name().length()).max().orElse(10);
+    for (LinearLayer l : s.linearLayers()) {
+      out.printf(
+          "  %-" + w + "s  %-6s %6d x %-6d %s%n",
+          l.name(),
+          l.kind(),
+          l.outFeatures(),
+          l.inFeatures(),
+          l.weight());
+    }
+    out.flush();
+    return CompressCommand.OK;
+  }
+
+  private static String opsets(Map<String, Long> opsets) {
+    StringBuilder sb = new StringBuilder();
+    opsets.forEach(
+        (d, v) ->
+            sb.append(sb.isEmpty() ? "" : ", ")
+                .append(d.isEmpty() ? "ai.onnx" : d)
+                .append(' ')
+                .append(v));
+    return sb.toString();
+  }
+
+  static String grouped(long n) {
+    return String.format(Locale.ROOT, "%,d", n);
+  }
+
+  static String bytes(long b) {
+    if (b < 1024) {
+      return b + " B";
+    }
+    double v = b;
+    String[] units = {"KiB", "MiB", "GiB", "TiB"};
+    int u = -1;
+    while (v >= 1024 && u < units.length - 1) {
+      v /= 1024;
+      u++;
+    }
+    return String.format(Locale.ROOT, "%.1f %s", v, units[u]);
+  }
+}
