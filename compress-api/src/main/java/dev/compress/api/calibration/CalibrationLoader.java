@@ -1,0 +1,27 @@
+package dev.compress.api.calibration;
+
+import dev.compress.api.CompressionException;
+import dev.compress.api.graph.ModelGraph;
+import java.nio.file.Path;
+
+/**
+ * Turns a pipeline's {@code calibration} block into model inputs. Found through {@link
+ * java.util.ServiceLoader}; the first loader whose {@link #supports} accepts the spec is used (the
+ * runtime module provides text, image and tensor-file loaders).
+ */
+public interface CalibrationLoader {
+  /** Whether this loader handles {@code spec.kind()}. */
+  boolean supports(CalibrationSpec spec);
+
+  /**
+   * Loads the samples.
+   *
+   * @param spec the calibration block
+   * @param model the model the inputs are for (input names and types)
+   * @param modelFile the model file (to find a tokenizer beside it); {@code builtin:} models
+   *     resolve their own tokenizer
+   * @param modelSpec the model argument as given ({@code builtin:NAME} or a path)
+   */
+  CalibrationSet load(CalibrationSpec spec, ModelGraph model, Path modelFile, String modelSpec)
+      throws CompressionException;
+}

@@ -1,0 +1,53 @@
+package dev.compress.api.calibration;
+
+import dev.compress.api.pass.InvalidConfigException;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The {@code calibration} block of a pipeline.
+ *
+ * @param kind {@code text}, {@code images} or {@code tensors}
+ * @param source a file (text: one sample per line; images: IDX, JSON or CSV; tensors: safetensors)
+ *     or {@code builtin:NAME} for data shipped with the toolkit
+ * @param samples number of samples to use (> 0)
+ * @param sequenceLength tokens per text sample (> 0; ignored for other kinds)
+ * @param batchSize samples per batch fed to the model (> 0)
+ * @param seed shuffle seed
+ * @param shuffle whether to shuffle before taking {@code samples}
+ */
+public record CalibrationSpec(
+    String kind,
+    String source,
+    int samples,
+    int sequenceLength,
+    int batchSize,
+    long seed,
+    boolean shuffle) {
+
+  /** The defaults: 128 text samples of up to 128 tokens, batches of 16, seed 0, shuffled. */
+  public static CalibrationSpec defaults(String source) {
+    return new CalibrationSpec("text", source, 128, 128, 16, 0, true);
+  }
+
+  /** Validates every field. */
+  public CalibrationSpec {
+    List<String> p = new ArrayList<>();
+    if (kind == null || !List.of("text", "images", "tensors").contains(kind)) {
+      p.add("kind must be one of [text, images, tensors], found " + kind);
+    }
+    if (source == null || source.isBlank()) {
+      p.add("source is required");
+    }
+    if (samples <= 0) {
+      p.add("samples must be > 0, found " + samples);
+    }
+    if (sequenceLength <= 0) {
+      p.add("sequenceLength must be > 0, found " + sequenceLength);
+    }
+    if (batchSize <= 0) {
+      p.add("batchSize must be > 0, found " + batchSize);
+    }
+    InvalidConfigException.throwIfAny(p);
+  }
+}

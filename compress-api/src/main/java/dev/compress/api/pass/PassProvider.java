@@ -1,0 +1,41 @@
+package dev.compress.api.pass;
+
+import java.util.List;
+
+/**
+ * Registers one pass type (found through {@link java.util.ServiceLoader}; list the implementation
+ * in {@code META-INF/services/dev.compress.api.pass.PassProvider}). The registry never loads
+ * classes by names taken from user input: a pipeline names a pass by {@link #type()}.
+ *
+ * @param <C> the config record type
+ */
+public interface PassProvider<C extends PassConfig> {
+  /** The name used in pipelines, e.g. {@code magnitude-pruning}. */
+  String type();
+
+  /** One line for {@code compress list-passes}. */
+  String description();
+
+  /** The config record class; its components are the parameters. */
+  Class<C> configType();
+
+  /** The config with every default filled in (targets/ignore empty). */
+  C defaults();
+
+  /** One line per parameter: what it means and the values it accepts. */
+  List<ParamDoc> parameters();
+
+  /** Whether the pass needs calibration data. */
+  boolean needsCalibration();
+
+  /** Creates the pass for a validated config. */
+  Pass<C> create(C config);
+
+  /**
+   * Documentation of one parameter.
+   *
+   * @param name the key (a record component name)
+   * @param description meaning and accepted values
+   */
+  record ParamDoc(String name, String description) {}
+}

@@ -1,0 +1,19 @@
+package dev.compress.api.pass;
+
+/**
+ * Receives progress of a running pass, e.g. to draw a progress bar. Calls come from the thread
+ * running the pass.
+ */
+public interface ProgressListener {
+  /** Ignores everything. */
+  ProgressListener NONE = new ProgressListener() {};
+
+  /** A pass starts working on {@code total} units (layers). */
+  default void start(String pass, int total) {}
+
+  /** {@code done} of {@code total} units are finished; {@code item} is the last one. */
+  default void step(String pass, int done, int total, String item) {}
+
+  /** The pass finished. */
+  default void finish(String pass) {}
+}
