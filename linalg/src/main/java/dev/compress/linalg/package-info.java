@@ -1,6 +1,11 @@
 /**
- * A small facade over ND4J's LAPACK: Cholesky, inverse from a Cholesky factor, symmetric
- * eigendecomposition, truncated SVD and triangular solves, on plain {@code double[][]}/row-major
- * arrays.
+ * Dense double-precision linear algebra for the compression passes: {@link
+ * dev.compress.linalg.Linalg} (Cholesky, inverse from a Cholesky factor, Cholesky factor of the
+ * inverse for GPTQ, triangular solve, symmetric eigendecomposition, exact / randomized / Gram
+ * truncated SVD) over the row-major {@link dev.compress.linalg.Matrix}.
+ *
+ * <p>The public API uses only JDK and own types. The work runs in the OpenBLAS LAPACK that ND4J's
+ * {@code nd4j-native} platform jar carries, called through its {@code org.bytedeco.openblas}
+ * binding; tests compare every operation with the pure-Java Commons Math implementation.
  */
 package dev.compress.linalg;
