@@ -1,5 +1,8 @@
 /**
- * Executors behind one interface: the DJL PyTorch interpreter of the graph and the ONNX Runtime
- * reference; later the low-bit SIMD kernels.
+ * Executors behind one interface: {@link dev.compress.runtime.Executor} runs a model graph on api
+ * {@link dev.compress.api.tensor.Tensor}s and optionally records the inputs of chosen nodes for
+ * calibration. Engines live in subpackages: {@code djl} (the PyTorch interpreter of the graph, CPU
+ * or GPU), {@code ort} (ONNX Runtime, the reference), and {@code text} holds the tokenizer and
+ * sentence-embedding pooling used to feed text models. Later: the low-bit SIMD kernels.
  */
 package dev.compress.runtime;
