@@ -4,6 +4,7 @@ import dev.compress.api.CompressionException;
 import dev.compress.api.ConfigException;
 import dev.compress.api.CorruptCheckpointException;
 import dev.compress.api.UnsupportedModelException;
+import dev.compress.api.pipeline.GateFailedException;
 import java.io.PrintWriter;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.NoSuchFileException;
@@ -21,7 +22,13 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     versionProvider = CompressCommand.Version.class,
     description = "JVM-native model compression toolkit.",
-    subcommands = {InspectCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {
+      RunCommand.class,
+      ValidateCommand.class,
+      InspectCommand.class,
+      ListPassesCommand.class,
+      CommandLine.HelpCommand.class
+    })
 public final class CompressCommand {
   /** Exit code: success. */
   public static final int OK = 0;
@@ -83,6 +90,9 @@ public final class CompressCommand {
   }
 
   static int exitCode(Throwable ex) {
+    if (ex instanceof GateFailedException) {
+      return GATE_FAILED;
+    }
     if (ex instanceof ConfigException || ex instanceof CommandLine.ParameterException) {
       return USAGE;
     }

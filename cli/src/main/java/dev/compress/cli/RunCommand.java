@@ -1,0 +1,97 @@
+package dev.compress.cli;
+
+import dev.compress.api.ConfigException;
+import dev.compress.api.pass.PassReport;
+import dev.compress.api.pipeline.ConsoleProgress;
+import dev.compress.api.pipeline.PipelineRunner;
+import dev.compress.api.pipeline.PipelineSpec;
+import dev.compress.api.pipeline.RunOptions;
+import dev.compress.api.pipeline.RunResult;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code compress run PIPELINE.yaml} and {@code compress run --from-manifest M}. */
+@Command(
+    name = "run",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Run a compression pipeline: load the model, apply the passes in order, write model.onnx,"
+          + " manifest.json and report.json atomically into the output directory, then evaluate.",
+      "Exit codes: 0 ok, 2 usage/config error, 3 unreadable checkpoint, 4 evaluation gate"
+          + " failed, 1 other."
+    })
+final class RunCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
+
+  @Parameters(
+      index = "0",
+      arity = "0..1",
+      paramLabel = "PIPELINE",
+      description = "Pipeline YAML (see sample-configs/).")
+  Path pipeline;
+
+  @Option(
+      names = "--from-manifest",
+      paramLabel = "MANIFEST",
+      description = "Rerun the pipeline recorded in a manifest.json (same input model required).")
+  Path fromManifest;
+
+  @Option(
+      names = {"-o", "--output"},
+      paramLabel = "DIR",
+      description = "Output directory (overrides the pipeline's output.dir).")
+  Path output;
+
+  @Option(names = "--overwrite", description = "Replace an existing output directory.")
+  boolean overwrite;
+
+  @Override
+  public Integer call() throws Exception {
+    PrintWriter out = spec.commandLine().getOut();
+    if ((pipeline == null) == (fromManifest == null)) {
+      throw new ConfigException("give either PIPELINE or --from-manifest MANIFEST (exactly one)");
+    }
+    RunOptions options =
+        RunOptions.defaults()
+            .withOverwrite(overwrite)
+            .withOut(out)
+            .withProgress(
+                ConsoleProgress.isTerminal()
+                    ? ConsoleProgress.forConsole(out)
+                    : ConsoleProgress.plain(out));
+    PipelineRunner runner = new PipelineRunner();
+    RunResult result;
+    if (fromManifest != null) {
+      if (output == null) {
+        throw new ConfigException("--from-manifest needs --output DIR for the rerun's outputs");
+      }
+      result = runner.runFromManifest(fromManifest, output, options);
+    } else {
+      PipelineSpec p = PipelineSpec.load(pipeline, runner.registry());
+      if (output != null) {
+        p = p.withOutput(new PipelineSpec.Output(output, overwrite || p.output().overwrite()));
+      }
+      result = runner.run(p, options);
+    }
+    for (PassReport r : result.passes()) {
+      out.printf(
+          "%-22s %3d layers  %s -> %s  %.1f s%n",
+          r.pass(),
+          r.layersTouched().size(),
+          InspectCommand.bytes(r.bytesBefore()),
+          InspectCommand.bytes(r.bytesAfter()),
+          r.elapsed().toMillis() / 1000.0);
+    }
+    result.evaluation().ifPresent(e -> out.println(e.table()));
+    out.println("wrote " + result.model());
+    out.println("      " + result.manifest());
+    out.flush();
+    return CompressCommand.OK;
+  }
+}
