@@ -26,6 +26,14 @@ public record EvaluateSpec(
     int iterations,
     Map<String, String> gates) {
 
+  /**
+   * The defaults for a pipeline's {@code evaluate} block: embedding fidelity on 100 samples of
+   * {@code data}, latency at batch 1 and 32 with 128 tokens, 20 timed iterations, no gates.
+   */
+  public static EvaluateSpec defaults(String data) {
+    return new EvaluateSpec("embedding-fidelity", data, 100, List.of(1, 32), 128, 20, Map.of());
+  }
+
   /** Validates every field. */
   public EvaluateSpec {
     latencyBatchSizes = latencyBatchSizes == null ? List.of() : List.copyOf(latencyBatchSizes);

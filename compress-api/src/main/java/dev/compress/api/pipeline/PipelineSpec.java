@@ -1,0 +1,384 @@
+package dev.compress.api.pipeline;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.compress.api.ConfigException;
+import dev.compress.api.calibration.CalibrationSpec;
+import dev.compress.api.pass.InvalidConfigException;
+import dev.compress.api.pass.PassConfig;
+import dev.compress.api.pass.PassProvider;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * A compression pipeline: which model, optional calibration data, the ordered passes, an optional
+ * evaluation and where the output goes. Read from YAML ({@link #load}, {@link #fromYaml}) or built
+ * in Java ({@link #builder()}); both give equal specs for the same content.
+ *
+ * <pre>{@code
+ * apiVersion: compress/v1
+ * kind: Pipeline
+ * model: builtin:all-minilm-l6-v2      # or a path to an .onnx file
+ * seed: 0                              # optional, default 0
+ * calibration:                         # optional; keys of CalibrationSpec
+ *   source: calibration.txt
+ *   samples: 64
+ * passes:
+ *   - type: rtn-quantization           # a registered pass type
+ *     targets: ["re:.*MatMul"]         # optional: layer names or re:REGEX
+ *     ignore: []
+ *     bits: 8                          # the pass's own parameters (its config record components)
+ * evaluate:                            # optional; keys of EvaluateSpec
+ *   data: builtin:sentences
+ *   gates: {cosine.min: ">= 0.98"}
+ * output:
+ *   dir: out/minilm-int8
+ *   overwrite: false                   # optional
+ * }</pre>
+ *
+ * <p>YAML is bound strictly: unknown keys, wrong types and out-of-range values are all reported
+ * together in one {@link ConfigException}, each naming its key path ({@code passes[0].bits}; list
+ * indexes count from 0) and the value found. Keys not given take the pass's {@link
+ * PassProvider#defaults()}. {@link #toMap()}/{@link #toYaml()} give the fully resolved spec (every
+ * default filled in), which reads back to an equal spec. Relative paths ({@code model}, {@code
+ * output.dir}) are relative to the working directory of the run, not to the YAML file.
+ *
+ * @param apiVersion always {@link #API_VERSION}
+ * @param kind always {@link #KIND}
+ * @param model a model file path or {@code builtin:NAME}
+ * @param calibration the calibration block, if any
+ * @param passes the passes, applied in order (at least one)
+ * @param evaluate the evaluation block, if any
+ * @param output where the result is written
+ * @param seed the seed of every random choice (default 0)
+ */
+public record PipelineSpec(
+    String apiVersion,
+    String kind,
+    String model,
+    Optional<CalibrationSpec> calibration,
+    List<PassSpec> passes,
+    Optional<EvaluateSpec> evaluate,
+    Output output,
+    long seed) {
+
+  /** The only supported {@code apiVersion}. */
+  public static final String API_VERSION = "compress/v1";
+
+  /** The only supported {@code kind}. */
+  public static final String KIND = "Pipeline";
+
+  /**
+   * One pass of a pipeline.
+   *
+   * @param type the registered pass type, e.g. {@code rtn-quantization}
+   * @param config its validated config record
+   */
+  public record PassSpec(String type, PassConfig config) {
+    /** Checks both are present. */
+    public PassSpec {
+      Objects.requireNonNull(type, "type");
+      Objects.requireNonNull(config, "config");
+    }
+  }
+
+  /**
+   * The {@code output} block.
+   *
+   * @param dir the output directory (created; holds {@code model.onnx}, {@code manifest.json},
+   *     {@code report.json})
+   * @param overwrite whether an existing {@code dir} is replaced
+   */
+  public record Output(Path dir, boolean overwrite) {
+    /** Validates the directory. */
+    public Output {
+      if (dir == null || dir.toString().isBlank()) {
+        throw new InvalidConfigException(List.of("dir is required"));
+      }
+    }
+  }
+
+  /** Validates the pipeline as a whole (each block validated itself at construction). */
+  public PipelineSpec {
+    calibration = calibration == null ? Optional.empty() : calibration;
+    evaluate = evaluate == null ? Optional.empty() : evaluate;
+    passes = passes == null ? List.of() : List.copyOf(passes);
+    List<String> p = new ArrayList<>();
+    if (!API_VERSION.equals(apiVersion)) {
+      p.add("apiVersion must be " + API_VERSION + ", found " + quote(apiVersion));
+    }
+    if (!KIND.equals(kind)) {
+      p.add("kind must be " + KIND + ", found " + quote(kind));
+    }
+    if (model == null || model.isBlank()) {
+      p.add("model is required (a path to an .onnx file or builtin:NAME)");
+    }
+    if (passes.isEmpty()) {
+      p.add("passes must list at least one pass");
+    }
+    if (output == null) {
+      p.add("output.dir is required");
+    }
+    InvalidConfigException.throwIfAny(p);
+  }
+
+  private static String quote(String s) {
+    return s == null ? "nothing" : "'" + s + "'";
+  }
+
+  /** A builder with {@code apiVersion}/{@code kind} set and seed 0. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** This spec with another output block. */
+  public PipelineSpec withOutput(Output newOutput) {
+    return new PipelineSpec(
+        apiVersion, kind, model, calibration, passes, evaluate, newOutput, seed);
+  }
+
+  /** This spec reading another model (a path or {@code builtin:NAME}). */
+  public PipelineSpec withModel(String newModel) {
+    return new PipelineSpec(
+        apiVersion, kind, newModel, calibration, passes, evaluate, output, seed);
+  }
+
+  // ---- YAML ----
+
+  /** Reads a pipeline YAML file with the passes found through {@link PassRegistry#load()}. */
+  public static PipelineSpec load(Path yaml) throws ConfigException, IOException {
+    return load(yaml, PassRegistry.load());
+  }
+
+  /**
+   * Reads a pipeline YAML file.
+   *
+   * @throws ConfigException listing every problem in the file (also for a missing file)
+   * @throws IOException when the file exists but cannot be read
+   */
+  public static PipelineSpec load(Path yaml, PassRegistry registry)
+      throws ConfigException, IOException {
+    String text;
+    try {
+      text = Files.readString(yaml, StandardCharsets.UTF_8);
+    } catch (NoSuchFileException e) {
+      throw new ConfigException("no such pipeline file: " + yaml);
+    }
+    return fromYaml(text, registry);
+  }
+
+  /** Parses pipeline YAML with the passes found through {@link PassRegistry#load()}. */
+  public static PipelineSpec fromYaml(String yaml) throws ConfigException {
+    return fromYaml(yaml, PassRegistry.load());
+  }
+
+  /**
+   * Parses pipeline YAML.
+   *
+   * @throws ConfigException listing every problem, each naming its key path and the value found
+   */
+  public static PipelineSpec fromYaml(String yaml, PassRegistry registry) throws ConfigException {
+    JsonNode tree;
+    try {
+      tree = SpecBinder.YAML.readTree(yaml);
+    } catch (JsonProcessingException e) {
+      var loc = e.getLocation();
+      String where = loc == null ? "" : "line " + loc.getLineNr() + ", column " + loc.getColumnNr();
+      throw new ConfigException(
+          "invalid YAML" + (where.isEmpty() ? "" : " at " + where) + ": " + e.getOriginalMessage());
+    }
+    return fromTree(tree, registry);
+  }
+
+  /**
+   * Binds an already-parsed tree (YAML or JSON, e.g. the {@code pipeline} of a manifest).
+   *
+   * @throws ConfigException listing every problem
+   */
+  public static PipelineSpec fromTree(JsonNode tree, PassRegistry registry) throws ConfigException {
+    return new SpecBinder(registry).bind(tree);
+  }
+
+  /**
+   * The fully resolved spec as plain data (maps, lists, strings, numbers, booleans) in a stable key
+   * order: {@code apiVersion, kind, model, seed, calibration?, passes, evaluate?, output}. Each
+   * pass lists {@code type}, then every parameter of its config (with {@code targets}/{@code
+   * ignore} in place of the selection). Enum values are written lower-case with hyphens.
+   */
+  public Map<String, Object> toMap() {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("apiVersion", apiVersion);
+    m.put("kind", kind);
+    m.put("model", model);
+    m.put("seed", seed);
+    calibration.ifPresent(c -> m.put("calibration", RecordBinder.toMap(c)));
+    List<Map<String, Object>> ps = new ArrayList<>();
+    for (PassSpec p : passes) {
+      Map<String, Object> pm = new LinkedHashMap<>();
+      pm.put("type", p.type());
+      if (!(p.config() instanceof Record r)) {
+        throw new IllegalStateException(
+            "pass config " + p.config().getClass().getName() + " is not a record");
+      }
+      pm.putAll(RecordBinder.toMap(r));
+      ps.add(pm);
+    }
+    m.put("passes", ps);
+    evaluate.ifPresent(e -> m.put("evaluate", RecordBinder.toMap(e)));
+    m.put("output", RecordBinder.toMap(output));
+    return m;
+  }
+
+  /** {@link #toMap()} as YAML; {@link #fromYaml} reads it back to an equal spec. */
+  public String toYaml() {
+    try {
+      return SpecBinder.YAML.writeValueAsString(toMap());
+    } catch (JsonProcessingException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  // ---- builder ----
+
+  /**
+   * Builds a {@link PipelineSpec} in Java, with the same content a YAML file gives:
+   *
+   * <pre>{@code
+   * PipelineSpec spec = PipelineSpec.builder()
+   *     .model("builtin:all-minilm-l6-v2")
+   *     .pass(new RtnConfig(...))
+   *     .output(Path.of("out/minilm-int8"))
+   *     .build();
+   * }</pre>
+   *
+   * A pass's type is looked up from its config class in the registry ({@link PassRegistry#load()}
+   * unless {@link #registry} is given), or given with {@link #pass(String, PassConfig)}. Not
+   * thread-safe.
+   */
+  public static final class Builder {
+    private String model;
+    private CalibrationSpec calibration;
+    private final List<Object[]> passes = new ArrayList<>();
+    private EvaluateSpec evaluate;
+    private Output output;
+    private long seed;
+    private PassRegistry registry;
+
+    private Builder() {}
+
+    /** The model: a path to an {@code .onnx} file or {@code builtin:NAME} (required). */
+    public Builder model(String modelSpec) {
+      this.model = modelSpec;
+      return this;
+    }
+
+    /** The model file (required unless {@link #model(String)} is used). */
+    public Builder model(Path modelFile) {
+      this.model = modelFile.toString();
+      return this;
+    }
+
+    /** Calibration data for passes that need it. */
+    public Builder calibration(CalibrationSpec spec) {
+      this.calibration = spec;
+      return this;
+    }
+
+    /** Appends a pass; its type is the registered provider of the config's class. */
+    public Builder pass(PassConfig config) {
+      passes.add(new Object[] {null, Objects.requireNonNull(config, "config")});
+      return this;
+    }
+
+    /** Appends a pass of the given type. */
+    public Builder pass(String type, PassConfig config) {
+      passes.add(
+          new Object[] {Objects.requireNonNull(type, "type"), Objects.requireNonNull(config)});
+      return this;
+    }
+
+    /** Evaluates the compressed model against the original. */
+    public Builder evaluate(EvaluateSpec spec) {
+      this.evaluate = spec;
+      return this;
+    }
+
+    /** The output directory, not replaced when it exists (required). */
+    public Builder output(Path dir) {
+      return output(dir, false);
+    }
+
+    /** The output directory and whether an existing one is replaced (required). */
+    public Builder output(Path dir, boolean overwrite) {
+      this.output = new Output(dir, overwrite);
+      return this;
+    }
+
+    /** The seed (default 0). */
+    public Builder seed(long s) {
+      this.seed = s;
+      return this;
+    }
+
+    /**
+     * The registry that maps config classes to pass types (default {@link PassRegistry#load()}).
+     */
+    public Builder registry(PassRegistry r) {
+      this.registry = r;
+      return this;
+    }
+
+    /**
+     * The spec.
+     *
+     * @throws InvalidConfigException when a required part is missing or a pass config's class has
+     *     no registered provider
+     */
+    public PipelineSpec build() {
+      List<PassSpec> ps = new ArrayList<>();
+      List<String> problems = new ArrayList<>();
+      for (int i = 0; i < passes.size(); i++) {
+        String type = (String) passes.get(i)[0];
+        PassConfig config = (PassConfig) passes.get(i)[1];
+        if (type == null) {
+          if (registry == null) {
+            registry = PassRegistry.load();
+          }
+          Optional<PassProvider<?>> p = registry.forConfig(config);
+          if (p.isEmpty()) {
+            problems.add(
+                "passes["
+                    + i
+                    + "]: no registered pass takes "
+                    + config.getClass().getName()
+                    + "; known: "
+                    + registry.types());
+            continue;
+          }
+          type = p.get().type();
+        }
+        ps.add(new PassSpec(type, config));
+      }
+      InvalidConfigException.throwIfAny(problems);
+      return new PipelineSpec(
+          API_VERSION,
+          KIND,
+          model,
+          Optional.ofNullable(calibration),
+          ps,
+          Optional.ofNullable(evaluate),
+          output,
+          seed);
+    }
+  }
+}

@@ -1,0 +1,43 @@
+package dev.compress.api.pipeline;
+
+import dev.compress.api.pass.ProgressListener;
+import java.io.PrintWriter;
+import java.io.Writer;
+import java.util.Objects;
+
+/**
+ * How {@link PipelineRunner#run} behaves beyond the spec.
+ *
+ * @param overwrite replace an existing output directory even when the spec's {@code
+ *     output.overwrite} is false (the CLI's {@code --overwrite})
+ * @param progress receives each pass's progress (e.g. a {@link ConsoleProgress})
+ * @param out receives a short human-readable summary: one line per pass, the evaluation table and
+ *     where the output went; {@link #defaults()} discards it
+ */
+public record RunOptions(boolean overwrite, ProgressListener progress, PrintWriter out) {
+  /** Normalizes nulls. */
+  public RunOptions {
+    progress = progress == null ? ProgressListener.NONE : progress;
+    out = out == null ? new PrintWriter(Writer.nullWriter()) : out;
+  }
+
+  /** No overwrite, no progress, no printed summary. */
+  public static RunOptions defaults() {
+    return new RunOptions(false, ProgressListener.NONE, null);
+  }
+
+  /** These options with {@code overwrite} set. */
+  public RunOptions withOverwrite(boolean o) {
+    return new RunOptions(o, progress, out);
+  }
+
+  /** These options with another progress listener. */
+  public RunOptions withProgress(ProgressListener p) {
+    return new RunOptions(overwrite, p, out);
+  }
+
+  /** These options printing the summary to {@code w}. */
+  public RunOptions withOut(PrintWriter w) {
+    return new RunOptions(overwrite, progress, Objects.requireNonNull(w, "out"));
+  }
+}
