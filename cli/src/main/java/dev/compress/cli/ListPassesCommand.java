@@ -27,11 +27,14 @@ final class ListPassesCommand implements Callable<Integer> {
           "%s%s%n  %s%n",
           p.type(), p.needsCalibration() ? "  (needs calibration data)" : "", p.description());
       PassConfig defaults = p.defaults();
-      out.printf("    %-14s %s%n", "targets", "layer names or re:REGEX (default: all linear layers)");
-      out.printf("    %-14s %s%n", "ignore", "layer names or re:REGEX to leave out (default: none)");
+      out.printf(
+          "    %-14s %s%n", "targets", "layer names or re:REGEX (default: all linear layers)");
+      out.printf(
+          "    %-14s %s%n", "ignore", "layer names or re:REGEX to leave out (default: none)");
       for (PassProvider.ParamDoc d : p.parameters()) {
         out.printf(
-            "    %-14s %s (default: %s)%n", d.name(), d.description(), defaultOf(defaults, d.name()));
+            "    %-14s %s (default: %s)%n",
+            d.name(), d.description(), defaultOf(defaults, d.name()));
       }
       out.println();
     }

@@ -1,12 +1,10 @@
 package dev.compress.cli;
 
 import dev.compress.api.ConfigException;
-import dev.compress.api.pass.PassReport;
 import dev.compress.api.pipeline.ConsoleProgress;
 import dev.compress.api.pipeline.PipelineRunner;
 import dev.compress.api.pipeline.PipelineSpec;
 import dev.compress.api.pipeline.RunOptions;
-import dev.compress.api.pipeline.RunResult;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -39,7 +37,9 @@ final class RunCommand implements Callable<Integer> {
   @Option(
       names = "--from-manifest",
       paramLabel = "MANIFEST",
-      description = "Rerun the pipeline recorded in a manifest.json (same input model required).")
+      description =
+          "Rerun the pipeline recorded in a manifest.json (same input model required); writes to"
+              + " --output, or to the directory the manifest recorded.")
   Path fromManifest;
 
   @Option(
@@ -57,40 +57,24 @@ final class RunCommand implements Callable<Integer> {
     if ((pipeline == null) == (fromManifest == null)) {
       throw new ConfigException("give either PIPELINE or --from-manifest MANIFEST (exactly one)");
     }
+    PrintWriter err = spec.commandLine().getErr();
+    // The runner prints pass summaries, the evaluation table and the written files to out;
+    // progress goes to stderr (a bar on a terminal, plain lines otherwise).
     RunOptions options =
         RunOptions.defaults()
             .withOverwrite(overwrite)
             .withOut(out)
-            .withProgress(
-                ConsoleProgress.isTerminal()
-                    ? ConsoleProgress.forConsole(out)
-                    : ConsoleProgress.plain(out));
+            .withProgress(ConsoleProgress.forConsole(err));
     PipelineRunner runner = new PipelineRunner();
-    RunResult result;
     if (fromManifest != null) {
-      if (output == null) {
-        throw new ConfigException("--from-manifest needs --output DIR for the rerun's outputs");
-      }
-      result = runner.runFromManifest(fromManifest, output, options);
+      runner.runFromManifest(fromManifest, output, options);
     } else {
       PipelineSpec p = PipelineSpec.load(pipeline, runner.registry());
       if (output != null) {
         p = p.withOutput(new PipelineSpec.Output(output, overwrite || p.output().overwrite()));
       }
-      result = runner.run(p, options);
+      runner.run(p, options);
     }
-    for (PassReport r : result.passes()) {
-      out.printf(
-          "%-22s %3d layers  %s -> %s  %.1f s%n",
-          r.pass(),
-          r.layersTouched().size(),
-          InspectCommand.bytes(r.bytesBefore()),
-          InspectCommand.bytes(r.bytesAfter()),
-          r.elapsed().toMillis() / 1000.0);
-    }
-    result.evaluation().ifPresent(e -> out.println(e.table()));
-    out.println("wrote " + result.model());
-    out.println("      " + result.manifest());
     out.flush();
     return CompressCommand.OK;
   }

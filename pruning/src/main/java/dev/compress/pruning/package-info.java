@@ -1,5 +1,6 @@
 /**
- * Will hold the pruning passes: unstructured magnitude, N:M, structured (physically smaller
- * layers), Wanda, SparseGPT and sensitivity analysis, a package per algorithm.
+ * The pruning passes, a package per algorithm: unstructured magnitude pruning ({@link
+ * dev.compress.pruning.magnitude}) now; N:M, structured (physically smaller layers), Wanda,
+ * SparseGPT and sensitivity analysis to come.
  */
 package dev.compress.pruning;

@@ -1,5 +1,7 @@
 /**
- * Will hold the quantization passes: RTN, static/dynamic PTQ, SmoothQuant, GPTQ, AWQ, FP8 and QAT,
- * with their packed storage formats, a package per algorithm.
+ * The quantization passes, a package per algorithm, and what they share: the quantization grid
+ * ({@link dev.compress.quantization.grid}), the storage formats runtimes execute ({@link
+ * dev.compress.quantization.format}), and round-to-nearest ({@link dev.compress.quantization.rtn})
+ * now; static/dynamic PTQ, SmoothQuant, GPTQ, AWQ, FP8 and QAT to come.
  */
 package dev.compress.quantization;

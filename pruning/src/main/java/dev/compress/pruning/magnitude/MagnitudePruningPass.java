@@ -1,0 +1,275 @@
+package dev.compress.pruning.magnitude;
+
+import dev.compress.api.CompressionException;
+import dev.compress.api.ConfigException;
+import dev.compress.api.graph.Attribute;
+import dev.compress.api.graph.Graph;
+import dev.compress.api.graph.ModelGraph;
+import dev.compress.api.graph.Node;
+import dev.compress.api.layers.LinearLayer;
+import dev.compress.api.layers.LinearLayers;
+import dev.compress.api.pass.Pass;
+import dev.compress.api.pass.PassContext;
+import dev.compress.api.pass.PassReport;
+import dev.compress.api.tensor.DataType;
+import dev.compress.api.tensor.Tensor;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Unstructured magnitude pruning (Han et al. 2015, "Learning both Weights and Connections for
+ * Efficient Neural Networks"): the weights of smallest absolute value are set to zero, either a
+ * fixed fraction of every layer ({@link MagnitudePruningConfig.Scope#PER_LAYER}) or a fraction of
+ * all selected layers together under one magnitude threshold ({@link
+ * MagnitudePruningConfig.Scope#GLOBAL}). No retraining; gradual schedules belong to the pipelines
+ * that fine-tune afterwards.
+ *
+ * <p>Exactly {@code round(sparsity * n)} weights are pruned (round half to even, as PyTorch's
+ * {@code prune.l1_unstructured}), {@code n} being the layer's weight count (per layer) or the
+ * selected layers' total (global); weights that are already zero count among the smallest. The
+ * selection is exact ({@link MagnitudeThreshold}), and ties at the threshold are broken by position
+ * (graph order of the layers, then the weight's index in storage), so a run is deterministic.
+ *
+ * <p>The weights stay dense tensors of the same type (f32, f16, bf16 or f64): zeros take as many
+ * bytes as the values they replace, so the model file does not shrink ({@code bytesAfter ==
+ * bytesBefore}; metrics {@code bytes_saved = 0} and {@code stored_dense = 1}). Sparse storage is a
+ * later format. A weight shared by several selected layers is pruned once; a weight also read by
+ * nodes outside the selection is copied, so those nodes keep the original.
+ *
+ * <p>Report metrics: {@code LAYER/sparsity} (zeros over weights after the pass), {@code sparsity}
+ * over all selected layers, {@code pruned_weights}, and for the global scope {@code threshold} (the
+ * magnitude at which weights were cut).
+ */
+public final class MagnitudePruningPass implements Pass<MagnitudePruningConfig> {
+  private static final Set<DataType> FLOAT_TYPES =
+      Set.of(DataType.FLOAT, DataType.FLOAT16, DataType.BFLOAT16, DataType.DOUBLE);
+
+  private final MagnitudePruningConfig config;
+
+  /** A pass for a validated config. */
+  public MagnitudePruningPass(MagnitudePruningConfig config) {
+    this.config = config;
+  }
+
+  @Override
+  public MagnitudePruningConfig config() {
+    return config;
+  }
+
+  /** One weight tensor and the selected layers that read it. */
+  private static final class Unit {
+    final String weight;
+    final Tensor tensor;
+    final List<LinearLayer> layers = new ArrayList<>();
+    long pruned;
+    long zeros;
+
+    Unit(String weight, Tensor tensor) {
+      this.weight = weight;
+      this.tensor = tensor;
+    }
+  }
+
+  @Override
+  public PassReport apply(ModelGraph model, PassContext context) throws CompressionException {
+    long start = System.nanoTime();
+    Graph graph = model.graph();
+    List<LinearLayer> layers = config.selection().select(LinearLayers.of(graph));
+    List<String> problems = new ArrayList<>();
+    Map<String, Unit> units = new LinkedHashMap<>();
+    for (LinearLayer layer : layers) {
+      Optional<Tensor> w = graph.constant(layer.weight());
+      String where = "layer '" + layer.name() + "': weight " + layer.weight();
+      if (w.isEmpty()) {
+        problems.add(where + " is not a constant");
+      } else if (!FLOAT_TYPES.contains(w.get().dtype())) {
+        problems.add(
+            where
+                + " is "
+                + w.get().dtype()
+                + "; magnitude pruning needs a floating-point weight (prune before quantizing)");
+      } else if (w.get().elementCount() > Integer.MAX_VALUE - 8) {
+        problems.add(where + " has " + w.get().elementCount() + " elements, too many");
+      } else {
+        units.computeIfAbsent(layer.weight(), k -> new Unit(k, w.get())).layers.add(layer);
+      }
+    }
+    if (!problems.isEmpty()) {
+      throw new ConfigException(problems);
+    }
+
+    List<Unit> list = new ArrayList<>(units.values());
+    long total = list.stream().mapToLong(u -> u.tensor.elementCount()).sum();
+    String type = MagnitudePruningProvider.TYPE;
+    context.progress().start(type, list.size());
+    Map<String, Double> metrics = new LinkedHashMap<>();
+    Map<Unit, Tensor> pruned = new IdentityHashMap<>();
+    if (config.scope() == MagnitudePruningConfig.Scope.GLOBAL) {
+      MagnitudeThreshold.Selection sel =
+          MagnitudeThreshold.select(
+              list.size(), i -> list.get(i).tensor.toFloatArray(), count(total));
+      long[] ties = {sel.ties()};
+      for (int i = 0; i < list.size(); i++) {
+        Unit u = list.get(i);
+        pruned.put(u, prune(u, u.tensor.toFloatArray(), sel, ties));
+        context.progress().step(type, i + 1, list.size(), u.layers.get(0).name());
+      }
+      metrics.put("threshold", (double) sel.magnitude());
+    } else {
+      for (int i = 0; i < list.size(); i++) {
+        Unit u = list.get(i);
+        float[] w = u.tensor.toFloatArray();
+        MagnitudeThreshold.Selection sel = MagnitudeThreshold.select(1, a -> w, count(w.length));
+        pruned.put(u, prune(u, w, sel, new long[] {sel.ties()}));
+        context.progress().step(type, i + 1, list.size(), u.layers.get(0).name());
+      }
+    }
+
+    // Everything is computed; now change the graph.
+    Set<Node> selectedNodes = new HashSet<>();
+    layers.forEach(l -> selectedNodes.add(l.node()));
+    long bytes = 0;
+    long zeros = 0;
+    long prunedCount = 0;
+    List<String> touched = new ArrayList<>();
+    for (Unit u : list) {
+      replace(graph, u, pruned.get(u), selectedNodes);
+      bytes += u.tensor.byteSize();
+      zeros += u.zeros;
+      prunedCount += u.pruned;
+      for (LinearLayer l : u.layers) {
+        metrics.put(l.name() + "/sparsity", (double) u.zeros / u.tensor.elementCount());
+      }
+    }
+    for (LinearLayer l : layers) {
+      touched.add(l.name());
+    }
+    context.progress().finish(type);
+    metrics.put("sparsity", total == 0 ? 0.0 : (double) zeros / total);
+    metrics.put("pruned_weights", (double) prunedCount);
+    metrics.put("bytes_saved", 0.0);
+    metrics.put("stored_dense", 1.0);
+    return new PassReport(
+        type,
+        touched,
+        List.of(),
+        bytes,
+        bytes,
+        metrics,
+        Duration.ofNanos(System.nanoTime() - start));
+  }
+
+  /** {@code round(sparsity * n)}, half to even. */
+  private long count(long n) {
+    return (long) Math.rint(config.sparsity() * n);
+  }
+
+  /**
+   * The unit's tensor with the selected weights zeroed; {@code ties[0]} counts down the weights
+   * equal to the threshold still to prune (shared across units for the global scope).
+   */
+  private static Tensor prune(Unit u, float[] w, MagnitudeThreshold.Selection sel, long[] ties) {
+    Tensor t = u.tensor;
+    int size = (int) (t.byteSize() / Math.max(1, t.elementCount()));
+    ByteBuffer src = t.data();
+    ByteBuffer out = ByteBuffer.allocate(src.remaining()).order(src.order());
+    out.put(src).flip();
+    long pruned = 0;
+    long zeros = 0;
+    for (int i = 0; i < w.length; i++) {
+      int key = MagnitudeThreshold.key(w[i]);
+      boolean cut = key < sel.key() || (key == sel.key() && ties[0] > 0);
+      if (cut) {
+        if (key == sel.key()) {
+          ties[0]--;
+        }
+        for (int b = 0; b < size; b++) {
+          out.put(i * size + b, (byte) 0);
+        }
+        pruned++;
+        zeros++;
+      } else if (w[i] == 0f) {
+        zeros++;
+      }
+    }
+    u.pruned = pruned;
+    u.zeros = zeros;
+    return Tensor.of(t.name(), t.dtype(), t.shape(), out)
+        .withDocString(t.docString())
+        .withPreservedBytes(t.preservedBytes());
+  }
+
+  /** Puts the pruned tensor in place of the weight, copying it when others read the original. */
+  private static void replace(Graph graph, Unit u, Tensor pruned, Set<Node> selected) {
+    boolean shared =
+        graph.outputs().stream().anyMatch(v -> v.name().equals(u.weight))
+            || readOutside(graph, u.weight, selected);
+    if (shared) {
+      String name = freshName(graph, u.weight + "_pruned");
+      graph.putInitializer(pruned.withName(name));
+      for (LinearLayer l : u.layers) {
+        l.node().inputs().set(1, name);
+      }
+      return;
+    }
+    if (graph.initializers().containsKey(u.weight)) {
+      graph.putInitializer(pruned);
+      return;
+    }
+    for (Node n : graph.nodes()) {
+      if (n.opType().equals("Constant") && n.domain().isEmpty() && n.output(0).equals(u.weight)) {
+        Attribute old = n.attribute("value").orElseThrow();
+        n.put(
+            new Attribute(
+                "value",
+                Attribute.Type.TENSOR,
+                pruned,
+                old.refAttrName(),
+                old.docString(),
+                old.preserved()));
+      }
+    }
+  }
+
+  private static boolean readOutside(Graph g, String name, Set<Node> selected) {
+    for (Node n : g.nodes()) {
+      if (!selected.contains(n) && n.inputs().contains(name)) {
+        return true;
+      }
+      for (Attribute a : n.attributes().values()) {
+        if (a.type() == Attribute.Type.GRAPH && readOutside(a.asGraph(), name, selected)) {
+          return true;
+        }
+        if (a.type() == Attribute.Type.GRAPHS) {
+          for (Graph sub : a.asGraphs()) {
+            if (readOutside(sub, name, selected)) {
+              return true;
+            }
+          }
+        }
+      }
+    }
+    return false;
+  }
+
+  private static String freshName(Graph g, String base) {
+    Set<String> taken = new HashSet<>(g.initializers().keySet());
+    g.inputs().forEach(v -> taken.add(v.name()));
+    for (Node n : g.nodes()) {
+      taken.addAll(n.outputs());
+    }
+    String name = base;
+    for (int i = 1; taken.contains(name); i++) {
+      name = base + "_" + i;
+    }
+    return name;
+  }
+}

@@ -1,0 +1,57 @@
+package dev.compress.pruning.magnitude;
+
+import dev.compress.api.pass.LayerSelection;
+import dev.compress.api.pass.Pass;
+import dev.compress.api.pass.PassProvider;
+import java.util.List;
+
+/** Registers {@link MagnitudePruningPass} as {@code magnitude-pruning}. */
+public final class MagnitudePruningProvider implements PassProvider<MagnitudePruningConfig> {
+  /** The pass type used in pipelines. */
+  public static final String TYPE = "magnitude-pruning";
+
+  /** Used by {@link java.util.ServiceLoader}. */
+  public MagnitudePruningProvider() {}
+
+  @Override
+  public String type() {
+    return TYPE;
+  }
+
+  @Override
+  public String description() {
+    return "Unstructured magnitude pruning: zero the smallest |w|, per layer or under one global"
+        + " threshold (weights stay dense: the file does not shrink)";
+  }
+
+  @Override
+  public Class<MagnitudePruningConfig> configType() {
+    return MagnitudePruningConfig.class;
+  }
+
+  @Override
+  public MagnitudePruningConfig defaults() {
+    return new MagnitudePruningConfig(
+        LayerSelection.ALL, 0.5, MagnitudePruningConfig.Scope.PER_LAYER);
+  }
+
+  @Override
+  public List<ParamDoc> parameters() {
+    return List.of(
+        new ParamDoc("sparsity", "fraction of weights to zero, in [0, 1) (default 0.5)"),
+        new ParamDoc(
+            "scope",
+            "PER_LAYER (every layer reaches the sparsity) or GLOBAL (one magnitude threshold"
+                + " across the selected layers) (default PER_LAYER)"));
+  }
+
+  @Override
+  public boolean needsCalibration() {
+    return false;
+  }
+
+  @Override
+  public Pass<MagnitudePruningConfig> create(MagnitudePruningConfig config) {
+    return new MagnitudePruningPass(config);
+  }
+}

@@ -1,0 +1,359 @@
+package dev.compress.quantization.format;
+
+import dev.compress.api.graph.Attribute;
+import dev.compress.api.graph.Graph;
+import dev.compress.api.graph.ModelGraph;
+import dev.compress.api.graph.Node;
+import dev.compress.api.graph.ValueInfo;
+import dev.compress.api.layers.LinearLayer;
+import dev.compress.api.layers.LinearLayer.Kind;
+import dev.compress.api.layers.LinearLayer.WeightLayout;
+import dev.compress.api.tensor.DataType;
+import dev.compress.api.tensor.QuantParams;
+import dev.compress.api.tensor.Tensor;
+import dev.compress.quantization.grid.QuantizedMatrix;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Writes quantized weights into a model as real integer tensors that ONNX Runtime executes, never
+ * as float copies. Two formats:
+ *
+ * <ul>
+ *   <li><b>8-bit per channel: {@code DequantizeLinear}.</b> The codes are stored in the weight's
+ *       own layout and shape ({@code [in, out]} for a MatMul), as INT8 {@code q - 128} for a
+ *       symmetric grid (no zero point: ONNX's default 0) or as UINT8 {@code q} with a UINT8 zero
+ *       point {@code [out]} for an asymmetric one; an f32 scale {@code [out]}; a {@code
+ *       DequantizeLinear(axis)} node whose output replaces the weight input of the consuming node,
+ *       with {@code axis} the storage axis of the output channels (1 for {@code [in, out]}, 0 for
+ *       {@code [out, in]} and Conv). Per-axis {@code DequantizeLinear} needs opset 13 or later. The
+ *       integer tensor carries {@link QuantParams} in the IR.
+ *   <li><b>4-bit: {@code com.microsoft::MatMulNBits}</b> (layout in {@link MatMulNBitsLayout}). A
+ *       MatMul node is turned into {@code MatMulNBits(A, B, scales[, zero_points])} in place,
+ *       keeping its name, with attributes {@code K}, {@code N}, {@code bits}, {@code block_size}; a
+ *       Gemm ({@code alpha = 1}, {@code beta = 1} when it has a C) too, followed by an {@code Add}
+ *       of its C. The model imports {@code com.microsoft} version 1.
+ * </ul>
+ *
+ * <p>Use: check every layer with {@link #dequantizeLinearProblem} / {@link #matMulNBitsProblem}
+ * first, then write each, then {@link #finish()}, which removes original weights nothing reads any
+ * more. A weight shared by several written layers is stored once.
+ */
+public final class QuantizedModelWriter {
+  /** The ONNX Runtime contrib operator domain. */
+  public static final String MS_DOMAIN = "com.microsoft";
+
+  private final ModelGraph model;
+  private final Graph graph;
+  private final Set<String> names = new HashSet<>();
+  private final Set<String> replaced = new LinkedHashSet<>();
+  private final Map<String, Node> dequantized = new HashMap<>(); // weight -> its DQ node
+  private final Map<String, List<String>> nbits = new HashMap<>(); // weight+format -> inputs
+
+  /** A writer for {@code model}, which it changes in place. */
+  public QuantizedModelWriter(ModelGraph model) {
+    this.model = model;
+    this.graph = model.graph();
+    collectNames(graph, names);
+  }
+
+  /** Why weights of {@code model} cannot be written with per-channel {@code DequantizeLinear}. */
+  public static Optional<String> dequantizeLinearProblem(ModelGraph model) {
+    long opset = model.opset("").orElse(1);
+    if (opset < 13) {
+      return Optional.of(
+          "per-channel DequantizeLinear (axis) needs opset >= 13; the model imports opset "
+              + opset
+              + ". HINT: use bits=4 (MatMulNBits, any opset), or re-export the model"
+              + " at opset >= 13");
+    }
+    return Optional.empty();
+  }
+
+  /**
+   * Why {@code layer} cannot become a {@code MatMulNBits} node with blocks of {@code blockSize}, if
+   * it cannot.
+   */
+  public static Optional<String> matMulNBitsProblem(LinearLayer layer, int blockSize) {
+    if (blockSize > MatMulNBitsLayout.MAX_ORT_BLOCK_SIZE) {
+      return Optional.of(
+          "one MatMulNBits block over its "
+              + layer.inFeatures()
+              + " input features (per channel) needs block_size "
+              + blockSize
+              + ", but ONNX Runtime 1.22 computes blocks of at most "
+              + MatMulNBitsLayout.MAX_ORT_BLOCK_SIZE
+              + " correctly. HINT: use granularity PER_GROUP (groupSize 32, 64 or 128)");
+    }
+    if (!MatMulNBitsLayout.validBlockSize(blockSize)) {
+      return Optional.of("block_size must be a power of two >= 16, found " + blockSize);
+    }
+    Node n = layer.node();
+    return switch (layer.kind()) {
+      case MATMUL -> Optional.empty();
+      case CONV -> Optional.of("a Conv cannot be written as MatMulNBits; use bits=8 PER_CHANNEL");
+      case GEMM -> {
+        float alpha = n.floatAttr("alpha", 1f);
+        float beta = n.floatAttr("beta", 1f);
+        if (alpha != 1f) {
+          yield Optional.of("Gemm with alpha=" + alpha + " cannot be written as MatMulNBits");
+        }
+        if (!n.input(2).isEmpty() && beta != 1f) {
+          yield Optional.of("Gemm with beta=" + beta + " cannot be written as MatMulNBits");
+        }
+        yield Optional.empty();
+      }
+    };
+  }
+
+  /**
+   * Stores {@code layer}'s weight as 8-bit codes behind a per-channel {@code DequantizeLinear}.
+   *
+   * @param q the weight in the {@code out x in} view, per-channel, 8 bits
+   * @return bytes of the tensors added (0 when the weight was already written for another layer)
+   */
+  public long writeDequantizeLinear(LinearLayer layer, QuantizedMatrix q) {
+    return writeDequantizeLinear(
+        layer.node(), 1, layer.weight(), layer.weightShape(), layer.layout(), q);
+  }
+
+  /**
+   * Stores a constant weight read by input {@code inputIndex} of {@code consumer} as 8-bit codes
+   * behind a per-channel {@code DequantizeLinear}; also used for embedding tables (rows as
+   * channels, {@link WeightLayout#OUT_IN}).
+   *
+   * @param shape the weight's stored shape
+   * @param q the weight in the {@code out x in} view, per-channel, 8 bits
+   * @return bytes of the tensors added (0 when the weight was already written)
+   */
+  public long writeDequantizeLinear(
+      Node consumer,
+      int inputIndex,
+      String weight,
+      long[] shape,
+      WeightLayout layout,
+      QuantizedMatrix q) {
+    if (q.bits() != 8 || q.groups() != 1) {
+      throw new IllegalArgumentException(
+          "DequantizeLinear is written for 8-bit per-channel weights only");
+    }
+    Node done = dequantized.get(weight);
+    if (done != null) {
+      // Keep the order topological when this consumer comes before the first one.
+      List<Node> nodes = graph.nodes();
+      int at = nodes.indexOf(consumer);
+      if (at < nodes.indexOf(done)) {
+        nodes.remove(done);
+        nodes.add(at, done);
+      }
+      consumer.inputs().set(inputIndex, done.output(0));
+      return 0;
+    }
+    int out = q.rows();
+    int in = q.cols();
+    boolean sym = q.symmetric();
+    byte[] codes = new byte[out * in];
+    for (int o = 0; o < out; o++) {
+      for (int i = 0; i < in; i++) {
+        int c = q.code(o, i);
+        codes[WeightMatrix.storedIndex(layout, out, in, o, i)] = (byte) (sym ? c - 128 : c);
+      }
+    }
+    float[] scales = new float[out];
+    byte[] zeros = new byte[out];
+    for (int o = 0; o < out; o++) {
+      scales[o] = q.scale(o, 0);
+      zeros[o] = (byte) q.zero(o, 0);
+    }
+    int axis = WeightMatrix.outputAxis(layout);
+    Tensor scale = Tensor.ofFloats(fresh(weight + "_scale"), new long[] {out}, scales);
+    Tensor zp =
+        sym
+            ? null
+            : Tensor.ofBytes(fresh(weight + "_zero_point"), DataType.UINT8, shape(out), zeros);
+    Tensor qt =
+        Tensor.ofBytes(
+                fresh(weight + "_quantized"), sym ? DataType.INT8 : DataType.UINT8, shape, codes)
+            .withQuant(new QuantParams(scale, zp, axis, 0));
+    String output = fresh(weight + "_dequantized");
+    List<String> inputs = new ArrayList<>(List.of(qt.name(), scale.name()));
+    if (zp != null) {
+      inputs.add(zp.name());
+    }
+    Node dq =
+        Node.of(fresh(weight + "_DequantizeLinear"), "DequantizeLinear", inputs, List.of(output));
+    dq.put(Attribute.of("axis", (long) axis));
+    addInitializer(qt);
+    addInitializer(scale);
+    if (zp != null) {
+      addInitializer(zp);
+    }
+    graph.nodes().add(graph.nodes().indexOf(consumer), dq);
+    consumer.inputs().set(inputIndex, output);
+    dequantized.put(weight, dq);
+    replaced.add(weight);
+    return qt.byteSize() + scale.byteSize() + (zp == null ? 0 : zp.byteSize());
+  }
+
+  /**
+   * Turns {@code layer} into a {@code MatMulNBits} node over the packed weight.
+   *
+   * @param q the weight in the {@code out x in} view, 4 bits
+   * @param blockSize the block size: the group size, or for per-channel a block covering all input
+   *     features ({@link MatMulNBitsLayout#perChannelBlockSize})
+   * @return bytes of the tensors added (0 when the weight was already written for another layer)
+   * @throws IllegalArgumentException when {@link #matMulNBitsProblem} reports a problem, or the
+   *     weight is not 4-bit (ONNX Runtime 1.22's CPU kernel computes 8-bit MatMulNBits only with
+   *     int8-quantized activations, {@code accuracy_level=4}, and only where MLAS has the kernel)
+   */
+  public long writeMatMulNBits(LinearLayer layer, QuantizedMatrix q, int blockSize) {
+    matMulNBitsProblem(layer, blockSize)
+        .ifPresent(
+            p -> {
+              throw new IllegalArgumentException(layer.name() + ": " + p);
+            });
+    if (q.bits() != 4) {
+      throw new IllegalArgumentException(
+          "MatMulNBits is written for 4-bit weights only: ONNX Runtime 1.22 computes 8-bit blocks"
+              + " only with int8-quantized activations (accuracy_level 4), on some CPUs");
+    }
+    String key = layer.weight() + "#" + q.bits() + "/" + blockSize;
+    List<String> tensors = nbits.get(key);
+    long added = 0;
+    if (tensors == null) {
+      MatMulNBitsLayout.Packed p = MatMulNBitsLayout.pack(q, blockSize);
+      String base = layer.weight();
+      Tensor b = Tensor.ofBytes(fresh(base + "_q" + q.bits()), DataType.UINT8, p.bShape(), p.b());
+      Tensor scales =
+          Tensor.ofFloats(fresh(base + "_scales"), shape(p.scales().length), p.scales());
+      Tensor zp =
+          p.zeroPoints() == null
+              ? null
+              : Tensor.ofBytes(
+                  fresh(base + "_zero_points"),
+                  DataType.UINT8,
+                  shape(p.zeroPoints().length),
+                  p.zeroPoints());
+      addInitializer(b);
+      addInitializer(scales);
+      tensors = new ArrayList<>(List.of(b.name(), scales.name()));
+      added = b.byteSize() + scales.byteSize();
+      if (zp != null) {
+        addInitializer(zp);
+        tensors.add(zp.name());
+        added += zp.byteSize();
+      }
+      nbits.put(key, tensors);
+    }
+    Node n = layer.node();
+    String a = n.input(0);
+    String c = layer.kind() == Kind.GEMM ? n.input(2) : "";
+    String y = n.output(0);
+    String mmOut = c.isEmpty() ? y : fresh(y + "_matmul");
+    n.setDomain(MS_DOMAIN);
+    n.setOpType("MatMulNBits");
+    n.attributes().clear();
+    n.put(Attribute.of("K", (long) q.cols()));
+    n.put(Attribute.of("N", (long) q.rows()));
+    n.put(Attribute.of("bits", (long) q.bits()));
+    n.put(Attribute.of("block_size", (long) blockSize));
+    n.inputs().clear();
+    n.inputs().add(a);
+    n.inputs().addAll(tensors);
+    n.outputs().set(0, mmOut);
+    if (!c.isEmpty()) {
+      Node add = Node.of(fresh(layer.name() + "_bias_add"), "Add", List.of(mmOut, c), List.of(y));
+      graph.nodes().add(graph.nodes().indexOf(n) + 1, add);
+    }
+    model.opsetImports().putIfAbsent(MS_DOMAIN, 1L);
+    replaced.add(layer.weight());
+    return added;
+  }
+
+  /**
+   * Removes the original weights that nothing reads any more (initializers, their graph-input
+   * entries in older models, and {@code Constant} nodes).
+   */
+  public void finish() {
+    Set<String> stillRead = new HashSet<>();
+    collectInputs(graph, stillRead);
+    graph.outputs().forEach(v -> stillRead.add(v.name()));
+    for (String w : replaced) {
+      if (stillRead.contains(w)) {
+        continue;
+      }
+      if (graph.initializers().remove(w) != null) {
+        graph.inputs().removeIf(v -> v.name().equals(w));
+      } else {
+        graph
+            .nodes()
+            .removeIf(
+                n ->
+                    n.opType().equals("Constant") && n.domain().isEmpty() && n.output(0).equals(w));
+      }
+    }
+    replaced.clear();
+  }
+
+  private void addInitializer(Tensor t) {
+    graph.putInitializer(t);
+    if (model.irVersion() < 4) {
+      // IR 3 and older require every initializer to be a graph input as well.
+      List<ValueInfo.Dim> dims = new ArrayList<>();
+      for (long d : t.shape()) {
+        dims.add(ValueInfo.Dim.of(d));
+      }
+      graph.inputs().add(ValueInfo.tensor(t.name(), t.dtype(), dims));
+    }
+  }
+
+  private static long[] shape(long n) {
+    return new long[] {n};
+  }
+
+  /** {@code base}, or {@code base_N} when that name is taken; reserves the name. */
+  private String fresh(String base) {
+    String name = base;
+    for (int i = 1; names.contains(name); i++) {
+      name = base + "_" + i;
+    }
+    names.add(name);
+    return name;
+  }
+
+  private static void collectNames(Graph g, Set<String> out) {
+    out.addAll(g.initializers().keySet());
+    g.inputs().forEach(v -> out.add(v.name()));
+    g.outputs().forEach(v -> out.add(v.name()));
+    g.valueInfo().forEach(v -> out.add(v.name()));
+    for (Node n : g.nodes()) {
+      out.add(n.name());
+      out.addAll(n.inputs());
+      out.addAll(n.outputs());
+      forEachSubgraph(n, sub -> collectNames(sub, out));
+    }
+  }
+
+  private static void collectInputs(Graph g, Set<String> out) {
+    for (Node n : g.nodes()) {
+      out.addAll(n.inputs());
+      forEachSubgraph(n, sub -> collectInputs(sub, out));
+    }
+  }
+
+  private static void forEachSubgraph(Node n, java.util.function.Consumer<Graph> action) {
+    for (Attribute a : n.attributes().values()) {
+      if (a.type() == Attribute.Type.GRAPH) {
+        action.accept(a.asGraph());
+      } else if (a.type() == Attribute.Type.GRAPHS) {
+        a.asGraphs().forEach(action);
+      }
+    }
+  }
+}

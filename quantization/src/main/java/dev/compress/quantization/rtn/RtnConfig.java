@@ -1,0 +1,77 @@
+package dev.compress.quantization.rtn;
+
+import dev.compress.api.pass.InvalidConfigException;
+import dev.compress.api.pass.LayerSelection;
+import dev.compress.api.pass.PassConfig;
+import dev.compress.quantization.grid.Granularity;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Configuration of {@link RtnPass}, validated at construction.
+ *
+ * @param selection the linear layers to quantize (null means all)
+ * @param bits 4 or 8
+ * @param granularity one scale per output channel, or per group of input features (4 bits only: see
+ *     the validation message for why 8-bit groups are rejected)
+ * @param groupSize input features per group: 32, 64 or 128; ignored (and may be 0) for {@link
+ *     Granularity#PER_CHANNEL}
+ * @param symmetric symmetric grid (zero point {@code 2^(bits-1)}, not stored) or asymmetric (a zero
+ *     point per group, stored)
+ * @param embeddings also quantize embedding tables ({@code Gather} from a constant f32 {@code
+ *     [rows, dim]} table on axis 0) to 8 bits per row behind {@code DequantizeLinear}, whatever
+ *     {@code bits} is; these are not linear layers, so {@code targets}/{@code ignore} do not apply
+ *     to them
+ */
+public record RtnConfig(
+    LayerSelection selection,
+    int bits,
+    Granularity granularity,
+    int groupSize,
+    boolean symmetric,
+    boolean embeddings)
+    implements PassConfig {
+
+  /** The group sizes accepted for {@link Granularity#PER_GROUP}. */
+  public static final List<Integer> GROUP_SIZES = List.of(32, 64, 128);
+
+  /** Validates every field and reports all problems at once. */
+  public RtnConfig {
+    selection = selection == null ? LayerSelection.ALL : selection;
+    List<String> problems = new ArrayList<>();
+    if (bits != 4 && bits != 8) {
+      problems.add("bits must be 4 or 8, found " + bits);
+    }
+    if (granularity == null) {
+      problems.add("granularity must be PER_CHANNEL or PER_GROUP, found null");
+    } else if (granularity == Granularity.PER_GROUP && !GROUP_SIZES.contains(groupSize)) {
+      problems.add("groupSize must be 32, 64 or 128 for PER_GROUP, found " + groupSize);
+    } else if (granularity == Granularity.PER_CHANNEL
+        && groupSize != 0
+        && !GROUP_SIZES.contains(groupSize)) {
+      problems.add("groupSize must be 0, 32, 64 or 128, found " + groupSize);
+    }
+    if (bits == 8 && granularity == Granularity.PER_GROUP) {
+      problems.add(
+          "bits=8 with granularity PER_GROUP is not supported: ONNX Runtime 1.22 runs 8-bit"
+              + " MatMulNBits only with int8-quantized activations, and blocked DequantizeLinear"
+              + " needs opset 21. HINT: use PER_CHANNEL for 8 bits, or bits=4 for groups");
+    }
+    InvalidConfigException.throwIfAny(problems);
+  }
+
+  /** A config that leaves embedding tables alone. */
+  public RtnConfig(
+      LayerSelection selection,
+      int bits,
+      Granularity granularity,
+      int groupSize,
+      boolean symmetric) {
+    this(selection, bits, granularity, groupSize, symmetric, false);
+  }
+
+  /** Input features per scale for a layer with {@code inFeatures} of them. */
+  public int effectiveGroupSize(int inFeatures) {
+    return granularity == Granularity.PER_CHANNEL ? inFeatures : groupSize;
+  }
+}
