@@ -55,7 +55,8 @@ final class InspectCommand implements Callable<Integer> {
         .forEach(e -> out.printf("  %-28s %6d%n", e.getKey(), e.getValue()));
     out.println();
     out.printf(
-        "Parameters %s in %s (tensor data)%n", grouped(s.totalElements()), bytes(s.totalBytes()));
+        "Parameters %s (floating point); tensor data %s%n",
+        grouped(s.parameterCount()), bytes(s.totalBytes()));
     out.printf("  %-10s %8s %14s %12s%n", "type", "tensors", "elements", "bytes");
     s.byType()
         .forEach(

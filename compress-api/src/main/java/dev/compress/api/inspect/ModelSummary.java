@@ -9,7 +9,6 @@ import dev.compress.api.layers.LinearLayer;
 import dev.compress.api.layers.LinearLayers;
 import dev.compress.api.tensor.DataType;
 import dev.compress.api.tensor.Tensor;
-import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
@@ -97,11 +96,6 @@ public record ModelSummary(
     return new TypeTotals(a.tensors + b.tensors, a.elements + b.elements, a.bytes + b.bytes);
   }
 
-  /** Total parameters over all element types. */
-  public long totalElements() {
-    return byType.values().stream().mapToLong(TypeTotals::elements).sum();
-  }
-
   /** Parameters: elements of floating-point tensors (integer shape constants are not counted). */
   public long parameterCount() {
     return byType.entrySet().stream()
@@ -113,14 +107,5 @@ public record ModelSummary(
   /** Total bytes of tensor data over all element types. */
   public long totalBytes() {
     return byType.values().stream().mapToLong(TypeTotals::bytes).sum();
-  }
-
-  /** Linear-layer names, for listings. */
-  public List<String> linearLayerNames() {
-    List<String> out = new ArrayList<>();
-    for (LinearLayer l : linearLayers) {
-      out.add(l.name());
-    }
-    return out;
   }
 }
