@@ -100,7 +100,15 @@ public class CompressMojo extends AbstractPipelineMojo {
             source,
             () -> {
               if (!force) {
+                long checkStarted = System.nanoTime();
                 UpToDate.Verdict v = UpToDate.check(spec, out, services.calibrationLoaders());
+                getLog()
+                    .debug(
+                        String.format(
+                            Locale.ROOT,
+                            "compress: configuration read in %.2f s, up-to-date check in %.2f s",
+                            (checkStarted - started) / 1e9,
+                            (System.nanoTime() - checkStarted) / 1e9));
                 if (v.upToDate()) {
                   getLog()
                       .info(
