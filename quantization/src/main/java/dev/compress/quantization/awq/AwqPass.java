@@ -183,6 +183,7 @@ public final class AwqPass implements Pass<AwqConfig>, PassValidation {
     int total = picked.layers().size();
     context.progress().start(type, total);
     Map<String, Group> groups = searchAndFold(model, calibration, picked.layers(), context);
+    long searched = System.nanoTime();
     int done = 0;
     // 4: clip, quantize, write.
     Map<String, Double> metrics = new LinkedHashMap<>();
@@ -237,6 +238,7 @@ public final class AwqPass implements Pass<AwqConfig>, PassValidation {
         context.progress().step(type, ++done, total, l.name());
       }
     }
+    long clipped = System.nanoTime();
     QuantizedModelWriter writer = new QuantizedModelWriter(model);
     long bytesAfter = 0;
     List<String> touched = new ArrayList<>();
@@ -253,6 +255,8 @@ public final class AwqPass implements Pass<AwqConfig>, PassValidation {
     context.progress().finish(type);
     if (!layers.isEmpty()) {
       metrics.put("sqnr_db_mean", sqnrSum / layers.size());
+      metrics.put("seconds_scale_search", (searched - start) / 1e9);
+      metrics.put("seconds_clip_search", (clipped - searched) / 1e9);
       metrics.put("groups_scaled", (double) scaled);
       metrics.put("groups_unscaled", (double) (groups.size() - scaled));
       if (scaled > 0) {
