@@ -159,6 +159,36 @@ class AwqPassTest {
   }
 
   @Test
+  void providerIsRegisteredWithTheReferenceDefaults() {
+    dev.compress.api.pass.PassProvider<?> p =
+        java.util.ServiceLoader.load(dev.compress.api.pass.PassProvider.class).stream()
+            .map(java.util.ServiceLoader.Provider::get)
+            .filter(x -> x.type().equals("awq"))
+            .findFirst()
+            .orElseThrow();
+    assertThat(p.needsCalibration()).isTrue();
+    AwqConfig d = (AwqConfig) p.defaults();
+    assertThat(d.bits()).isEqualTo(4);
+    assertThat(d.groupSize()).isEqualTo(128);
+    assertThat(d.symmetric()).isFalse();
+    assertThat(d.alphaGrid()).isEqualTo(20);
+    assertThat(d.alpha(19)).isEqualTo(0.95);
+    assertThat(d.clip()).isEqualTo(ClipMethod.MSE);
+    assertThat(p.parameters())
+        .extracting(dev.compress.api.pass.PassProvider.ParamDoc::name)
+        .containsExactly(
+            "bits",
+            "groupSize",
+            "symmetric",
+            "alphaGrid",
+            "duoScaling",
+            "clip",
+            "clipTokens",
+            "clipIgnore",
+            "residualMul");
+  }
+
+  @Test
   void configRejectsBadValues() {
     assertThatThrownBy(
             () ->
