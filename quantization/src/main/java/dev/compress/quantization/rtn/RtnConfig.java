@@ -22,6 +22,10 @@ import java.util.List;
  *     [rows, dim]} table on axis 0) to 8 bits per row behind {@code DequantizeLinear}, whatever
  *     {@code bits} is; these are not linear layers, so {@code targets}/{@code ignore} do not apply
  *     to them
+ * @param clip {@link ClipMethod#NONE} (default): each group's full min-max range; {@link
+ *     ClipMethod#MSE}: the shrunk range that minimises the weight error ({@link ClipSearch}, the
+ *     GPTQ reference's {@code mse} option); linear layers only, embedding tables always use the
+ *     full range
  */
 public record RtnConfig(
     LayerSelection selection,
@@ -29,7 +33,8 @@ public record RtnConfig(
     Granularity granularity,
     int groupSize,
     boolean symmetric,
-    boolean embeddings)
+    boolean embeddings,
+    ClipMethod clip)
     implements PassConfig {
 
   /** The group sizes accepted for {@link Granularity#PER_GROUP}. */
@@ -38,6 +43,7 @@ public record RtnConfig(
   /** Validates every field and reports all problems at once. */
   public RtnConfig {
     selection = selection == null ? LayerSelection.ALL : selection;
+    clip = clip == null ? ClipMethod.NONE : clip;
     List<String> problems = new ArrayList<>();
     if (bits != 4 && bits != 8) {
       problems.add("bits must be 4 or 8, found " + bits);
@@ -60,6 +66,17 @@ public record RtnConfig(
     InvalidConfigException.throwIfAny(problems);
   }
 
+  /** A config without clipping search. */
+  public RtnConfig(
+      LayerSelection selection,
+      int bits,
+      Granularity granularity,
+      int groupSize,
+      boolean symmetric,
+      boolean embeddings) {
+    this(selection, bits, granularity, groupSize, symmetric, embeddings, ClipMethod.NONE);
+  }
+
   /** A config that leaves embedding tables alone. */
   public RtnConfig(
       LayerSelection selection,
@@ -67,7 +84,7 @@ public record RtnConfig(
       Granularity granularity,
       int groupSize,
       boolean symmetric) {
-    this(selection, bits, granularity, groupSize, symmetric, false);
+    this(selection, bits, granularity, groupSize, symmetric, false, ClipMethod.NONE);
   }
 
   /** Input features per scale for a layer with {@code inFeatures} of them. */

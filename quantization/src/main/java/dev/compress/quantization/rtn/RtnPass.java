@@ -83,7 +83,8 @@ public final class RtnPass implements Pass<RtnConfig> {
   public PassReport apply(ModelGraph model, PassContext context) throws CompressionException {
     long start = System.nanoTime();
     Graph graph = model.graph();
-    List<LinearLayer> layers = config.selection().select(LinearLayers.of(graph));
+    QuantizedLayers.Picked picked = QuantizedLayers.select(config.selection(), graph);
+    List<LinearLayer> layers = picked.layers();
     List<String> problems = new ArrayList<>();
     List<Item> items = new ArrayList<>();
     for (LinearLayer layer : layers) {
@@ -127,7 +128,10 @@ public final class RtnPass implements Pass<RtnConfig> {
       int group = it.layer == null ? it.in : config.effectiveGroupSize(it.in);
       QuantizedMatrix q;
       try {
-        q = QuantizedMatrix.quantize(m, it.out, it.in, bits, group, config.symmetric());
+        q =
+            it.layer != null && config.clip() == ClipMethod.MSE
+                ? ClipSearch.quantize(m, it.out, it.in, bits, group, config.symmetric())
+                : QuantizedMatrix.quantize(m, it.out, it.in, bits, group, config.symmetric());
       } catch (IllegalArgumentException e) {
         problems.add("layer '" + it.name + "': weight " + it.weight + ": " + e.getMessage());
         quantized.add(null);
@@ -177,7 +181,7 @@ public final class RtnPass implements Pass<RtnConfig> {
     return new PassReport(
         type,
         touched,
-        List.of(),
+        picked.skipped(),
         bytesBefore,
         bytesAfter,
         metrics,

@@ -32,7 +32,8 @@ public final class RtnProvider implements PassProvider<RtnConfig> {
 
   @Override
   public RtnConfig defaults() {
-    return new RtnConfig(LayerSelection.ALL, 8, Granularity.PER_CHANNEL, 128, true, false);
+    return new RtnConfig(
+        LayerSelection.ALL, 8, Granularity.PER_CHANNEL, 128, true, false, ClipMethod.NONE);
   }
 
   @Override
@@ -54,7 +55,12 @@ public final class RtnProvider implements PassProvider<RtnConfig> {
         new ParamDoc(
             "embeddings",
             "also quantize embedding tables (Gather of a constant [rows, dim] table) to int8 per"
-                + " row; not subject to targets/ignore (default false)"));
+                + " row; not subject to targets/ignore (default false)"),
+        new ParamDoc(
+            "clip",
+            "none: each group's full min-max range; mse: per row and group, shrink the range by"
+                + " p = 1 - i/100 (i < 80) and keep the one minimising sum |w' - w|^2.4 (the GPTQ"
+                + " reference's mse option; default none)"));
   }
 
   @Override

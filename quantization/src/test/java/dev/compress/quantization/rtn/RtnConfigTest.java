@@ -68,7 +68,7 @@ class RtnConfigTest {
         .isEqualTo(new RtnConfig(LayerSelection.ALL, 8, Granularity.PER_CHANNEL, 128, true));
     assertThat(p.parameters())
         .extracting(PassProvider.ParamDoc::name)
-        .containsExactly("bits", "granularity", "groupSize", "symmetric", "embeddings");
+        .containsExactly("bits", "granularity", "groupSize", "symmetric", "embeddings", "clip");
     assertThat(((RtnProvider) p).create(d)).isInstanceOf(RtnPass.class);
   }
 }

@@ -1,0 +1,117 @@
+package dev.compress.quantization.rtn;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.compress.api.ConfigException;
+import dev.compress.api.graph.ModelGraph;
+import dev.compress.api.graph.Node;
+import dev.compress.api.io.onnx.OnnxWriter;
+import dev.compress.api.pass.LayerSelection;
+import dev.compress.api.pass.PassContext;
+import dev.compress.api.pass.PassReport;
+import dev.compress.api.tensor.Tensor;
+import dev.compress.quantization.grid.Granularity;
+import dev.compress.runtime.ort.OrtExecutor;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Two quantization passes with targets/ignore in one pipeline: 8 bits for fc2, 4 elsewhere. */
+class MixedPrecisionTest {
+  @TempDir Path tmp;
+
+  private static final RtnConfig INT8_FC2 =
+      new RtnConfig(
+          new LayerSelection(List.of(Mlp.FC2), List.of()), 8, Granularity.PER_CHANNEL, 0, true);
+  private static final RtnConfig INT4_REST =
+      new RtnConfig(
+          new LayerSelection(List.of(), List.of(Mlp.FC2)), 4, Granularity.PER_GROUP, 32, false);
+
+  private static String op(ModelGraph m, String name) {
+    return m.graph().node(name).map(Node::opType).orElseThrow();
+  }
+
+  @Test
+  void eightBitsForTheLastLayerThenFourBitsElsewhere() throws Exception {
+    for (boolean eightFirst : new boolean[] {true, false}) {
+      ModelGraph m = Mlp.build(17, 64, 128, 16, 3);
+      List<RtnConfig> order =
+          eightFirst ? List.of(INT8_FC2, INT4_REST) : List.of(INT4_REST, INT8_FC2);
+      PassReport second = null;
+      for (RtnConfig c : order) {
+        second = new RtnPass(c).apply(m, PassContext.of(0));
+      }
+      // The second pass's selector names the layer the first one quantized: not an error.
+      assertThat(second.layersTouched()).hasSize(1);
+      assertThat(op(m, Mlp.FC1)).isEqualTo("MatMulNBits");
+      assertThat(op(m, Mlp.FC2)).isEqualTo("Gemm");
+      assertThat(m.graph().nodes().stream().map(Node::opType)).contains("DequantizeLinear");
+      Path file = tmp.resolve("mixed-" + eightFirst + ".onnx");
+      OnnxWriter.write(m, file);
+      Tensor x = Mlp.input(1, 4, 64);
+      ModelGraph ref = Mlp.build(17, 64, 128, 16, 3);
+      Path rf = tmp.resolve("ref.onnx");
+      OnnxWriter.write(ref, rf);
+      try (OrtExecutor q = OrtExecutor.builder().setModelPath(file).build();
+          OrtExecutor f = OrtExecutor.builder().setModelPath(rf).build()) {
+        float[] yq = q.forward(Map.of("x", x)).get("y").toFloatArray();
+        float[] yf = f.forward(Map.of("x", x)).get("y").toFloatArray();
+        double num = 0;
+        double den = 0;
+        for (int i = 0; i < yq.length; i++) {
+          num += Math.pow(yq[i] - yf[i], 2);
+          den += yf[i] * yf[i];
+        }
+        assertThat(num / den).isLessThan(0.01);
+      }
+    }
+  }
+
+  @Test
+  void aTargetNamingAnAlreadyQuantizedLayerIsReportedAsSkipped() throws Exception {
+    ModelGraph m = Mlp.build(17, 64, 128, 16, 3);
+    new RtnPass(INT8_FC2).apply(m, PassContext.of(0));
+    RtnConfig all =
+        new RtnConfig(
+            new LayerSelection(List.of("re:.*"), List.of()), 4, Granularity.PER_GROUP, 32, false);
+    PassReport r = new RtnPass(all).apply(m, PassContext.of(0));
+    assertThat(r.layersTouched()).containsExactly(Mlp.FC1);
+    assertThat(r.layersSkipped()).hasSize(1);
+    assertThat(r.layersSkipped().get(0).layer()).isEqualTo(Mlp.FC2);
+    assertThat(r.layersSkipped().get(0).reason()).contains("already quantized");
+    // Only already-quantized layers left: nothing to do, still not an error.
+    RtnConfig onlyFc2 =
+        new RtnConfig(
+            new LayerSelection(List.of(Mlp.FC2), List.of()), 4, Granularity.PER_GROUP, 32, false);
+    assertThat(new RtnPass(onlyFc2).apply(m, PassContext.of(0)).layersTouched()).isEmpty();
+  }
+
+  @Test
+  void aSelectorMatchingNothingIsStillAnError() throws Exception {
+    ModelGraph m = Mlp.build(17, 64, 128, 16, 3);
+    new RtnPass(INT8_FC2).apply(m, PassContext.of(0));
+    RtnConfig bad =
+        new RtnConfig(
+            new LayerSelection(List.of("/nope/MatMul"), List.of("re:.*pooler.*")),
+            4,
+            Granularity.PER_GROUP,
+            32,
+            false);
+    assertThatThrownBy(() -> new RtnPass(bad).apply(m, PassContext.of(0)))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("targets[0] '/nope/MatMul' matches no linear layer")
+        .hasMessageContaining("ignore[0] 're:.*pooler.*' matches no linear layer");
+  }
+
+  @Test
+  void quantizedLayerNamesCoverBothFormats() throws Exception {
+    ModelGraph m = Mlp.build(17, 64, 128, 16, 3);
+    new RtnPass(INT8_FC2).apply(m, PassContext.of(0));
+    assertThat(QuantizedLayers.names(m.graph())).containsExactly(Mlp.FC2);
+    new RtnPass(INT4_REST).apply(m, PassContext.of(0));
+    assertThat(QuantizedLayers.names(m.graph())).containsExactlyInAnyOrder(Mlp.FC1, Mlp.FC2);
+  }
+}
