@@ -18,13 +18,18 @@ import dev.compress.api.pass.ProgressListener;
 import dev.compress.api.tensor.DataType;
 import dev.compress.api.tensor.Tensor;
 import dev.compress.quantization.format.WeightMatrix;
+import dev.compress.quantization.format.compressedtensors.CompressedTensorsCheckpoint;
+import dev.compress.quantization.format.gptq.GptqCheckpoint;
+import dev.compress.quantization.format.gptq.GptqLayoutTest;
 import dev.compress.quantization.grid.GroupQuantizedWeight;
 import dev.compress.runtime.ort.OrtExecutor;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -35,6 +40,8 @@ import org.junit.jupiter.params.provider.CsvSource;
  * act-order Gather, DequantizeLinear).
  */
 class GptqOrtTest {
+  @TempDir Path tmp;
+
   static final int IN = 64;
   static final int HIDDEN = 128;
   static final int OUT = 32;
@@ -144,5 +151,18 @@ class GptqOrtTest {
         "[gptq-ort] %d-bit g%d sym=%s act=%s static=%s: max |diff| %.2e of max %.2f%n",
         bits, group, sym, act, stat, maxDiff, maxAbs);
     assertThat(maxDiff).isLessThan(1e-4 * Math.max(1, maxAbs)); // float summation order only
+
+    // The same weights through both Hugging Face layouts and back (GPTQ packs 2, 3, 4, 8 bits).
+    Map<String, GroupQuantizedWeight> byModule = new java.util.LinkedHashMap<>();
+    pass.quantized().forEach((k, v) -> byModule.put(GptqCheckpoint.moduleName(k), v));
+    GptqExport.compressedTensors(tmp.resolve("ct"), pass.quantized(), cfg);
+    Map<String, GroupQuantizedWeight> ct = CompressedTensorsCheckpoint.read(tmp.resolve("ct"));
+    assertThat(ct.keySet()).containsExactly("fc1", "fc2");
+    byModule.forEach((k, v) -> GptqLayoutTest.assertSame(v, ct.get(k), false));
+    if (bits != 5) {
+      GptqExport.gptq(tmp.resolve("gptq"), pass.quantized(), cfg);
+      Map<String, GroupQuantizedWeight> gq = GptqCheckpoint.read(tmp.resolve("gptq"));
+      byModule.forEach((k, v) -> GptqLayoutTest.assertSame(v, gq.get(k), true));
+    }
   }
 }

@@ -42,7 +42,7 @@ public final class GptqLayout {
     int[] qweight = new int[qRows * out]; // (in * bits / 32, out)
     for (int o = 0; o < out; o++) {
       for (int i = 0; i < in; i++) {
-        put(qweight, qRows, out, o, true, (long) i * bits, q.code(o, i), bits);
+        put(qweight, out, o, (long) i * bits, q.code(o, i), bits);
       }
     }
     int zCols = out * bits / 32;
@@ -107,7 +107,7 @@ public final class GptqLayout {
     int[] zeros = new int[out * groups];
     for (int o = 0; o < out; o++) {
       for (int i = 0; i < in; i++) {
-        codes[o * in + i] = (byte) get(qweight, out, o, true, (long) i * bits, bits);
+        codes[o * in + i] = (byte) get(qweight, out, o, (long) i * bits, bits);
       }
     }
     for (int g = 0; g < groups; g++) {
@@ -139,8 +139,7 @@ public final class GptqLayout {
   }
 
   // Bit stream along a column (qweight: bits run down the rows of column o).
-  private static void put(
-      int[] a, int rows, int cols, int col, boolean down, long bit, int v, int bits) {
+  private static void put(int[] a, int cols, int col, long bit, int v, int bits) {
     for (int b = 0; b < bits; b++) {
       long pos = bit + b;
       int row = (int) (pos >>> 5);
@@ -150,7 +149,7 @@ public final class GptqLayout {
     }
   }
 
-  private static int get(int[] a, int cols, int col, boolean down, long bit, int bits) {
+  private static int get(int[] a, int cols, int col, long bit, int bits) {
     int v = 0;
     for (int b = 0; b < bits; b++) {
       long pos = bit + b;
