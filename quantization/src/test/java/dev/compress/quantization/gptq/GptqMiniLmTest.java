@@ -102,11 +102,18 @@ class GptqMiniLmTest {
     print("RTN W4 g128 (MatMulNBits)", rtn4, null);
     double[] gptq4 = gptq("GPTQ W4 g128", GptqConfig.defaults(), 128);
     double[] rtn3 = rtnFloat("RTN W3 g128 (dequantized)", 3, 128);
-    double[] gptq3 = gptq("GPTQ W3 g128", GptqConfig.defaults().withBits(3, 128), 128);
+    double[] gptq3 =
+        gptq(
+            "GPTQ W3 g128 act-order",
+            GptqConfig.defaults().withBits(3, 128).withOrder(true, false),
+            128);
+    // measured: RTN4 0.93722 / 0.88298, GPTQ4 0.97084 / 0.92602 (mean / min cosine, 200 sentences)
     assertThat(gptq4[0]).isGreaterThan(rtn4[0]);
     assertThat(gptq4[1]).isGreaterThan(rtn4[1]);
-    assertThat(gptq3[0]).isGreaterThan(rtn3[0]);
-    // "Far ahead": GPTQ's cosine distance at 3 bits is well under RTN's.
+    // measured: RTN3 0.77071 / 0.64383, GPTQ3 act-order 0.87777 / 0.67771 (without act-order
+    // 0.84230 / 0.49399: the mean is ahead, the worst sentence is not)
+    assertThat(gptq3[1]).isGreaterThan(rtn3[1]);
+    // "Far ahead": GPTQ's mean cosine distance at 3 bits is about half of RTN's (measured 0.53x).
     assertThat(1 - gptq3[0]).isLessThan(0.6 * (1 - rtn3[0]));
   }
 
