@@ -76,6 +76,9 @@ public final class GptqScaleBench {
       }
     }
     plain = null;
+    long accPeak = peakHeap();
+    System.gc();
+    resetPeaks();
     GptqConfig cfg =
         new GptqConfig(LayerSelection.ALL, 4, 128, true, false, false, 0.01, 1.0, 128, null);
     long t0 = System.nanoTime();
@@ -90,8 +93,12 @@ public final class GptqScaleBench {
         "GPTQ total / X^T X = %.2f   (solve alone / X^T X = %.2f)%n",
         (double) (tAcc + tSolve) / tPlain, (double) tSolve / tPlain);
     System.out.printf(
-        "peak heap %.0f MiB (one %dx%d f32 weight = %.0f MiB, one f64 Hessian = %.0f MiB)%n",
-        peakHeap() / 1048576.0,
+        "peak heap: accumulation %.0f MiB (garbage included: the heap may grow to -Xmx before a"
+            + " collection), GPTQ solve %.0f MiB%n",
+        accPeak / 1048576.0, peakHeap() / 1048576.0);
+    System.out.printf(
+        "(max heap %.0f MiB; one %dx%d f32 weight = %.0f MiB, one f64 Hessian = %.0f MiB)%n",
+        Runtime.getRuntime().maxMemory() / 1048576.0,
         dim,
         dim,
         dim * (double) dim * 4 / 1048576,
