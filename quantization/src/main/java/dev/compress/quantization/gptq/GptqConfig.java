@@ -1,0 +1,160 @@
+package dev.compress.quantization.gptq;
+
+import dev.compress.api.pass.InvalidConfigException;
+import dev.compress.api.pass.LayerSelection;
+import dev.compress.api.pass.PassConfig;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
+
+/**
+ * Configuration of {@link GptqPass}, validated at construction (every problem reported at once).
+ *
+ * @param selection the linear layers to quantize (null means all)
+ * @param bits bits per weight, 2 to 8
+ * @param groupSize input features per scale; 0 for one scale per output channel
+ * @param symmetric symmetric grid (zero point {@code 2^(bits-1)}) or asymmetric (a zero point per
+ *     group)
+ * @param actOrder quantize columns in order of descending Hessian diagonal ({@code desc_act})
+ * @param staticGroups with groups: compute every group's scale and zero point up front on the
+ *     unpermuted weight, so that with act-order the groups stay contiguous in the original order
+ * @param dampPercent damping {@code lambda = dampPercent * mean(diag H)}, in {@code (0, 1]}
+ * @param maxDampPercent when the damped Hessian is not positive definite, {@code dampPercent} is
+ *     multiplied by 10 until it exceeds this limit; then the layer fails
+ * @param blockSize columns per lazy-batch block (128 in the reference)
+ * @param blockPattern regex over layer (node) names whose first capture group numbers the
+ *     transformer block; the text up to the end of that group identifies the block. Null for {@link
+ *     #DEFAULT_BLOCK_PATTERN}
+ */
+public record GptqConfig(
+    LayerSelection selection,
+    int bits,
+    int groupSize,
+    boolean symmetric,
+    boolean actOrder,
+    boolean staticGroups,
+    double dampPercent,
+    double maxDampPercent,
+    int blockSize,
+    String blockPattern)
+    implements PassConfig {
+
+  /**
+   * Transformer blocks as exporters name them: {@code /encoder/layer.3/...} (BERT), {@code
+   * /model/layers.3/...} or {@code model.layers.3.} (Llama), {@code /transformer/h.3/} (GPT-2),
+   * {@code blocks.3} (ViT).
+   */
+  public static final String DEFAULT_BLOCK_PATTERN =
+      "(?:^|[/.])(?:layer|layers|h|block|blocks)[._](\\d+)(?=[/._]|$)";
+
+  /** Validates every field. */
+  public GptqConfig {
+    selection = selection == null ? LayerSelection.ALL : selection;
+    blockPattern =
+        blockPattern == null || blockPattern.isBlank() ? DEFAULT_BLOCK_PATTERN : blockPattern;
+    List<String> problems = new ArrayList<>();
+    if (bits < 2 || bits > 8) {
+      problems.add("bits must be in [2, 8], found " + bits);
+    }
+    if (groupSize < 0) {
+      problems.add("groupSize must be 0 (per channel) or > 0, found " + groupSize);
+    }
+    if (!(dampPercent > 0 && dampPercent <= 1)) {
+      problems.add("dampPercent must be in (0, 1], found " + dampPercent);
+    }
+    if (!(maxDampPercent >= dampPercent) || !Double.isFinite(maxDampPercent)) {
+      problems.add(
+          "maxDampPercent must be finite and >= dampPercent ("
+              + dampPercent
+              + "), found "
+              + maxDampPercent);
+    }
+    if (blockSize <= 0) {
+      problems.add("blockSize must be > 0, found " + blockSize);
+    }
+    if (staticGroups && groupSize == 0) {
+      problems.add("staticGroups needs groupSize > 0, found groupSize 0");
+    }
+    try {
+      if (Pattern.compile(blockPattern).matcher("").groupCount() < 1) {
+        problems.add(
+            "blockPattern must have a capture group for the block number, found " + blockPattern);
+      }
+    } catch (PatternSyntaxException e) {
+      problems.add(
+          "blockPattern is not a valid regex: " + e.getDescription() + ", found " + blockPattern);
+    }
+    InvalidConfigException.throwIfAny(problems);
+  }
+
+  /** The defaults: 4 bits, groups of 128, symmetric, no act-order, 1% damping. */
+  public static GptqConfig defaults() {
+    return new GptqConfig(LayerSelection.ALL, 4, 128, true, false, false, 0.01, 1.0, 128, null);
+  }
+
+  /** A copy with other bits and group size. */
+  public GptqConfig withBits(int newBits, int newGroupSize) {
+    return new GptqConfig(
+        selection,
+        newBits,
+        newGroupSize,
+        symmetric,
+        actOrder,
+        staticGroups,
+        dampPercent,
+        maxDampPercent,
+        blockSize,
+        blockPattern);
+  }
+
+  /** A copy with other act-order and static-group flags. */
+  public GptqConfig withOrder(boolean newActOrder, boolean newStaticGroups) {
+    return new GptqConfig(
+        selection,
+        bits,
+        groupSize,
+        symmetric,
+        newActOrder,
+        newStaticGroups,
+        dampPercent,
+        maxDampPercent,
+        blockSize,
+        blockPattern);
+  }
+
+  /** A copy with another symmetry. */
+  public GptqConfig withSymmetric(boolean newSymmetric) {
+    return new GptqConfig(
+        selection,
+        bits,
+        groupSize,
+        newSymmetric,
+        actOrder,
+        staticGroups,
+        dampPercent,
+        maxDampPercent,
+        blockSize,
+        blockPattern);
+  }
+
+  /** A copy with another selection. */
+  public GptqConfig withSelection(LayerSelection newSelection) {
+    return new GptqConfig(
+        newSelection,
+        bits,
+        groupSize,
+        symmetric,
+        actOrder,
+        staticGroups,
+        dampPercent,
+        maxDampPercent,
+        blockSize,
+        blockPattern);
+  }
+
+  /** Columns per group for a layer with {@code inFeatures}: the whole row when per channel. */
+  public int effectiveGroupSize(int inFeatures) {
+    return groupSize == 0 ? inFeatures : groupSize;
+  }
+}
