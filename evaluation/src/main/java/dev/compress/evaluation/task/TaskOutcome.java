@@ -17,10 +17,13 @@ public record TaskOutcome(
     List<Map<String, Double>> perVariant,
     Map<String, DataIdentity> data,
     List<String> notes) {
-  /** Copies the collections. */
+  /** Copies the collections, keeping the metrics' order. */
   public TaskOutcome {
-    perVariant = perVariant.stream().map(Map::copyOf).toList();
-    data = Map.copyOf(data);
+    perVariant =
+        perVariant.stream()
+            .map(m -> java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(m)))
+            .toList();
+    data = java.util.Collections.unmodifiableMap(new java.util.TreeMap<>(data));
     notes = List.copyOf(notes);
   }
 }
