@@ -168,16 +168,23 @@ public final class Bench {
       Map<String, List<LayerError>> layers = new LinkedHashMap<>();
       if (spec.layerErrors() && variants.size() > 1) {
         Map<String, Tensor> in = inputs.make(names, 2, 32);
+        boolean djlCapture = open.stream().allMatch(Executor::supportsCapture);
         for (int i = 1; i < variants.size(); i++) {
           say("per-layer error: " + variants.get(i).name());
+          ModelGraph g = read(variants.get(i).path());
           layers.put(
               variants.get(i).name(),
-              LayerErrors.measure(
-                  baseGraph, read(variants.get(i).path()), in, spec.engine().threads()));
+              djlCapture
+                  ? LayerErrors.measure(baseGraph, g, open.get(0), open.get(i), in)
+                  : LayerErrors.measure(baseGraph, g, in, spec.engine().threads()));
         }
         notes.add(
             "per-layer error: linear layers of the baseline; ACTIVATION = relative L2 error of"
-                + " the layer output (ONNX Runtime, layer outputs exposed as graph outputs, "
+                + " the layer output ("
+                + (djlCapture
+                    ? "captured by the DJL interpreter running both models"
+                    : "ONNX Runtime, layer outputs exposed as graph outputs")
+                + ", "
                 + inputs.describe(names)
                 + " at batch 2, 32 tokens), WEIGHT = relative L2 error of the weight where the"
                 + " output is not in the compressed graph");

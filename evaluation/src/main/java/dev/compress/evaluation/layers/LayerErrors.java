@@ -9,6 +9,7 @@ import dev.compress.api.layers.LinearLayer;
 import dev.compress.api.layers.LinearLayers;
 import dev.compress.api.tensor.DataType;
 import dev.compress.api.tensor.Tensor;
+import dev.compress.runtime.Executor;
 import dev.compress.runtime.ort.OrtExecutor;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -36,8 +37,11 @@ import java.util.Set;
  *       name and shape is still there (e.g. pruned in place): {@code ||W_c - W_o|| / ||W_o||}.
  * </ul>
  *
- * Layers with neither are left out. ONNX Runtime is used rather than the DJL interpreter because it
- * runs every model the toolkit writes, quantized operators included.
+ * Layers with neither are left out. The activations are captured by the DJL interpreter when both
+ * models are open in it ({@link #measure(ModelGraph, ModelGraph, Executor, Executor, Map)}: each
+ * layer output is recorded as an input of its first consumer, or taken from the graph outputs), and
+ * otherwise by ONNX Runtime ({@link #measure(ModelGraph, ModelGraph, Map, int)}), which runs every
+ * model the toolkit writes, quantized operators included.
  */
 public final class LayerErrors {
   private LayerErrors() {}
@@ -60,7 +64,32 @@ public final class LayerErrors {
   public record LayerError(String layer, Method method, double relativeError) {}
 
   /**
-   * Measures every linear layer of {@code original} in {@code compressed}.
+   * Measures every linear layer of {@code original} in {@code compressed}, capturing activations
+   * with executors that can capture ({@link Executor#supportsCapture()}, the DJL interpreter)
+   * already open on both models.
+   *
+   * @param inputs fed to both models (names of the original's inputs)
+   */
+  public static List<LayerError> measure(
+      ModelGraph original,
+      ModelGraph compressed,
+      Executor originalExec,
+      Executor compressedExec,
+      Map<String, Tensor> inputs)
+      throws CompressionException {
+    if (!originalExec.supportsCapture() || !compressedExec.supportsCapture()) {
+      throw new IllegalArgumentException("both executors must support capture");
+    }
+    return measure(
+        original,
+        compressed,
+        (model, values) ->
+            capture(model, values, model == original ? originalExec : compressedExec, inputs));
+  }
+
+  /**
+   * Measures every linear layer of {@code original} in {@code compressed}, capturing activations by
+   * running both in ONNX Runtime with the layer outputs exposed as graph outputs.
    *
    * @param inputs fed to both models (names of the original's inputs)
    * @param threads ONNX Runtime intra-op threads
@@ -68,13 +97,25 @@ public final class LayerErrors {
   public static List<LayerError> measure(
       ModelGraph original, ModelGraph compressed, Map<String, Tensor> inputs, int threads)
       throws CompressionException {
+    Set<String> graphOutputs = new HashSet<>();
+    original.graph().outputs().forEach(v -> graphOutputs.add(v.name()));
+    return measure(
+        original, compressed, (model, values) -> run(model, values, graphOutputs, inputs, threads));
+  }
+
+  /** Values of a model, by name. */
+  @FunctionalInterface
+  private interface Capture {
+    Map<String, Tensor> values(ModelGraph model, Set<String> names) throws CompressionException;
+  }
+
+  private static List<LayerError> measure(
+      ModelGraph original, ModelGraph compressed, Capture capture) throws CompressionException {
     Graph go = original.graph();
     Graph gc = compressed.graph();
     List<LinearLayer> layers = LinearLayers.of(go);
     Set<String> producedC = new HashSet<>();
     gc.nodes().forEach(n -> producedC.addAll(n.outputs()));
-    Set<String> graphOutputs = new HashSet<>();
-    go.outputs().forEach(v -> graphOutputs.add(v.name()));
     Map<String, String> byOutput = new LinkedHashMap<>(); // output value -> layer
     List<LayerError> out = new ArrayList<>();
     for (LinearLayer l : layers) {
@@ -85,8 +126,8 @@ public final class LayerErrors {
       }
     }
     if (!byOutput.isEmpty()) {
-      Map<String, Tensor> yo = run(original, byOutput.keySet(), graphOutputs, inputs, threads);
-      Map<String, Tensor> yc = run(compressed, byOutput.keySet(), graphOutputs, inputs, threads);
+      Map<String, Tensor> yo = capture.values(original, byOutput.keySet());
+      Map<String, Tensor> yc = capture.values(compressed, byOutput.keySet());
       for (Map.Entry<String, String> e : byOutput.entrySet()) {
         out.add(
             new LayerError(
@@ -113,6 +154,49 @@ public final class LayerErrors {
     }
     return java.util.Optional.of(
         new LayerError(l.name(), Method.WEIGHT, relative(wo.toFloatArray(), wc.toFloatArray())));
+  }
+
+  /** Each value as an input of its first consumer, or as a graph output. */
+  private static Map<String, Tensor> capture(
+      ModelGraph model, Set<String> values, Executor exec, Map<String, Tensor> inputs)
+      throws CompressionException {
+    Graph g = model.graph();
+    Map<String, List<dev.compress.api.graph.Node>> consumers = g.consumerIndex();
+    Set<String> nodes = new java.util.LinkedHashSet<>();
+    for (String v : values) {
+      List<dev.compress.api.graph.Node> c = consumers.getOrDefault(v, List.of());
+      if (!c.isEmpty() && !c.get(0).name().isEmpty()) {
+        nodes.add(c.get(0).name());
+      }
+    }
+    Map<String, Tensor> feed = new LinkedHashMap<>();
+    for (String name : exec.inputNames()) {
+      feed.put(name, inputs.get(name));
+    }
+    dev.compress.runtime.ForwardResult r = exec.forward(feed, nodes);
+    Map<String, Tensor> out = new LinkedHashMap<>();
+    for (List<Tensor> in : r.captured().values()) {
+      for (Tensor t : in) {
+        if (values.contains(t.name())) {
+          out.putIfAbsent(t.name(), t);
+        }
+      }
+    }
+    for (Map.Entry<String, Tensor> e : r.outputs().entrySet()) {
+      if (values.contains(e.getKey())) {
+        out.putIfAbsent(e.getKey(), e.getValue());
+      }
+    }
+    for (String v : values) {
+      if (!out.containsKey(v)) {
+        throw new CompressionException(
+            "per-layer capture: value '"
+                + v
+                + "' was not recorded by "
+                + exec.getClass().getSimpleName());
+      }
+    }
+    return out;
   }
 
   private static Map<String, Tensor> run(

@@ -15,7 +15,8 @@ import java.util.OptionalLong;
  * <ul>
  *   <li><b>Heap peak</b>: the sum over heap pools of each pool's peak usage since the peaks were
  *       reset ({@link MemoryPoolMXBean#resetPeakUsage}). The pools peak at different moments, so
- *       the sum is an upper bound of the true peak.
+ *       the sum is an upper bound of the true peak. Collectors such as G1 update pool peaks only at
+ *       collections, so the heap in use while the work holds its resources is taken when larger.
  *   <li><b>RSS</b>: {@code VmRSS} (resident now) and {@code VmHWM} (the resident high-water mark).
  *       The high-water mark is reset by writing {@code 5} to {@code /proc/self/clear_refs} (Linux
  *       4.0+); where that is refused the peak is the process's lifetime peak and {@link
@@ -76,9 +77,15 @@ public final class MemoryProbe {
     boolean reset = resetPeaks();
     long heapBefore = heapUsed();
     long rssBefore = status("VmRSS:").orElse(-1);
-    long[] after = {-1};
-    work.run(() -> after[0] = status("VmRSS:").orElse(-1));
-    long heapPeak = heapPeak();
+    long[] after = {-1, 0};
+    work.run(
+        () -> {
+          after[0] = status("VmRSS:").orElse(-1);
+          after[1] = heapUsed();
+        });
+    // Some collectors (G1) update pool peaks only at collections: take the larger of the pool
+    // peaks and the heap in use while the work held its resources.
+    long heapPeak = Math.max(heapPeak(), Math.max(after[1], heapUsed()));
     long hwm = status("VmHWM:").orElse(-1);
     return new Usage(heapBefore, heapPeak, rssBefore, hwm, after[0], reset);
   }

@@ -33,7 +33,8 @@ class BenchMiniLmTest {
     original = BuiltinModels.resolve(MODEL);
   }
 
-  static BenchSpec spec(Path copy, EngineKind engine, TaskSpec task, boolean extras) {
+  static BenchSpec spec(
+      Path copy, EngineKind engine, TaskSpec task, boolean memory, boolean layers) {
     return new BenchSpec(
         List.of(new BenchSpec.Variant("fp32", original), new BenchSpec.Variant("copy", copy)),
         MODEL,
@@ -42,8 +43,8 @@ class BenchMiniLmTest {
         new LatencyPlan(1, 3, 0),
         List.of(1, 2),
         List.of(16),
-        extras,
-        extras,
+        memory,
+        layers,
         0L);
   }
 
@@ -59,6 +60,7 @@ class BenchMiniLmTest {
                     EngineKind.ONNXRUNTIME,
                     new TaskSpec(
                         TaskKind.EMBEDDING_FIDELITY, "builtin:heldout-sentences", 12, "", 32),
+                    true,
                     true));
     String table = BenchTable.render(r);
     System.out.print(table);
@@ -106,10 +108,16 @@ class BenchMiniLmTest {
                     EngineKind.DJL,
                     new TaskSpec(
                         TaskKind.EMBEDDING_FIDELITY, "builtin:heldout-sentences", 6, "", 32),
-                    false));
+                    false,
+                    true));
     assertThat(r.environment().get("engine")).startsWith("DJL PyTorch interpreter on CPU");
     assertThat(r.taskMetrics(1).get("cosine.mean")).isCloseTo(1.0, within(1e-6));
     assertThat(r.latency().get(0).stats().get(1).p50Ms()).isPositive();
+    // Per-layer outputs captured by the interpreter itself.
+    assertThat(r.notes()).anyMatch(n -> n.contains("captured by the DJL interpreter"));
+    assertThat(r.layerErrors().get("copy"))
+        .hasSizeGreaterThan(30)
+        .allSatisfy(e -> assertThat(e.relativeError()).isLessThan(1e-6));
   }
 
   @Test
