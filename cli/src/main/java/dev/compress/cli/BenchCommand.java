@@ -20,7 +20,8 @@ import picocli.CommandLine.Spec;
           + " fidelity, latency over batch sizes and sequence lengths (all variants interleaved),"
           + " per-layer error. The first MODEL is the baseline every ratio refers to.",
       "Prints a table and writes report.json and a self-contained report.html to --out.",
-      "Example: compress bench builtin:all-minilm-l6-v2 out/quickstart/model.onnx out/int4/model.onnx"
+      "Example: compress bench builtin:all-minilm-l6-v2 out/quickstart/model.onnx"
+          + " out/minilm-int4/model.onnx"
     })
 final class BenchCommand implements Callable<Integer> {
   @Spec CommandSpec spec;

@@ -95,6 +95,13 @@ class BenchCommandTest {
   }
 
   @Test
+  void theInt4BenchConfigIsValid() {
+    Result r = run("validate", "../evaluation/bench/minilm-int4.yaml");
+    assertThat(r.err()).isEmpty();
+    assertThat(r.code()).isZero();
+  }
+
+  @Test
   void evalOnAnEngineThatCannotRunTheModelIsOneClearLine(@TempDir Path dir) throws Exception {
     Path m = nbits(dir.resolve("q.onnx"));
     Result r = run("eval", m.toString(), m.toString(), "--engine", "djl", "--task", "none");

@@ -32,7 +32,7 @@ public final class HtmlReport {
 
   /** The page. */
   public static String render(BenchReport r, String title) {
-    String json = JsonReport.toJson(r).replace("</", "<\\/").replace("<!--", "<\\!--");
+    String json = JsonReport.toJson(r).replace("</", "<\\/").replace("<!--", "<\\u0021--");
     return PAGE.replace("%TITLE%", escape(title))
         .replace("%TABLE%", escape(BenchTable.render(r)))
         .replace("%JSON%", json)

@@ -60,7 +60,7 @@ class HtmlReportRenderTest {
                 Map.of("cosine.mean", 0.995),
                 Map.of("cosine.mean", 0.97)),
             Map.of("heldout", new DataIdentity("builtin:heldout-sentences", 300, "ab".repeat(32))),
-            List.of("a note with </script> inside"));
+            List.of("a note with </script> and <!-- inside"));
     Map<String, List<LayerError>> layers =
         Map.of(
             "int8",
