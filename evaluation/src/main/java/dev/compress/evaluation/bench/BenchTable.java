@@ -89,7 +89,7 @@ public final class BenchTable {
         mem.add(
             List.of(
                 v.name(),
-                fixed(u.heapPeakDeltaBytes() / 1e6, 1),
+                fixed(u.heapPeakDeltaBytes() / 1e6, 2),
                 u.rssPeakDeltaBytes() < 0 ? "-" : fixed(u.rssPeakDeltaBytes() / 1e6, 1),
                 u.rssAfterBytes() < 0 || u.rssBeforeBytes() < 0
                     ? "-"

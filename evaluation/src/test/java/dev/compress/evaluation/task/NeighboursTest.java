@@ -35,7 +35,7 @@ class NeighboursTest {
       l2[i] = 1;
     }
     double acc = Neighbours.agreement(Neighbours.predict(y, l2, 10), l2);
-    assertThat(acc).isBetween(0.55, 0.99); // measured 0.74
+    assertThat(acc).isBetween(0.55, 0.99); // measured 0.8375
   }
 
   @Test
