@@ -105,7 +105,7 @@ public record EngineSpec(EngineKind kind, Device device, boolean half, int threa
           "engine djl cannot run "
               + model
               + ": "
-              + e.getMessage()
+              + summarize(e.getMessage())
               + " (HINT: measure it with --engine onnxruntime)");
     } catch (IOException e) {
       throw new CompressionException("cannot read " + model + ": " + e.getMessage(), e);
@@ -126,5 +126,46 @@ public record EngineSpec(EngineKind kind, Device device, boolean half, int threa
         + ", ai.djl.pytorch.num_threads="
         + System.getProperty("ai.djl.pytorch.num_threads", Integer.toString(threads))
         + " (process-wide)";
+  }
+
+  private static final java.util.regex.Pattern NO_KERNEL =
+      java.util.regex.Pattern.compile("no kernel for operator (\\S+) \\(node '([^']*)'\\)");
+
+  /**
+   * The interpreter's list of problems, one entry per node, condensed to one entry per operator:
+   * {@code no kernel for DequantizeLinear (40 nodes, first 'x')}.
+   */
+  static String summarize(String message) {
+    if (message == null) {
+      return "unsupported model";
+    }
+    int colon = message.indexOf(": ");
+    String body = colon < 0 ? message : message.substring(colon + 2);
+    java.util.Map<String, java.util.List<String>> byOp = new java.util.LinkedHashMap<>();
+    java.util.List<String> other = new java.util.ArrayList<>();
+    for (String part : body.split("; ")) {
+      java.util.regex.Matcher m = NO_KERNEL.matcher(part);
+      if (m.find()) {
+        byOp.computeIfAbsent(m.group(1), k -> new java.util.ArrayList<>()).add(m.group(2));
+      } else {
+        other.add(part);
+      }
+    }
+    java.util.List<String> out = new java.util.ArrayList<>();
+    byOp.forEach(
+        (op, nodes) ->
+            out.add(
+                "no kernel for "
+                    + op
+                    + (nodes.size() == 1
+                        ? " (node '" + nodes.get(0) + "')"
+                        : " (" + nodes.size() + " nodes, first '" + nodes.get(0) + "')")));
+    if (other.size() > 3) {
+      out.addAll(other.subList(0, 3));
+      out.add("and " + (other.size() - 3) + " more");
+    } else {
+      out.addAll(other);
+    }
+    return String.join("; ", out);
   }
 }

@@ -32,6 +32,18 @@ class EngineSpecTest {
   }
 
   @Test
+  void longListsOfUnsupportedNodesAreCondensedPerOperator() {
+    String msg =
+        "DjlExecutor cannot run graph 'g': no kernel for operator DequantizeLinear (node 'a');"
+            + " no kernel for operator DequantizeLinear (node 'b'); no kernel for operator"
+            + " com.microsoft::MatMulNBits (node 'c')";
+    assertThat(EngineSpec.summarize(msg))
+        .isEqualTo(
+            "no kernel for DequantizeLinear (2 nodes, first 'a'); no kernel for"
+                + " com.microsoft::MatMulNBits (node 'c')");
+  }
+
+  @Test
   void impossibleSettingsAreRefusedBeforeLoading() {
     assertThatThrownBy(() -> new EngineSpec(EngineKind.DJL, Device.CPU, true, 1).check())
         .isInstanceOf(ConfigException.class)
