@@ -27,6 +27,8 @@ import picocli.CommandLine.Option;
       ValidateCommand.class,
       InspectCommand.class,
       ListPassesCommand.class,
+      EvalCommand.class,
+      BenchCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class CompressCommand {

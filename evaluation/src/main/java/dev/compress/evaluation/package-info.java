@@ -1,11 +1,12 @@
 /**
- * Side-by-side measurement of an original and a compressed model, in the same process. {@link
- * dev.compress.evaluation.EmbeddingFidelityEvaluator} implements the {@code evaluate} block's
- * {@code embedding-fidelity} task (registered as a {@link dev.compress.api.pipeline.Evaluator}
- * service): embedding cosine on held-out sentences, ONNX Runtime latency with the two models
- * interleaved, and bytes on disk, checked against the block's gates and printed as one table.
- * Subpackages hold the pieces: {@code gate} (parsing and checking {@code evaluate.gates}), {@code
- * latency} (interleaved timing and its statistics), {@code size} (bytes on disk of an ONNX model
- * with its external data).
+ * Side-by-side measurement of an original and compressed models, in the same process. {@link
+ * dev.compress.evaluation.SideBySideEvaluator} implements the pipeline's {@code evaluate} block
+ * (registered as a {@link dev.compress.api.pipeline.Evaluator} service) on top of {@code
+ * bench.Bench}, which also backs {@code compress eval} and {@code compress bench}. Subpackages:
+ * {@code bench} (the measurement and its text table), {@code task} (accuracy and fidelity tasks),
+ * {@code latency} (interleaved timing, percentiles with bootstrap intervals), {@code memory} (heap
+ * and resident memory), {@code engine} (ONNX Runtime, DJL on CPU/GPU), {@code layers} (per-layer
+ * error), {@code report} (JSON and self-contained HTML), {@code size} (bytes on disk), {@code gate}
+ * (the block's gates).
  */
 package dev.compress.evaluation;

@@ -14,7 +14,10 @@ import java.util.Optional;
  *       calibrating text models;
  *   <li>{@value #HELDOUT_SENTENCES}: 300 sentences of US State of the Union addresses 1790-2021
  *       (public domain), for held-out evaluation. Disjoint from the calibration text: never
- *       calibrate on it.
+ *       calibrate on it;
+ *   <li>{@value #OPINION_LEXICON}: 2,000 English opinion words of Hu &amp; Liu's lexicon (1,000
+ *       positive, 1,000 negative), one {@code word<TAB>label} line each, for the nearest-neighbour
+ *       sentiment task of the evaluator (not sentences: never calibrate on it).
  * </ul>
  */
 public final class BuiltinTextData {
@@ -23,6 +26,9 @@ public final class BuiltinTextData {
 
   /** State of the Union sentences for held-out evaluation. */
   public static final String HELDOUT_SENTENCES = "builtin:heldout-sentences";
+
+  /** Opinion words with their sentiment label, {@code word<TAB>positive|negative}. */
+  public static final String OPINION_LEXICON = "builtin:opinion-lexicon";
 
   /**
    * One built-in sentence set.
@@ -43,6 +49,11 @@ public final class BuiltinTextData {
               HELDOUT_SENTENCES,
               "dev/compress/data/heldout-sotu.txt",
               "300 sentences of State of the Union addresses (public domain), held out for"
+                  + " evaluation"),
+          new Dataset(
+              OPINION_LEXICON,
+              "dev/compress/data/opinion-lexicon.tsv",
+              "2,000 opinion words (Hu & Liu, CC BY 4.0), word<TAB>label, for the sentiment"
                   + " evaluation"));
 
   private BuiltinTextData() {}

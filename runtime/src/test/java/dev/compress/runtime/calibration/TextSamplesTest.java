@@ -55,7 +55,7 @@ class TextSamplesTest {
         .isInstanceOf(ConfigException.class)
         .hasMessage(
             "evaluate.data: unknown built-in data 'builtin:nope'; known: [builtin:calibration-text,"
-                + " builtin:heldout-sentences]");
+                + " builtin:heldout-sentences, builtin:opinion-lexicon]");
     String bad = resource("not-utf8.txt").toString();
     assertThatThrownBy(() -> TextSamples.read(bad, "calibration.source"))
         .isInstanceOf(ConfigException.class)

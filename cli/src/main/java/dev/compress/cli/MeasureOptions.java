@@ -1,0 +1,241 @@
+package dev.compress.cli;
+
+import dev.compress.api.CompressionException;
+import dev.compress.api.ConfigException;
+import dev.compress.api.io.BuiltinModels;
+import dev.compress.evaluation.bench.Bench;
+import dev.compress.evaluation.bench.BenchReport;
+import dev.compress.evaluation.bench.BenchSpec;
+import dev.compress.evaluation.bench.BenchTable;
+import dev.compress.evaluation.engine.EngineKind;
+import dev.compress.evaluation.engine.EngineSpec;
+import dev.compress.evaluation.latency.LatencyPlan;
+import dev.compress.evaluation.report.HtmlReport;
+import dev.compress.evaluation.report.JsonReport;
+import dev.compress.evaluation.task.TaskKind;
+import dev.compress.evaluation.task.TaskSpec;
+import dev.compress.runtime.Device;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import picocli.CommandLine.Option;
+
+/** The measurement options shared by {@code compress eval} and {@code compress bench}. */
+final class MeasureOptions {
+  @Option(
+      names = "--task",
+      paramLabel = "TASK",
+      description =
+          "Accuracy/fidelity task: embedding-fidelity, opinion-sentiment, classification, logits,"
+              + " perplexity, or none.")
+  String task;
+
+  @Option(
+      names = "--data",
+      paramLabel = "SOURCE",
+      description =
+          "Task data: a file or builtin:NAME (default: builtin:heldout-sentences for"
+              + " embedding-fidelity and perplexity, builtin:opinion-lexicon for"
+              + " opinion-sentiment).")
+  String data;
+
+  @Option(
+      names = "--labels",
+      paramLabel = "FILE",
+      description = "Labels for classification when the data holds none (IDX, JSON, one per line).")
+  String labels = "";
+
+  @Option(
+      names = "--samples",
+      paramLabel = "N",
+      description =
+          "Task samples to use (default: 300 for embedding-fidelity and perplexity, 2000 for"
+              + " opinion-sentiment, up to 1000 for classification and logits).")
+  Integer samples;
+
+  @Option(
+      names = "--engine",
+      paramLabel = "ENGINE",
+      description =
+          "onnxruntime (default; the deployment number) or djl (DJL PyTorch interpreter).",
+      defaultValue = "onnxruntime")
+  String engine;
+
+  @Option(
+      names = "--device",
+      paramLabel = "DEVICE",
+      description = "cpu (default) or gpu (engine djl, when DJL finds a GPU).",
+      defaultValue = "cpu")
+  String device;
+
+  @Option(names = "--half", description = "Ask for half precision (refused with a reason today).")
+  boolean half;
+
+  @Option(
+      names = "--threads",
+      paramLabel = "N",
+      description = "Intra-op threads per model (default: one per processor).")
+  int threads;
+
+  @Option(
+      names = "--batch-sizes",
+      split = ",",
+      paramLabel = "B",
+      description = "Latency sweep batch sizes (default: ${DEFAULT-VALUE}; 0 for no latency).",
+      defaultValue = "1,8")
+  List<Integer> batchSizes;
+
+  @Option(
+      names = "--seq-lengths",
+      split = ",",
+      paramLabel = "S",
+      description = "Latency sweep sequence lengths for token inputs (default: ${DEFAULT-VALUE}).",
+      defaultValue = "128")
+  List<Integer> seqLengths;
+
+  @Option(
+      names = "--iterations",
+      paramLabel = "N",
+      description = "Most timed runs per model and point (default: ${DEFAULT-VALUE}).",
+      defaultValue = "30")
+  int iterations;
+
+  @Option(
+      names = "--warmup",
+      paramLabel = "N",
+      description = "Untimed runs per model and point (default: max(2, iterations/10)).")
+  Integer warmup;
+
+  @Option(
+      names = "--time-budget",
+      paramLabel = "SECONDS",
+      description = "Stop timing a point after this long (default: none).",
+      defaultValue = "0")
+  double timeBudget;
+
+  @Option(names = "--no-memory", description = "Skip the per-model memory measurement.")
+  boolean noMemory;
+
+  @Option(names = "--no-layers", description = "Skip the per-layer error measurement.")
+  boolean noLayers;
+
+  @Option(
+      names = "--out",
+      paramLabel = "DIR",
+      description = "Folder for report.json and report.html (default: ${DEFAULT-VALUE}).",
+      defaultValue = "out/report")
+  Path out;
+
+  /** Resolves a model argument (a path or builtin:NAME) to its file. */
+  static Path resolve(String model) throws CompressionException {
+    return BuiltinModels.resolve(model);
+  }
+
+  /** A short label for a model argument: the folder of a model.onnx, else the file's base name. */
+  static String label(String model, Path file) {
+    if (BuiltinModels.isBuiltin(model)) {
+      return model.substring(BuiltinModels.PREFIX.length());
+    }
+    String name = file.getFileName().toString();
+    if (name.equals("model.onnx") && file.toAbsolutePath().getParent() != null) {
+      return file.toAbsolutePath().getParent().getFileName().toString();
+    }
+    return name.replaceFirst("(?i)\\.onnx$", "");
+  }
+
+  BenchSpec spec(List<BenchSpec.Variant> variants, String modelSpec, Optional<String> defaultTask)
+      throws ConfigException {
+    if (iterations <= 0) {
+      throw new ConfigException("--iterations must be > 0, found " + iterations);
+    }
+    if (samples != null && samples <= 0) {
+      throw new ConfigException("--samples must be > 0, found " + samples);
+    }
+    if (timeBudget < 0) {
+      throw new ConfigException("--time-budget must be >= 0, found " + timeBudget);
+    }
+    String t = task != null ? task : defaultTask.orElse("none");
+    Optional<TaskSpec> taskSpec = Optional.empty();
+    if (!t.equalsIgnoreCase("none")) {
+      TaskKind kind = TaskKind.parse(t, "--task");
+      String d = data != null ? data : TaskSpec.defaultData(kind);
+      if (d.isEmpty()) {
+        throw new ConfigException("--data is required for task " + kind.id());
+      }
+      int n = samples != null ? samples : TaskSpec.defaultSamples(kind);
+      taskSpec = Optional.of(new TaskSpec(kind, d, n, labels, 32));
+    }
+    String dev = device.toLowerCase(Locale.ROOT);
+    if (!dev.equals("cpu") && !dev.equals("gpu")) {
+      throw new ConfigException("--device must be cpu or gpu, found '" + device + "'");
+    }
+    int th = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
+    EngineSpec eng =
+        new EngineSpec(
+            EngineKind.parse(engine, "--engine"),
+            dev.equals("gpu") ? Device.GPU : Device.CPU,
+            half,
+            th);
+    List<Integer> bs = batchSizes.stream().filter(b -> b != 0).toList();
+    for (int b : bs) {
+      if (b < 0) {
+        throw new ConfigException("--batch-sizes must be > 0, found " + b);
+      }
+    }
+    for (int s : seqLengths) {
+      if (s < 2) {
+        throw new ConfigException("--seq-lengths must be >= 2, found " + s);
+      }
+    }
+    LatencyPlan plan =
+        new LatencyPlan(
+            warmup != null ? warmup : Math.max(2, iterations / 10),
+            iterations,
+            Math.round(timeBudget * 1000));
+    return new BenchSpec(
+        variants, modelSpec, taskSpec, eng, plan, bs, seqLengths, !noMemory, !noLayers, 0L);
+  }
+
+  /** Runs the bench, prints the table and writes both reports. */
+  int run(BenchSpec spec, String title, PrintWriter out) throws CompressionException, IOException {
+    out.println(title);
+    out.flush();
+    BenchReport r = new Bench(out).run(spec);
+    out.println();
+    out.print(BenchTable.render(r));
+    Files.createDirectories(out());
+    Path json = out().resolve("report.json");
+    Path html = out().resolve("report.html");
+    JsonReport.write(r, json);
+    HtmlReport.write(r, title, html);
+    out.println("wrote " + json + " and " + html);
+    out.flush();
+    return CompressCommand.OK;
+  }
+
+  Path out() {
+    return out;
+  }
+
+  static List<BenchSpec.Variant> variants(List<String> models, List<String> names)
+      throws CompressionException {
+    if (!names.isEmpty() && names.size() != models.size()) {
+      throw new ConfigException(
+          "--name given " + names.size() + " times for " + models.size() + " models");
+    }
+    List<BenchSpec.Variant> out = new ArrayList<>();
+    for (int i = 0; i < models.size(); i++) {
+      Path p = resolve(models.get(i));
+      if (!Files.isRegularFile(p)) {
+        throw new ConfigException("model: file not found: " + models.get(i));
+      }
+      out.add(new BenchSpec.Variant(names.isEmpty() ? label(models.get(i), p) : names.get(i), p));
+    }
+    return out;
+  }
+}

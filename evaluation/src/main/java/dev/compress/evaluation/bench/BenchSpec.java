@@ -1,0 +1,79 @@
+package dev.compress.evaluation.bench;
+
+import dev.compress.evaluation.engine.EngineSpec;
+import dev.compress.evaluation.latency.LatencyPlan;
+import dev.compress.evaluation.task.TaskSpec;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * A side-by-side measurement of model variants: the first is the baseline every ratio and fidelity
+ * metric refers to.
+ *
+ * @param variants the models, baseline first (at least one)
+ * @param modelSpec how the baseline was named ({@code builtin:NAME} or a path), to find its
+ *     tokenizer; the variants share it
+ * @param task the accuracy/fidelity task, if any
+ * @param engine where the models run
+ * @param plan warm-up, iterations and time budget of each latency measurement
+ * @param batchSizes batch sizes of the latency sweep (empty: no latency)
+ * @param sequenceLengths sequence lengths of the sweep, for models with token inputs (ignored for
+ *     models with fixed-shape float inputs)
+ * @param memory whether to measure heap and resident memory of each variant on its own
+ * @param layerErrors whether to measure per-layer error of each variant against the baseline
+ * @param seed seed of generated inputs and of the bootstrap
+ */
+public record BenchSpec(
+    List<Variant> variants,
+    String modelSpec,
+    Optional<TaskSpec> task,
+    EngineSpec engine,
+    LatencyPlan plan,
+    List<Integer> batchSizes,
+    List<Integer> sequenceLengths,
+    boolean memory,
+    boolean layerErrors,
+    long seed) {
+
+  /**
+   * One model.
+   *
+   * @param name a short label for tables and charts
+   * @param path the ONNX file
+   */
+  public record Variant(String name, Path path) {
+    /** Validates the arguments. */
+    public Variant {
+      Objects.requireNonNull(name, "name");
+      Objects.requireNonNull(path, "path");
+    }
+  }
+
+  /** Validates and copies. */
+  public BenchSpec {
+    variants = List.copyOf(variants);
+    batchSizes = List.copyOf(batchSizes);
+    sequenceLengths = List.copyOf(sequenceLengths);
+    task = task == null ? Optional.empty() : task;
+    Objects.requireNonNull(engine, "engine");
+    Objects.requireNonNull(plan, "plan");
+    if (variants.isEmpty()) {
+      throw new IllegalArgumentException("at least one variant is required");
+    }
+    for (int b : batchSizes) {
+      if (b <= 0) {
+        throw new IllegalArgumentException("batch sizes must be > 0, found " + b);
+      }
+    }
+    for (int s : sequenceLengths) {
+      if (s < 2) {
+        throw new IllegalArgumentException("sequence lengths must be >= 2, found " + s);
+      }
+    }
+    if (!batchSizes.isEmpty() && sequenceLengths.isEmpty()) {
+      throw new IllegalArgumentException("a latency sweep needs at least one sequence length");
+    }
+  }
+}

@@ -1,0 +1,171 @@
+package dev.compress.evaluation.engine;
+
+import ai.onnxruntime.OrtEnvironment;
+import dev.compress.api.CompressionException;
+import dev.compress.api.ConfigException;
+import dev.compress.api.UnsupportedModelException;
+import dev.compress.api.io.onnx.OnnxReader;
+import dev.compress.runtime.Device;
+import dev.compress.runtime.Executor;
+import dev.compress.runtime.djl.DjlExecutor;
+import dev.compress.runtime.ort.OrtExecutor;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Objects;
+
+/**
+ * Which engine runs the models, where, and with how many threads; {@link #open} builds an {@link
+ * Executor} for one model file.
+ *
+ * <ul>
+ *   <li>{@link EngineKind#ONNXRUNTIME}: CPU only (the Maven Central jar has no GPU provider), with
+ *       {@code threads} intra-op threads per session.
+ *   <li>{@link EngineKind#DJL}: the DJL PyTorch interpreter ({@link DjlExecutor}) on the CPU or,
+ *       with {@link Device#GPU}, on the first GPU DJL reports (an error when it reports none).
+ *       PyTorch's thread pool is process-wide: {@code threads} is passed as {@code
+ *       ai.djl.pytorch.num_threads} before the engine first loads, and has no effect after.
+ * </ul>
+ *
+ * Half precision is refused with a message for both engines: ONNX Runtime runs the stored types,
+ * and the DJL interpreter has no fp16 conversion of a graph yet.
+ *
+ * @param kind the engine
+ * @param device where it runs
+ * @param half whether fp16 execution was asked for
+ * @param threads intra-op threads (> 0)
+ */
+public record EngineSpec(EngineKind kind, Device device, boolean half, int threads) {
+  /** Validates the arguments. */
+  public EngineSpec {
+    Objects.requireNonNull(kind, "kind");
+    Objects.requireNonNull(device, "device");
+    if (threads <= 0) {
+      throw new IllegalArgumentException("threads must be > 0, found " + threads);
+    }
+  }
+
+  /** ONNX Runtime on the CPU with one thread per available processor. */
+  public static EngineSpec onnxRuntime() {
+    return new EngineSpec(
+        EngineKind.ONNXRUNTIME, Device.CPU, false, Runtime.getRuntime().availableProcessors());
+  }
+
+  /**
+   * Checks the combination before any model is loaded.
+   *
+   * @throws ConfigException for a GPU without a DJL GPU, a GPU with ONNX Runtime, or half precision
+   */
+  public void check() throws ConfigException {
+    if (half) {
+      throw new ConfigException(
+          "half precision is not available: "
+              + (kind == EngineKind.ONNXRUNTIME
+                  ? "ONNX Runtime runs the types stored in the model"
+                  : "the DJL interpreter runs the graph's stored types and has no fp16 conversion"
+                      + " of a graph yet")
+              + " (HINT: drop --half; measure an fp16 model file instead)");
+    }
+    if (device == Device.GPU) {
+      if (kind == EngineKind.ONNXRUNTIME) {
+        throw new ConfigException(
+            "device gpu: ONNX Runtime runs on the CPU here (the Maven Central jar has no GPU"
+                + " provider); HINT: use --engine djl --device gpu");
+      }
+      if (!DjlExecutor.gpuAvailable()) {
+        throw new ConfigException(
+            "device gpu: DJL's PyTorch engine reports no GPU on this machine (HINT: use --device"
+                + " cpu, or install the CUDA build of PyTorch that DJL expects)");
+      }
+    }
+  }
+
+  /**
+   * An executor for {@code model}.
+   *
+   * @throws UnsupportedModelException when the engine cannot run the model (e.g. the DJL
+   *     interpreter and quantized operators), naming the engine, the file and the operators
+   * @throws CompressionException when the model cannot be read or the engine rejects it
+   */
+  public Executor open(Path model) throws CompressionException {
+    check();
+    if (kind == EngineKind.ONNXRUNTIME) {
+      return OrtExecutor.builder()
+          .setModelPath(model)
+          .optIntraOpThreads(threads)
+          .optDevice(device)
+          .build();
+    }
+    if (System.getProperty("ai.djl.pytorch.num_threads") == null) {
+      System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(threads));
+    }
+    try {
+      return DjlExecutor.builder().setModel(OnnxReader.read(model)).optDevice(device).build();
+    } catch (UnsupportedModelException e) {
+      throw new UnsupportedModelException(
+          "engine djl cannot run "
+              + model
+              + ": "
+              + summarize(e.getMessage())
+              + " (HINT: measure it with --engine onnxruntime)");
+    } catch (IOException e) {
+      throw new CompressionException("cannot read " + model + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** One line for reports, e.g. {@code ONNX Runtime 1.22.0 on CPU, 2 intra-op threads}. */
+  public String describe() {
+    if (kind == EngineKind.ONNXRUNTIME) {
+      return "ONNX Runtime "
+          + OrtEnvironment.getEnvironment().getVersion()
+          + " on CPU, "
+          + threads
+          + " intra-op threads per model";
+    }
+    return "DJL PyTorch interpreter on "
+        + device
+        + ", ai.djl.pytorch.num_threads="
+        + System.getProperty("ai.djl.pytorch.num_threads", Integer.toString(threads))
+        + " (process-wide)";
+  }
+
+  private static final java.util.regex.Pattern NO_KERNEL =
+      java.util.regex.Pattern.compile("no kernel for operator (\\S+) \\(node '([^']*)'\\)");
+
+  /**
+   * The interpreter's list of problems, one entry per node, condensed to one entry per operator:
+   * {@code no kernel for DequantizeLinear (40 nodes, first 'x')}.
+   */
+  static String summarize(String message) {
+    if (message == null) {
+      return "unsupported model";
+    }
+    int colon = message.indexOf(": ");
+    String body = colon < 0 ? message : message.substring(colon + 2);
+    java.util.Map<String, java.util.List<String>> byOp = new java.util.LinkedHashMap<>();
+    java.util.List<String> other = new java.util.ArrayList<>();
+    for (String part : body.split("; ")) {
+      java.util.regex.Matcher m = NO_KERNEL.matcher(part);
+      if (m.find()) {
+        byOp.computeIfAbsent(m.group(1), k -> new java.util.ArrayList<>()).add(m.group(2));
+      } else {
+        other.add(part);
+      }
+    }
+    java.util.List<String> out = new java.util.ArrayList<>();
+    byOp.forEach(
+        (op, nodes) ->
+            out.add(
+                "no kernel for "
+                    + op
+                    + (nodes.size() == 1
+                        ? " (node '" + nodes.get(0) + "')"
+                        : " (" + nodes.size() + " nodes, first '" + nodes.get(0) + "')")));
+    if (other.size() > 3) {
+      out.addAll(other.subList(0, 3));
+      out.add("and " + (other.size() - 3) + " more");
+    } else {
+      out.addAll(other);
+    }
+    return String.join("; ", out);
+  }
+}

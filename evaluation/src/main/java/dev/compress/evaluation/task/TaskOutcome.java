@@ -1,0 +1,29 @@
+package dev.compress.evaluation.task;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What a task measured on every variant.
+ *
+ * @param kind the task
+ * @param perVariant for each variant (baseline first), metric name to value; comparisons against
+ *     the baseline (cosine, KL, agreement) are of that variant against variant 0
+ * @param data the data each metric used, by role (e.g. {@code heldout}, {@code lexicon})
+ * @param notes how the numbers were made, one line each
+ */
+public record TaskOutcome(
+    TaskKind kind,
+    List<Map<String, Double>> perVariant,
+    Map<String, DataIdentity> data,
+    List<String> notes) {
+  /** Copies the collections, keeping the metrics' order. */
+  public TaskOutcome {
+    perVariant =
+        perVariant.stream()
+            .map(m -> java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(m)))
+            .toList();
+    data = java.util.Collections.unmodifiableMap(new java.util.TreeMap<>(data));
+    notes = List.copyOf(notes);
+  }
+}

@@ -1,0 +1,529 @@
+package dev.compress.evaluation.task;
+
+import dev.compress.api.CompressionException;
+import dev.compress.api.ConfigException;
+import dev.compress.api.UnsupportedModelException;
+import dev.compress.api.graph.ValueInfo;
+import dev.compress.api.tensor.DataType;
+import dev.compress.api.tensor.Tensor;
+import dev.compress.runtime.Executor;
+import dev.compress.runtime.calibration.SampleSelection;
+import dev.compress.runtime.calibration.TextSamples;
+import dev.compress.runtime.text.EncodedBatch;
+import dev.compress.runtime.text.SentenceEmbeddings;
+import dev.compress.runtime.text.SentenceTokenizer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeSet;
+import java.util.stream.IntStream;
+
+/**
+ * Runs a {@link TaskSpec} on several variants of one model (variant 0 is the baseline) with the
+ * same inputs for all. See {@link TaskKind} for the tasks; the data and metric names:
+ *
+ * <ul>
+ *   <li>{@code embedding-fidelity}: {@code data} one sentence per line ({@link TextSamples}),
+ *       {@code samples} spread evenly over it. Tokenized at up to {@value #MAX_TOKENS} tokens, in
+ *       batches of sentences of similar length; embeddings are the mask-mean of {@code
+ *       last_hidden_state} (else the first rank-3 output), L2-normalized. Metrics: {@code
+ *       cosine.mean}, {@code cosine.min} (per sentence, against the baseline), {@code nn.agreement}
+ *       (fraction of sentences whose nearest other held-out sentence is the same as under the
+ *       baseline) and {@code nn10.overlap} (mean overlap of the 10 nearest).
+ *   <li>{@code opinion-sentiment}: {@code data} lines {@code word<TAB>label} ({@code
+ *       builtin:opinion-lexicon}: 2,000 words); each word embedded alone; each word's label
+ *       predicted by majority of its 10 nearest other words (leave-one-out). Metrics: {@code
+ *       sentiment.accuracy} and {@code sentiment.agreement} (same prediction as the baseline).
+ *   <li>{@code classification} / {@code logits}: {@link LabelledInputs} fed to the model's single
+ *       float input; the first output holds logits {@code (batch, classes)}. Metrics: {@code
+ *       top1.accuracy} (needs labels; required for {@code classification}), {@code top1.agreement}
+ *       and {@code logits.kl} (mean KL(baseline || model) of the softmax, nats).
+ *   <li>{@code perplexity}: {@code data} token ids (a {@code .ids} file, one sequence per line,
+ *       whitespace-separated) or text tokenized with the model's tokenizer; each sequence run alone
+ *       (batch 1) as {@code input_ids} (plus an all-ones {@code attention_mask} and zero {@code
+ *       token_type_ids} when the model takes them); the output {@code logits} (else the first
+ *       rank-3 output) {@code (1, T, vocab)} predicts token {@code t+1} at position {@code t}.
+ *       Metrics: {@code perplexity} = exp(mean negative log-likelihood over all predicted tokens),
+ *       {@code nll.mean}, and against the baseline {@code logits.kl} and {@code top1.agreement}
+ *       over positions.
+ * </ul>
+ */
+public final class TaskRunner {
+  /** Truncation length for sentence embeddings (sentence-transformers' limit for MiniLM). */
+  public static final int MAX_TOKENS = 256;
+
+  /** Neighbours for the sentiment vote. */
+  public static final int SENTIMENT_K = 10;
+
+  private TaskRunner() {}
+
+  /**
+   * Runs the task.
+   *
+   * @param variants executors, baseline first; all must take the same inputs
+   * @param tokenizer the model's tokenizer.json, required by the text tasks
+   * @param feeds the baseline's declared graph inputs (for reshaping classification inputs); may be
+   *     empty
+   */
+  public static TaskOutcome run(
+      TaskSpec spec, List<Executor> variants, Optional<Path> tokenizer, List<ValueInfo> feeds)
+      throws CompressionException {
+    if (variants.isEmpty()) {
+      throw new IllegalArgumentException("no variants");
+    }
+    return switch (spec.kind()) {
+      case EMBEDDING_FIDELITY -> fidelity(spec, variants, need(tokenizer, spec));
+      case OPINION_SENTIMENT -> sentiment(spec, variants, need(tokenizer, spec));
+      case CLASSIFICATION, LOGITS -> classification(spec, variants, feeds);
+      case PERPLEXITY -> perplexity(spec, variants, tokenizer);
+    };
+  }
+
+  private static Path need(Optional<Path> tokenizer, TaskSpec spec) throws ConfigException {
+    return tokenizer.orElseThrow(
+        () ->
+            new ConfigException(
+                "task " + spec.kind().id() + " needs the model's tokenizer.json beside the model"));
+  }
+
+  // ---- sentence embeddings ----
+
+  /** Mask-mean-pooled, normalized embeddings of every sentence from every variant. */
+  static List<float[][]> embed(List<Executor> variants, List<String> sentences, Path tokenizer)
+      throws CompressionException {
+    List<Integer> order =
+        IntStream.range(0, sentences.size())
+            .boxed()
+            .sorted(Comparator.comparingInt(i -> sentences.get(i).length()))
+            .toList();
+    List<float[][]> out = new ArrayList<>();
+    for (int v = 0; v < variants.size(); v++) {
+      out.add(new float[sentences.size()][]);
+    }
+    int batch = 32;
+    try (SentenceTokenizer tok = SentenceTokenizer.create(tokenizer, MAX_TOKENS)) {
+      for (int from = 0; from < order.size(); from += batch) {
+        List<Integer> idx = order.subList(from, Math.min(order.size(), from + batch));
+        EncodedBatch b = tok.encode(idx.stream().map(sentences::get).toList());
+        for (int v = 0; v < variants.size(); v++) {
+          Executor e = variants.get(v);
+          float[][] emb =
+              SentenceEmbeddings.embed(
+                  hidden(e.forward(b.inputsFor(e.inputNames()))), b.attentionMask());
+          for (int i = 0; i < idx.size(); i++) {
+            out.get(v)[idx.get(i)] = emb[i];
+          }
+        }
+      }
+    }
+    return out;
+  }
+
+  /** {@code last_hidden_state}, else the first rank-3 f32 output. */
+  static Tensor hidden(Map<String, Tensor> outputs) throws CompressionException {
+    Tensor t = outputs.get("last_hidden_state");
+    if (t != null) {
+      return t;
+    }
+    for (Tensor o : outputs.values()) {
+      if (o.rank() == 3 && o.dtype() == DataType.FLOAT) {
+        return o;
+      }
+    }
+    throw new UnsupportedModelException(
+        "the model has no last_hidden_state or other (batch, seq, width) float output; outputs: "
+            + outputs.keySet());
+  }
+
+  private static List<String> select(TaskSpec spec, List<String> all) throws ConfigException {
+    if (spec.samples() > all.size()) {
+      throw new ConfigException(
+          "samples: "
+              + spec.samples()
+              + " requested but "
+              + spec.data()
+              + " has only "
+              + all.size()
+              + " samples");
+    }
+    return SampleSelection.spread(all, spec.samples());
+  }
+
+  private static TaskOutcome fidelity(TaskSpec spec, List<Executor> variants, Path tokenizer)
+      throws CompressionException {
+    List<String> sentences = select(spec, TextSamples.read(spec.data(), "data"));
+    List<float[][]> emb = embed(variants, sentences, tokenizer);
+    int k = Math.min(10, sentences.size() - 1);
+    int[][] base1 = sentences.size() > 1 ? Neighbours.nearest(emb.get(0), 1) : null;
+    int[][] baseK = sentences.size() > 1 ? Neighbours.nearest(emb.get(0), k) : null;
+    List<Map<String, Double>> per = new ArrayList<>();
+    List<String> notes = new ArrayList<>();
+    for (int v = 0; v < variants.size(); v++) {
+      double sum = 0;
+      double min = Double.POSITIVE_INFINITY;
+      int worst = 0;
+      for (int i = 0; i < sentences.size(); i++) {
+        double c = SentenceEmbeddings.cosine(emb.get(0)[i], emb.get(v)[i]);
+        sum += c;
+        if (c < min) {
+          min = c;
+          worst = i;
+        }
+      }
+      Map<String, Double> m = new LinkedHashMap<>();
+      m.put("cosine.mean", sum / sentences.size());
+      m.put("cosine.min", min);
+      if (base1 != null) {
+        m.put("nn.agreement", Neighbours.overlap(base1, Neighbours.nearest(emb.get(v), 1)));
+        m.put("nn10.overlap", Neighbours.overlap(baseK, Neighbours.nearest(emb.get(v), k)));
+      }
+      per.add(m);
+      if (v > 0) {
+        notes.add(
+            "variant "
+                + v
+                + ": least similar sentence (cosine "
+                + String.format(java.util.Locale.ROOT, "%.5f", min)
+                + "): \""
+                + shorten(sentences.get(worst))
+                + "\"");
+      }
+    }
+    notes.add(
+        "nn.agreement / nn10.overlap: nearest 1 / "
+            + k
+            + " other held-out sentences by cosine, compared with the baseline's");
+    return new TaskOutcome(
+        spec.kind(),
+        per,
+        Map.of(
+            "heldout",
+            new DataIdentity(spec.data(), sentences.size(), TextSamples.sha256(sentences))),
+        notes);
+  }
+
+  private static TaskOutcome sentiment(TaskSpec spec, List<Executor> variants, Path tokenizer)
+      throws CompressionException {
+    List<String> all = TextSamples.read(spec.data(), "data");
+    List<String> lines =
+        spec.samples() >= all.size() ? all : SampleSelection.spread(all, spec.samples());
+    List<String> words = new ArrayList<>();
+    List<String> labelNames = new ArrayList<>();
+    for (String l : lines) {
+      int tab = l.lastIndexOf('\t');
+      if (tab <= 0 || tab == l.length() - 1) {
+        throw new ConfigException(
+            "data: "
+                + spec.data()
+                + ": expected 'text<TAB>label' lines, found '"
+                + shorten(l)
+                + "'");
+      }
+      words.add(l.substring(0, tab).strip());
+      labelNames.add(l.substring(tab + 1).strip());
+    }
+    List<String> classes = List.copyOf(new TreeSet<>(labelNames));
+    if (classes.size() < 2 || words.size() <= SENTIMENT_K) {
+      throw new ConfigException(
+          "data: "
+              + spec.data()
+              + " needs at least 2 labels and more than "
+              + SENTIMENT_K
+              + " samples; found "
+              + classes
+              + ", "
+              + words.size());
+    }
+    int[] labels = labelNames.stream().mapToInt(classes::indexOf).toArray();
+    List<float[][]> emb = embed(variants, words, tokenizer);
+    int[] base = Neighbours.predict(emb.get(0), labels, SENTIMENT_K);
+    List<Map<String, Double>> per = new ArrayList<>();
+    for (float[][] e : emb) {
+      int[] pred = Neighbours.predict(e, labels, SENTIMENT_K);
+      Map<String, Double> m = new LinkedHashMap<>();
+      m.put("sentiment.accuracy", Neighbours.agreement(pred, labels));
+      m.put("sentiment.agreement", Neighbours.agreement(pred, base));
+      per.add(m);
+    }
+    return new TaskOutcome(
+        spec.kind(),
+        per,
+        Map.of("lexicon", new DataIdentity(spec.data(), lines.size(), TextSamples.sha256(lines))),
+        List.of(
+            "sentiment: "
+                + SENTIMENT_K
+                + "-NN leave-one-out majority vote over "
+                + words.size()
+                + " words, labels "
+                + classes));
+  }
+
+  // ---- classifiers ----
+
+  private static TaskOutcome classification(
+      TaskSpec spec, List<Executor> variants, List<ValueInfo> feeds) throws CompressionException {
+    LabelledInputs data =
+        LabelledInputs.read(spec.data(), spec.labels(), "data").first(spec.samples());
+    if (spec.kind() == TaskKind.CLASSIFICATION && data.labels() == null) {
+      throw new ConfigException(
+          "task classification needs labels: in the data (JSON \"labels\", CSV 'label' column) or"
+              + " a labels file (HINT: --labels FILE, or use --task logits)");
+    }
+    Executor base = variants.get(0);
+    if (base.inputNames().size() != 1) {
+      throw new UnsupportedModelException(
+          "task "
+              + spec.kind().id()
+              + " needs a model with one float input; it takes "
+              + base.inputNames());
+    }
+    String input = base.inputNames().get(0);
+    long[] rowShape = rowShape(feeds, input, data.inputs()[0].length);
+    int n = data.inputs().length;
+    int[][] pred = new int[variants.size()][n];
+    double[] kl = new double[variants.size()];
+    int classes = -1;
+    for (int from = 0; from < n; from += spec.batchSize()) {
+      int b = Math.min(spec.batchSize(), n - from);
+      int width = data.inputs()[0].length;
+      float[] flat = new float[b * width];
+      for (int i = 0; i < b; i++) {
+        System.arraycopy(data.inputs()[from + i], 0, flat, i * width, width);
+      }
+      long[] shape = rowShape.clone();
+      shape[0] = b;
+      Map<String, Tensor> in = Map.of(input, Tensor.ofFloats(input, shape, flat));
+      float[] ref = null;
+      for (int v = 0; v < variants.size(); v++) {
+        Tensor out = variants.get(v).forward(in).values().iterator().next();
+        float[] logits = out.toFloatArray();
+        int c = (int) (out.elementCount() / b);
+        if (classes < 0) {
+          classes = c;
+        } else if (c != classes) {
+          throw new UnsupportedModelException(
+              "variant " + v + " outputs " + c + " logits per sample, the baseline " + classes);
+        }
+        if (v == 0) {
+          ref = logits;
+        }
+        for (int i = 0; i < b; i++) {
+          pred[v][from + i] = LogitMetrics.argmax(logits, i * c, c);
+          kl[v] +=
+              LogitMetrics.kl(
+                  LogitMetrics.logSoftmax(ref, i * c, c),
+                  LogitMetrics.logSoftmax(logits, i * c, c));
+        }
+      }
+    }
+    List<Map<String, Double>> per = new ArrayList<>();
+    for (int v = 0; v < variants.size(); v++) {
+      Map<String, Double> m = new LinkedHashMap<>();
+      if (data.labels() != null) {
+        m.put("top1.accuracy", Neighbours.agreement(pred[v], data.labels()));
+      }
+      m.put("top1.agreement", Neighbours.agreement(pred[v], pred[0]));
+      m.put("logits.kl", kl[v] / n);
+      per.add(m);
+    }
+    return new TaskOutcome(
+        spec.kind(),
+        per,
+        Map.of("inputs", new DataIdentity(spec.data(), n, data.sha256())),
+        List.of(
+            "logits: first output, "
+                + classes
+                + " classes; KL(baseline || model) of the softmax, nats, mean over samples"));
+  }
+
+  /** {@code [?, dims...]}: the declared fixed dims after the batch, else {@code [?, width]}. */
+  private static long[] rowShape(List<ValueInfo> feeds, String input, int width)
+      throws UnsupportedModelException {
+    for (ValueInfo v : feeds) {
+      if (v.name().equals(input) && v.shape() != null && v.shape().size() >= 2) {
+        long[] s = new long[v.shape().size()];
+        long prod = 1;
+        boolean fixed = true;
+        for (int d = 1; d < s.length; d++) {
+          s[d] = v.shape().get(d).value();
+          fixed &= s[d] > 0;
+          prod *= s[d];
+        }
+        if (fixed) {
+          if (prod != width) {
+            throw new UnsupportedModelException(
+                "input "
+                    + v.typeString()
+                    + " takes "
+                    + prod
+                    + " values per sample, the data has "
+                    + width);
+          }
+          return s;
+        }
+      }
+    }
+    return new long[] {-1, width};
+  }
+
+  // ---- language models ----
+
+  private static TaskOutcome perplexity(
+      TaskSpec spec, List<Executor> variants, Optional<Path> tokenizer)
+      throws CompressionException {
+    List<long[]> seqs = new ArrayList<>();
+    List<String> lines;
+    String data = spec.data();
+    if (data.toLowerCase(java.util.Locale.ROOT).endsWith(".ids")) {
+      lines = select(spec, TextSamples.read(data, "data"));
+      for (String l : lines) {
+        try {
+          seqs.add(
+              java.util.Arrays.stream(l.trim().split("\\s+")).mapToLong(Long::parseLong).toArray());
+        } catch (NumberFormatException e) {
+          throw new ConfigException("data: " + data + ": not a token id in '" + shorten(l) + "'");
+        }
+      }
+    } else {
+      Path tok =
+          tokenizer.orElseThrow(
+              () ->
+                  new ConfigException(
+                      "task perplexity on text needs the model's tokenizer.json beside the model"
+                          + " (HINT: or give token ids in a .ids file)"));
+      lines = select(spec, TextSamples.read(data, "data"));
+      try (SentenceTokenizer t = SentenceTokenizer.create(tok, MAX_TOKENS)) {
+        for (String l : lines) {
+          seqs.add(t.encode(List.of(l)).inputIds().toLongArray());
+        }
+      }
+    }
+    Executor base = variants.get(0);
+    for (String name : base.inputNames()) {
+      if (!List.of("input_ids", "attention_mask", "token_type_ids").contains(name)) {
+        throw new UnsupportedModelException(
+            "task perplexity feeds input_ids (and attention_mask, token_type_ids); the model also"
+                + " wants '"
+                + name
+                + "'");
+      }
+    }
+    int nv = variants.size();
+    double[] nll = new double[nv];
+    double[] kl = new double[nv];
+    long[] agree = new long[nv];
+    long count = 0;
+    MessageDigest md = sha();
+    for (long[] ids : seqs) {
+      md.update((java.util.Arrays.toString(ids) + "\n").getBytes(StandardCharsets.UTF_8));
+      if (ids.length < 2) {
+        continue;
+      }
+      int t = ids.length;
+      long[] shape = {1, t};
+      Map<String, Tensor> in = new LinkedHashMap<>();
+      for (String name : base.inputNames()) {
+        long[] vals = new long[t];
+        if (name.equals("input_ids")) {
+          vals = ids;
+        } else if (name.equals("attention_mask")) {
+          java.util.Arrays.fill(vals, 1);
+        }
+        in.put(name, Tensor.ofLongs(name, shape, vals));
+      }
+      float[] ref = null;
+      int vocab = -1;
+      for (int v = 0; v < nv; v++) {
+        Tensor out = logitsOf(variants.get(v).forward(in));
+        if (out.dim(0) != 1 || out.dim(1) != t) {
+          throw new UnsupportedModelException(
+              "perplexity needs logits (1, " + t + ", vocab); found " + out.shapeString());
+        }
+        int vv = (int) out.dim(2);
+        float[] logits = out.toFloatArray();
+        if (v == 0) {
+          ref = logits;
+          vocab = vv;
+        } else if (vv != vocab) {
+          throw new UnsupportedModelException(
+              "variant " + v + " has vocabulary " + vv + ", the baseline " + vocab);
+        }
+        for (int p = 0; p < t - 1; p++) {
+          double[] lp = LogitMetrics.logSoftmax(logits, p * vv, vv);
+          long target = ids[p + 1];
+          if (target < 0 || target >= vv) {
+            throw new ConfigException(
+                "data: token id " + target + " is outside the vocabulary of " + vv);
+          }
+          nll[v] -= lp[(int) target];
+          if (v > 0) {
+            kl[v] += LogitMetrics.kl(LogitMetrics.logSoftmax(ref, p * vv, vv), lp);
+          }
+          agree[v] +=
+              LogitMetrics.argmax(logits, p * vv, vv) == LogitMetrics.argmax(ref, p * vv, vv)
+                  ? 1
+                  : 0;
+        }
+      }
+      count += t - 1;
+    }
+    if (count == 0) {
+      throw new ConfigException("data: " + data + " has no sequence of 2 or more tokens");
+    }
+    List<Map<String, Double>> per = new ArrayList<>();
+    for (int v = 0; v < nv; v++) {
+      Map<String, Double> m = new LinkedHashMap<>();
+      m.put("perplexity", Math.exp(nll[v] / count));
+      m.put("nll.mean", nll[v] / count);
+      m.put("logits.kl", kl[v] / count);
+      m.put("top1.agreement", (double) agree[v] / count);
+      per.add(m);
+    }
+    return new TaskOutcome(
+        spec.kind(),
+        per,
+        Map.of(
+            "sequences",
+            new DataIdentity(data, seqs.size(), HexFormat.of().formatHex(md.digest()))),
+        List.of(
+            "perplexity over "
+                + count
+                + " predicted tokens in "
+                + seqs.size()
+                + " sequences, batch 1"));
+  }
+
+  private static Tensor logitsOf(Map<String, Tensor> outputs) throws UnsupportedModelException {
+    Tensor t = outputs.get("logits");
+    if (t != null) {
+      return t;
+    }
+    for (Tensor o : outputs.values()) {
+      if (o.rank() == 3 && o.dtype() == DataType.FLOAT) {
+        return o;
+      }
+    }
+    throw new UnsupportedModelException(
+        "perplexity needs a 'logits' (batch, seq, vocab) output; outputs: " + outputs.keySet());
+  }
+
+  private static MessageDigest sha() {
+    try {
+      return MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  static String shorten(String s) {
+    return s.length() > 90 ? s.substring(0, 87) + "..." : s;
+  }
+}

@@ -1,0 +1,66 @@
+package dev.compress.evaluation.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
+
+import dev.compress.api.ConfigException;
+import dev.compress.api.UnsupportedModelException;
+import dev.compress.api.io.onnx.OnnxWriter;
+import dev.compress.evaluation.TinyModels;
+import dev.compress.runtime.Device;
+import dev.compress.runtime.Executor;
+import dev.compress.runtime.djl.DjlExecutor;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class EngineSpecTest {
+  @Test
+  void djlRefusesQuantizedOperatorsWithAClearMessageWhileOrtRunsThem(@TempDir Path dir)
+      throws Exception {
+    Path m = dir.resolve("nbits.onnx");
+    OnnxWriter.write(TinyModels.withContribOp(), m);
+    assertThatThrownBy(() -> new EngineSpec(EngineKind.DJL, Device.CPU, false, 1).open(m))
+        .isInstanceOf(UnsupportedModelException.class)
+        .hasMessageStartingWith("engine djl cannot run " + m)
+        .hasMessageContaining("MatMulNBits")
+        .hasMessageContaining("HINT: measure it with --engine onnxruntime");
+    try (Executor e = new EngineSpec(EngineKind.ONNXRUNTIME, Device.CPU, false, 1).open(m)) {
+      assertThat(e.inputNames()).containsExactly("x");
+    }
+  }
+
+  @Test
+  void longListsOfUnsupportedNodesAreCondensedPerOperator() {
+    String msg =
+        "DjlExecutor cannot run graph 'g': no kernel for operator DequantizeLinear (node 'a');"
+            + " no kernel for operator DequantizeLinear (node 'b'); no kernel for operator"
+            + " com.microsoft::MatMulNBits (node 'c')";
+    assertThat(EngineSpec.summarize(msg))
+        .isEqualTo(
+            "no kernel for DequantizeLinear (2 nodes, first 'a'); no kernel for"
+                + " com.microsoft::MatMulNBits (node 'c')");
+  }
+
+  @Test
+  void impossibleSettingsAreRefusedBeforeLoading() {
+    assertThatThrownBy(() -> new EngineSpec(EngineKind.DJL, Device.CPU, true, 1).check())
+        .isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith("half precision is not available: the DJL interpreter");
+    assertThatThrownBy(() -> new EngineSpec(EngineKind.ONNXRUNTIME, Device.GPU, false, 1).check())
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("HINT: use --engine djl --device gpu");
+    assertThatThrownBy(() -> EngineKind.parse("tvm", "--engine"))
+        .isInstanceOf(ConfigException.class)
+        .hasMessage("--engine must be one of [onnxruntime, djl], found 'tvm'");
+  }
+
+  @Test
+  void gpuWithoutAGpuIsAClearError() {
+    assumeFalse(DjlExecutor.gpuAvailable(), "this machine has a GPU");
+    assertThatThrownBy(() -> new EngineSpec(EngineKind.DJL, Device.GPU, false, 1).check())
+        .isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith("device gpu: DJL's PyTorch engine reports no GPU");
+  }
+}
