@@ -1,0 +1,338 @@
+package dev.compress.runtime.kernels;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The Vector API ({@code jdk.incubator.vector}) kernels, 8 lanes of 256 bits (AVX2). Only loaded
+ * after {@link VectorSupport} found the module. Codes are converted in registers: a 4-bit slot
+ * {@code s} is {@code (v & (15 << 4s))} converted to float, i.e. {@code code * 16^s}, which the
+ * caller compensates by scaling the matching activations by {@code 16^-s} once per call (exact:
+ * powers of two); the top slot is shifted down instead (its mask would set the sign bit). 8-bit
+ * slots likewise with {@code 256^s}. Each output accumulates in several independent vector
+ * registers and is reduced across lanes once.
+ */
+final class VectorGemm {
+  private static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
+  private static final VectorSpecies<Integer> I = IntVector.SPECIES_256;
+
+  private VectorGemm() {}
+
+  /** The CPU's preferred vector size in bits. */
+  static int vectorBits() {
+    return FloatVector.SPECIES_PREFERRED.vectorBitSize();
+  }
+
+  private static FloatVector zero() {
+    return FloatVector.zero(F);
+  }
+
+  /** 4-bit slot {@code s} of {@code v} as floats ({@code code * 16^s}, slot 7 as {@code code}). */
+  private static FloatVector nib(IntVector v, int s) {
+    IntVector c = s == 7 ? v.lanewise(VectorOperators.LSHR, 28) : v.and(15 << (4 * s));
+    return (FloatVector) c.convert(VectorOperators.I2F, 0);
+  }
+
+  /** 8-bit slot {@code s} of {@code v} as floats ({@code u * 256^s}, slot 3 as {@code u}). */
+  private static FloatVector byt(IntVector v, int s) {
+    IntVector c = s == 3 ? v.lanewise(VectorOperators.LSHR, 24) : v.and(0xff << (8 * s));
+    return (FloatVector) c.convert(VectorOperators.I2F, 0);
+  }
+
+  private static FloatVector ld(float[] x, int i) {
+    return FloatVector.fromArray(F, x, i);
+  }
+
+  // ---------------------------------------------------------------- int4 (MatMulNBits)
+
+  static void int4(Int4Linear w, float[] xp, float[] xsum, int m, int n0, int n1, float[] y) {
+    int n = w.n;
+    int bpr = w.blocksPerRow;
+    int r = 0;
+    if (w.blockSize >= 64) {
+      int cpb = w.blockSize / 64;
+      for (; r + 4 <= m; r += 4) {
+        for (int o = n0; o < n1; o++) {
+          int4Rows4(w, xp, xsum, r, o, cpb, y);
+        }
+      }
+      for (; r < m; r++) {
+        for (int o = n0; o < n1; o++) {
+          float d = int4Dot1(w.q, o * w.intsPerRow, w.scale, o * bpr, bpr, cpb, xp, r * w.kp);
+          y[r * n + o] = d - correction(w.scaledZero, o * bpr, xsum, r * bpr, bpr);
+        }
+      }
+    } else {
+      int spb = w.blockSize / 8; // 2 or 4 slots per block
+      for (; r < m; r++) {
+        for (int o = n0; o < n1; o++) {
+          float d =
+              int4DotSmall(w.q, o * w.intsPerRow, w.scale, o * bpr, w.kp / 64, spb, xp, r * w.kp);
+          y[r * n + o] = d - correction(w.scaledZero, o * bpr, xsum, r * bpr, bpr);
+        }
+      }
+    }
+  }
+
+  /** {@code sum_b scaledZero[b] * xsum[b]}. */
+  private static float correction(float[] sz, int so, float[] xsum, int xo, int len) {
+    int b = 0;
+    float s = 0;
+    if (len >= 8) {
+      FloatVector acc = zero();
+      for (; b + 8 <= len; b += 8) {
+        acc = ld(sz, so + b).fma(ld(xsum, xo + b), acc);
+      }
+      s = acc.reduceLanes(VectorOperators.ADD);
+    }
+    for (; b < len; b++) {
+      s += sz[so + b] * xsum[xo + b];
+    }
+    return s;
+  }
+
+  /** One row of X against one output row; blocks of {@code cpb} 64-input chunks. */
+  private static float int4Dot1(
+      int[] q, int qo, float[] sc, int so, int bpr, int cpb, float[] x, int xo) {
+    FloatVector acc = zero();
+    int ci = qo;
+    int xi = xo;
+    for (int b = 0; b < bpr; b++) {
+      FloatVector a0 = zero();
+      FloatVector a1 = zero();
+      FloatVector a2 = zero();
+      FloatVector a3 = zero();
+      for (int c = 0; c < cpb; c++, ci += 8, xi += 64) {
+        IntVector v = IntVector.fromArray(I, q, ci);
+        a0 = nib(v, 0).fma(ld(x, xi), a0);
+        a1 = nib(v, 1).fma(ld(x, xi + 8), a1);
+        a2 = nib(v, 2).fma(ld(x, xi + 16), a2);
+        a3 = nib(v, 3).fma(ld(x, xi + 24), a3);
+        a0 = nib(v, 4).fma(ld(x, xi + 32), a0);
+        a1 = nib(v, 5).fma(ld(x, xi + 40), a1);
+        a2 = nib(v, 6).fma(ld(x, xi + 48), a2);
+        a3 = nib(v, 7).fma(ld(x, xi + 56), a3);
+      }
+      acc = a0.add(a1).add(a2.add(a3)).fma(FloatVector.broadcast(F, sc[so + b]), acc);
+    }
+    return acc.reduceLanes(VectorOperators.ADD);
+  }
+
+  /** Blocks of 16 or 32 inputs: {@code spb} slots per block, several blocks per chunk. */
+  private static float int4DotSmall(
+      int[] q, int qo, float[] sc, int so, int chunks, int spb, float[] x, int xo) {
+    FloatVector acc = zero();
+    int b = so;
+    for (int c = 0; c < chunks; c++) {
+      IntVector v = IntVector.fromArray(I, q, qo + 8 * c);
+      int xi = xo + 64 * c;
+      for (int s = 0; s < 8; s += spb) {
+        FloatVector a0 = nib(v, s).fma(ld(x, xi + 8 * s), zero());
+        FloatVector a1 = nib(v, s + 1).fma(ld(x, xi + 8 * s + 8), zero());
+        if (spb == 4) {
+          a0 = nib(v, s + 2).fma(ld(x, xi + 8 * s + 16), a0);
+          a1 = nib(v, s + 3).fma(ld(x, xi + 8 * s + 24), a1);
+        }
+        acc = a0.add(a1).fma(FloatVector.broadcast(F, sc[b++]), acc);
+      }
+    }
+    return acc.reduceLanes(VectorOperators.ADD);
+  }
+
+  /** Four rows of X against one output row: each decoded slot feeds four accumulations. */
+  private static void int4Rows4(
+      Int4Linear w, float[] xp, float[] xsum, int r, int o, int cpb, float[] y) {
+    int[] q = w.q;
+    int kp = w.kp;
+    int bpr = w.blocksPerRow;
+    int so = o * bpr;
+    int ci = o * w.intsPerRow;
+    int x0 = r * kp;
+    int x1 = x0 + kp;
+    int x2 = x1 + kp;
+    int x3 = x2 + kp;
+    FloatVector t0 = zero();
+    FloatVector t1 = zero();
+    FloatVector t2 = zero();
+    FloatVector t3 = zero();
+    int xi = 0;
+    for (int b = 0; b < bpr; b++) {
+      FloatVector p0 = zero();
+      FloatVector p1 = zero();
+      FloatVector p2 = zero();
+      FloatVector p3 = zero();
+      FloatVector q0 = zero();
+      FloatVector q1 = zero();
+      FloatVector q2 = zero();
+      FloatVector q3 = zero();
+      for (int c = 0; c < cpb; c++, ci += 8, xi += 64) {
+        IntVector v = IntVector.fromArray(I, q, ci);
+        for (int s = 0; s < 8; s += 2) {
+          int e = xi + 8 * s;
+          FloatVector we = nib(v, s);
+          p0 = we.fma(ld(xp, x0 + e), p0);
+          p1 = we.fma(ld(xp, x1 + e), p1);
+          p2 = we.fma(ld(xp, x2 + e), p2);
+          p3 = we.fma(ld(xp, x3 + e), p3);
+          FloatVector wo = nib(v, s + 1);
+          q0 = wo.fma(ld(xp, x0 + e + 8), q0);
+          q1 = wo.fma(ld(xp, x1 + e + 8), q1);
+          q2 = wo.fma(ld(xp, x2 + e + 8), q2);
+          q3 = wo.fma(ld(xp, x3 + e + 8), q3);
+        }
+      }
+      FloatVector s = FloatVector.broadcast(F, w.scale[so + b]);
+      t0 = p0.add(q0).fma(s, t0);
+      t1 = p1.add(q1).fma(s, t1);
+      t2 = p2.add(q2).fma(s, t2);
+      t3 = p3.add(q3).fma(s, t3);
+    }
+    int n = w.n;
+    y[r * n + o] =
+        t0.reduceLanes(VectorOperators.ADD) - correction(w.scaledZero, so, xsum, r * bpr, bpr);
+    y[(r + 1) * n + o] =
+        t1.reduceLanes(VectorOperators.ADD)
+            - correction(w.scaledZero, so, xsum, (r + 1) * bpr, bpr);
+    y[(r + 2) * n + o] =
+        t2.reduceLanes(VectorOperators.ADD)
+            - correction(w.scaledZero, so, xsum, (r + 2) * bpr, bpr);
+    y[(r + 3) * n + o] =
+        t3.reduceLanes(VectorOperators.ADD)
+            - correction(w.scaledZero, so, xsum, (r + 3) * bpr, bpr);
+  }
+
+  // ---------------------------------------------------------------- int8 weight-only
+
+  static void int8(Int8Linear w, float[] xp, float[] xsum, int m, int n0, int n1, float[] y) {
+    int n = w.n;
+    int chunks = w.kp / 32;
+    int r = 0;
+    for (; r + 4 <= m; r += 4) {
+      for (int o = n0; o < n1; o++) {
+        int8Rows4(w, xp, xsum, r, o, chunks, y);
+      }
+    }
+    for (; r < m; r++) {
+      for (int o = n0; o < n1; o++) {
+        int ci = o * w.intsPerRow;
+        int xi = r * w.kp;
+        FloatVector a0 = zero();
+        FloatVector a1 = zero();
+        FloatVector a2 = zero();
+        FloatVector a3 = zero();
+        for (int c = 0; c < chunks; c++, ci += 8, xi += 32) {
+          IntVector v = IntVector.fromArray(I, w.q, ci);
+          a0 = byt(v, 0).fma(ld(xp, xi), a0);
+          a1 = byt(v, 1).fma(ld(xp, xi + 8), a1);
+          a2 = byt(v, 2).fma(ld(xp, xi + 16), a2);
+          a3 = byt(v, 3).fma(ld(xp, xi + 24), a3);
+        }
+        float dot = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+        y[r * n + o] = w.scale[o] * (dot - w.zero[o] * xsum[r]);
+      }
+    }
+  }
+
+  private static void int8Rows4(
+      Int8Linear w, float[] xp, float[] xsum, int r, int o, int chunks, float[] y) {
+    int kp = w.kp;
+    int x0 = r * kp;
+    int x1 = x0 + kp;
+    int x2 = x1 + kp;
+    int x3 = x2 + kp;
+    FloatVector p0 = zero();
+    FloatVector p1 = zero();
+    FloatVector p2 = zero();
+    FloatVector p3 = zero();
+    FloatVector q0 = zero();
+    FloatVector q1 = zero();
+    FloatVector q2 = zero();
+    FloatVector q3 = zero();
+    int ci = o * w.intsPerRow;
+    for (int c = 0, xi = 0; c < chunks; c++, ci += 8, xi += 32) {
+      IntVector v = IntVector.fromArray(I, w.q, ci);
+      for (int s = 0; s < 4; s += 2) {
+        int e = xi + 8 * s;
+        FloatVector we = byt(v, s);
+        p0 = we.fma(ld(xp, x0 + e), p0);
+        p1 = we.fma(ld(xp, x1 + e), p1);
+        p2 = we.fma(ld(xp, x2 + e), p2);
+        p3 = we.fma(ld(xp, x3 + e), p3);
+        FloatVector wo = byt(v, s + 1);
+        q0 = wo.fma(ld(xp, x0 + e + 8), q0);
+        q1 = wo.fma(ld(xp, x1 + e + 8), q1);
+        q2 = wo.fma(ld(xp, x2 + e + 8), q2);
+        q3 = wo.fma(ld(xp, x3 + e + 8), q3);
+      }
+    }
+    int n = w.n;
+    float s = w.scale[o];
+    float z = w.zero[o];
+    y[r * n + o] = s * (p0.add(q0).reduceLanes(VectorOperators.ADD) - z * xsum[r]);
+    y[(r + 1) * n + o] = s * (p1.add(q1).reduceLanes(VectorOperators.ADD) - z * xsum[r + 1]);
+    y[(r + 2) * n + o] = s * (p2.add(q2).reduceLanes(VectorOperators.ADD) - z * xsum[r + 2]);
+    y[(r + 3) * n + o] = s * (p3.add(q3).reduceLanes(VectorOperators.ADD) - z * xsum[r + 3]);
+  }
+
+  // ---------------------------------------------------------------- W8A8
+
+  /** Signed 8-bit slot {@code s} of {@code v}, sign-extended to int32. */
+  private static IntVector sb(IntVector v, int s) {
+    IntVector c = s == 3 ? v : v.lanewise(VectorOperators.LSHL, 24 - 8 * s);
+    return c.lanewise(VectorOperators.ASHR, 24);
+  }
+
+  static void w8a8(W8A8Linear w, int[] xq, int[] xsum, int m, float sx, int n0, int n1, float[] y) {
+    int n = w.n;
+    int chunks = w.kp / 32;
+    int r = 0;
+    for (; r + 2 <= m; r += 2) {
+      for (int o = n0; o < n1; o++) {
+        int ci = o * w.intsPerRow;
+        int x0 = r * w.kp;
+        int x1 = x0 + w.kp;
+        IntVector p0 = IntVector.zero(I);
+        IntVector q0 = IntVector.zero(I);
+        IntVector p1 = IntVector.zero(I);
+        IntVector q1 = IntVector.zero(I);
+        for (int c = 0, xi = 0; c < chunks; c++, ci += 8, xi += 32) {
+          IntVector v = IntVector.fromArray(I, w.q, ci);
+          for (int s = 0; s < 4; s += 2) {
+            int e = xi + 8 * s;
+            IntVector we = sb(v, s);
+            p0 = p0.add(we.mul(IntVector.fromArray(I, xq, x0 + e)));
+            p1 = p1.add(we.mul(IntVector.fromArray(I, xq, x1 + e)));
+            IntVector wo = sb(v, s + 1);
+            q0 = q0.add(wo.mul(IntVector.fromArray(I, xq, x0 + e + 8)));
+            q1 = q1.add(wo.mul(IntVector.fromArray(I, xq, x1 + e + 8)));
+          }
+        }
+        float s = sx * w.scale[o];
+        int z = w.zero[o];
+        y[r * n + o] = s * (p0.add(q0).reduceLanes(VectorOperators.ADD) - z * xsum[r]);
+        y[(r + 1) * n + o] = s * (p1.add(q1).reduceLanes(VectorOperators.ADD) - z * xsum[r + 1]);
+      }
+    }
+    for (; r < m; r++) {
+      for (int o = n0; o < n1; o++) {
+        int ci = o * w.intsPerRow;
+        int xi = r * w.kp;
+        IntVector a0 = IntVector.zero(I);
+        IntVector a1 = IntVector.zero(I);
+        IntVector a2 = IntVector.zero(I);
+        IntVector a3 = IntVector.zero(I);
+        for (int c = 0; c < chunks; c++, ci += 8, xi += 32) {
+          IntVector v = IntVector.fromArray(I, w.q, ci);
+          a0 = a0.add(sb(v, 0).mul(IntVector.fromArray(I, xq, xi)));
+          a1 = a1.add(sb(v, 1).mul(IntVector.fromArray(I, xq, xi + 8)));
+          a2 = a2.add(sb(v, 2).mul(IntVector.fromArray(I, xq, xi + 16)));
+          a3 = a3.add(sb(v, 3).mul(IntVector.fromArray(I, xq, xi + 24)));
+        }
+        int dot = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+        y[r * n + o] = (sx * w.scale[o]) * (dot - w.zero[o] * xsum[r]);
+      }
+    }
+  }
+}
