@@ -3,6 +3,7 @@ package dev.compress.runtime.kernels;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -18,7 +19,21 @@ final class VectorGemm {
   private static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
   private static final VectorSpecies<Integer> I = IntVector.SPECIES_256;
 
+  // Lane swaps for a reduction in a fixed order: reduceLanes(ADD) on floats may associate
+  // differently when interpreted and when compiled, which would make results depend on JIT state.
+  private static final VectorShuffle<Float> SWAP4 = VectorShuffle.fromOp(F, i -> i ^ 4);
+  private static final VectorShuffle<Float> SWAP2 = VectorShuffle.fromOp(F, i -> i ^ 2);
+  private static final VectorShuffle<Float> SWAP1 = VectorShuffle.fromOp(F, i -> i ^ 1);
+
   private VectorGemm() {}
+
+  /** The sum of the lanes, always in the same order. */
+  private static float sum(FloatVector v) {
+    FloatVector a = v.add(v.rearrange(SWAP4));
+    a = a.add(a.rearrange(SWAP2));
+    a = a.add(a.rearrange(SWAP1));
+    return a.lane(0);
+  }
 
   /** The CPU's preferred vector size in bits. */
   static int vectorBits() {
@@ -85,7 +100,7 @@ final class VectorGemm {
       for (; b + 8 <= len; b += 8) {
         acc = ld(sz, so + b).fma(ld(xsum, xo + b), acc);
       }
-      s = acc.reduceLanes(VectorOperators.ADD);
+      s = sum(acc);
     }
     for (; b < len; b++) {
       s += sz[so + b] * xsum[xo + b];
@@ -117,7 +132,7 @@ final class VectorGemm {
       }
       acc = a0.add(a1).add(a2.add(a3)).fma(FloatVector.broadcast(F, sc[so + b]), acc);
     }
-    return acc.reduceLanes(VectorOperators.ADD);
+    return sum(acc);
   }
 
   /** Blocks of 16 or 32 inputs: {@code spb} slots per block, several blocks per chunk. */
@@ -138,7 +153,7 @@ final class VectorGemm {
         acc = a0.add(a1).fma(FloatVector.broadcast(F, sc[b++]), acc);
       }
     }
-    return acc.reduceLanes(VectorOperators.ADD);
+    return sum(acc);
   }
 
   /** Four rows of X against one output row: each decoded slot feeds four accumulations. */
@@ -190,17 +205,10 @@ final class VectorGemm {
       t3 = p3.add(q3).fma(s, t3);
     }
     int n = w.n;
-    y[r * n + o] =
-        t0.reduceLanes(VectorOperators.ADD) - correction(w.scaledZero, so, xsum, r * bpr, bpr);
-    y[(r + 1) * n + o] =
-        t1.reduceLanes(VectorOperators.ADD)
-            - correction(w.scaledZero, so, xsum, (r + 1) * bpr, bpr);
-    y[(r + 2) * n + o] =
-        t2.reduceLanes(VectorOperators.ADD)
-            - correction(w.scaledZero, so, xsum, (r + 2) * bpr, bpr);
-    y[(r + 3) * n + o] =
-        t3.reduceLanes(VectorOperators.ADD)
-            - correction(w.scaledZero, so, xsum, (r + 3) * bpr, bpr);
+    y[r * n + o] = sum(t0) - correction(w.scaledZero, so, xsum, r * bpr, bpr);
+    y[(r + 1) * n + o] = sum(t1) - correction(w.scaledZero, so, xsum, (r + 1) * bpr, bpr);
+    y[(r + 2) * n + o] = sum(t2) - correction(w.scaledZero, so, xsum, (r + 2) * bpr, bpr);
+    y[(r + 3) * n + o] = sum(t3) - correction(w.scaledZero, so, xsum, (r + 3) * bpr, bpr);
   }
 
   // ---------------------------------------------------------------- int8 weight-only
@@ -229,7 +237,7 @@ final class VectorGemm {
           a2 = byt(v, 2).fma(ld(xp, xi + 16), a2);
           a3 = byt(v, 3).fma(ld(xp, xi + 24), a3);
         }
-        float dot = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+        float dot = sum(a0.add(a1).add(a2.add(a3)));
         y[r * n + o] = w.scale[o] * (dot - w.zero[o] * xsum[r]);
       }
     }
@@ -270,10 +278,10 @@ final class VectorGemm {
     int n = w.n;
     float s = w.scale[o];
     float z = w.zero[o];
-    y[r * n + o] = s * (p0.add(q0).reduceLanes(VectorOperators.ADD) - z * xsum[r]);
-    y[(r + 1) * n + o] = s * (p1.add(q1).reduceLanes(VectorOperators.ADD) - z * xsum[r + 1]);
-    y[(r + 2) * n + o] = s * (p2.add(q2).reduceLanes(VectorOperators.ADD) - z * xsum[r + 2]);
-    y[(r + 3) * n + o] = s * (p3.add(q3).reduceLanes(VectorOperators.ADD) - z * xsum[r + 3]);
+    y[r * n + o] = s * (sum(p0.add(q0)) - z * xsum[r]);
+    y[(r + 1) * n + o] = s * (sum(p1.add(q1)) - z * xsum[r + 1]);
+    y[(r + 2) * n + o] = s * (sum(p2.add(q2)) - z * xsum[r + 2]);
+    y[(r + 3) * n + o] = s * (sum(p3.add(q3)) - z * xsum[r + 3]);
   }
 
   // ---------------------------------------------------------------- W8A8
