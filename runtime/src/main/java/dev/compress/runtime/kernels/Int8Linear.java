@@ -4,13 +4,13 @@ package dev.compress.runtime.kernels;
  * An 8-bit weight-only linear layer, per output channel: {@code W[k,n] = scale[n] * (q[k,n] -
  * zero[n])} with int8 codes (symmetric, zero point 0 unless given) or uint8 codes with a zero
  * point, f32 scales. Activations stay f32; each dot product converts the codes in registers,
- * accumulates {@code sum_k x_k u_k} lane-wise and applies {@code scale * (dot - zero * sum_k x_k)}
+ * accumulates {@code sum_k x_k q_k} lane-wise and applies {@code scale * (dot - zero * sum_k x_k)}
  * once.
  *
- * <p>Repacked layout (built once): codes as unsigned bytes {@code u} ({@code int8 + 128}; the zero
- * point moves with them), each output row {@code Kp/4} ints ({@code Kp} = K rounded up to 32);
- * chunk {@code c} of 32 inputs is 8 ints, and byte {@code s} of int lane {@code l} is the code of
- * input {@code 32c + 8s + l}.
+ * <p>Repacked layout (built once): codes as signed bytes {@code q} ({@code uint8 - 128}; the zero
+ * point moves with them, so a symmetric weight has zero 0 and nothing cancels), each output row
+ * {@code Kp/4} ints ({@code Kp} = K rounded up to 32); chunk {@code c} of 32 inputs is 8 ints, and
+ * byte {@code s} of int lane {@code l} is the code of input {@code 32c + 8s + l}.
  */
 public final class Int8Linear implements QuantizedLinear {
   final int k;
@@ -19,7 +19,7 @@ public final class Int8Linear implements QuantizedLinear {
   final int intsPerRow;
   final int[] q;
   final float[] scale;
-  final float[] zero; // zero point in the unsigned code domain
+  final float[] zero; // zero point in the signed code domain
   private final long storedBytes;
 
   private Int8Linear(int k, int n, int[] q, float[] scale, float[] zero, long storedBytes) {
@@ -57,7 +57,7 @@ public final class Int8Linear implements QuantizedLinear {
     int[] q = new int[Math.multiplyExact(n, ipr)];
     float[] sc = new float[n];
     float[] zu = new float[n];
-    int offset = unsigned ? 0 : 128;
+    int offset = unsigned ? -128 : 0;
     for (int o = 0; o < n; o++) {
       sc[o] = scale[scale.length == 1 ? 0 : o];
       int z = zeroPoint == null ? 0 : zeroPoint[zeroPoint.length == 1 ? 0 : o];
@@ -65,8 +65,8 @@ public final class Int8Linear implements QuantizedLinear {
       // padding inputs hold code 0; their activations are 0
       for (int i = 0; i < k; i++) {
         int c = codes[outInLayout ? o * k + i : i * n + o];
-        int u = (unsigned ? c & 0xff : c + 128) & 0xff;
-        q[o * ipr + (i >> 5) * 8 + (i & 7)] |= u << (8 * ((i >> 3) & 3));
+        int w = (unsigned ? c & 0xff : c) + offset; // in [-128, 127]
+        q[o * ipr + (i >> 5) * 8 + (i & 7)] |= (w & 0xff) << (8 * ((i >> 3) & 3));
       }
     }
     long stored = codes.length + 4L * scale.length + (zeroPoint == null ? 0 : zeroPoint.length);
@@ -113,9 +113,6 @@ public final class Int8Linear implements QuantizedLinear {
     return storedBytes;
   }
 
-  /** {@code 256^-s}: the vector kernel reads byte {@code s} as {@code u * 256^s}. */
-  static final float[] SLOT_SCALE = {1f, 0x1p-8f, 0x1p-16f, 1f}; // slot 3 is shifted down
-
   @Override
   public void multiply(float[] x, int m, float[] y, Impl impl, KernelPool pool) {
     QuantizedLinear.checkSizes(x, m, y, k, n);
@@ -130,7 +127,7 @@ public final class Int8Linear implements QuantizedLinear {
       for (int i = 0; i < k; i++) {
         float v = x[r * k + i];
         s += v;
-        xp[r * kp + i] = vector ? v * SLOT_SCALE[(i >> 3) & 3] : v;
+        xp[r * kp + i] = v;
       }
       xsum[r] = s;
     }
@@ -151,8 +148,8 @@ public final class Int8Linear implements QuantizedLinear {
         int qo = o * intsPerRow;
         float dot = 0;
         for (int i = 0; i < kp; i++) {
-          int u = (q[qo + (i >> 5) * 8 + (i & 7)] >>> (8 * ((i >> 3) & 3))) & 0xff;
-          dot += xp[xo + i] * u;
+          int w = (q[qo + (i >> 5) * 8 + (i & 7)] << (24 - 8 * ((i >> 3) & 3))) >> 24;
+          dot += xp[xo + i] * w;
         }
         y[r * n + o] = scale[o] * (dot - zero[o] * xsum[r]);
       }

@@ -12,8 +12,8 @@ import jdk.incubator.vector.VectorSpecies;
  * {@code s} is {@code (v & (15 << 4s))} converted to float, i.e. {@code code * 16^s}, which the
  * caller compensates by scaling the matching activations by {@code 16^-s} once per call (exact:
  * powers of two); the top slot is shifted down instead (its mask would set the sign bit). 8-bit
- * slots likewise with {@code 256^s}. Each output accumulates in several independent vector
- * registers and is reduced across lanes once.
+ * slots are signed and sign-extended by two shifts. Each output accumulates in several independent
+ * vector registers and is reduced across lanes once.
  */
 final class VectorGemm {
   private static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
@@ -50,10 +50,9 @@ final class VectorGemm {
     return (FloatVector) c.convert(VectorOperators.I2F, 0);
   }
 
-  /** 8-bit slot {@code s} of {@code v} as floats ({@code u * 256^s}, slot 3 as {@code u}). */
+  /** Signed 8-bit slot {@code s} of {@code v} as floats. */
   private static FloatVector byt(IntVector v, int s) {
-    IntVector c = s == 3 ? v.lanewise(VectorOperators.LSHR, 24) : v.and(0xff << (8 * s));
-    return (FloatVector) c.convert(VectorOperators.I2F, 0);
+    return (FloatVector) sb(v, s).convert(VectorOperators.I2F, 0);
   }
 
   private static FloatVector ld(float[] x, int i) {
