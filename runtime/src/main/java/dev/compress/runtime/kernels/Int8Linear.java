@@ -9,8 +9,9 @@ package dev.compress.runtime.kernels;
  *
  * <p>Repacked layout (built once): codes as signed bytes {@code q} ({@code uint8 - 128}; the zero
  * point moves with them, so a symmetric weight has zero 0 and nothing cancels), each output row
- * {@code Kp/4} ints ({@code Kp} = K rounded up to 32); chunk {@code c} of 32 inputs is 8 ints, and
- * byte {@code s} of int lane {@code l} is the code of input {@code 32c + 8s + l}.
+ * {@code Kp/4} ints ({@code Kp} = K rounded up to 64, so the kernel always takes chunks in pairs);
+ * chunk {@code c} of 32 inputs is 8 ints, and byte {@code s} of int lane {@code l} is the code of
+ * input {@code 32c + 8s + l}.
  */
 public final class Int8Linear implements QuantizedLinear {
   final int k;
@@ -25,7 +26,7 @@ public final class Int8Linear implements QuantizedLinear {
   private Int8Linear(int k, int n, int[] q, float[] scale, float[] zero, long storedBytes) {
     this.k = k;
     this.n = n;
-    this.kp = Tiling.roundUp(k, 32);
+    this.kp = Tiling.roundUp(k, 64);
     this.intsPerRow = kp / 4;
     this.q = q;
     this.scale = scale;
@@ -52,7 +53,7 @@ public final class Int8Linear implements QuantizedLinear {
       float[] scale,
       byte[] zeroPoint) {
     checkWeight(codes, k, n, scale, zeroPoint);
-    int kp = Tiling.roundUp(k, 32);
+    int kp = Tiling.roundUp(k, 64);
     int ipr = kp / 4;
     int[] q = new int[Math.multiplyExact(n, ipr)];
     float[] sc = new float[n];

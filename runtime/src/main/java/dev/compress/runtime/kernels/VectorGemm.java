@@ -27,12 +27,20 @@ final class VectorGemm {
 
   private VectorGemm() {}
 
+  // Helpers stay under HotSpot's MaxInlineSize (35 bytecodes): a Vector API value that crosses a
+  // call which is not inlined is boxed, which costs more than the arithmetic.
+
   /** The sum of the lanes, always in the same order. */
   private static float sum(FloatVector v) {
-    FloatVector a = v.add(v.rearrange(SWAP4));
-    a = a.add(a.rearrange(SWAP2));
-    a = a.add(a.rearrange(SWAP1));
-    return a.lane(0);
+    return fold(fold(fold(v, SWAP4), SWAP2), SWAP1).lane(0);
+  }
+
+  private static FloatVector fold(FloatVector v, VectorShuffle<Float> swap) {
+    return v.add(v.rearrange(swap));
+  }
+
+  private static FloatVector cvt(IntVector v) {
+    return (FloatVector) v.convert(VectorOperators.I2F, 0);
   }
 
   /** The CPU's preferred vector size in bits. */
@@ -44,15 +52,19 @@ final class VectorGemm {
     return FloatVector.zero(F);
   }
 
-  /** 4-bit slot {@code s} of {@code v} as floats ({@code code * 16^s}, slot 7 as {@code code}). */
-  private static FloatVector nib(IntVector v, int s) {
-    IntVector c = s == 7 ? v.lanewise(VectorOperators.LSHR, 28) : v.and(15 << (4 * s));
-    return (FloatVector) c.convert(VectorOperators.I2F, 0);
+  /** 4-bit slot {@code s < 7} of {@code v} as floats ({@code code * 16^s}). */
+  private static FloatVector nib(IntVector v, int mask) {
+    return cvt(v.and(mask));
+  }
+
+  /** 4-bit slot 7 of {@code v} as floats. */
+  private static FloatVector nib7(IntVector v) {
+    return cvt(v.lanewise(VectorOperators.LSHR, 28));
   }
 
   /** Signed 8-bit slot {@code s} of {@code v} as floats. */
   private static FloatVector byt(IntVector v, int s) {
-    return (FloatVector) sb(v, s).convert(VectorOperators.I2F, 0);
+    return cvt(sb(v, s));
   }
 
   private static FloatVector ld(float[] x, int i) {
@@ -107,10 +119,17 @@ final class VectorGemm {
     return s;
   }
 
-  /** One row of X against one output row; blocks of {@code cpb} 64-input chunks. */
+  /**
+   * One row of X against one output row; blocks of {@code cpb} 64-input chunks. Eight independent
+   * chains (one per nibble slot) restart at every block and are folded pairwise into four running
+   * totals with the block's scale, so no dependency chain spans more than a block.
+   */
   private static float int4Dot1(
       int[] q, int qo, float[] sc, int so, int bpr, int cpb, float[] x, int xo) {
-    FloatVector acc = zero();
+    FloatVector t0 = zero();
+    FloatVector t1 = zero();
+    FloatVector t2 = zero();
+    FloatVector t3 = zero();
     int ci = qo;
     int xi = xo;
     for (int b = 0; b < bpr; b++) {
@@ -118,20 +137,28 @@ final class VectorGemm {
       FloatVector a1 = zero();
       FloatVector a2 = zero();
       FloatVector a3 = zero();
+      FloatVector a4 = zero();
+      FloatVector a5 = zero();
+      FloatVector a6 = zero();
+      FloatVector a7 = zero();
       for (int c = 0; c < cpb; c++, ci += 8, xi += 64) {
         IntVector v = IntVector.fromArray(I, q, ci);
-        a0 = nib(v, 0).fma(ld(x, xi), a0);
-        a1 = nib(v, 1).fma(ld(x, xi + 8), a1);
-        a2 = nib(v, 2).fma(ld(x, xi + 16), a2);
-        a3 = nib(v, 3).fma(ld(x, xi + 24), a3);
-        a0 = nib(v, 4).fma(ld(x, xi + 32), a0);
-        a1 = nib(v, 5).fma(ld(x, xi + 40), a1);
-        a2 = nib(v, 6).fma(ld(x, xi + 48), a2);
-        a3 = nib(v, 7).fma(ld(x, xi + 56), a3);
+        a0 = nib(v, 0xF).fma(ld(x, xi), a0);
+        a1 = nib(v, 0xF0).fma(ld(x, xi + 8), a1);
+        a2 = nib(v, 0xF00).fma(ld(x, xi + 16), a2);
+        a3 = nib(v, 0xF000).fma(ld(x, xi + 24), a3);
+        a4 = nib(v, 0xF0000).fma(ld(x, xi + 32), a4);
+        a5 = nib(v, 0xF00000).fma(ld(x, xi + 40), a5);
+        a6 = nib(v, 0xF000000).fma(ld(x, xi + 48), a6);
+        a7 = nib7(v).fma(ld(x, xi + 56), a7);
       }
-      acc = a0.add(a1).add(a2.add(a3)).fma(FloatVector.broadcast(F, sc[so + b]), acc);
+      FloatVector s = FloatVector.broadcast(F, sc[so + b]);
+      t0 = a0.add(a4).fma(s, t0);
+      t1 = a1.add(a5).fma(s, t1);
+      t2 = a2.add(a6).fma(s, t2);
+      t3 = a3.add(a7).fma(s, t3);
     }
-    return sum(acc);
+    return sum(t0.add(t1).add(t2.add(t3)));
   }
 
   /** Blocks of 16 or 32 inputs: {@code spb} slots per block, several blocks per chunk. */
@@ -143,16 +170,21 @@ final class VectorGemm {
       IntVector v = IntVector.fromArray(I, q, qo + 8 * c);
       int xi = xo + 64 * c;
       for (int s = 0; s < 8; s += spb) {
-        FloatVector a0 = nib(v, s).fma(ld(x, xi + 8 * s), zero());
-        FloatVector a1 = nib(v, s + 1).fma(ld(x, xi + 8 * s + 8), zero());
+        FloatVector a0 = nib(v, 15 << (4 * s)).fma(ld(x, xi + 8 * s), zero());
+        FloatVector a1 = slot(v, s + 1).fma(ld(x, xi + 8 * s + 8), zero());
         if (spb == 4) {
-          a0 = nib(v, s + 2).fma(ld(x, xi + 8 * s + 16), a0);
-          a1 = nib(v, s + 3).fma(ld(x, xi + 8 * s + 24), a1);
+          a0 = nib(v, 15 << (4 * s + 8)).fma(ld(x, xi + 8 * s + 16), a0);
+          a1 = slot(v, s + 3).fma(ld(x, xi + 8 * s + 24), a1);
         }
         acc = a0.add(a1).fma(FloatVector.broadcast(F, sc[b++]), acc);
       }
     }
     return sum(acc);
+  }
+
+  /** 4-bit slot {@code s} (any) of {@code v}. */
+  private static FloatVector slot(IntVector v, int s) {
+    return s == 7 ? nib7(v) : nib(v, 15 << (4 * s));
   }
 
   /** Four rows of X against one output row: each decoded slot feeds four accumulations. */
@@ -183,14 +215,16 @@ final class VectorGemm {
       FloatVector q3 = zero();
       for (int c = 0; c < cpb; c++, ci += 8, xi += 64) {
         IntVector v = IntVector.fromArray(I, q, ci);
-        for (int s = 0; s < 8; s += 2) {
-          int e = xi + 8 * s;
-          FloatVector we = nib(v, s);
+        // A loop, not unrolled by hand: C2 stops inlining Vector API calls past a size budget,
+        // and a vector that crosses a call that was not inlined is boxed.
+        for (int sp = 0; sp < 4; sp++) {
+          int e = xi + 16 * sp;
+          FloatVector we = nib(v, 15 << (8 * sp));
           p0 = we.fma(ld(xp, x0 + e), p0);
           p1 = we.fma(ld(xp, x1 + e), p1);
           p2 = we.fma(ld(xp, x2 + e), p2);
           p3 = we.fma(ld(xp, x3 + e), p3);
-          FloatVector wo = nib(v, s + 1);
+          FloatVector wo = sp == 3 ? nib7(v) : nib(v, 15 << (8 * sp + 4));
           q0 = wo.fma(ld(xp, x0 + e + 8), q0);
           q1 = wo.fma(ld(xp, x1 + e + 8), q1);
           q2 = wo.fma(ld(xp, x2 + e + 8), q2);
@@ -229,14 +263,23 @@ final class VectorGemm {
         FloatVector a1 = zero();
         FloatVector a2 = zero();
         FloatVector a3 = zero();
-        for (int c = 0; c < chunks; c++, ci += 8, xi += 32) {
+        FloatVector a4 = zero();
+        FloatVector a5 = zero();
+        FloatVector a6 = zero();
+        FloatVector a7 = zero();
+        for (int c = 0; c < chunks; c += 2, ci += 16, xi += 64) { // chunks is even
           IntVector v = IntVector.fromArray(I, w.q, ci);
+          IntVector u = IntVector.fromArray(I, w.q, ci + 8);
           a0 = byt(v, 0).fma(ld(xp, xi), a0);
           a1 = byt(v, 1).fma(ld(xp, xi + 8), a1);
           a2 = byt(v, 2).fma(ld(xp, xi + 16), a2);
           a3 = byt(v, 3).fma(ld(xp, xi + 24), a3);
+          a4 = byt(u, 0).fma(ld(xp, xi + 32), a4);
+          a5 = byt(u, 1).fma(ld(xp, xi + 40), a5);
+          a6 = byt(u, 2).fma(ld(xp, xi + 48), a6);
+          a7 = byt(u, 3).fma(ld(xp, xi + 56), a7);
         }
-        float dot = sum(a0.add(a1).add(a2.add(a3)));
+        float dot = sum(a0.add(a4).add(a1.add(a5)).add(a2.add(a6).add(a3.add(a7))));
         y[r * n + o] = w.scale[o] * (dot - w.zero[o] * xsum[r]);
       }
     }
@@ -287,8 +330,11 @@ final class VectorGemm {
 
   /** Signed 8-bit slot {@code s} of {@code v}, sign-extended to int32. */
   private static IntVector sb(IntVector v, int s) {
-    IntVector c = s == 3 ? v : v.lanewise(VectorOperators.LSHL, 24 - 8 * s);
-    return c.lanewise(VectorOperators.ASHR, 24);
+    return s == 3 ? top(v) : top(v.lanewise(VectorOperators.LSHL, 24 - 8 * s));
+  }
+
+  private static IntVector top(IntVector v) {
+    return v.lanewise(VectorOperators.ASHR, 24);
   }
 
   static void w8a8(W8A8Linear w, int[] xq, int[] xsum, int m, float sx, int n0, int n1, float[] y) {
