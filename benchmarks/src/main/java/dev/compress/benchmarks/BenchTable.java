@@ -33,10 +33,18 @@ public final class BenchTable {
     double bandwidthUs = Double.NaN;
     // shape -> m -> impl -> microseconds
     Map<String, Map<Integer, Map<String, Double>>> t = new LinkedHashMap<>();
+    // seq -> engine -> variant -> microseconds
+    Map<Integer, Map<String, Map<String, Double>>> minilm = new TreeMap<>();
     for (JsonNode r : root) {
       String bench = r.get("benchmark").asText();
       double us = toMicros(r.get("primaryMetric"));
-      if (bench.endsWith("BandwidthBench.readAll")) {
+      if (bench.endsWith("MiniLmBench.forward")) {
+        JsonNode p = r.get("params");
+        minilm
+            .computeIfAbsent(Integer.parseInt(p.get("seq").asText()), x -> new TreeMap<>())
+            .computeIfAbsent(p.get("engine").asText(), x -> new LinkedHashMap<>())
+            .put(p.get("variant").asText(), us);
+      } else if (bench.endsWith("BandwidthBench.readAll")) {
         bandwidthUs = us;
       } else if (bench.endsWith("LinearBench.multiply")) {
         JsonNode p = r.get("params");
@@ -85,6 +93,39 @@ public final class BenchTable {
         System.out.println(row);
       }
     }
+    if (!minilm.isEmpty()) {
+      System.out.println();
+      System.out.println("all-MiniLM-L6-v2, batch 1, milliseconds; ratios > 1: quantized faster");
+      System.out.printf(
+          Locale.ROOT,
+          "%4s %-6s %9s %9s %9s  %9s %9s%n",
+          "seq",
+          "engine",
+          "fp32",
+          "int8",
+          "int4",
+          "fp32/int8",
+          "fp32/int4");
+      for (var s : minilm.entrySet()) {
+        for (var e : s.getValue().entrySet()) {
+          Map<String, Double> v = e.getValue();
+          System.out.printf(
+              Locale.ROOT,
+              "%4d %-6s %9s %9s %9s %s %s%n",
+              s.getKey(),
+              e.getKey(),
+              ms(v.get("fp32")),
+              ms(v.get("int8")),
+              ms(v.get("int4")),
+              ratio(v, "fp32", "int8"),
+              ratio(v, "fp32", "int4"));
+        }
+      }
+    }
+  }
+
+  private static String ms(Double us) {
+    return us == null ? "-" : String.format(Locale.ROOT, "%.2f", us / 1e3);
   }
 
   private static String ratio(Map<String, Double> v, String num, String den) {
