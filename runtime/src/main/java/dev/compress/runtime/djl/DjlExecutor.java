@@ -78,9 +78,10 @@ public final class DjlExecutor implements Executor {
     /**
      * Whether quantized linear layers run on the project's kernels (default true): {@code
      * MatMulNBits}, {@code MatMul/Gemm(X, DequantizeLinear(W int8))}, and the W8A8 patterns (see
-     * {@link #fusedKernels()}). With false, every node runs as its own ONNX operator. A node
-     * absorbed into a fused kernel is still capturable: its capture records the fused step's
-     * activation inputs; build with false to capture each quantized node's own inputs.
+     * {@link #fusedKernels()}); on a GPU only {@code MatMulNBits} does. With false, every node runs
+     * as its own ONNX operator. A node absorbed into a fused kernel is still capturable: its
+     * capture records the fused step's activation inputs; build with false to capture each
+     * quantized node's own inputs.
      */
     public Builder optQuantizedKernels(boolean enabled) {
       this.quantizedKernels = enabled;
@@ -185,7 +186,12 @@ public final class DjlExecutor implements Executor {
         }
       }
     }
-    QuantFusion.Plan plan = quantizedKernels ? QuantFusion.plan(g, known) : QuantFusion.Plan.NONE;
+    // The kernels run on the CPU: on a GPU the quantized layers stay ONNX operators on the device
+    // (except MatMulNBits, which has no other implementation here).
+    QuantFusion.Plan plan =
+        quantizedKernels && device == Device.CPU
+            ? QuantFusion.plan(g, known)
+            : QuantFusion.Plan.NONE;
     fusedKernels = Map.copyOf(plan.counts());
 
     List<Step> compiled = new ArrayList<>();
