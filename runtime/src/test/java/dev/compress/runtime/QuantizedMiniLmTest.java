@@ -12,6 +12,7 @@ import dev.compress.runtime.text.EncodedBatch;
 import dev.compress.runtime.text.SentenceEmbeddings;
 import dev.compress.runtime.text.SentenceTokenizer;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -26,8 +27,9 @@ import org.junit.jupiter.api.Test;
 class QuantizedMiniLmTest {
   private static Path modelFile;
   private static SentenceTokenizer tokenizer;
-  private static EncodedBatch batch;
-  private static float[][] fp32Embeddings;
+  private static EncodedBatch batch; // 8 sentences: above the kernels' row limit (PyTorch path)
+  private static EncodedBatch single; // 1 sentence, 16 tokens: on the kernels
+  private static Map<EncodedBatch, float[][]> fp32Embeddings = new java.util.HashMap<>();
 
   @BeforeAll
   static void load() throws Exception {
@@ -35,9 +37,12 @@ class QuantizedMiniLmTest {
     tokenizer =
         SentenceTokenizer.create(BuiltinModels.extract("all-minilm-l6-v2-tokenizer.json"), 128);
     batch = tokenizer.encode(MiniLmEquivalenceTest.SENTENCES);
+    single = tokenizer.encode(List.of(MiniLmEquivalenceTest.SENTENCES.get(1)));
     try (OrtExecutor ort =
         OrtExecutor.builder().setModelPath(modelFile).optIntraOpThreads(2).build()) {
-      fp32Embeddings = embed(ort.forward(batch.inputsFor(ort.inputNames())));
+      for (EncodedBatch b : List.of(batch, single)) {
+        fp32Embeddings.put(b, embed(b, ort.forward(b.inputsFor(ort.inputNames()))));
+      }
     }
   }
 
@@ -48,8 +53,8 @@ class QuantizedMiniLmTest {
     }
   }
 
-  private static float[][] embed(Map<String, Tensor> out) {
-    return SentenceEmbeddings.embed(out.values().iterator().next(), batch.attentionMask());
+  private static float[][] embed(EncodedBatch b, Map<String, Tensor> out) {
+    return SentenceEmbeddings.embed(out.values().iterator().next(), b.attentionMask());
   }
 
   private static double minCosine(float[][] a, float[][] b) {
@@ -62,6 +67,20 @@ class QuantizedMiniLmTest {
 
   /** DJL (kernels) vs ORT vs DJL node by node; returns min cosine to the f32 original. */
   private static double check(String label, ModelGraph q, String fusedKind, int fused, double tol)
+      throws Exception {
+    assertThat(single.sequenceLength()).isLessThanOrEqualTo(64); // rows on the kernel path
+    assertThat(batch.batchSize() * batch.sequenceLength()).isGreaterThan(64);
+    double worst = 1;
+    for (EncodedBatch b : List.of(single, batch)) {
+      worst =
+          Math.min(
+              worst, check(label + (b == single ? " x1" : " x8"), b, q, fusedKind, fused, tol));
+    }
+    return worst;
+  }
+
+  private static double check(
+      String label, EncodedBatch batch, ModelGraph q, String fusedKind, int fused, double tol)
       throws Exception {
     try (DjlExecutor djl = DjlExecutor.create(q);
         DjlExecutor plain = DjlExecutor.builder().setModel(q).optQuantizedKernels(false).build();
@@ -76,11 +95,11 @@ class QuantizedMiniLmTest {
       String hidden = djl.outputNames().get(0);
       double dOrt = TestGraphs.maxAbsDiff(a.get(hidden), b.get(hidden));
       double dPlain = TestGraphs.maxAbsDiff(a.get(hidden), c.get(hidden));
-      float[][] e = embed(a);
-      double cosOrt = minCosine(e, embed(b));
-      double fidelity = minCosine(e, fp32Embeddings);
+      float[][] e = embed(batch, a);
+      double cosOrt = minCosine(e, embed(batch, b));
+      double fidelity = minCosine(e, fp32Embeddings.get(batch));
       System.out.printf(
-          "[minilm-quant] %-5s max|djl-ort| = %.3g, max|kernels-nodewise| = %.3g, min cos(djl, ort)"
+          "[minilm-quant] %-8s max|djl-ort| = %.3g, max|kernels-nodewise| = %.3g, min cos(djl, ort)"
               + " = %.7f, min cos(quantized, fp32) = %.5f%n",
           label, dOrt, dPlain, cosOrt, fidelity);
       assertThat(dOrt).as(label + " DJL vs ORT on the quantized model").isLessThanOrEqualTo(tol);

@@ -245,9 +245,26 @@ final class QuantFusion {
     if (bias) {
       inputs.add(mm.input(2));
     }
+    // The int8 codes, scale and zero point also enter the step (held by the engine, quantized) for
+    // batches above the kernel's row limit, where they are dequantized and multiplied by PyTorch.
+    int wAt = inputs.size();
+    inputs.add(dq.input(0));
+    inputs.add(dq.input(1));
+    boolean zp = ix.has(dq, 2);
+    if (zp) {
+      inputs.add(dq.input(2));
+    }
+    long axis = dq.intAttr("axis", 1);
+    boolean transB = layout;
     Kernel k =
         (in, m) -> {
-          NDArray y = QuantOps.linear(l, in[0], m);
+          NDArray y;
+          if (QuantOps.useKernel(in[0], l.inFeatures())) {
+            y = QuantOps.linear(l, in[0], m);
+          } else {
+            NDArray w = QuantOps.dequantize(in[wAt], in[wAt + 1], zp ? in[wAt + 2] : null, axis, 0);
+            y = in[0].matMul(transB ? w.transpose() : w);
+          }
           return new NDArray[] {bias ? y.add(in[1]) : y};
         };
     return Optional.of(new Group(mm, inputs, List.of(dq, mm), k, "int8-weight-only"));
