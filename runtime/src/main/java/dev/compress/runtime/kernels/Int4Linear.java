@@ -10,9 +10,10 @@ package dev.compress.runtime.kernels;
  *
  * <p>Repacked layout (built once): each output row holds {@code Kp/8} ints ({@code Kp} = K padded
  * to whole blocks and to a multiple of 64); chunk {@code c} of 64 inputs is 8 ints, and nibble
- * {@code s} of int lane {@code l} is the code of input {@code 64c + 8s + l}, so one 256-bit load
- * holds 64 codes and nibble slot {@code s} lines up with the 8 contiguous inputs {@code x[64c+8s
- * ..+8)}. Padding inputs are multiplied by zero activations.
+ * {@code s} of int lane {@code l} is {@code code ^ 8} of input {@code 64c + 8s + l} (read as a
+ * signed nibble: {@code code - 8}), so one 256-bit load holds 64 codes and nibble slot {@code s}
+ * lines up with the 8 contiguous inputs {@code x[64c+8s ..+8)}. Padding inputs are multiplied by
+ * zero activations.
  */
 public final class Int4Linear implements QuantizedLinear {
   final int k;
@@ -23,7 +24,7 @@ public final class Int4Linear implements QuantizedLinear {
   final int blocksPerRow; // kp / blockSize (padding blocks have scale 0)
   final int[] q;
   final float[] scale; // [n * blocksPerRow]
-  final float[] scaledZero; // scale * zero, [n * blocksPerRow]
+  final float[] scaledZero; // scale * (zero - 8), [n * blocksPerRow]; null when every zero is 8
   private final long storedBytes;
 
   private Int4Linear(
@@ -93,6 +94,7 @@ public final class Int4Linear implements QuantizedLinear {
     int[] q = new int[Math.multiplyExact(n, ipr)];
     float[] sc = new float[n * bpr];
     float[] sz = new float[n * bpr];
+    boolean symmetric = true;
     for (int r = 0; r < n; r++) {
       int rowBase = r * ipr;
       for (int blk = 0; blk < blocks; blk++) {
@@ -100,17 +102,19 @@ public final class Int4Linear implements QuantizedLinear {
         for (int j = 0; j < blockSize; j++) {
           int kk = blk * blockSize + j;
           int code = (b[base + (j >> 1)] >> ((j & 1) * 4)) & 15;
-          q[rowBase + (kk >> 6) * 8 + (kk & 7)] |= code << (4 * ((kk >> 3) & 7));
+          // stored as code ^ 8: read as a signed nibble it is code - 8
+          q[rowBase + (kk >> 6) * 8 + (kk & 7)] |= (code ^ 8) << (4 * ((kk >> 3) & 7));
         }
         int zero =
             zeroPoints == null ? 8 : (zeroPoints[r * zpRow + (blk >> 1)] >> ((blk & 1) * 4)) & 15;
         float s = scales[r * blocks + blk];
         sc[r * bpr + blk] = s;
-        sz[r * bpr + blk] = s * zero;
+        sz[r * bpr + blk] = s * (zero - 8);
+        symmetric &= zero == 8;
       }
     }
     long stored = b.length + 4L * scales.length + (zeroPoints == null ? 0 : zeroPoints.length);
-    return new Int4Linear(k, n, blockSize, q, sc, sz, stored);
+    return new Int4Linear(k, n, blockSize, q, sc, symmetric ? null : sz, stored);
   }
 
   @Override
@@ -148,7 +152,7 @@ public final class Int4Linear implements QuantizedLinear {
       for (int i = 0; i < k; i++) {
         float v = x[r * k + i];
         xsum[r * blocksPerRow + i / blockSize] += v;
-        xp[r * kp + i] = vector ? v * SLOT_SCALE[(i >> 3) & 7] : v;
+        xp[r * kp + i] = v;
       }
     }
     Tiling.run(
@@ -161,11 +165,6 @@ public final class Int4Linear implements QuantizedLinear {
             : (n0, n1) -> scalar(xp, xsum, m, n0, n1, y));
   }
 
-  /** {@code 16^-s}: the vector kernel reads nibble {@code s} as {@code code * 16^s}. */
-  static final float[] SLOT_SCALE = {
-    1f, 0x1p-4f, 0x1p-8f, 0x1p-12f, 0x1p-16f, 0x1p-20f, 0x1p-24f, 1f // slot 7 is shifted down
-  };
-
   private void scalar(float[] xp, float[] xsum, int m, int n0, int n1, float[] y) {
     for (int r = 0; r < m; r++) {
       int xo = r * kp;
@@ -176,10 +175,13 @@ public final class Int4Linear implements QuantizedLinear {
         for (int blk = 0; blk < blocksPerRow; blk++) {
           float dot = 0;
           for (int i = blk * blockSize; i < (blk + 1) * blockSize; i++) {
-            int code = (q[qo + (i >> 6) * 8 + (i & 7)] >>> (4 * ((i >> 3) & 7))) & 15;
-            dot += xp[xo + i] * code;
+            int code = (q[qo + (i >> 6) * 8 + (i & 7)] << (28 - 4 * ((i >> 3) & 7))) >> 28;
+            dot += xp[xo + i] * code; // code - 8
           }
-          acc += scale[so + blk] * dot - scaledZero[so + blk] * xsum[r * blocksPerRow + blk];
+          acc += scale[so + blk] * dot;
+          if (scaledZero != null) {
+            acc -= scaledZero[so + blk] * xsum[r * blocksPerRow + blk];
+          }
         }
         y[r * n + o] = acc;
       }

@@ -8,12 +8,9 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The Vector API ({@code jdk.incubator.vector}) kernels, 8 lanes of 256 bits (AVX2). Only loaded
- * after {@link VectorSupport} found the module. Codes are converted in registers: a 4-bit slot
- * {@code s} is {@code (v & (15 << 4s))} converted to float, i.e. {@code code * 16^s}, which the
- * caller compensates by scaling the matching activations by {@code 16^-s} once per call (exact:
- * powers of two); the top slot is shifted down instead (its mask would set the sign bit). 8-bit
- * slots are signed and sign-extended by two shifts. Each output accumulates in several independent
- * vector registers and is reduced across lanes once.
+ * after {@link VectorSupport} found the module. Codes are converted in registers: a 4-bit or 8-bit
+ * slot is sign-extended by a left and an arithmetic right shift and converted to float. Each output
+ * accumulates in several independent vector registers and is reduced across lanes once.
  */
 final class VectorGemm {
   private static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
@@ -52,14 +49,14 @@ final class VectorGemm {
     return FloatVector.zero(F);
   }
 
-  /** 4-bit slot {@code s < 7} of {@code v} as floats ({@code code * 16^s}). */
-  private static FloatVector nib(IntVector v, int mask) {
-    return cvt(v.and(mask));
+  /** Signed 4-bit slot {@code s < 7} of {@code v} as floats ({@code left = 28 - 4s}). */
+  private static FloatVector nib(IntVector v, int left) {
+    return cvt(v.lanewise(VectorOperators.LSHL, left).lanewise(VectorOperators.ASHR, 28));
   }
 
-  /** 4-bit slot 7 of {@code v} as floats. */
+  /** Signed 4-bit slot 7 of {@code v} as floats. */
   private static FloatVector nib7(IntVector v) {
-    return cvt(v.lanewise(VectorOperators.LSHR, 28));
+    return cvt(v.lanewise(VectorOperators.ASHR, 28));
   }
 
   /** Signed 8-bit slot {@code s} of {@code v} as floats. */
@@ -104,6 +101,9 @@ final class VectorGemm {
 
   /** {@code sum_b scaledZero[b] * xsum[b]}. */
   private static float correction(float[] sz, int so, float[] xsum, int xo, int len) {
+    if (sz == null) {
+      return 0;
+    }
     int b = 0;
     float s = 0;
     if (len >= 8) {
@@ -143,13 +143,13 @@ final class VectorGemm {
       FloatVector a7 = zero();
       for (int c = 0; c < cpb; c++, ci += 8, xi += 64) {
         IntVector v = IntVector.fromArray(I, q, ci);
-        a0 = nib(v, 0xF).fma(ld(x, xi), a0);
-        a1 = nib(v, 0xF0).fma(ld(x, xi + 8), a1);
-        a2 = nib(v, 0xF00).fma(ld(x, xi + 16), a2);
-        a3 = nib(v, 0xF000).fma(ld(x, xi + 24), a3);
-        a4 = nib(v, 0xF0000).fma(ld(x, xi + 32), a4);
-        a5 = nib(v, 0xF00000).fma(ld(x, xi + 40), a5);
-        a6 = nib(v, 0xF000000).fma(ld(x, xi + 48), a6);
+        a0 = nib(v, 28).fma(ld(x, xi), a0);
+        a1 = nib(v, 24).fma(ld(x, xi + 8), a1);
+        a2 = nib(v, 20).fma(ld(x, xi + 16), a2);
+        a3 = nib(v, 16).fma(ld(x, xi + 24), a3);
+        a4 = nib(v, 12).fma(ld(x, xi + 32), a4);
+        a5 = nib(v, 8).fma(ld(x, xi + 40), a5);
+        a6 = nib(v, 4).fma(ld(x, xi + 48), a6);
         a7 = nib7(v).fma(ld(x, xi + 56), a7);
       }
       FloatVector s = FloatVector.broadcast(F, sc[so + b]);
@@ -170,10 +170,10 @@ final class VectorGemm {
       IntVector v = IntVector.fromArray(I, q, qo + 8 * c);
       int xi = xo + 64 * c;
       for (int s = 0; s < 8; s += spb) {
-        FloatVector a0 = nib(v, 15 << (4 * s)).fma(ld(x, xi + 8 * s), zero());
+        FloatVector a0 = nib(v, 28 - 4 * s).fma(ld(x, xi + 8 * s), zero());
         FloatVector a1 = slot(v, s + 1).fma(ld(x, xi + 8 * s + 8), zero());
         if (spb == 4) {
-          a0 = nib(v, 15 << (4 * s + 8)).fma(ld(x, xi + 8 * s + 16), a0);
+          a0 = nib(v, 20 - 4 * s).fma(ld(x, xi + 8 * s + 16), a0);
           a1 = slot(v, s + 3).fma(ld(x, xi + 8 * s + 24), a1);
         }
         acc = a0.add(a1).fma(FloatVector.broadcast(F, sc[b++]), acc);
@@ -184,7 +184,7 @@ final class VectorGemm {
 
   /** 4-bit slot {@code s} (any) of {@code v}. */
   private static FloatVector slot(IntVector v, int s) {
-    return s == 7 ? nib7(v) : nib(v, 15 << (4 * s));
+    return s == 7 ? nib7(v) : nib(v, 28 - 4 * s);
   }
 
   /** Four rows of X against one output row: each decoded slot feeds four accumulations. */
@@ -219,12 +219,12 @@ final class VectorGemm {
         // and a vector that crosses a call that was not inlined is boxed.
         for (int sp = 0; sp < 4; sp++) {
           int e = xi + 16 * sp;
-          FloatVector we = nib(v, 15 << (8 * sp));
+          FloatVector we = nib(v, 28 - 8 * sp);
           p0 = we.fma(ld(xp, x0 + e), p0);
           p1 = we.fma(ld(xp, x1 + e), p1);
           p2 = we.fma(ld(xp, x2 + e), p2);
           p3 = we.fma(ld(xp, x3 + e), p3);
-          FloatVector wo = sp == 3 ? nib7(v) : nib(v, 15 << (8 * sp + 4));
+          FloatVector wo = sp == 3 ? nib7(v) : nib(v, 24 - 8 * sp);
           q0 = wo.fma(ld(xp, x0 + e + 8), q0);
           q1 = wo.fma(ld(xp, x1 + e + 8), q1);
           q2 = wo.fma(ld(xp, x2 + e + 8), q2);
