@@ -50,7 +50,8 @@ public final class DjlExecutor implements Executor {
   private static final String ENGINE = "PyTorch";
 
   /** A compiled node: kernel plus value slots; {@code release} are slots dead after it. */
-  private record Step(OpNode op, Kernel kernel, int[] in, int[] out, int[] release) {}
+  private record Step(
+      OpNode op, Kernel kernel, List<String> inNames, int[] in, int[] out, int[] release) {}
 
   private final Device device;
   private final NDManager root;
@@ -63,14 +64,29 @@ public final class DjlExecutor implements Executor {
   private final List<String> outputNames;
   private final int[] outputSlots;
   private final Map<String, Integer> stepOfNode; // node name -> step index, -1 for folded constants
+  private final Map<String, Integer> fusedKernels; // kind -> number of fused quantized layers
   private final AtomicBoolean closed = new AtomicBoolean();
 
   /** Builder: {@code setModel} is required, {@code optDevice} defaults to {@link Device#CPU}. */
   public static final class Builder {
     private ModelGraph model;
     private Device device = Device.CPU;
+    private boolean quantizedKernels = true;
 
     private Builder() {}
+
+    /**
+     * Whether quantized linear layers run on the project's kernels (default true): {@code
+     * MatMulNBits}, {@code MatMul/Gemm(X, DequantizeLinear(W int8))}, and the W8A8 patterns (see
+     * {@link #fusedKernels()}); on a GPU only {@code MatMulNBits} does. With false, every node runs
+     * as its own ONNX operator. A node absorbed into a fused kernel is still capturable: its
+     * capture records the fused step's activation inputs; build with false to capture each
+     * quantized node's own inputs.
+     */
+    public Builder optQuantizedKernels(boolean enabled) {
+      this.quantizedKernels = enabled;
+      return this;
+    }
 
     /** The model to run (required). The executor snapshots it. */
     public Builder setModel(ModelGraph model) {
@@ -95,7 +111,7 @@ public final class DjlExecutor implements Executor {
       if (model == null) {
         throw new IllegalStateException("setModel(...) is required");
       }
-      return new DjlExecutor(model, device);
+      return new DjlExecutor(model, device, quantizedKernels);
     }
   }
 
@@ -119,7 +135,8 @@ public final class DjlExecutor implements Executor {
     return Engine.getEngine(ENGINE).getGpuCount() > 0;
   }
 
-  private DjlExecutor(ModelGraph model, Device device) throws CompressionException {
+  private DjlExecutor(ModelGraph model, Device device, boolean quantizedKernels)
+      throws CompressionException {
     this.device = device;
     Graph g = model.graph();
     ai.djl.Device djlDevice;
@@ -151,8 +168,35 @@ public final class DjlExecutor implements Executor {
     }
     Set<Integer> defined = new HashSet<>(slots.values());
 
+    // Values known at compile time (the quantized kernels repack constant weights once).
+    Map<String, Tensor> known = new HashMap<>();
+    Set<String> fed = new HashSet<>();
+    g.inputs().forEach(v -> fed.add(v.name()));
+    for (Tensor t : g.initializers().values()) {
+      if (!fed.contains(t.name())) {
+        known.put(t.name(), t);
+      }
+    }
+    for (Node node : g.nodes()) {
+      if (node.domain().isEmpty() && node.opType().equals("Constant")) {
+        try {
+          known.put(node.output(0), ShapeOps.constantValue(new OpNode(node, opset(model, ""))));
+        } catch (UnsupportedModelException | RuntimeException e) {
+          // reported by the compile loop below
+        }
+      }
+    }
+    // The kernels run on the CPU: on a GPU the quantized layers stay ONNX operators on the device
+    // (except MatMulNBits, which has no other implementation here).
+    QuantFusion.Plan plan =
+        quantizedKernels && device == Device.CPU
+            ? QuantFusion.plan(g, known)
+            : QuantFusion.Plan.NONE;
+    fusedKernels = Map.copyOf(plan.counts());
+
     List<Step> compiled = new ArrayList<>();
     stepOfNode = new HashMap<>();
+    Map<Node, Integer> anchorStep = new java.util.IdentityHashMap<>();
     boolean noDefaultOpset = model.opset("").isEmpty();
     for (Node node : g.nodes()) {
       if (noDefaultOpset && node.domain().isEmpty()) {
@@ -161,13 +205,18 @@ public final class DjlExecutor implements Executor {
                 + " unknown (HINT: model.opsetImports().put(\"\", 17L))");
         noDefaultOpset = false;
       }
-      OpNode op = new OpNode(node, opset(model, node.domain()));
+      OpNode op = new OpNode(node, opset(model, node.domain()), known);
       if (!node.name().isEmpty()) {
         stepOfNode.putIfAbsent(node.name(), -1);
       }
-      int[] in = new int[node.inputs().size()];
+      if (plan.skipped().contains(node)) {
+        continue; // its work is done by a fused kernel, and nothing else reads its outputs
+      }
+      QuantFusion.Group group = plan.groups().get(node);
+      List<String> inputNames = group != null ? group.inputs() : node.inputs();
+      int[] in = new int[inputNames.size()];
       for (int i = 0; i < in.length; i++) {
-        String v = node.input(i);
+        String v = inputNames.get(i);
         Integer s = v.isEmpty() ? null : slots.get(v);
         if (!v.isEmpty() && (s == null || !defined.contains(s))) {
           problems.add(
@@ -195,6 +244,14 @@ public final class DjlExecutor implements Executor {
           constantTensors.put(out[0], value);
           continue;
         }
+        if (group != null) {
+          anchorStep.put(node, compiled.size());
+          if (!node.name().isEmpty()) {
+            stepOfNode.put(node.name(), compiled.size());
+          }
+          compiled.add(new Step(op, group.kernel(), inputNames, in, out, null));
+          continue;
+        }
         KernelFactory f = OpRegistry.find(node).orElse(null);
         if (f == null) {
           problems.add(
@@ -205,9 +262,19 @@ public final class DjlExecutor implements Executor {
         if (!node.name().isEmpty()) {
           stepOfNode.put(node.name(), compiled.size());
         }
-        compiled.add(new Step(op, k, in, out, null));
+        compiled.add(new Step(op, k, inputNames, in, out, null));
       } catch (UnsupportedModelException e) {
         problems.add(e.getMessage().replace("DjlExecutor cannot run ", ""));
+      }
+    }
+
+    // Capturing a node absorbed into a fused kernel records that kernel's activation inputs.
+    for (QuantFusion.Group gr : plan.groups().values()) {
+      Integer at = anchorStep.get(gr.anchor());
+      for (Node member : gr.members()) {
+        if (at != null && plan.skipped().contains(member) && !member.name().isEmpty()) {
+          stepOfNode.merge(member.name(), at, (a, b) -> a >= 0 ? a : b);
+        }
       }
     }
 
@@ -270,7 +337,7 @@ public final class DjlExecutor implements Executor {
               .filter(s -> s >= 0 && lastUse[s] == step && !keep.contains(s))
               .distinct()
               .toArray();
-      finalSteps.add(new Step(st.op(), st.kernel(), st.in(), st.out(), release));
+      finalSteps.add(new Step(st.op(), st.kernel(), st.inNames(), st.in(), st.out(), release));
     }
     steps = List.copyOf(finalSteps);
 
@@ -320,6 +387,15 @@ public final class DjlExecutor implements Executor {
     return true;
   }
 
+  /**
+   * Quantized linear layers that run on the project's kernels, counted by kind ({@code
+   * int8-weight-only}, {@code w8a8-dynamic}, {@code w8a8-static}); {@code MatMulNBits} nodes always
+   * do and are not counted here.
+   */
+  public Map<String, Integer> fusedKernels() {
+    return fusedKernels;
+  }
+
   /** Arrays held by the root manager and its children: between calls, exactly the weights. */
   int residentArrayCount() {
     return root.getManagedArrays().size();
@@ -332,7 +408,7 @@ public final class DjlExecutor implements Executor {
       throw new IllegalStateException("DjlExecutor is closed");
     }
     checkInputs(inputs);
-    Map<Integer, String> captureAt = new HashMap<>();
+    Map<Integer, List<String>> captureAt = new HashMap<>();
     Map<String, List<Tensor>> captured = new LinkedHashMap<>();
     for (String name : captureNodes) {
       Integer step = stepOfNode.get(name);
@@ -342,7 +418,7 @@ public final class DjlExecutor implements Executor {
       }
       captured.put(name, List.of()); // folded Constant nodes have no runtime inputs
       if (step >= 0) {
-        captureAt.put(step, name);
+        captureAt.computeIfAbsent(step, x -> new ArrayList<>()).add(name);
       }
     }
 
@@ -366,9 +442,10 @@ public final class DjlExecutor implements Executor {
         for (int j = 0; j < in.length; j++) {
           in[j] = st.in()[j] < 0 ? null : value(vals, st.in()[j], scope);
         }
-        String capture = captureAt.get(i);
+        List<String> capture = captureAt.get(i);
         if (capture != null) {
-          captured.put(capture, captureInputs(st, in));
+          List<Tensor> c = captureInputs(st, in);
+          capture.forEach(name -> captured.put(name, c));
         }
         NDArray[] out = run(st, in, scope);
         for (int k = 0; k < st.out().length; k++) {
@@ -464,7 +541,7 @@ public final class DjlExecutor implements Executor {
     for (int j = 0; j < in.length; j++) {
       int s = st.in()[j];
       if (s >= 0 && constants[s] == null) {
-        list.add(NdConvert.toTensor(st.op().node().input(j), in[j]));
+        list.add(NdConvert.toTensor(st.inNames().get(j), in[j]));
       }
     }
     return List.copyOf(list);

@@ -2,6 +2,9 @@ package dev.compress.runtime.djl;
 
 import dev.compress.api.UnsupportedModelException;
 import dev.compress.api.graph.Node;
+import dev.compress.api.tensor.Tensor;
+import java.util.Map;
+import java.util.Optional;
 
 /**
  * A node being compiled, with the opset version its domain imports (operator semantics change
@@ -9,8 +12,23 @@ import dev.compress.api.graph.Node;
  *
  * @param node the node
  * @param opset the imported version of the node's domain
+ * @param constants values known when the graph is compiled (initializers that are not graph inputs,
+ *     folded {@code Constant} nodes), by value name
  */
-record OpNode(Node node, long opset) {
+record OpNode(Node node, long opset, Map<String, Tensor> constants) {
+
+  /** A node compiled without knowledge of constant values. */
+  OpNode(Node node, long opset) {
+    this(node, opset, Map.of());
+  }
+
+  /** Input {@code i}'s value when it is a constant known at compile time. */
+  Optional<Tensor> constantInput(int i) {
+    if (i >= node.inputs().size() || node.input(i).isEmpty()) {
+      return Optional.empty();
+    }
+    return Optional.ofNullable(constants.get(node.input(i)));
+  }
 
   /** {@code Op 'name'} (with {@code domain::} for custom domains), for messages. */
   String where() {

@@ -15,6 +15,7 @@ final class OpRegistry {
     MathOps.register();
     ShapeOps.register();
     NnOps.register();
+    QuantOps.register();
   }
 
   private OpRegistry() {}

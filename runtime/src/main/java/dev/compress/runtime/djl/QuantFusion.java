@@ -1,0 +1,421 @@
+package dev.compress.runtime.djl;
+
+import ai.djl.ndarray.NDArray;
+import dev.compress.api.graph.Graph;
+import dev.compress.api.graph.Node;
+import dev.compress.api.tensor.Tensor;
+import dev.compress.runtime.kernels.Int8Linear;
+import dev.compress.runtime.kernels.QuantizedLinear;
+import dev.compress.runtime.kernels.W8A8Linear;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Finds quantized linear layers in a graph and replaces each by one step on the project's kernels
+ * ({@code dev.compress.runtime.kernels}), so the quantized weight is never expanded to floats:
+ *
+ * <ul>
+ *   <li><b>int8 weight-only</b>: {@code MatMul(X, DequantizeLinear(W))} (or {@code Gemm} with
+ *       {@code alpha = beta = 1}, {@code transA = 0}) where {@code W} is a constant int8/uint8
+ *       matrix with a per-tensor or per-output-channel scale and zero point → {@link Int8Linear};
+ *   <li><b>W8A8 dynamic</b> (ONNX Runtime's {@code quantize_dynamic} pattern): {@code
+ *       DynamicQuantizeLinear(x) → MatMulInteger(xq, W, xzp[, wzp]) → Cast(FLOAT) → Mul(·, Mul(xs,
+ *       ws))} → {@link W8A8Linear#multiply};
+ *   <li><b>W8A8 static QDQ</b>: {@code MatMul(DequantizeLinear(QuantizeLinear(x, s, z), s, z),
+ *       DequantizeLinear(W, sw, axis=1))} with a per-tensor activation scale → {@link
+ *       W8A8Linear#multiplyQuantized}.
+ * </ul>
+ *
+ * <p>The replaced node (the group's last node) becomes the fused step; the group's other nodes are
+ * skipped when nothing else reads their outputs (otherwise they still run, for those readers).
+ */
+final class QuantFusion {
+  private QuantFusion() {}
+
+  /** A fused group: the step that replaces {@code anchor}. */
+  record Group(Node anchor, List<String> inputs, List<Node> members, Kernel kernel, String kind) {}
+
+  /** The plan: fused anchors and the nodes they make unnecessary. */
+  record Plan(Map<Node, Group> groups, Set<Node> skipped) {
+    static final Plan NONE = new Plan(Map.of(), Set.of());
+
+    /** Kind of each fused group, counted ({@code int8}, {@code w8a8-dynamic}, ...). */
+    Map<String, Integer> counts() {
+      Map<String, Integer> c = new LinkedHashMap<>();
+      for (Group g : groups.values()) {
+        c.merge(g.kind(), 1, Integer::sum);
+      }
+      return c;
+    }
+  }
+
+  private static final class Index {
+    final Map<String, Node> producer = new HashMap<>();
+    final Map<String, List<Node>> consumers = new HashMap<>();
+    final Set<String> graphOutputs = new HashSet<>();
+    final Map<String, Tensor> constants;
+
+    Index(Graph g, Map<String, Tensor> constants) {
+      this.constants = constants;
+      for (Node n : g.nodes()) {
+        for (String o : n.outputs()) {
+          if (!o.isEmpty()) {
+            producer.put(o, n);
+          }
+        }
+        for (String i : n.inputs()) {
+          if (!i.isEmpty()) {
+            consumers.computeIfAbsent(i, k -> new ArrayList<>()).add(n);
+          }
+        }
+      }
+      g.outputs().forEach(v -> graphOutputs.add(v.name()));
+    }
+
+    Optional<Node> producer(String value, String op) {
+      Node p = producer.get(value);
+      return p != null && p.domain().isEmpty() && p.opType().equals(op)
+          ? Optional.of(p)
+          : Optional.empty();
+    }
+
+    Tensor constant(Node n, int i) {
+      return i < n.inputs().size() && !n.input(i).isEmpty() ? constants.get(n.input(i)) : null;
+    }
+
+    boolean has(Node n, int i) {
+      return i < n.inputs().size() && !n.input(i).isEmpty();
+    }
+  }
+
+  /** An 8-bit constant weight behind a {@code DequantizeLinear}: its codes and parameters. */
+  private record Weight8(
+      byte[] codes, boolean unsigned, int k, int n, boolean outIn, float[] scale, byte[] zp) {}
+
+  /**
+   * The weight behind {@code dq} as a {@code [K, N]} matrix ({@code outIn} false) or {@code [N, K]}
+   * (true), if {@code dq} dequantizes a constant 8-bit rank-2 tensor per tensor or along the output
+   * axis.
+   */
+  private static Optional<Weight8> weight8(Index ix, Node dq, boolean outIn) {
+    if (dq.intAttr("block_size", 0) != 0) {
+      return Optional.empty();
+    }
+    Tensor w = ix.constant(dq, 0);
+    Tensor s = ix.constant(dq, 1);
+    Tensor z = ix.has(dq, 2) ? ix.constant(dq, 2) : null;
+    if (w == null || s == null || (ix.has(dq, 2) && z == null) || w.rank() != 2) {
+      return Optional.empty();
+    }
+    boolean unsigned = w.dtype() == dev.compress.api.tensor.DataType.UINT8;
+    if (!unsigned && w.dtype() != dev.compress.api.tensor.DataType.INT8) {
+      return Optional.empty();
+    }
+    if (s.dtype() != dev.compress.api.tensor.DataType.FLOAT
+        || (z != null && z.dtype() != w.dtype())) {
+      return Optional.empty();
+    }
+    int k = (int) w.dim(outIn ? 1 : 0);
+    int n = (int) w.dim(outIn ? 0 : 1);
+    long axis = dq.intAttr("axis", 1);
+    axis = axis < 0 ? axis + 2 : axis;
+    boolean perTensor = s.elementCount() == 1 && s.rank() <= 1;
+    boolean perChannel = s.rank() == 1 && s.elementCount() == n && axis == (outIn ? 0 : 1);
+    if (!perTensor && !perChannel) {
+      return Optional.empty();
+    }
+    if (z != null && z.elementCount() != s.elementCount()) {
+      return Optional.empty();
+    }
+    return Optional.of(
+        new Weight8(
+            QuantOps.bytes(w),
+            unsigned,
+            k,
+            n,
+            outIn,
+            s.toFloatArray(),
+            z == null ? null : QuantOps.bytes(z)));
+  }
+
+  /** Plans the fusions of {@code g}. */
+  static Plan plan(Graph g, Map<String, Tensor> constants) {
+    Index ix = new Index(g, constants);
+    Map<Node, Group> groups = new IdentityHashMap<>();
+    Map<Node, Int8Linear> int8Cache = new IdentityHashMap<>();
+    Map<Node, W8A8Linear> w8a8Cache = new IdentityHashMap<>();
+    for (Node n : g.nodes()) {
+      if (!n.domain().isEmpty()) {
+        continue;
+      }
+      Group found =
+          switch (n.opType()) {
+            case "MatMul" ->
+                staticW8a8(ix, n, w8a8Cache).or(() -> weightOnly(ix, n, int8Cache)).orElse(null);
+            case "Gemm" -> weightOnly(ix, n, int8Cache).orElse(null);
+            case "Mul" -> dynamicW8a8(ix, n).orElse(null);
+            default -> null;
+          };
+      if (found != null) {
+        groups.put(n, found);
+      }
+    }
+    // A member can be skipped when every reader of every output it has is itself skipped or is an
+    // anchor whose group contains it (fixpoint: drop members that violate it until none do).
+    Set<Node> skip = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
+    for (Group gr : groups.values()) {
+      for (Node m : gr.members()) {
+        if (m != gr.anchor() && !groups.containsKey(m)) {
+          skip.add(m);
+        }
+      }
+    }
+    boolean changed = true;
+    while (changed) {
+      changed = false;
+      for (Node m : List.copyOf(skip)) {
+        boolean ok = true;
+        for (String o : m.outputs()) {
+          if (o.isEmpty()) {
+            continue;
+          }
+          if (ix.graphOutputs.contains(o)) {
+            ok = false;
+            break;
+          }
+          for (Node c : ix.consumers.getOrDefault(o, List.of())) {
+            Group cg = groups.get(c);
+            boolean covered = cg != null && cg.members().contains(m);
+            if (!skip.contains(c) && !covered) {
+              ok = false;
+              break;
+            }
+          }
+          if (!ok) {
+            break;
+          }
+        }
+        if (!ok) {
+          skip.remove(m);
+          changed = true;
+        }
+      }
+    }
+    return new Plan(groups, skip);
+  }
+
+  private static Optional<Group> weightOnly(Index ix, Node mm, Map<Node, Int8Linear> cache) {
+    boolean gemm = mm.opType().equals("Gemm");
+    boolean outIn = false;
+    if (gemm) {
+      if (mm.floatAttr("alpha", 1f) != 1f
+          || mm.intAttr("transA", 0) != 0
+          || (ix.has(mm, 2) && mm.floatAttr("beta", 1f) != 1f)) {
+        return Optional.empty();
+      }
+      outIn = mm.intAttr("transB", 0) != 0;
+    }
+    if (mm.inputs().size() < 2 || mm.input(0).equals(mm.input(1))) {
+      return Optional.empty();
+    }
+    Node dq = ix.producer(mm.input(1), "DequantizeLinear").orElse(null);
+    if (dq == null) {
+      return Optional.empty();
+    }
+    boolean layout = outIn;
+    Int8Linear lin = cache.get(dq);
+    if (lin == null) {
+      Weight8 w = weight8(ix, dq, layout).orElse(null);
+      if (w == null) {
+        return Optional.empty();
+      }
+      lin = Int8Linear.of(w.codes(), w.unsigned(), w.k(), w.n(), w.outIn(), w.scale(), w.zp());
+      cache.put(dq, lin);
+    }
+    Int8Linear l = lin;
+    List<String> inputs = new ArrayList<>(List.of(mm.input(0)));
+    boolean bias = gemm && ix.has(mm, 2);
+    if (bias) {
+      inputs.add(mm.input(2));
+    }
+    // The int8 codes, scale and zero point also enter the step (held by the engine, quantized) for
+    // batches above the kernel's row limit, where they are dequantized and multiplied by PyTorch.
+    int wAt = inputs.size();
+    inputs.add(dq.input(0));
+    inputs.add(dq.input(1));
+    boolean zp = ix.has(dq, 2);
+    if (zp) {
+      inputs.add(dq.input(2));
+    }
+    long axis = dq.intAttr("axis", 1);
+    boolean transB = layout;
+    Kernel k =
+        (in, m) -> {
+          NDArray y;
+          if (QuantOps.useKernel(in[0], l.inFeatures())) {
+            y = QuantOps.linear(l, in[0], m);
+          } else {
+            NDArray w = QuantOps.dequantize(in[wAt], in[wAt + 1], zp ? in[wAt + 2] : null, axis, 0);
+            y = in[0].matMul(transB ? w.transpose() : w);
+          }
+          return new NDArray[] {bias ? y.add(in[1]) : y};
+        };
+    return Optional.of(new Group(mm, inputs, List.of(dq, mm), k, "int8-weight-only"));
+  }
+
+  private static Optional<Group> staticW8a8(Index ix, Node mm, Map<Node, W8A8Linear> cache) {
+    if (mm.inputs().size() != 2) {
+      return Optional.empty();
+    }
+    Node dqx = ix.producer(mm.input(0), "DequantizeLinear").orElse(null);
+    Node dqw = ix.producer(mm.input(1), "DequantizeLinear").orElse(null);
+    if (dqx == null || dqw == null || dqx == dqw) {
+      return Optional.empty();
+    }
+    Node ql = ix.producer(dqx.input(0), "QuantizeLinear").orElse(null);
+    if (ql == null || dqx.intAttr("block_size", 0) != 0 || ql.intAttr("block_size", 0) != 0) {
+      return Optional.empty();
+    }
+    // Same constant scalar scale and zero point on both sides of the activation round trip.
+    Tensor s1 = ix.constant(ql, 1);
+    Tensor s2 = ix.constant(dqx, 1);
+    if (s1 == null || s2 == null || s1.elementCount() != 1 || s2.elementCount() != 1) {
+      return Optional.empty();
+    }
+    float sx = s1.toFloatArray()[0];
+    if (sx != s2.toFloatArray()[0]
+        || !(sx > 0)
+        || s1.dtype() != dev.compress.api.tensor.DataType.FLOAT) {
+      return Optional.empty();
+    }
+    boolean z1 = ix.has(ql, 2);
+    boolean z2 = ix.has(dqx, 2);
+    Tensor zq = z1 ? ix.constant(ql, 2) : null;
+    Tensor zd = z2 ? ix.constant(dqx, 2) : null;
+    if (z1 != z2 || (z1 && (zq == null || zd == null || zq.elementCount() != 1))) {
+      return Optional.empty();
+    }
+    if (z1 && (zq.dtype() != zd.dtype() || QuantOps.bytes(zq)[0] != QuantOps.bytes(zd)[0])) {
+      return Optional.empty();
+    }
+    if (ql.intAttr("output_dtype", 0) == 3 && !z1) {
+      return Optional.empty(); // int8 output without a zero point: keep the general path
+    }
+    boolean unsignedAct = !z1 || zq.dtype() == dev.compress.api.tensor.DataType.UINT8;
+    if (z1 && !unsignedAct && zq.dtype() != dev.compress.api.tensor.DataType.INT8) {
+      return Optional.empty();
+    }
+    int zx = !z1 ? 0 : unsignedAct ? QuantOps.bytes(zq)[0] & 0xff : QuantOps.bytes(zq)[0];
+    W8A8Linear lin = cache.get(dqw);
+    if (lin == null) {
+      Weight8 w = weight8(ix, dqw, false).orElse(null);
+      if (w == null) {
+        return Optional.empty();
+      }
+      lin = W8A8Linear.of(w.codes(), w.unsigned(), w.k(), w.n(), false, w.scale(), w.zp());
+      cache.put(dqw, lin);
+    }
+    W8A8Linear l = lin;
+    int lo = unsignedAct ? 0 : -128;
+    int hi = unsignedAct ? 255 : 127;
+    Kernel k =
+        (in, m) -> {
+          float[] x = QuantOps.floats(in[0], l.inFeatures());
+          int rows = x.length / l.inFeatures();
+          float[] y = new float[rows * l.outFeatures()];
+          l.multiplyQuantized(
+              x,
+              rows,
+              sx,
+              zx,
+              lo,
+              hi,
+              y,
+              QuantizedLinear.Impl.AUTO,
+              dev.compress.runtime.kernels.KernelPool.shared());
+          return new NDArray[] {m.create(y, QuantOps.outShape(in[0], l.outFeatures()))};
+        };
+    return Optional.of(
+        new Group(mm, List.of(ql.input(0)), List.of(ql, dqx, dqw, mm), k, "w8a8-static"));
+  }
+
+  private static Optional<Group> dynamicW8a8(Index ix, Node mul) {
+    if (mul.inputs().size() != 2) {
+      return Optional.empty();
+    }
+    for (int side = 0; side < 2; side++) {
+      Node cast = ix.producer(mul.input(side), "Cast").orElse(null);
+      Node smul = ix.producer(mul.input(1 - side), "Mul").orElse(null);
+      if (cast == null || smul == null || cast.intAttr("to", 0) != 1) {
+        continue;
+      }
+      Node mmi = ix.producer(cast.input(0), "MatMulInteger").orElse(null);
+      if (mmi == null || !ix.has(mmi, 2)) {
+        continue;
+      }
+      Node dql = ix.producer(mmi.input(0), "DynamicQuantizeLinear").orElse(null);
+      if (dql == null
+          || dql.outputs().size() < 3
+          || !mmi.input(0).equals(dql.output(0))
+          || !mmi.input(2).equals(dql.output(2))
+          || smul.inputs().size() != 2) {
+        continue;
+      }
+      // smul = xs * ws, either order
+      String xs = dql.output(1);
+      int wsAt = smul.input(0).equals(xs) ? 1 : smul.input(1).equals(xs) ? 0 : -1;
+      if (wsAt < 0) {
+        continue;
+      }
+      Tensor ws = ix.constant(smul, wsAt);
+      Tensor wq = ix.constant(mmi, 1);
+      Tensor wz = ix.has(mmi, 3) ? ix.constant(mmi, 3) : null;
+      if (ws == null || wq == null || wq.rank() != 2 || (ix.has(mmi, 3) && wz == null)) {
+        continue;
+      }
+      boolean unsigned = wq.dtype() == dev.compress.api.tensor.DataType.UINT8;
+      if (!unsigned && wq.dtype() != dev.compress.api.tensor.DataType.INT8) {
+        continue;
+      }
+      int k = (int) wq.dim(0);
+      int n = (int) wq.dim(1);
+      if (ws.dtype() != dev.compress.api.tensor.DataType.FLOAT
+          || !(ws.elementCount() == 1 || (ws.rank() == 1 && ws.elementCount() == n))
+          || (wz != null && !(wz.elementCount() == 1 || wz.elementCount() == n))) {
+        continue;
+      }
+      W8A8Linear l =
+          W8A8Linear.of(
+              QuantOps.bytes(wq),
+              unsigned,
+              k,
+              n,
+              false,
+              ws.toFloatArray(),
+              wz == null ? null : QuantOps.bytes(wz));
+      Kernel kern =
+          (in, m) -> {
+            float[] x = QuantOps.floats(in[0], l.inFeatures());
+            int rows = x.length / l.inFeatures();
+            float[] y = new float[rows * l.outFeatures()];
+            l.multiply(x, rows, y);
+            return new NDArray[] {m.create(y, QuantOps.outShape(in[0], l.outFeatures()))};
+          };
+      return Optional.of(
+          new Group(
+              mul,
+              List.of(dql.input(0)),
+              List.of(dql, mmi, cast, smul, mul),
+              kern,
+              "w8a8-dynamic"));
+    }
+    return Optional.empty();
+  }
+}

@@ -1,0 +1,333 @@
+package dev.compress.runtime.djl;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import dev.compress.api.UnsupportedModelException;
+import dev.compress.api.tensor.Tensor;
+import dev.compress.runtime.kernels.Int4Linear;
+import dev.compress.runtime.kernels.Quantize;
+import dev.compress.runtime.kernels.QuantizedLinear;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.Arrays;
+
+/**
+ * ONNX quantization operators: {@code DequantizeLinear} (per tensor, per axis, blocked), {@code
+ * QuantizeLinear}, {@code DynamicQuantizeLinear}, {@code MatMulInteger}, and ONNX Runtime's {@code
+ * com.microsoft::MatMulNBits} (4 bits, constant weight), which runs on the project's fused int4
+ * kernel ({@link Int4Linear}). Integer products are exact (computed in float64, cast to int32).
+ */
+final class QuantOps {
+  private QuantOps() {}
+
+  static void register() {
+    OpRegistry.register("DequantizeLinear", QuantOps::dequantizeLinear);
+    OpRegistry.register("QuantizeLinear", QuantOps::quantizeLinear);
+    OpRegistry.register("DynamicQuantizeLinear", QuantOps::dynamicQuantizeLinear);
+    OpRegistry.register("MatMulInteger", QuantOps::matMulInteger);
+    OpRegistry.register("com.microsoft::MatMulNBits", QuantOps::matMulNBits);
+  }
+
+  // ------------------------------------------------------------------ element-wise
+  // (de)quantization
+
+  /**
+   * Reshapes a scale or zero point to broadcast against {@code x}: one value for the whole tensor,
+   * a 1-D tensor along {@code axis}, or (block quantization) the same rank as {@code x} with {@code
+   * ceil(d / block)} along {@code axis}, each value repeated over its block.
+   */
+  static NDArray broadcastParam(NDArray p, long[] xd, long axisAttr, long block) {
+    if (block <= 0 && p.size() == 1 && p.getShape().dimension() <= 1) {
+      return p.reshape(new Shape());
+    }
+    int axis = Nd.axis(axisAttr, xd.length);
+    if (block > 0) {
+      long[] pd = Nd.dims(p);
+      if (pd.length != xd.length) {
+        throw new IllegalArgumentException(
+            "blocked scale must have the rank of x, found " + Arrays.toString(pd));
+      }
+      long[] wide = new long[pd.length + 1];
+      long[] flat = pd.clone();
+      for (int i = 0, j = 0; i < pd.length; i++) {
+        wide[j++] = pd[i];
+        if (i == axis) {
+          wide[j++] = block;
+        }
+      }
+      flat[axis] = pd[axis] * block;
+      NDArray r = p.expandDims(axis + 1).broadcast(new Shape(wide)).reshape(new Shape(flat));
+      if (flat[axis] != xd[axis]) {
+        StringBuilder idx = new StringBuilder();
+        for (int i = 0; i < xd.length; i++) {
+          idx.append(i == 0 ? "" : ",").append(i == axis ? "0:" + xd[axis] : ":");
+        }
+        r = r.get(new NDIndex(idx.toString()));
+      }
+      return r;
+    }
+    if (p.getShape().dimension() != 1 || p.size() != xd[axis]) {
+      throw new IllegalArgumentException(
+          "per-axis scale/zero point must be 1-D of length "
+              + xd[axis]
+              + " (axis "
+              + axis
+              + "), found "
+              + p.getShape());
+    }
+    long[] shape = new long[xd.length];
+    Arrays.fill(shape, 1);
+    shape[axis] = xd[axis];
+    return p.reshape(new Shape(shape));
+  }
+
+  private static Kernel dequantizeLinear(OpNode n) throws UnsupportedModelException {
+    long axis = n.intAttr("axis", 1);
+    long block = n.intAttr("block_size", 0);
+    return MathOps.single(
+        n, (in, m) -> dequantize(in[0], in[1], in.length > 2 ? in[2] : null, axis, block));
+  }
+
+  /** ONNX {@code DequantizeLinear}: {@code (x - zp) * scale}, in the scale's type. */
+  static NDArray dequantize(NDArray x, NDArray scale, NDArray zp, long axis, long block) {
+    long[] xd = Nd.dims(x);
+    DataType out = scale.getDataType();
+    NDArray v = x.toType(DataType.FLOAT32, false);
+    if (zp != null) {
+      v = v.sub(broadcastParam(zp.toType(DataType.FLOAT32, false), xd, axis, block));
+    }
+    v = v.mul(broadcastParam(scale.toType(DataType.FLOAT32, false), xd, axis, block));
+    return out == DataType.FLOAT32 ? v : v.toType(out, false);
+  }
+
+  /**
+   * Rows of X up to which a quantized layer runs on our kernels; above it, the weight is
+   * dequantized per call with engine ops and multiplied by PyTorch's f32 matmul, which wins at
+   * large batch (measured: MiniLM seq 16 runs faster on the kernels, seq 128 on PyTorch). System
+   * property {@code compress.kernels.maxRows}, default 64.
+   */
+  static final int MAX_KERNEL_ROWS = Integer.getInteger("compress.kernels.maxRows", 64);
+
+  /** Whether a product over {@code x} (last dimension {@code k}) goes to the kernels. */
+  static boolean useKernel(NDArray x, int k) {
+    return x.size() / Math.max(1, k) <= MAX_KERNEL_ROWS;
+  }
+
+  /**
+   * {@code MatMulNBits}'s weight dequantized with engine ops: {@code [K, N]} f32 from {@code B [N,
+   * blocks, blob]}, {@code scales}, optional packed 4-bit {@code zero_points}.
+   */
+  static NDArray dequantizeNBits(NDArray b, NDArray scales, NDArray zp, int k, int n, int block) {
+    int blocks = (k + block - 1) / block;
+    NDArray bf = b.toType(DataType.FLOAT32, false); // 0..255, exact
+    NDArray hi = bf.div(16f).floor();
+    NDArray lo = bf.sub(hi.mul(16f));
+    // element 2j is the low nibble of byte j, 2j+1 the high one
+    NDArray codes = lo.expandDims(3).concat(hi.expandDims(3), 3).reshape(n, blocks, block);
+    NDArray z;
+    if (zp == null) {
+      z = codes.getManager().create(8f);
+    } else {
+      NDArray zf = zp.toType(DataType.FLOAT32, false).reshape(n, -1);
+      NDArray zhi = zf.div(16f).floor();
+      NDArray zlo = zf.sub(zhi.mul(16f));
+      z = zlo.expandDims(2).concat(zhi.expandDims(2), 2).reshape(n, -1).get(":, 0:" + blocks);
+      z = z.expandDims(2);
+    }
+    NDArray w = codes.sub(z).mul(scales.toType(DataType.FLOAT32, false).reshape(n, blocks, 1));
+    w = w.reshape(n, (long) blocks * block);
+    if ((long) blocks * block != k) {
+      w = w.get(":, 0:" + k);
+    }
+    return w.transpose();
+  }
+
+  private static Kernel quantizeLinear(OpNode n) throws UnsupportedModelException {
+    long axis = n.intAttr("axis", 1);
+    long block = n.intAttr("block_size", 0);
+    long outputType = n.intAttr("output_dtype", 0);
+    if (outputType != 0 && outputType != 2 && outputType != 3) {
+      throw n.unsupported("output_dtype " + outputType + " (only uint8 and int8 are supported)");
+    }
+    return MathOps.single(
+        n,
+        (in, m) -> {
+          NDArray x = in[0].toType(DataType.FLOAT32, false);
+          long[] xd = Nd.dims(x);
+          NDArray zp = in.length > 2 ? in[2] : null;
+          DataType type =
+              zp != null ? zp.getDataType() : outputType == 3 ? DataType.INT8 : DataType.UINT8;
+          if (type != DataType.UINT8 && type != DataType.INT8) {
+            throw new IllegalArgumentException(
+                "QuantizeLinear to " + type + " is not supported (uint8 and int8 are)");
+          }
+          NDArray s = broadcastParam(in[1].toType(DataType.FLOAT32, false), xd, axis, block);
+          NDArray v = x.div(s).round();
+          if (zp != null) {
+            v = v.add(broadcastParam(zp.toType(DataType.FLOAT32, false), xd, axis, block));
+          }
+          boolean unsigned = type == DataType.UINT8;
+          v = v.clip(unsigned ? 0 : -128, unsigned ? 255 : 127);
+          return v.toType(DataType.INT32, false).toType(type, false);
+        });
+  }
+
+  private static Kernel dynamicQuantizeLinear(OpNode n) throws UnsupportedModelException {
+    return (in, m) -> {
+      float[] x = in[0].toType(DataType.FLOAT32, false).toFloatArray();
+      Quantize.Params p = Quantize.dynamicUint8(x);
+      byte[] q = new byte[x.length];
+      for (int i = 0; i < x.length; i++) {
+        q[i] = (byte) Quantize.quantize(x[i], p.scale(), p.zeroPoint(), 0, 255);
+      }
+      NDArray y =
+          NdConvert.toNd(
+              Tensor.ofBytes("y", dev.compress.api.tensor.DataType.UINT8, Nd.dims(in[0]), q), m);
+      NDArray scale = m.create(p.scale());
+      NDArray zp =
+          NdConvert.toNd(
+              Tensor.ofBytes(
+                  "zp", dev.compress.api.tensor.DataType.UINT8, new long[0], (byte) p.zeroPoint()),
+              m);
+      return new NDArray[] {y, scale, zp};
+    };
+  }
+
+  private static Kernel matMulInteger(OpNode n) throws UnsupportedModelException {
+    return MathOps.single(
+        n,
+        (in, m) -> {
+          // (A - a_zp) @ (B - b_zp) in float64 (exact below 2^53), then int32.
+          NDArray a = in[0].toType(DataType.FLOAT64, false);
+          NDArray b = in[1].toType(DataType.FLOAT64, false);
+          if (in.length > 2 && in[2] != null) {
+            NDArray z = in[2].toType(DataType.FLOAT64, false);
+            if (z.size() != 1) { // per row of A: [M] -> [M, 1]
+              z = z.reshape(z.size(), 1);
+            } else {
+              z = z.reshape(new Shape());
+            }
+            a = a.sub(z);
+          }
+          if (in.length > 3 && in[3] != null) {
+            NDArray z = in[3].toType(DataType.FLOAT64, false);
+            b = b.sub(z.size() == 1 ? z.reshape(new Shape()) : z); // per column: [N]
+          }
+          return a.matMul(b).toType(DataType.INT32, false);
+        });
+  }
+
+  // ------------------------------------------------------------------ MatMulNBits
+
+  private static Kernel matMulNBits(OpNode n) throws UnsupportedModelException {
+    long bits = n.intAttr("bits", 4);
+    long k = n.intAttr("K", -1);
+    long nOut = n.intAttr("N", -1);
+    long block = n.intAttr("block_size", -1);
+    if (bits != 4) {
+      throw n.unsupported("bits=" + bits + " (4-bit weights are supported)");
+    }
+    if (k < 1 || nOut < 1 || block < 16) {
+      throw n.unsupported(
+          "needs attributes K, N and block_size (found " + k + ", " + nOut + ", " + block + ")");
+    }
+    if (n.node().inputs().size() > 4 && !n.node().input(4).isEmpty()) {
+      throw n.unsupported("g_idx (input 4) is not supported");
+    }
+    Tensor b =
+        n.constantInput(1)
+            .orElseThrow(() -> n.unsupported("B (input 1) must be a constant initializer"));
+    Tensor scales =
+        n.constantInput(2)
+            .orElseThrow(() -> n.unsupported("scales (input 2) must be a constant initializer"));
+    boolean hasZp = n.node().inputs().size() > 3 && !n.node().input(3).isEmpty();
+    Tensor zp = null;
+    if (hasZp) {
+      zp =
+          n.constantInput(3)
+              .orElseThrow(() -> n.unsupported("zero_points (input 3) must be a constant"));
+      if (zp.dtype() != dev.compress.api.tensor.DataType.UINT8) {
+        throw n.unsupported("zero_points of type " + zp.dtype() + " (packed uint8 is supported)");
+      }
+    }
+    if (b.dtype() != dev.compress.api.tensor.DataType.UINT8
+        || scales.dtype() != dev.compress.api.tensor.DataType.FLOAT) {
+      throw n.unsupported(
+          "B must be uint8 and scales float, found " + b.dtype() + " and " + scales.dtype());
+    }
+    Int4Linear lin;
+    try {
+      lin =
+          Int4Linear.fromMatMulNBits(
+              bytes(b),
+              scales.toFloatArray(),
+              zp == null ? null : bytes(zp),
+              (int) k,
+              (int) nOut,
+              (int) block);
+    } catch (IllegalArgumentException e) {
+      throw n.unsupported(e.getMessage());
+    }
+    boolean hasBias = n.node().inputs().size() > 5 && !n.node().input(5).isEmpty();
+    int kk = (int) k;
+    int nn = (int) nOut;
+    int bs = (int) block;
+    return MathOps.single(
+        n,
+        (in, m) -> {
+          NDArray y =
+              useKernel(in[0], kk)
+                  ? linear(lin, in[0], m)
+                  : in[0].matMul(
+                      dequantizeNBits(in[1], in[2], in.length > 3 ? in[3] : null, kk, nn, bs));
+          return hasBias ? y.add(in[5]) : y;
+        });
+  }
+
+  // ------------------------------------------------------------------ shared with the fusions
+
+  /** The bytes of an 8-bit tensor. */
+  static byte[] bytes(Tensor t) {
+    ByteBuffer d = t.data().duplicate().order(ByteOrder.LITTLE_ENDIAN);
+    byte[] out = new byte[d.remaining()];
+    d.get(out);
+    return out;
+  }
+
+  /**
+   * {@code x · W} on a quantized kernel: {@code x} (any float type, {@code [..., K]}) is copied to
+   * the heap, multiplied, and the result {@code [..., N]} created on {@code m}.
+   */
+  static NDArray linear(QuantizedLinear lin, NDArray x, NDManager m) {
+    float[] xs = floats(x, lin.inFeatures());
+    int rows = xs.length / lin.inFeatures();
+    float[] y = new float[rows * lin.outFeatures()];
+    lin.multiply(xs, rows, y);
+    return m.create(y, outShape(x, lin.outFeatures()));
+  }
+
+  /** The values of {@code x} as f32, checking the last dimension is {@code k}. */
+  static float[] floats(NDArray x, int k) {
+    long[] d = Nd.dims(x);
+    if (d.length == 0 || d[d.length - 1] != k) {
+      throw new IllegalArgumentException(
+          "the input's last dimension must be K=" + k + ", found shape " + x.getShape());
+    }
+    if (x.getDataType() == DataType.FLOAT32) {
+      return x.toFloatArray();
+    }
+    try (NDArray f = x.toType(DataType.FLOAT32, true)) {
+      return f.toFloatArray();
+    }
+  }
+
+  /** {@code x}'s shape with the last dimension replaced by {@code n}. */
+  static Shape outShape(NDArray x, int n) {
+    long[] d = Nd.dims(x).clone();
+    d[d.length - 1] = n;
+    return new Shape(d);
+  }
+}

@@ -1,0 +1,391 @@
+package dev.compress.runtime.kernels;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The Vector API ({@code jdk.incubator.vector}) kernels, 8 lanes of 256 bits (AVX2). Only loaded
+ * after {@link VectorSupport} found the module. Codes are converted in registers: a 4-bit or 8-bit
+ * slot is sign-extended by a left and an arithmetic right shift and converted to float. Each output
+ * accumulates in several independent vector registers and is reduced across lanes once.
+ */
+final class VectorGemm {
+  private static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
+  private static final VectorSpecies<Integer> I = IntVector.SPECIES_256;
+
+  // Lane swaps for a reduction in a fixed order: reduceLanes(ADD) on floats may associate
+  // differently when interpreted and when compiled, which would make results depend on JIT state.
+  private static final VectorShuffle<Float> SWAP4 = VectorShuffle.fromOp(F, i -> i ^ 4);
+  private static final VectorShuffle<Float> SWAP2 = VectorShuffle.fromOp(F, i -> i ^ 2);
+  private static final VectorShuffle<Float> SWAP1 = VectorShuffle.fromOp(F, i -> i ^ 1);
+
+  private VectorGemm() {}
+
+  // Helpers stay under HotSpot's MaxInlineSize (35 bytecodes): a Vector API value that crosses a
+  // call which is not inlined is boxed, which costs more than the arithmetic.
+
+  /** The sum of the lanes, always in the same order. */
+  private static float sum(FloatVector v) {
+    return fold(fold(fold(v, SWAP4), SWAP2), SWAP1).lane(0);
+  }
+
+  private static FloatVector fold(FloatVector v, VectorShuffle<Float> swap) {
+    return v.add(v.rearrange(swap));
+  }
+
+  private static FloatVector cvt(IntVector v) {
+    return (FloatVector) v.convert(VectorOperators.I2F, 0);
+  }
+
+  /** The CPU's preferred vector size in bits. */
+  static int vectorBits() {
+    return FloatVector.SPECIES_PREFERRED.vectorBitSize();
+  }
+
+  private static FloatVector zero() {
+    return FloatVector.zero(F);
+  }
+
+  /** Signed 4-bit slot {@code s < 7} of {@code v} as floats ({@code left = 28 - 4s}). */
+  private static FloatVector nib(IntVector v, int left) {
+    return cvt(v.lanewise(VectorOperators.LSHL, left).lanewise(VectorOperators.ASHR, 28));
+  }
+
+  /** Signed 4-bit slot 7 of {@code v} as floats. */
+  private static FloatVector nib7(IntVector v) {
+    return cvt(v.lanewise(VectorOperators.ASHR, 28));
+  }
+
+  /** Signed 8-bit slot {@code s} of {@code v} as floats. */
+  private static FloatVector byt(IntVector v, int s) {
+    return cvt(sb(v, s));
+  }
+
+  private static FloatVector ld(float[] x, int i) {
+    return FloatVector.fromArray(F, x, i);
+  }
+
+  // ---------------------------------------------------------------- int4 (MatMulNBits)
+
+  static void int4(Int4Linear w, float[] xp, float[] xsum, int m, int n0, int n1, float[] y) {
+    int n = w.n;
+    int bpr = w.blocksPerRow;
+    int r = 0;
+    if (w.blockSize >= 64) {
+      int cpb = w.blockSize / 64;
+      for (; r + 4 <= m; r += 4) {
+        for (int o = n0; o < n1; o++) {
+          int4Rows4(w, xp, xsum, r, o, cpb, y);
+        }
+      }
+      for (; r < m; r++) {
+        for (int o = n0; o < n1; o++) {
+          float d = int4Dot1(w.q, o * w.intsPerRow, w.scale, o * bpr, bpr, cpb, xp, r * w.kp);
+          y[r * n + o] = d - correction(w.scaledZero, o * bpr, xsum, r * bpr, bpr);
+        }
+      }
+    } else {
+      int spb = w.blockSize / 8; // 2 or 4 slots per block
+      for (; r < m; r++) {
+        for (int o = n0; o < n1; o++) {
+          float d =
+              int4DotSmall(w.q, o * w.intsPerRow, w.scale, o * bpr, w.kp / 64, spb, xp, r * w.kp);
+          y[r * n + o] = d - correction(w.scaledZero, o * bpr, xsum, r * bpr, bpr);
+        }
+      }
+    }
+  }
+
+  /** {@code sum_b scaledZero[b] * xsum[b]}. */
+  private static float correction(float[] sz, int so, float[] xsum, int xo, int len) {
+    if (sz == null) {
+      return 0;
+    }
+    int b = 0;
+    float s = 0;
+    if (len >= 8) {
+      FloatVector acc = zero();
+      for (; b + 8 <= len; b += 8) {
+        acc = ld(sz, so + b).fma(ld(xsum, xo + b), acc);
+      }
+      s = sum(acc);
+    }
+    for (; b < len; b++) {
+      s += sz[so + b] * xsum[xo + b];
+    }
+    return s;
+  }
+
+  /**
+   * One row of X against one output row; blocks of {@code cpb} 64-input chunks. Eight independent
+   * chains (one per nibble slot) restart at every block and are folded pairwise into four running
+   * totals with the block's scale, so no dependency chain spans more than a block.
+   */
+  private static float int4Dot1(
+      int[] q, int qo, float[] sc, int so, int bpr, int cpb, float[] x, int xo) {
+    FloatVector t0 = zero();
+    FloatVector t1 = zero();
+    FloatVector t2 = zero();
+    FloatVector t3 = zero();
+    int ci = qo;
+    int xi = xo;
+    for (int b = 0; b < bpr; b++) {
+      FloatVector a0 = zero();
+      FloatVector a1 = zero();
+      FloatVector a2 = zero();
+      FloatVector a3 = zero();
+      FloatVector a4 = zero();
+      FloatVector a5 = zero();
+      FloatVector a6 = zero();
+      FloatVector a7 = zero();
+      for (int c = 0; c < cpb; c++, ci += 8, xi += 64) {
+        IntVector v = IntVector.fromArray(I, q, ci);
+        a0 = nib(v, 28).fma(ld(x, xi), a0);
+        a1 = nib(v, 24).fma(ld(x, xi + 8), a1);
+        a2 = nib(v, 20).fma(ld(x, xi + 16), a2);
+        a3 = nib(v, 16).fma(ld(x, xi + 24), a3);
+        a4 = nib(v, 12).fma(ld(x, xi + 32), a4);
+        a5 = nib(v, 8).fma(ld(x, xi + 40), a5);
+        a6 = nib(v, 4).fma(ld(x, xi + 48), a6);
+        a7 = nib7(v).fma(ld(x, xi + 56), a7);
+      }
+      FloatVector s = FloatVector.broadcast(F, sc[so + b]);
+      t0 = a0.add(a4).fma(s, t0);
+      t1 = a1.add(a5).fma(s, t1);
+      t2 = a2.add(a6).fma(s, t2);
+      t3 = a3.add(a7).fma(s, t3);
+    }
+    return sum(t0.add(t1).add(t2.add(t3)));
+  }
+
+  /** Blocks of 16 or 32 inputs: {@code spb} slots per block, several blocks per chunk. */
+  private static float int4DotSmall(
+      int[] q, int qo, float[] sc, int so, int chunks, int spb, float[] x, int xo) {
+    FloatVector acc = zero();
+    int b = so;
+    for (int c = 0; c < chunks; c++) {
+      IntVector v = IntVector.fromArray(I, q, qo + 8 * c);
+      int xi = xo + 64 * c;
+      for (int s = 0; s < 8; s += spb) {
+        FloatVector a0 = nib(v, 28 - 4 * s).fma(ld(x, xi + 8 * s), zero());
+        FloatVector a1 = slot(v, s + 1).fma(ld(x, xi + 8 * s + 8), zero());
+        if (spb == 4) {
+          a0 = nib(v, 20 - 4 * s).fma(ld(x, xi + 8 * s + 16), a0);
+          a1 = slot(v, s + 3).fma(ld(x, xi + 8 * s + 24), a1);
+        }
+        acc = a0.add(a1).fma(FloatVector.broadcast(F, sc[b++]), acc);
+      }
+    }
+    return sum(acc);
+  }
+
+  /** 4-bit slot {@code s} (any) of {@code v}. */
+  private static FloatVector slot(IntVector v, int s) {
+    return s == 7 ? nib7(v) : nib(v, 28 - 4 * s);
+  }
+
+  /** Four rows of X against one output row: each decoded slot feeds four accumulations. */
+  private static void int4Rows4(
+      Int4Linear w, float[] xp, float[] xsum, int r, int o, int cpb, float[] y) {
+    int[] q = w.q;
+    int kp = w.kp;
+    int bpr = w.blocksPerRow;
+    int so = o * bpr;
+    int ci = o * w.intsPerRow;
+    int x0 = r * kp;
+    int x1 = x0 + kp;
+    int x2 = x1 + kp;
+    int x3 = x2 + kp;
+    FloatVector t0 = zero();
+    FloatVector t1 = zero();
+    FloatVector t2 = zero();
+    FloatVector t3 = zero();
+    int xi = 0;
+    for (int b = 0; b < bpr; b++) {
+      FloatVector p0 = zero();
+      FloatVector p1 = zero();
+      FloatVector p2 = zero();
+      FloatVector p3 = zero();
+      FloatVector q0 = zero();
+      FloatVector q1 = zero();
+      FloatVector q2 = zero();
+      FloatVector q3 = zero();
+      for (int c = 0; c < cpb; c++, ci += 8, xi += 64) {
+        IntVector v = IntVector.fromArray(I, q, ci);
+        // A loop, not unrolled by hand: C2 stops inlining Vector API calls past a size budget,
+        // and a vector that crosses a call that was not inlined is boxed.
+        for (int sp = 0; sp < 4; sp++) {
+          int e = xi + 16 * sp;
+          FloatVector we = nib(v, 28 - 8 * sp);
+          p0 = we.fma(ld(xp, x0 + e), p0);
+          p1 = we.fma(ld(xp, x1 + e), p1);
+          p2 = we.fma(ld(xp, x2 + e), p2);
+          p3 = we.fma(ld(xp, x3 + e), p3);
+          FloatVector wo = sp == 3 ? nib7(v) : nib(v, 24 - 8 * sp);
+          q0 = wo.fma(ld(xp, x0 + e + 8), q0);
+          q1 = wo.fma(ld(xp, x1 + e + 8), q1);
+          q2 = wo.fma(ld(xp, x2 + e + 8), q2);
+          q3 = wo.fma(ld(xp, x3 + e + 8), q3);
+        }
+      }
+      FloatVector s = FloatVector.broadcast(F, w.scale[so + b]);
+      t0 = p0.add(q0).fma(s, t0);
+      t1 = p1.add(q1).fma(s, t1);
+      t2 = p2.add(q2).fma(s, t2);
+      t3 = p3.add(q3).fma(s, t3);
+    }
+    int n = w.n;
+    y[r * n + o] = sum(t0) - correction(w.scaledZero, so, xsum, r * bpr, bpr);
+    y[(r + 1) * n + o] = sum(t1) - correction(w.scaledZero, so, xsum, (r + 1) * bpr, bpr);
+    y[(r + 2) * n + o] = sum(t2) - correction(w.scaledZero, so, xsum, (r + 2) * bpr, bpr);
+    y[(r + 3) * n + o] = sum(t3) - correction(w.scaledZero, so, xsum, (r + 3) * bpr, bpr);
+  }
+
+  // ---------------------------------------------------------------- int8 weight-only
+
+  static void int8(Int8Linear w, float[] xp, float[] xsum, int m, int n0, int n1, float[] y) {
+    int n = w.n;
+    int chunks = w.kp / 32;
+    int r = 0;
+    for (; r + 4 <= m; r += 4) {
+      for (int o = n0; o < n1; o++) {
+        int8Rows4(w, xp, xsum, r, o, chunks, y);
+      }
+    }
+    for (; r < m; r++) {
+      for (int o = n0; o < n1; o++) {
+        int ci = o * w.intsPerRow;
+        int xi = r * w.kp;
+        FloatVector a0 = zero();
+        FloatVector a1 = zero();
+        FloatVector a2 = zero();
+        FloatVector a3 = zero();
+        FloatVector a4 = zero();
+        FloatVector a5 = zero();
+        FloatVector a6 = zero();
+        FloatVector a7 = zero();
+        for (int c = 0; c < chunks; c += 2, ci += 16, xi += 64) { // chunks is even
+          IntVector v = IntVector.fromArray(I, w.q, ci);
+          IntVector u = IntVector.fromArray(I, w.q, ci + 8);
+          a0 = byt(v, 0).fma(ld(xp, xi), a0);
+          a1 = byt(v, 1).fma(ld(xp, xi + 8), a1);
+          a2 = byt(v, 2).fma(ld(xp, xi + 16), a2);
+          a3 = byt(v, 3).fma(ld(xp, xi + 24), a3);
+          a4 = byt(u, 0).fma(ld(xp, xi + 32), a4);
+          a5 = byt(u, 1).fma(ld(xp, xi + 40), a5);
+          a6 = byt(u, 2).fma(ld(xp, xi + 48), a6);
+          a7 = byt(u, 3).fma(ld(xp, xi + 56), a7);
+        }
+        float dot = sum(a0.add(a4).add(a1.add(a5)).add(a2.add(a6).add(a3.add(a7))));
+        y[r * n + o] = w.scale[o] * (dot - w.zero[o] * xsum[r]);
+      }
+    }
+  }
+
+  private static void int8Rows4(
+      Int8Linear w, float[] xp, float[] xsum, int r, int o, int chunks, float[] y) {
+    int kp = w.kp;
+    int x0 = r * kp;
+    int x1 = x0 + kp;
+    int x2 = x1 + kp;
+    int x3 = x2 + kp;
+    FloatVector p0 = zero();
+    FloatVector p1 = zero();
+    FloatVector p2 = zero();
+    FloatVector p3 = zero();
+    FloatVector q0 = zero();
+    FloatVector q1 = zero();
+    FloatVector q2 = zero();
+    FloatVector q3 = zero();
+    int ci = o * w.intsPerRow;
+    for (int c = 0, xi = 0; c < chunks; c++, ci += 8, xi += 32) {
+      IntVector v = IntVector.fromArray(I, w.q, ci);
+      for (int s = 0; s < 4; s += 2) {
+        int e = xi + 8 * s;
+        FloatVector we = byt(v, s);
+        p0 = we.fma(ld(xp, x0 + e), p0);
+        p1 = we.fma(ld(xp, x1 + e), p1);
+        p2 = we.fma(ld(xp, x2 + e), p2);
+        p3 = we.fma(ld(xp, x3 + e), p3);
+        FloatVector wo = byt(v, s + 1);
+        q0 = wo.fma(ld(xp, x0 + e + 8), q0);
+        q1 = wo.fma(ld(xp, x1 + e + 8), q1);
+        q2 = wo.fma(ld(xp, x2 + e + 8), q2);
+        q3 = wo.fma(ld(xp, x3 + e + 8), q3);
+      }
+    }
+    int n = w.n;
+    float s = w.scale[o];
+    float z = w.zero[o];
+    y[r * n + o] = s * (sum(p0.add(q0)) - z * xsum[r]);
+    y[(r + 1) * n + o] = s * (sum(p1.add(q1)) - z * xsum[r + 1]);
+    y[(r + 2) * n + o] = s * (sum(p2.add(q2)) - z * xsum[r + 2]);
+    y[(r + 3) * n + o] = s * (sum(p3.add(q3)) - z * xsum[r + 3]);
+  }
+
+  // ---------------------------------------------------------------- W8A8
+
+  /** Signed 8-bit slot {@code s} of {@code v}, sign-extended to int32. */
+  private static IntVector sb(IntVector v, int s) {
+    return s == 3 ? top(v) : top(v.lanewise(VectorOperators.LSHL, 24 - 8 * s));
+  }
+
+  private static IntVector top(IntVector v) {
+    return v.lanewise(VectorOperators.ASHR, 24);
+  }
+
+  static void w8a8(W8A8Linear w, int[] xq, int[] xsum, int m, float sx, int n0, int n1, float[] y) {
+    int n = w.n;
+    int chunks = w.kp / 32;
+    int r = 0;
+    for (; r + 2 <= m; r += 2) {
+      for (int o = n0; o < n1; o++) {
+        int ci = o * w.intsPerRow;
+        int x0 = r * w.kp;
+        int x1 = x0 + w.kp;
+        IntVector p0 = IntVector.zero(I);
+        IntVector q0 = IntVector.zero(I);
+        IntVector p1 = IntVector.zero(I);
+        IntVector q1 = IntVector.zero(I);
+        for (int c = 0, xi = 0; c < chunks; c++, ci += 8, xi += 32) {
+          IntVector v = IntVector.fromArray(I, w.q, ci);
+          for (int s = 0; s < 4; s += 2) {
+            int e = xi + 8 * s;
+            IntVector we = sb(v, s);
+            p0 = p0.add(we.mul(IntVector.fromArray(I, xq, x0 + e)));
+            p1 = p1.add(we.mul(IntVector.fromArray(I, xq, x1 + e)));
+            IntVector wo = sb(v, s + 1);
+            q0 = q0.add(wo.mul(IntVector.fromArray(I, xq, x0 + e + 8)));
+            q1 = q1.add(wo.mul(IntVector.fromArray(I, xq, x1 + e + 8)));
+          }
+        }
+        float s = sx * w.scale[o];
+        int z = w.zero[o];
+        y[r * n + o] = s * (p0.add(q0).reduceLanes(VectorOperators.ADD) - z * xsum[r]);
+        y[(r + 1) * n + o] = s * (p1.add(q1).reduceLanes(VectorOperators.ADD) - z * xsum[r + 1]);
+      }
+    }
+    for (; r < m; r++) {
+      for (int o = n0; o < n1; o++) {
+        int ci = o * w.intsPerRow;
+        int xi = r * w.kp;
+        IntVector a0 = IntVector.zero(I);
+        IntVector a1 = IntVector.zero(I);
+        IntVector a2 = IntVector.zero(I);
+        IntVector a3 = IntVector.zero(I);
+        for (int c = 0; c < chunks; c++, ci += 8, xi += 32) {
+          IntVector v = IntVector.fromArray(I, w.q, ci);
+          a0 = a0.add(sb(v, 0).mul(IntVector.fromArray(I, xq, xi)));
+          a1 = a1.add(sb(v, 1).mul(IntVector.fromArray(I, xq, xi + 8)));
+          a2 = a2.add(sb(v, 2).mul(IntVector.fromArray(I, xq, xi + 16)));
+          a3 = a3.add(sb(v, 3).mul(IntVector.fromArray(I, xq, xi + 24)));
+        }
+        int dot = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+        y[r * n + o] = (sx * w.scale[o]) * (dot - w.zero[o] * xsum[r]);
+      }
+    }
+  }
+}
