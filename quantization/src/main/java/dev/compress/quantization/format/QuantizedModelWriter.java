@@ -57,6 +57,7 @@ public final class QuantizedModelWriter {
   private final Map<String, List<String>> nbits = new HashMap<>(); // weight+format -> inputs
   private final Map<String, List<String>> dynamic = new HashMap<>(); // value -> DQL outputs
   private final Map<String, Node> dynamicNodes = new HashMap<>(); // value -> its DQL node
+  private final Map<String, List<String>> gathered = new HashMap<>(); // table -> codes, scales
 
   /** A writer for {@code model}, which it changes in place. */
   public QuantizedModelWriter(ModelGraph model) {
@@ -433,6 +434,73 @@ public final class QuantizedModelWriter {
     nodes.addAll(at, add);
     replaced.add(w);
     return wq.byteSize() + ws.byteSize();
+  }
+
+  /**
+   * Stores an embedding table read by {@code gather} ({@code Gather(table, ids)}, axis 0) as int8
+   * rows with one f32 scale per row, dequantizing only the gathered rows at run time (not the whole
+   * table):
+   *
+   * <pre>
+   *   Gather(table_q INT8 [V, D], ids) -> Cast(to = FLOAT) -> Mul(., Gather(scales f32 [V, 1], ids))
+   * </pre>
+   *
+   * The Mul produces the Gather's original output.
+   *
+   * @param codes signed codes {@code [V, D]} row-major
+   * @param scales one per row
+   * @return bytes of the tensors added (0 when the table was already written for another Gather)
+   */
+  public long writeGatherDequantized(Node gather, byte[] codes, float[] scales) {
+    String table = gather.input(0);
+    List<String> done = gathered.get(table);
+    long bytes = 0;
+    if (done == null) {
+      long rows = scales.length;
+      long dim = codes.length / Math.max(1, scales.length);
+      Tensor q =
+          Tensor.ofBytes(fresh(table + "_quantized"), DataType.INT8, new long[] {rows, dim}, codes);
+      Tensor s = Tensor.ofFloats(fresh(table + "_row_scale"), new long[] {rows, 1}, scales);
+      q = q.withQuant(new QuantParams(s, null, 0, 0));
+      addInitializer(q);
+      addInitializer(s);
+      done = List.of(q.name(), s.name());
+      gathered.put(table, done);
+      bytes = q.byteSize() + s.byteSize();
+    }
+    String base = gather.name().isEmpty() ? gather.output(0) : gather.name();
+    String rowsQ = fresh(base + "_quantized_rows");
+    String rowsF = fresh(base + "_rows_cast");
+    String rowScale = fresh(base + "_row_scales");
+    Node gq =
+        Node.of(
+            fresh(base + "_quantized"),
+            "Gather",
+            List.of(done.get(0), gather.input(1)),
+            List.of(rowsQ));
+    gq.put(Attribute.of("axis", 0L));
+    Node gs =
+        Node.of(
+            fresh(base + "_scales"),
+            "Gather",
+            List.of(done.get(1), gather.input(1)),
+            List.of(rowScale));
+    gs.put(Attribute.of("axis", 0L));
+    Node cast =
+        Node.of(fresh(base + "_cast"), "Cast", List.of(rowsQ), List.of(rowsF))
+            .put(Attribute.of("to", (long) DataType.FLOAT.onnxCode()));
+    Node mul =
+        Node.of(
+            fresh(base + "_dequantize"),
+            "Mul",
+            List.of(rowsF, rowScale),
+            List.of(gather.output(0)));
+    List<Node> nodes = graph.nodes();
+    int at = indexOfIdentity(nodes, gather);
+    nodes.remove(at);
+    nodes.addAll(at, List.of(gq, gs, cast, mul));
+    replaced.add(table);
+    return bytes;
   }
 
   private int firstIndex(List<Node> consumers) {

@@ -55,10 +55,6 @@ public final class DynamicPtqPass implements Pass<DynamicPtqConfig> {
       problems.add(
           "model: DynamicQuantizeLinear needs opset >= 11; the model imports opset " + opset);
     }
-    if (config.embeddings()) {
-      QuantizedModelWriter.dequantizeLinearProblem(model)
-          .ifPresent(p -> problems.add("embeddings: " + p));
-    }
     if (!problems.isEmpty()) {
       throw new ConfigException(problems);
     }

@@ -5,13 +5,11 @@ import dev.compress.api.graph.ModelGraph;
 import dev.compress.api.graph.Node;
 import dev.compress.api.layers.LinearLayer;
 import dev.compress.api.layers.LinearLayer.Kind;
-import dev.compress.api.layers.LinearLayer.WeightLayout;
 import dev.compress.api.layers.LinearLayers;
 import dev.compress.api.tensor.DataType;
 import dev.compress.api.tensor.Tensor;
 import dev.compress.quantization.format.QuantizedModelWriter;
 import dev.compress.quantization.format.WeightMatrix;
-import dev.compress.quantization.grid.QuantizedMatrix;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -99,8 +97,8 @@ final class PtqLayers {
   }
 
   /**
-   * Writes each table as int8 per row behind {@code DequantizeLinear} (as {@code rtn-quantization}
-   * does with {@code embeddings: true}).
+   * Writes each table as int8 per row, dequantizing only the gathered rows ({@link
+   * QuantizedModelWriter#writeGatherDequantized}).
    *
    * @return bytes before and after, as {@code {before, after}}
    */
@@ -111,14 +109,11 @@ final class PtqLayers {
     for (Table t : tables) {
       int rows = (int) t.table().dim(0);
       int dim = (int) t.table().dim(1);
-      QuantizedMatrix q =
-          Int8Weights.quantize(t.table().toFloatArray(), rows, dim).toQuantizedMatrix();
+      Int8Weights q = Int8Weights.quantize(t.table().toFloatArray(), rows, dim);
       if (counted.add(t.table().name())) {
         before += t.table().byteSize();
       }
-      after +=
-          writer.writeDequantizeLinear(
-              t.gather(), 0, t.gather().input(0), t.table().shape(), WeightLayout.OUT_IN, q);
+      after += writer.writeGatherDequantized(t.gather(), q.codes(), q.scales());
     }
     return new long[] {before, after};
   }

@@ -19,7 +19,9 @@ import java.util.List;
  * @param activationSymmetric int8 activations with zero point 0 (else uint8 with a zero point,
  *     which ONNX Runtime's CPU kernels prefer)
  * @param embeddings also store embedding tables (Gather of a constant {@code [rows, dim]}) as int8
- *     per row; not subject to {@code targets}/{@code ignore}
+ *     per row, dequantizing only the gathered rows ({@link
+ *     dev.compress.quantization.format.QuantizedModelWriter#writeGatherDequantized}); not subject
+ *     to {@code targets}/{@code ignore}
  */
 public record StaticPtqConfig(
     LayerSelection selection,

@@ -74,7 +74,7 @@ public final class StaticPtqPass implements Pass<StaticPtqConfig> {
     for (LinearLayer l : layers) {
       PtqLayers.check(model, l, true, problems);
     }
-    if (!layers.isEmpty() || config.embeddings()) {
+    if (!layers.isEmpty()) {
       QuantizedModelWriter.dequantizeLinearProblem(model)
           .ifPresent(p -> problems.add("model: " + p));
     }
