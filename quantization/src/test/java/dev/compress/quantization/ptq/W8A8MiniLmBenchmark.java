@@ -10,6 +10,9 @@ import dev.compress.api.pass.Pass;
 import dev.compress.api.pass.PassContext;
 import dev.compress.api.pass.ProgressListener;
 import dev.compress.api.tensor.Tensor;
+import dev.compress.quantization.fp8.Fp8Config;
+import dev.compress.quantization.fp8.Fp8Format;
+import dev.compress.quantization.fp8.Fp8Pass;
 import dev.compress.quantization.smoothquant.SmoothQuantConfig;
 import dev.compress.quantization.smoothquant.SmoothQuantPass;
 import dev.compress.runtime.calibration.BuiltinTextData;
@@ -46,7 +49,8 @@ import java.util.function.Supplier;
  *
  * Arguments: output folder, held-out sentences (at most 300), tokens per sentence for latency,
  * timed rounds, batch sizes. System property {@code ptq.variants} picks variants by name (comma
- * separated; default all); {@code ptq.threads} the ONNX Runtime intra-op threads (default: cores).
+ * separated; default all); {@code ptq.threads} the ONNX Runtime intra-op threads (default: cores);
+ * {@code ptq.reuse=true} reuses model files already in the output folder (to time them again).
  */
 public final class W8A8MiniLmBenchmark {
   /** The fp32 model. */
@@ -89,50 +93,33 @@ public final class W8A8MiniLmBenchmark {
                 List.of(
                     new SmoothQuantPass(new SmoothQuantConfig(null, 0.5, Map.of(), true)),
                     new DynamicPtqPass(new DynamicPtqConfig(null, true)))));
+    for (String obs : List.of("minmax", "mse")) {
+      v.add(
+          new Variant(
+              "smoothquant+static-" + obs,
+              () ->
+                  List.of(
+                      new SmoothQuantPass(new SmoothQuantConfig(null, 0.5, Map.of(), true)),
+                      new StaticPtqPass(
+                          new StaticPtqConfig(null, obs, 99.999, 0.01, false, true)))));
+    }
     v.add(
         new Variant(
-            "x-dynamic-noemb",
-            () -> List.of(new DynamicPtqPass(new DynamicPtqConfig(null, false)))));
-    v.add(
-        new Variant(
-            "x-dynamic-nofc2",
+            "smoothquant+dynamic",
             () ->
                 List.of(
-                    new DynamicPtqPass(
-                        new DynamicPtqConfig(
-                            new dev.compress.api.pass.LayerSelection(
-                                List.of(), List.of("re:.*/output/dense/MatMul")),
-                            false)))));
+                    new SmoothQuantPass(new SmoothQuantConfig(null, 0.5, Map.of(), true)),
+                    new DynamicPtqPass(new DynamicPtqConfig(null, true)))));
+    for (Fp8Format f : Fp8Format.values()) {
+      v.add(
+          new Variant(
+              "fp8-" + f.name().toLowerCase(java.util.Locale.ROOT) + "-weights",
+              () -> List.of(new Fp8Pass(new Fp8Config(null, f, true, false, true)))));
+    }
     v.add(
         new Variant(
-            "x-dynamic-noattnout",
-            () ->
-                List.of(
-                    new DynamicPtqPass(
-                        new DynamicPtqConfig(
-                            new dev.compress.api.pass.LayerSelection(
-                                List.of(), List.of("re:.*/attention/output/dense/MatMul")),
-                            false)))));
-    v.add(
-        new Variant(
-            "x-dynamic-noqkv",
-            () ->
-                List.of(
-                    new DynamicPtqPass(
-                        new DynamicPtqConfig(
-                            new dev.compress.api.pass.LayerSelection(
-                                List.of(), List.of("re:.*/self/.*/MatMul")),
-                            false)))));
-    v.add(
-        new Variant(
-            "x-dynamic-noffn1",
-            () ->
-                List.of(
-                    new DynamicPtqPass(
-                        new DynamicPtqConfig(
-                            new dev.compress.api.pass.LayerSelection(
-                                List.of(), List.of("re:.*/intermediate/dense/MatMul")),
-                            false)))));
+            "fp8-e4m3fn-weights+activations",
+            () -> List.of(new Fp8Pass(new Fp8Config(null, Fp8Format.E4M3FN, true, true, true)))));
     return v;
   }
 
@@ -159,7 +146,12 @@ public final class W8A8MiniLmBenchmark {
       if (!only.isEmpty() && !List.of(only.split(",")).contains(v.name())) {
         continue;
       }
-      models.put(v.name(), quantize(fp32, v, calibration, out));
+      Path done = out.resolve(v.name() + ".onnx");
+      models.put(
+          v.name(),
+          Boolean.getBoolean("ptq.reuse") && Files.exists(done)
+              ? done
+              : quantize(fp32, v, calibration, out));
     }
 
     Map<String, double[]> fidelity = new LinkedHashMap<>();
