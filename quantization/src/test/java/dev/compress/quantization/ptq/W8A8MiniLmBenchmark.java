@@ -249,9 +249,16 @@ public final class W8A8MiniLmBenchmark {
       Map<String, Tensor> in = enc.inputsFor(sessions.get(0).inputNames());
       int warm = Math.max(2, rounds / 10);
       long[][] t = new long[names.size()][rounds];
+      java.util.Random order = new java.util.Random(42);
+      List<Integer> perm = new ArrayList<>();
+      for (int i = 0; i < names.size(); i++) {
+        perm.add(i);
+      }
       for (int r = -warm; r < rounds; r++) {
-        for (int k = 0; k < names.size(); k++) {
-          int i = Math.floorMod(k + r, names.size()); // rotate who goes first
+        // A fresh random order every round: no model always runs right after the same other one
+        // (ONNX Runtime's spinning worker threads of the previous session slow the next one).
+        java.util.Collections.shuffle(perm, order);
+        for (int i : perm) {
           long t0 = System.nanoTime();
           sessions.get(i).forward(in);
           long dt = System.nanoTime() - t0;
