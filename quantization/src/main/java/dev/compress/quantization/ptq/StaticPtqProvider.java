@@ -32,8 +32,7 @@ public final class StaticPtqProvider implements PassProvider<StaticPtqConfig> {
 
   @Override
   public StaticPtqConfig defaults() {
-    return new StaticPtqConfig(
-        LayerSelection.ALL, Observers.PERCENTILE, 99.999, 0.01, false, false);
+    return new StaticPtqConfig(LayerSelection.ALL, Observers.MSE, 99.999, 0.01, false, false);
   }
 
   @Override
