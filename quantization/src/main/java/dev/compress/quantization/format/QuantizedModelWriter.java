@@ -55,6 +55,9 @@ public final class QuantizedModelWriter {
   private final Set<String> replaced = new LinkedHashSet<>();
   private final Map<String, Node> dequantized = new HashMap<>(); // weight -> its DQ node
   private final Map<String, List<String>> nbits = new HashMap<>(); // weight+format -> inputs
+  private final Map<String, List<String>> dynamic = new HashMap<>(); // value -> DQL outputs
+  private final Map<String, Node> dynamicNodes = new HashMap<>(); // value -> its DQL node
+  private final Map<String, List<String>> gathered = new HashMap<>(); // table -> codes, scales
 
   /** A writer for {@code model}, which it changes in place. */
   public QuantizedModelWriter(ModelGraph model) {
@@ -274,6 +277,247 @@ public final class QuantizedModelWriter {
     model.opsetImports().putIfAbsent(MS_DOMAIN, 1L);
     replaced.add(layer.weight());
     return added;
+  }
+
+  /**
+   * Inserts static activation quantization on {@code value}: {@code QuantizeLinear(value, scale,
+   * zero_point) -> DequantizeLinear(., scale, zero_point)}, per tensor (scalar f32 scale, scalar
+   * UINT8 or INT8 zero point, which fixes the code type), and makes input 0 of each of {@code
+   * consumers} read the dequantized value. One Q/DQ pair per value, shared by its consumers (ONNX
+   * Runtime gives each consumer its own DQ copy before fusing).
+   *
+   * @param value the activation value name
+   * @param scale the step
+   * @param zeroPoint the code of 0
+   * @param signed INT8 codes (else UINT8)
+   * @param consumers nodes whose input 0 is {@code value}
+   * @return bytes of the tensors added
+   */
+  public long writeActivationQdq(
+      String value, float scale, int zeroPoint, boolean signed, List<Node> consumers) {
+    if (consumers.isEmpty()) {
+      throw new IllegalArgumentException("no consumer of " + value + " to rewire");
+    }
+    String base = value;
+    Tensor s = Tensor.ofFloats(fresh(base + "_scale"), new long[0], scale);
+    Tensor zp =
+        Tensor.ofBytes(
+            fresh(base + "_zero_point"),
+            signed ? DataType.INT8 : DataType.UINT8,
+            new long[0],
+            (byte) zeroPoint);
+    addInitializer(s);
+    addInitializer(zp);
+    String q = fresh(base + "_quantized");
+    String dq = fresh(base + "_dequantized");
+    Node qn =
+        Node.of(
+            fresh(base + "_QuantizeLinear"),
+            "QuantizeLinear",
+            List.of(value, s.name(), zp.name()),
+            List.of(q));
+    Node dqn =
+        Node.of(
+            fresh(base + "_DequantizeLinear"),
+            "DequantizeLinear",
+            List.of(q, s.name(), zp.name()),
+            List.of(dq));
+    int at = firstIndex(consumers);
+    graph.nodes().add(at, dqn);
+    graph.nodes().add(at, qn);
+    for (Node c : consumers) {
+      if (!c.input(0).equals(value)) {
+        throw new IllegalArgumentException(c + " does not read " + value + " as input 0");
+      }
+      c.inputs().set(0, dq);
+    }
+    return s.byteSize() + zp.byteSize();
+  }
+
+  /**
+   * The shared dynamic activation quantizer of {@code value}: {@code DynamicQuantizeLinear(value)
+   * -> (x_q UINT8, x_scale, x_zero_point)}, created on first use before {@code before}.
+   *
+   * @return its three output names
+   */
+  public List<String> dynamicQuantizer(String value, Node before) {
+    List<String> done = dynamic.get(value);
+    if (done != null) {
+      Node n = dynamicNodes.get(value);
+      List<Node> nodes = graph.nodes();
+      int at = indexOfIdentity(nodes, before);
+      if (at < indexOfIdentity(nodes, n)) {
+        nodes.remove(n);
+        nodes.add(at, n);
+      }
+      return done;
+    }
+    String base = value;
+    List<String> outs =
+        List.of(fresh(base + "_quantized"), fresh(base + "_scale"), fresh(base + "_zero_point"));
+    Node n =
+        Node.of(
+            fresh(base + "_DynamicQuantizeLinear"), "DynamicQuantizeLinear", List.of(value), outs);
+    graph.nodes().add(indexOfIdentity(graph.nodes(), before), n);
+    dynamic.put(value, outs);
+    dynamicNodes.put(value, n);
+    return outs;
+  }
+
+  /**
+   * Replaces a MatMul (or a Gemm with {@code alpha = beta = 1}, {@code transA = 0}) by ONNX
+   * Runtime's dynamic-quantization pattern, which it fuses into {@code MatMulIntegerToFloat} /
+   * {@code DynamicQuantizeMatMul}:
+   *
+   * <pre>
+   *   DynamicQuantizeLinear(x) -> x_q (uint8), x_scale, x_zp      (shared by layers reading x)
+   *   Mul(x_scale, w_scale[N]) -> s
+   *   MatMulInteger(x_q, W_q int8 [K, N], x_zp) -> int32
+   *   Cast(to = FLOAT) -> Mul(., s) -> the layer's output        (+ Add(., C) for a Gemm's C)
+   * </pre>
+   *
+   * The weight has no zero point (symmetric int8); {@code w_scale} is per output column.
+   *
+   * @param layer the layer (MatMul or Gemm)
+   * @param codes signed codes in the {@code out x in} view
+   * @param scales per output channel
+   * @return bytes of the tensors added
+   */
+  public long writeDynamicMatMul(LinearLayer layer, byte[] codes, float[] scales) {
+    int out = (int) layer.outFeatures();
+    int in = (int) layer.inFeatures();
+    if (codes.length != (long) out * in || scales.length != out) {
+      throw new IllegalArgumentException("codes/scales do not match " + layer);
+    }
+    Node node = layer.node();
+    String w = layer.weight();
+    byte[] kn = new byte[codes.length];
+    for (int o = 0; o < out; o++) {
+      for (int i = 0; i < in; i++) {
+        kn[i * out + o] = codes[o * in + i];
+      }
+    }
+    Tensor wq = Tensor.ofBytes(fresh(w + "_quantized"), DataType.INT8, new long[] {in, out}, kn);
+    Tensor ws = Tensor.ofFloats(fresh(w + "_scale"), new long[] {out}, scales);
+    wq = wq.withQuant(new QuantParams(ws, null, 1, 0));
+    addInitializer(wq);
+    addInitializer(ws);
+    List<String> xq = dynamicQuantizer(node.input(0), node);
+    String base = node.name().isEmpty() ? layer.output() : node.name();
+    String sMul = fresh(base + "_scales_mul");
+    String mmOut = fresh(base + "_int32");
+    String cast = fresh(base + "_int32_cast");
+    String y =
+        layer.kind() == Kind.GEMM && !node.input(2).isEmpty()
+            ? fresh(base + "_mul")
+            : node.output(0);
+    List<Node> add = new ArrayList<>();
+    add.add(Node.of(fresh(base + "_scales"), "Mul", List.of(xq.get(1), ws.name()), List.of(sMul)));
+    add.add(
+        Node.of(
+            fresh(base + "_MatMulInteger"),
+            "MatMulInteger",
+            List.of(xq.get(0), wq.name(), xq.get(2)),
+            List.of(mmOut)));
+    add.add(
+        Node.of(fresh(base + "_Cast"), "Cast", List.of(mmOut), List.of(cast))
+            .put(Attribute.of("to", (long) DataType.FLOAT.onnxCode())));
+    add.add(Node.of(fresh(base + "_output_scale"), "Mul", List.of(cast, sMul), List.of(y)));
+    if (!y.equals(node.output(0))) {
+      add.add(
+          Node.of(
+              fresh(base + "_bias"), "Add", List.of(y, node.input(2)), List.of(node.output(0))));
+    }
+    List<Node> nodes = graph.nodes();
+    int at = indexOfIdentity(nodes, node);
+    nodes.remove(at);
+    nodes.addAll(at, add);
+    replaced.add(w);
+    return wq.byteSize() + ws.byteSize();
+  }
+
+  /**
+   * Stores an embedding table read by {@code gather} ({@code Gather(table, ids)}, axis 0) as int8
+   * rows with one f32 scale per row, dequantizing only the gathered rows at run time (not the whole
+   * table):
+   *
+   * <pre>
+   *   Gather(table_q INT8 [V, D], ids) -> Cast(to = FLOAT) -> Mul(., Gather(scales f32 [V, 1], ids))
+   * </pre>
+   *
+   * The Mul produces the Gather's original output.
+   *
+   * @param codes signed codes {@code [V, D]} row-major
+   * @param scales one per row
+   * @return bytes of the tensors added (0 when the table was already written for another Gather)
+   */
+  public long writeGatherDequantized(Node gather, byte[] codes, float[] scales) {
+    String table = gather.input(0);
+    List<String> done = gathered.get(table);
+    long bytes = 0;
+    if (done == null) {
+      long rows = scales.length;
+      long dim = codes.length / Math.max(1, scales.length);
+      Tensor q =
+          Tensor.ofBytes(fresh(table + "_quantized"), DataType.INT8, new long[] {rows, dim}, codes);
+      Tensor s = Tensor.ofFloats(fresh(table + "_row_scale"), new long[] {rows, 1}, scales);
+      q = q.withQuant(new QuantParams(s, null, 0, 0));
+      addInitializer(q);
+      addInitializer(s);
+      done = List.of(q.name(), s.name());
+      gathered.put(table, done);
+      bytes = q.byteSize() + s.byteSize();
+    }
+    String base = gather.name().isEmpty() ? gather.output(0) : gather.name();
+    String rowsQ = fresh(base + "_quantized_rows");
+    String rowsF = fresh(base + "_rows_cast");
+    String rowScale = fresh(base + "_row_scales");
+    Node gq =
+        Node.of(
+            fresh(base + "_quantized"),
+            "Gather",
+            List.of(done.get(0), gather.input(1)),
+            List.of(rowsQ));
+    gq.put(Attribute.of("axis", 0L));
+    Node gs =
+        Node.of(
+            fresh(base + "_scales"),
+            "Gather",
+            List.of(done.get(1), gather.input(1)),
+            List.of(rowScale));
+    gs.put(Attribute.of("axis", 0L));
+    Node cast =
+        Node.of(fresh(base + "_cast"), "Cast", List.of(rowsQ), List.of(rowsF))
+            .put(Attribute.of("to", (long) DataType.FLOAT.onnxCode()));
+    Node mul =
+        Node.of(
+            fresh(base + "_dequantize"),
+            "Mul",
+            List.of(rowsF, rowScale),
+            List.of(gather.output(0)));
+    List<Node> nodes = graph.nodes();
+    int at = indexOfIdentity(nodes, gather);
+    nodes.remove(at);
+    nodes.addAll(at, List.of(gq, gs, cast, mul));
+    replaced.add(table);
+    return bytes;
+  }
+
+  private int firstIndex(List<Node> consumers) {
+    int at = Integer.MAX_VALUE;
+    for (Node c : consumers) {
+      at = Math.min(at, indexOfIdentity(graph.nodes(), c));
+    }
+    return at;
+  }
+
+  private static int indexOfIdentity(List<Node> nodes, Node n) {
+    for (int i = 0; i < nodes.size(); i++) {
+      if (nodes.get(i) == n) {
+        return i;
+      }
+    }
+    throw new IllegalArgumentException("node not in the graph: " + n);
   }
 
   /**

@@ -1,0 +1,282 @@
+package dev.compress.quantization.fp8;
+
+import dev.compress.api.CompressionException;
+import dev.compress.api.ConfigException;
+import dev.compress.api.graph.Attribute;
+import dev.compress.api.graph.Graph;
+import dev.compress.api.graph.ModelGraph;
+import dev.compress.api.graph.Node;
+import dev.compress.api.layers.LinearLayer;
+import dev.compress.api.layers.LinearLayers;
+import dev.compress.api.pass.Pass;
+import dev.compress.api.pass.PassContext;
+import dev.compress.api.pass.PassReport;
+import dev.compress.api.tensor.DataType;
+import dev.compress.api.tensor.QuantParams;
+import dev.compress.api.tensor.Tensor;
+import dev.compress.quantization.format.WeightMatrix;
+import dev.compress.quantization.observer.ActivationGranularity;
+import dev.compress.quantization.observer.MinMaxObserver;
+import dev.compress.quantization.observer.Observer;
+import dev.compress.quantization.ptq.ActivationCalibrator;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * FP8 quantization (Micikevicius et al. 2022, "FP8 Formats for Deep Learning"): weights, and
+ * optionally activations, stored as {@link Fp8Format E4M3FN or E5M2} with scale {@code amax / max}
+ * per tensor or per output channel, each value rounded to the nearest representable one.
+ *
+ * <p>Written as ONNX opset 19:
+ *
+ * <pre>
+ *   W' = DequantizeLinear(W8 FLOAT8 (stored layout), s_w f32 (scalar, or [N] with axis))
+ *   x' = Mul(Cast(Cast(Div(x, s_x), to = FLOAT8, saturate = 1), to = FLOAT), s_x)   (activations)
+ *   y  = MatMul(x', W')  (or the layer's Gemm)
+ * </pre>
+ *
+ * The activation round trip is exactly {@code QuantizeLinear}/{@code DequantizeLinear} with a
+ * FLOAT8 zero point of 0, spelled with {@code Cast} because ONNX Runtime 1.22's QDQ fusion rewrites
+ * an FP8 {@code Q -> DQ -> MatMul <- DQ} group into its integer {@code MatMulIntegerToFloat} and
+ * then rejects the model ("Type 'tensor(float8e4m3fn)' ... is invalid"). ONNX Runtime 1.22 runs all
+ * of this on the CPU (FLOAT8 {@code DequantizeLinear} and {@code Cast}), then the matmul in f32:
+ * FP8 here saves weight bytes (1 per weight) and shows the FP8 accuracy, it is not faster on a CPU.
+ * A model below opset 19 is raised to it by {@link OpsetUpgrade} when that is safe ({@code
+ * upgradeOpset}); everything is checked before anything changes.
+ */
+public final class Fp8Pass implements Pass<Fp8Config> {
+  private final Fp8Config config;
+
+  /** A pass for a validated config. */
+  public Fp8Pass(Fp8Config config) {
+    this.config = config;
+  }
+
+  @Override
+  public Fp8Config config() {
+    return config;
+  }
+
+  /** Per-channel (or per-tensor, one element) scales and the codes of a weight, stored layout. */
+  record Encoded(byte[] codes, float[] scales, double sqnrDb) {}
+
+  /** Encodes an {@code out x in} matrix; {@code perChannel} gives one scale per row. */
+  static Encoded encode(float[] m, int out, int in, Fp8Format f, boolean perChannel) {
+    float[] scales = new float[perChannel ? out : 1];
+    for (int o = 0; o < out; o++) {
+      for (int i = 0; i < in; i++) {
+        int k = perChannel ? o : 0;
+        scales[k] = Math.max(scales[k], Math.abs(m[o * in + i]));
+      }
+    }
+    for (int k = 0; k < scales.length; k++) {
+      float s = scales[k] / f.max();
+      scales[k] = s > 0 && Float.isFinite(s) ? s : 1f;
+    }
+    byte[] codes = new byte[m.length];
+    double sig = 0;
+    double err = 0;
+    for (int o = 0; o < out; o++) {
+      float s = scales[perChannel ? o : 0];
+      for (int i = 0; i < in; i++) {
+        float v = m[o * in + i];
+        byte c = f.encode(v / s);
+        codes[o * in + i] = c;
+        double d = v - f.decode(c) * s;
+        sig += (double) v * v;
+        err += d * d;
+      }
+    }
+    return new Encoded(codes, scales, err == 0 ? 300 : Math.min(300, 10 * Math.log10(sig / err)));
+  }
+
+  @Override
+  public PassReport apply(ModelGraph model, PassContext context) throws CompressionException {
+    long start = System.nanoTime();
+    Graph graph = model.graph();
+    Fp8Format f = config.format();
+    List<LinearLayer> layers = config.selection().select(LinearLayers.of(graph));
+    List<String> problems = new ArrayList<>();
+    for (LinearLayer l : layers) {
+      Optional<Tensor> w = graph.constant(l.weight());
+      if (w.isEmpty() || w.get().dtype() != DataType.FLOAT) {
+        problems.add("layer '" + l.name() + "': weight " + l.weight() + " is not a constant f32");
+      }
+      if (config.activations() && l.nameSynthesized()) {
+        problems.add("layer '" + l.name() + "': no node name to capture its input by");
+      }
+    }
+    long opset = model.opset("").orElse(1);
+    if (!layers.isEmpty() && opset < OpsetUpgrade.TARGET) {
+      if (!config.upgradeOpset()) {
+        problems.add(
+            "model: FLOAT8 DequantizeLinear needs opset >= 19, the model imports "
+                + opset
+                + ". HINT: set upgradeOpset: true");
+      } else {
+        OpsetUpgrade.problems(model).forEach(p -> problems.add("upgradeOpset: " + p));
+      }
+    }
+    if (config.activations() && context.calibration().isEmpty() && !layers.isEmpty()) {
+      problems.add(
+          "activations: true needs calibration data for the activation scales: add a calibration"
+              + " block");
+    }
+    if (!problems.isEmpty()) {
+      throw new ConfigException(problems);
+    }
+    Map<String, Double> metrics = new LinkedHashMap<>();
+    List<Encoded> encoded = new ArrayList<>();
+    long before = 0;
+    Set<String> counted = new HashSet<>();
+    for (LinearLayer l : layers) {
+      Tensor w = graph.constant(l.weight()).orElseThrow();
+      int out = (int) l.outFeatures();
+      int in = (int) l.inFeatures();
+      Encoded e =
+          encode(WeightMatrix.outByIn(w, l.layout(), out, in), out, in, f, config.perChannel());
+      encoded.add(e);
+      metrics.put(l.name() + "/weight_sqnr_db", e.sqnrDb());
+      if (counted.add(l.weight())) {
+        before += w.byteSize();
+      }
+    }
+    Map<String, Observer> ranges = Map.of();
+    Map<String, List<LinearLayer>> byInput = new LinkedHashMap<>();
+    if (config.activations()) {
+      for (LinearLayer l : layers) {
+        byInput.computeIfAbsent(l.input(), k -> new ArrayList<>()).add(l);
+      }
+      Map<String, String> capture = new LinkedHashMap<>();
+      byInput.forEach((v, ls) -> capture.put(v, ls.get(0).name()));
+      ranges =
+          ActivationCalibrator.observe(
+              model,
+              context.calibration().orElseThrow(),
+              capture,
+              () -> new MinMaxObserver(ActivationGranularity.PER_TENSOR, 0),
+              context.progress(),
+              Fp8Provider.TYPE);
+    }
+    if (!layers.isEmpty()) {
+      int rewritten = OpsetUpgrade.upgrade(model);
+      metrics.put("opset_reductions_rewritten", (double) rewritten);
+    }
+
+    Set<String> names = new HashSet<>(graph.initializers().keySet());
+    for (Node n : graph.nodes()) {
+      names.add(n.name());
+      names.addAll(n.outputs());
+    }
+    long after = 0;
+    for (Map.Entry<String, List<LinearLayer>> e : byInput.entrySet()) {
+      float amax = ranges.get(e.getKey()).range().absMax();
+      float s = amax / f.max();
+      s = s > 0 && Float.isFinite(s) ? s : 1f;
+      Tensor st = Tensor.ofFloats(fresh(e.getKey() + "_scale", names), new long[0], s);
+      graph.putInitializer(st);
+      String x = e.getKey();
+      String div = fresh(x + "_fp8_scaled", names);
+      String q = fresh(x + "_fp8", names);
+      String back = fresh(x + "_fp8_float", names);
+      String dq = fresh(x + "_fp8_dequantized", names);
+      int at = Integer.MAX_VALUE;
+      for (LinearLayer l : e.getValue()) {
+        at = Math.min(at, graph.nodes().indexOf(l.node()));
+      }
+      List<Node> block =
+          List.of(
+              Node.of(fresh(x + "_fp8_Div", names), "Div", List.of(x, st.name()), List.of(div)),
+              Node.of(fresh(x + "_fp8_Cast", names), "Cast", List.of(div), List.of(q))
+                  .put(Attribute.of("to", (long) f.dataType().onnxCode()))
+                  .put(Attribute.of("saturate", 1L)),
+              Node.of(fresh(x + "_fp8_Cast_back", names), "Cast", List.of(q), List.of(back))
+                  .put(Attribute.of("to", (long) DataType.FLOAT.onnxCode())),
+              Node.of(fresh(x + "_fp8_Mul", names), "Mul", List.of(back, st.name()), List.of(dq)));
+      graph.nodes().addAll(at, block);
+      for (LinearLayer l : e.getValue()) {
+        l.node().inputs().set(0, dq);
+      }
+      metrics.put(e.getKey() + "/input_scale", (double) s);
+    }
+    List<String> touched = new ArrayList<>();
+    Set<String> replaced = new HashSet<>();
+    for (int i = 0; i < layers.size(); i++) {
+      LinearLayer l = layers.get(i);
+      Encoded e = encoded.get(i);
+      int out = (int) l.outFeatures();
+      int in = (int) l.inFeatures();
+      byte[] stored = new byte[e.codes().length];
+      for (int o = 0; o < out; o++) {
+        for (int k = 0; k < in; k++) {
+          stored[WeightMatrix.storedIndex(l.layout(), out, in, o, k)] = e.codes()[o * in + k];
+        }
+      }
+      int axis = WeightMatrix.outputAxis(l.layout());
+      Tensor scale =
+          Tensor.ofFloats(
+              fresh(l.weight() + "_fp8_scale", names),
+              config.perChannel() ? new long[] {out} : new long[0],
+              e.scales());
+      Tensor wq =
+          Tensor.of(
+                  fresh(l.weight() + "_fp8", names),
+                  f.dataType(),
+                  l.weightShape(),
+                  ByteBuffer.wrap(stored))
+              .withQuant(new QuantParams(scale, null, axis, 0));
+      graph.putInitializer(wq);
+      graph.putInitializer(scale);
+      String dq = fresh(l.weight() + "_fp8_dequantized", names);
+      Node n =
+          Node.of(
+              fresh(l.weight() + "_fp8_DequantizeLinear", names),
+              "DequantizeLinear",
+              List.of(wq.name(), scale.name()),
+              List.of(dq));
+      if (config.perChannel()) {
+        n.put(Attribute.of("axis", (long) axis));
+      }
+      graph.nodes().add(graph.nodes().indexOf(l.node()), n);
+      l.node().inputs().set(1, dq);
+      replaced.add(l.weight());
+      after += wq.byteSize() + scale.byteSize();
+      touched.add(l.name());
+    }
+    Set<String> read = new HashSet<>();
+    graph.nodes().forEach(n -> read.addAll(n.inputs()));
+    graph.outputs().forEach(v -> read.add(v.name()));
+    for (String w : replaced) {
+      if (!read.contains(w) && graph.initializers().remove(w) != null) {
+        graph.inputs().removeIf(v -> v.name().equals(w));
+      }
+    }
+    if (before > 0) {
+      metrics.put("weight_bytes_ratio", (double) after / before);
+    }
+    return new PassReport(
+        Fp8Provider.TYPE,
+        touched,
+        List.of(),
+        before,
+        after,
+        metrics,
+        Duration.ofNanos(System.nanoTime() - start));
+  }
+
+  private static String fresh(String base, Set<String> names) {
+    String n = base;
+    for (int i = 1; names.contains(n); i++) {
+      n = base + "_" + i;
+    }
+    names.add(n);
+    return n;
+  }
+}

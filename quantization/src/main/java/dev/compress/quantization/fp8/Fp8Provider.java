@@ -1,0 +1,61 @@
+package dev.compress.quantization.fp8;
+
+import dev.compress.api.pass.LayerSelection;
+import dev.compress.api.pass.Pass;
+import dev.compress.api.pass.PassProvider;
+import java.util.List;
+
+/** Registers {@link Fp8Pass} as {@code fp8-quantization}. */
+public final class Fp8Provider implements PassProvider<Fp8Config> {
+  /** The pass type used in pipelines. */
+  public static final String TYPE = "fp8-quantization";
+
+  /** Used by {@link java.util.ServiceLoader}. */
+  public Fp8Provider() {}
+
+  @Override
+  public String type() {
+    return TYPE;
+  }
+
+  @Override
+  public String description() {
+    return "FP8 (E4M3FN or E5M2) weights, optionally activations, per-tensor or per-channel scale"
+        + " amax/max, as opset-19 DequantizeLinear/QuantizeLinear";
+  }
+
+  @Override
+  public Class<Fp8Config> configType() {
+    return Fp8Config.class;
+  }
+
+  @Override
+  public Fp8Config defaults() {
+    return new Fp8Config(LayerSelection.ALL, Fp8Format.E4M3FN, true, false, true);
+  }
+
+  @Override
+  public List<ParamDoc> parameters() {
+    return List.of(
+        new ParamDoc("format", "E4M3FN (max 448) or E5M2 (max 57344) (default E4M3FN)"),
+        new ParamDoc(
+            "perChannel", "one weight scale per output channel, else per tensor (default true)"),
+        new ParamDoc(
+            "activations",
+            "also quantize layer inputs per tensor, scale from calibration (default false)"),
+        new ParamDoc(
+            "upgradeOpset",
+            "raise the opset to 19 when safe (FLOAT8 needs it); false makes opset < 19 an error"
+                + " (default true)"));
+  }
+
+  @Override
+  public boolean needsCalibration() {
+    return false;
+  }
+
+  @Override
+  public Pass<Fp8Config> create(Fp8Config config) {
+    return new Fp8Pass(config);
+  }
+}

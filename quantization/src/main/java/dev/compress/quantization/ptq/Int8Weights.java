@@ -1,0 +1,81 @@
+package dev.compress.quantization.ptq;
+
+import dev.compress.quantization.grid.QuantizedMatrix;
+
+/**
+ * A weight matrix quantized to signed 8 bits, symmetric, one scale per output channel: {@code
+ * scale_o = max_i |W[o, i]| / 127}, {@code q = clamp(round_half_even(W / scale_o), -127, 127)}, no
+ * zero point. The range is symmetric (the code -128 is not used), so a weight and its negation
+ * quantize alike. An all-zero row gets scale 1.
+ *
+ * @param rows output channels
+ * @param cols input features
+ * @param codes signed codes, row-major {@code (rows, cols)}
+ * @param scales one per row
+ */
+public record Int8Weights(int rows, int cols, byte[] codes, float[] scales) {
+  /** Quantizes a row-major {@code (rows, cols)} matrix; values must be finite. */
+  public static Int8Weights quantize(float[] w, int rows, int cols) {
+    if (w.length != (long) rows * cols) {
+      throw new IllegalArgumentException(w.length + " weights for " + rows + " x " + cols);
+    }
+    byte[] codes = new byte[w.length];
+    float[] scales = new float[rows];
+    for (int r = 0; r < rows; r++) {
+      float amax = 0;
+      for (int c = 0; c < cols; c++) {
+        float v = w[r * cols + c];
+        if (!Float.isFinite(v)) {
+          throw new IllegalArgumentException("weight at row " + r + ", column " + c + " is " + v);
+        }
+        amax = Math.max(amax, Math.abs(v));
+      }
+      float s = amax / 127f;
+      if (!(s > 0) || !Float.isFinite(s)) {
+        s = 1f;
+      }
+      scales[r] = s;
+      for (int c = 0; c < cols; c++) {
+        float q = (float) Math.rint(w[r * cols + c] / s);
+        codes[r * cols + c] = (byte) Math.max(-127, Math.min(127, q));
+      }
+    }
+    return new Int8Weights(rows, cols, codes, scales);
+  }
+
+  /** The value at {@code (r, c)}. */
+  public float dequantize(int r, int c) {
+    return codes[r * cols + c] * scales[r];
+  }
+
+  /** SQNR against {@code original} in dB (capped at 300 when exact). */
+  public double sqnrDb(float[] original) {
+    double sig = 0;
+    double err = 0;
+    for (int r = 0; r < rows; r++) {
+      for (int c = 0; c < cols; c++) {
+        double v = original[r * cols + c];
+        double d = v - dequantize(r, c);
+        sig += v * v;
+        err += d * d;
+      }
+    }
+    return err == 0 ? 300 : Math.min(300, 10 * Math.log10(sig / err));
+  }
+
+  /**
+   * The same codes as an 8-bit symmetric per-channel {@link QuantizedMatrix} (unsigned codes {@code
+   * q + 128}, zero point 128), which {@link
+   * dev.compress.quantization.format.QuantizedModelWriter#writeDequantizeLinear} stores as INT8
+   * {@code q} behind a per-axis {@code DequantizeLinear} with no zero point.
+   */
+  public QuantizedMatrix toQuantizedMatrix() {
+    byte[] u = new byte[codes.length];
+    for (int i = 0; i < codes.length; i++) {
+      u[i] = (byte) (codes[i] + 128);
+    }
+    int[] zeros = new int[rows];
+    java.util.Arrays.fill(zeros, 128);
+    return QuantizedMatrix.of(rows, cols, 8, cols, true, u, scales, zeros);
+  }
+}

@@ -1,0 +1,120 @@
+package dev.compress.quantization.ptq;
+
+import dev.compress.api.graph.Graph;
+import dev.compress.api.graph.ModelGraph;
+import dev.compress.api.graph.Node;
+import dev.compress.api.layers.LinearLayer;
+import dev.compress.api.layers.LinearLayer.Kind;
+import dev.compress.api.layers.LinearLayers;
+import dev.compress.api.tensor.DataType;
+import dev.compress.api.tensor.Tensor;
+import dev.compress.quantization.format.QuantizedModelWriter;
+import dev.compress.quantization.format.WeightMatrix;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/** What the W8A8 passes share: layer checks, weight quantization, embedding tables. */
+final class PtqLayers {
+  private PtqLayers() {}
+
+  /**
+   * Adds the problems of quantizing {@code layer}'s weight and input to 8 bits: a constant f32
+   * weight of a MatMul, or a Gemm with {@code alpha = beta = 1}; a named node (calibration captures
+   * by node name).
+   */
+  static void check(ModelGraph model, LinearLayer layer, boolean needsName, List<String> problems) {
+    String where = "layer '" + layer.name() + "': ";
+    Optional<Tensor> w = model.graph().constant(layer.weight());
+    if (w.isEmpty()) {
+      problems.add(where + "weight " + layer.weight() + " is not a constant");
+    } else if (w.get().dtype() != DataType.FLOAT) {
+      problems.add(
+          where + "weight " + layer.weight() + " is " + w.get().dtype() + "; only f32 weights");
+    }
+    if (layer.kind() == Kind.CONV) {
+      problems.add(
+          where
+              + "a Conv cannot take an 8-bit activation here (MatMul and Gemm only). HINT: add it"
+              + " to ignore");
+    }
+    if (layer.kind() == Kind.GEMM) {
+      Node n = layer.node();
+      if (n.floatAttr("alpha", 1f) != 1f
+          || (!n.input(2).isEmpty() && n.floatAttr("beta", 1f) != 1f)) {
+        problems.add(where + "a Gemm with alpha or beta other than 1 is not supported");
+      }
+    }
+    if (needsName && layer.nameSynthesized()) {
+      problems.add(
+          where + "the node has no name, and calibration captures activations by node name");
+    }
+  }
+
+  /** The layer's weight in the {@code out x in} view, quantized. */
+  static Int8Weights quantize(Graph graph, LinearLayer layer) {
+    Tensor w = graph.constant(layer.weight()).orElseThrow();
+    float[] m =
+        WeightMatrix.outByIn(
+            w, layer.layout(), (int) layer.outFeatures(), (int) layer.inFeatures());
+    return Int8Weights.quantize(m, (int) layer.outFeatures(), (int) layer.inFeatures());
+  }
+
+  /** Layers grouped by the activation value they read, in graph order. */
+  static Map<String, List<LinearLayer>> byInput(List<LinearLayer> layers) {
+    Map<String, List<LinearLayer>> m = new LinkedHashMap<>();
+    for (LinearLayer l : layers) {
+      m.computeIfAbsent(l.input(), k -> new ArrayList<>()).add(l);
+    }
+    return m;
+  }
+
+  /** An embedding table: a Gather on axis 0 of a constant f32 {@code [rows, dim]}. */
+  record Table(String name, Node gather, Tensor table) {}
+
+  /** The embedding tables of {@code graph}. */
+  static List<Table> tables(Graph graph) {
+    List<Table> out = new ArrayList<>();
+    for (Node n : graph.nodes()) {
+      if (!n.domain().isEmpty() || !n.opType().equals("Gather") || n.intAttr("axis", 0) != 0) {
+        continue;
+      }
+      Optional<Tensor> t = graph.constant(n.input(0));
+      if (t.isEmpty()
+          || t.get().dtype() != DataType.FLOAT
+          || t.get().rank() != 2
+          || t.get().elementCount() == 0
+          || t.get().elementCount() > Integer.MAX_VALUE - 8) {
+        continue;
+      }
+      out.add(new Table(LinearLayers.nameOf(n), n, t.get()));
+    }
+    return out;
+  }
+
+  /**
+   * Writes each table as int8 per row, dequantizing only the gathered rows ({@link
+   * QuantizedModelWriter#writeGatherDequantized}).
+   *
+   * @return bytes before and after, as {@code {before, after}}
+   */
+  static long[] writeTables(QuantizedModelWriter writer, List<Table> tables) {
+    long before = 0;
+    long after = 0;
+    Set<String> counted = new HashSet<>();
+    for (Table t : tables) {
+      int rows = (int) t.table().dim(0);
+      int dim = (int) t.table().dim(1);
+      Int8Weights q = Int8Weights.quantize(t.table().toFloatArray(), rows, dim);
+      if (counted.add(t.table().name())) {
+        before += t.table().byteSize();
+      }
+      after += writer.writeGatherDequantized(t.gather(), q.codes(), q.scales());
+    }
+    return new long[] {before, after};
+  }
+}

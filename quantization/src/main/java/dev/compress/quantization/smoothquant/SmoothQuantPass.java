@@ -1,0 +1,482 @@
+package dev.compress.quantization.smoothquant;
+
+import dev.compress.api.CompressionException;
+import dev.compress.api.ConfigException;
+import dev.compress.api.canonical.LayerNormPattern;
+import dev.compress.api.graph.Graph;
+import dev.compress.api.graph.ModelGraph;
+import dev.compress.api.graph.Node;
+import dev.compress.api.layers.LinearLayer;
+import dev.compress.api.layers.LinearLayer.Kind;
+import dev.compress.api.layers.LinearLayers;
+import dev.compress.api.pass.Pass;
+import dev.compress.api.pass.PassContext;
+import dev.compress.api.pass.PassReport;
+import dev.compress.api.tensor.DataType;
+import dev.compress.api.tensor.Tensor;
+import dev.compress.quantization.format.WeightMatrix;
+import dev.compress.quantization.observer.ActivationGranularity;
+import dev.compress.quantization.observer.MinMaxObserver;
+import dev.compress.quantization.observer.Observer;
+import dev.compress.quantization.observer.Range;
+import dev.compress.quantization.ptq.ActivationCalibrator;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * SmoothQuant (Xiao et al. 2023, "SmoothQuant: Accurate and Efficient Post-Training Quantization
+ * for Large Language Models"): activation outliers live in a few input channels, so per-tensor
+ * 8-bit activation quantization wastes its range on them; a per-channel scale {@code s} moves the
+ * difficulty into the weights, which quantize per output channel:
+ *
+ * <pre>
+ *   s_j = max|X_j|^alpha / max|W_j|^(1 - alpha)
+ *   Y = (X diag(s)^-1) (diag(s) W)
+ * </pre>
+ *
+ * with {@code max|X_j|} over calibration tokens (padding masked) and {@code max|W_j|} over every
+ * output channel of every linear layer that reads the same input (q, k and v together). {@code X /
+ * s} is folded into the normalization producing X (gamma and beta divided by s) and {@code s} into
+ * the weight columns (input features) of each consumer, so nothing is added to the graph in a
+ * pre-LN model. A channel with no activation or no weight keeps {@code s = 1}.
+ *
+ * <p>Mappings: automatic, every normalization (a {@code LayerNormalization}-family node, or a
+ * decomposed layer norm before canonicalization) whose output feeds linear layers directly, or
+ * manual ({@code mappings}). In a post-LN model (BERT) the norm output is also the residual: then
+ * {@code Mul(X / s, s)} is inserted for the other consumers ({@code compensate}, default) so the
+ * function is unchanged, at the cost of one elementwise product per norm.
+ *
+ * <p>Everything is checked before the model changes (norm parameters of shape {@code [K]}, f32
+ * MatMul/Gemm weights, calibration data); scales come from one calibration pass over the float
+ * model on the DJL executor.
+ */
+public final class SmoothQuantPass implements Pass<SmoothQuantConfig> {
+  /** Smallest scale used, so no channel is blown up by a near-zero activation. */
+  public static final float MIN_SCALE = 1e-5f;
+
+  private final SmoothQuantConfig config;
+
+  /** A pass for a validated config. */
+  public SmoothQuantPass(SmoothQuantConfig config) {
+    this.config = config;
+  }
+
+  @Override
+  public SmoothQuantConfig config() {
+    return config;
+  }
+
+  /** Where a norm's gamma (and beta) enter the graph. */
+  record NormParams(Node gammaNode, int gammaIndex, Node betaNode, int betaIndex) {}
+
+  /** One norm and the linear layers reading its output. */
+  record Group(Node norm, String output, List<LinearLayer> layers, NormParams params) {}
+
+  @Override
+  public PassReport apply(ModelGraph model, PassContext context) throws CompressionException {
+    long start = System.nanoTime();
+    Graph graph = model.graph();
+    List<LinearLayer> all = LinearLayers.of(graph);
+    List<String> problems = new ArrayList<>();
+    List<PassReport.Skip> skips = new ArrayList<>();
+    List<Group> groups =
+        config.mappings().isEmpty()
+            ? automatic(graph, all, problems)
+            : manual(graph, all, problems);
+    Map<String, List<Node>> consumers = graph.consumerIndex();
+    Set<String> outputs = new HashSet<>();
+    graph.outputs().forEach(v -> outputs.add(v.name()));
+    List<Group> kept = new ArrayList<>();
+    for (Group g : groups) {
+      int before = problems.size();
+      String where = "norm '" + LinearLayers.nameOf(g.norm()) + "': ";
+      if (outputs.contains(g.output())) {
+        problems.add(where + "its output " + g.output() + " is a graph output");
+      }
+      checkParams(graph, g, where, problems);
+      for (LinearLayer l : g.layers()) {
+        Optional<Tensor> w = graph.constant(l.weight());
+        if (l.kind() == Kind.CONV) {
+          problems.add(where + "feeds Conv '" + l.name() + "', which is not supported");
+        } else if (w.isEmpty() || w.get().dtype() != DataType.FLOAT) {
+          problems.add(where + "layer '" + l.name() + "' has no constant f32 weight");
+        } else if (l.nameSynthesized() && l == g.layers().get(0)) {
+          problems.add(where + "layer '" + l.name() + "' has no node name to capture by");
+        }
+      }
+      if (problems.size() > before) {
+        continue;
+      }
+      if (!config.compensate() && !others(g, consumers).isEmpty()) {
+        skips.add(
+            new PassReport.Skip(
+                LinearLayers.nameOf(g.norm()),
+                "its output also feeds "
+                    + others(g, consumers).stream().map(LinearLayers::nameOf).toList()
+                    + " and compensate is false"));
+        continue;
+      }
+      kept.add(g);
+    }
+    if (!problems.isEmpty()) {
+      throw new ConfigException(problems);
+    }
+    if (!kept.isEmpty() && context.calibration().isEmpty()) {
+      throw new ConfigException(
+          SmoothQuantProvider.TYPE
+              + " scales by calibrated activation maxima and needs calibration data: add a"
+              + " calibration block to the pipeline");
+    }
+    Map<String, String> capture = new LinkedHashMap<>();
+    for (Group g : kept) {
+      capture.put(g.output(), g.layers().get(0).name());
+    }
+    Map<String, Observer> observed =
+        kept.isEmpty()
+            ? Map.of()
+            : ActivationCalibrator.observe(
+                model,
+                context.calibration().orElseThrow(),
+                capture,
+                () -> new MinMaxObserver(ActivationGranularity.PER_CHANNEL, 0),
+                context.progress(),
+                SmoothQuantProvider.TYPE);
+
+    // Compute every scale before changing anything.
+    List<float[]> scales = new ArrayList<>();
+    Map<String, Double> metrics = new LinkedHashMap<>();
+    for (Group g : kept) {
+      List<Range> ranges = observed.get(g.output()).ranges();
+      int k = ranges.size();
+      float[] wmax = new float[k];
+      for (LinearLayer l : g.layers()) {
+        if (l.inFeatures() != k) {
+          throw new ConfigException(
+              "layer '" + l.name() + "' has " + l.inFeatures() + " input features, its input " + k);
+        }
+        float[] m = weight(graph, l);
+        int out = (int) l.outFeatures();
+        for (int o = 0; o < out; o++) {
+          for (int j = 0; j < k; j++) {
+            wmax[j] = Math.max(wmax[j], Math.abs(m[o * k + j]));
+          }
+        }
+      }
+      float[] s = new float[k];
+      double xBefore = 0;
+      double xAfter = 0;
+      for (int j = 0; j < k; j++) {
+        double x = ranges.get(j).absMax();
+        double sj =
+            x > 0 && wmax[j] > 0
+                ? Math.pow(x, config.alpha()) / Math.pow(wmax[j], 1 - config.alpha())
+                : 1;
+        s[j] = (float) Math.max(MIN_SCALE, sj);
+        if (!Float.isFinite(s[j])) {
+          s[j] = 1;
+        }
+        xBefore = Math.max(xBefore, x);
+        xAfter = Math.max(xAfter, x / s[j]);
+      }
+      scales.add(s);
+      String name = LinearLayers.nameOf(g.norm());
+      metrics.put(name + "/input_absmax_before", xBefore);
+      metrics.put(name + "/input_absmax_after", xAfter);
+    }
+
+    Set<String> names = new HashSet<>();
+    graph.initializers().keySet().forEach(names::add);
+    for (Node n : graph.nodes()) {
+      names.add(n.name());
+      names.addAll(n.outputs());
+    }
+    List<String> touched = new ArrayList<>();
+    long bytes = 0;
+    int compensated = 0;
+    Set<String> replaced = new HashSet<>();
+    for (int i = 0; i < kept.size(); i++) {
+      Group g = kept.get(i);
+      float[] s = scales.get(i);
+      NormParams p = g.params();
+      replaced.add(p.gammaNode().input(p.gammaIndex()));
+      if (p.betaNode() != null) {
+        replaced.add(p.betaNode().input(p.betaIndex()));
+      }
+      divide(graph, p.gammaNode(), p.gammaIndex(), s, names);
+      if (p.betaNode() != null) {
+        divide(graph, p.betaNode(), p.betaIndex(), s, names);
+      }
+      for (LinearLayer l : g.layers()) {
+        Tensor w = graph.constant(l.weight()).orElseThrow();
+        replaced.add(l.weight());
+        float[] stored = w.toFloatArray();
+        int out = (int) l.outFeatures();
+        int in = (int) l.inFeatures();
+        for (int o = 0; o < out; o++) {
+          for (int j = 0; j < in; j++) {
+            stored[WeightMatrix.storedIndex(l.layout(), out, in, o, j)] *= s[j];
+          }
+        }
+        Tensor nw = Tensor.ofFloats(fresh(l.weight() + "_smoothed", names), w.shape(), stored);
+        graph.putInitializer(nw);
+        l.node().inputs().set(1, nw.name());
+        bytes += w.byteSize();
+        touched.add(l.name());
+      }
+      List<Node> others = others(g, graph.consumerIndex());
+      if (!others.isEmpty()) {
+        Tensor st =
+            Tensor.ofFloats(
+                fresh(g.output() + "_smoothquant_scale", names), new long[] {s.length}, s);
+        graph.putInitializer(st);
+        String restored = fresh(g.output() + "_unsmoothed", names);
+        Node mul =
+            Node.of(
+                fresh(LinearLayers.nameOf(g.norm()) + "_smoothquant_restore", names),
+                "Mul",
+                List.of(g.output(), st.name()),
+                List.of(restored));
+        graph.nodes().add(graph.nodes().indexOf(g.norm()) + 1, mul);
+        for (Node c : others) {
+          for (int k = 0; k < c.inputs().size(); k++) {
+            if (c.input(k).equals(g.output())) {
+              c.inputs().set(k, restored);
+            }
+          }
+        }
+        compensated++;
+      }
+    }
+    removeUnread(graph, replaced);
+    metrics.put("norms_smoothed", (double) kept.size());
+    metrics.put("restoring_muls", (double) compensated);
+    return new PassReport(
+        SmoothQuantProvider.TYPE,
+        touched,
+        skips,
+        bytes,
+        bytes,
+        metrics,
+        Duration.ofNanos(System.nanoTime() - start));
+  }
+
+  private static float[] weight(Graph graph, LinearLayer l) {
+    return WeightMatrix.outByIn(
+        graph.constant(l.weight()).orElseThrow(),
+        l.layout(),
+        (int) l.outFeatures(),
+        (int) l.inFeatures());
+  }
+
+  /** Consumers of the norm output other than its linear layers. */
+  private static List<Node> others(Group g, Map<String, List<Node>> consumers) {
+    Set<Node> mine = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+    g.layers().forEach(l -> mine.add(l.node()));
+    List<Node> out = new ArrayList<>();
+    for (Node c : consumers.getOrDefault(g.output(), List.of())) {
+      if (!mine.contains(c) && !out.contains(c)) {
+        out.add(c);
+      }
+    }
+    return out;
+  }
+
+  /** Replaces input {@code index} of {@code node} (a constant [K]) by its values divided by s. */
+  private static void divide(Graph graph, Node node, int index, float[] s, Set<String> names) {
+    Tensor t = graph.constant(node.input(index)).orElseThrow();
+    float[] v = t.toFloatArray();
+    for (int j = 0; j < v.length; j++) {
+      v[j] /= s[j];
+    }
+    Tensor nt =
+        Tensor.ofFloats(
+            fresh(t.name().isEmpty() ? "smoothquant" : t.name() + "_smoothed", names),
+            t.shape(),
+            v);
+    graph.putInitializer(nt);
+    node.inputs().set(index, nt.name());
+  }
+
+  /** Removes the replaced originals that nothing reads any more. */
+  private static void removeUnread(Graph graph, Set<String> replaced) {
+    Set<String> read = new HashSet<>();
+    for (Node n : graph.nodes()) {
+      read.addAll(n.inputs());
+    }
+    graph.outputs().forEach(v -> read.add(v.name()));
+    List<String> gone = new ArrayList<>();
+    for (String name : graph.initializers().keySet()) {
+      if (replaced.contains(name) && !read.contains(name)) {
+        gone.add(name);
+      }
+    }
+    gone.forEach(graph.initializers()::remove);
+    graph.inputs().removeIf(v -> gone.contains(v.name()));
+    graph
+        .nodes()
+        .removeIf(
+            n ->
+                n.opType().equals("Constant")
+                    && n.domain().isEmpty()
+                    && !read.contains(n.output(0)));
+  }
+
+  private static String fresh(String base, Set<String> names) {
+    String n = base;
+    for (int i = 1; names.contains(n); i++) {
+      n = base + "_" + i;
+    }
+    names.add(n);
+    return n;
+  }
+
+  private void checkParams(Graph graph, Group g, String where, List<String> problems) {
+    NormParams p = g.params();
+    if (p == null) {
+      problems.add(where + "its gamma/beta could not be found");
+      return;
+    }
+    long k = g.layers().get(0).inFeatures();
+    for (Object[] e :
+        new Object[][] {
+          {p.gammaNode(), p.gammaIndex(), "gamma"}, {p.betaNode(), p.betaIndex(), "beta"}
+        }) {
+      Node n = (Node) e[0];
+      if (n == null) {
+        continue;
+      }
+      Optional<Tensor> t = graph.constant(n.input((Integer) e[1]));
+      if (t.isEmpty()
+          || t.get().dtype() != DataType.FLOAT
+          || t.get().rank() != 1
+          || t.get().dim(0) != k) {
+        problems.add(
+            where
+                + e[2]
+                + " must be a constant f32 ["
+                + k
+                + "], found "
+                + t.map(x -> x.dtype() + " " + x.shapeString()).orElse("no constant"));
+      }
+    }
+  }
+
+  private List<Group> automatic(Graph graph, List<LinearLayer> all, List<String> problems)
+      throws ConfigException {
+    Set<String> selected = new HashSet<>();
+    config.selection().select(all).forEach(l -> selected.add(l.name()));
+    Map<String, List<LinearLayer>> byInput = new LinkedHashMap<>();
+    for (LinearLayer l : all) {
+      if (l.norm().isPresent()) {
+        byInput.computeIfAbsent(l.input(), x -> new ArrayList<>()).add(l);
+      }
+    }
+    List<Group> out = new ArrayList<>();
+    for (Map.Entry<String, List<LinearLayer>> e : byInput.entrySet()) {
+      if (e.getValue().stream().noneMatch(l -> selected.contains(l.name()))) {
+        continue;
+      }
+      String normName = e.getValue().get(0).norm().orElseThrow().node();
+      Node norm = nodeNamed(graph, normName);
+      out.add(new Group(norm, e.getKey(), e.getValue(), params(graph, norm)));
+    }
+    return out;
+  }
+
+  private List<Group> manual(Graph graph, List<LinearLayer> all, List<String> problems) {
+    List<Group> out = new ArrayList<>();
+    for (Map.Entry<String, List<String>> e : config.mappings().entrySet()) {
+      String key = "mappings." + e.getKey();
+      Node norm = nodeNamed(graph, e.getKey());
+      if (norm == null) {
+        problems.add(key + ": no node of that name");
+        continue;
+      }
+      String output = norm.output(0);
+      List<LinearLayer> layers = new ArrayList<>();
+      for (String name : e.getValue()) {
+        Optional<LinearLayer> l = LinearLayers.find(all, name);
+        if (l.isEmpty()) {
+          problems.add(key + ": '" + name + "' is not a linear layer");
+        } else if (!l.get().input().equals(output)) {
+          problems.add(key + ": layer '" + name + "' does not read the norm's output " + output);
+        } else {
+          layers.add(l.get());
+        }
+      }
+      for (LinearLayer l : all) {
+        if (l.input().equals(output) && !e.getValue().contains(l.name())) {
+          problems.add(
+              key
+                  + ": layer '"
+                  + l.name()
+                  + "' also reads the norm's output; list it too (its weight must be scaled)");
+        }
+      }
+      NormParams p = params(graph, norm);
+      if (p == null) {
+        problems.add(
+            key + ": node " + norm.qualifiedOpType() + " is not a supported normalization");
+        continue;
+      }
+      if (!layers.isEmpty()) {
+        out.add(new Group(norm, output, layers, p));
+      }
+    }
+    return out;
+  }
+
+  private static Node nodeNamed(Graph graph, String name) {
+    for (Node n : graph.nodes()) {
+      if (LinearLayers.nameOf(n).equals(name)) {
+        return n;
+      }
+    }
+    return null;
+  }
+
+  /** Where gamma and beta of a normalization node enter, or null when unknown. */
+  static NormParams params(Graph graph, Node norm) {
+    switch (norm.opType()) {
+      case "LayerNormalization":
+        return new NormParams(norm, 1, norm.input(2).isEmpty() ? null : norm, 2);
+      case "SimplifiedLayerNormalization", "RMSNormalization":
+        return new NormParams(norm, 1, null, -1);
+      case "SkipLayerNormalization":
+        return new NormParams(norm, 2, norm.input(3).isEmpty() ? null : norm, 3);
+      case "SkipSimplifiedLayerNormalization":
+        return new NormParams(norm, 2, null, -1);
+      default:
+        break;
+    }
+    Optional<LayerNormPattern.Match> m = LayerNormPattern.matchEndingAt(graph, norm);
+    if (m.isEmpty()) {
+      return null;
+    }
+    Node gammaNode = null;
+    Node betaNode = null;
+    int gi = -1;
+    int bi = -1;
+    for (Node n : m.get().nodes()) {
+      for (int i = 0; i < n.inputs().size(); i++) {
+        if (n.opType().equals("Mul") && n.input(i).equals(m.get().scale())) {
+          gammaNode = n;
+          gi = i;
+        }
+        if (m.get().bias().isPresent()
+            && n.opType().equals("Add")
+            && n.input(i).equals(m.get().bias().get())) {
+          betaNode = n;
+          bi = i;
+        }
+      }
+    }
+    return gammaNode == null ? null : new NormParams(gammaNode, gi, betaNode, bi);
+  }
+}
