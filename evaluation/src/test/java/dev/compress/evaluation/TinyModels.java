@@ -76,6 +76,19 @@ public final class TinyModels {
     return m;
   }
 
+  /**
+   * A one-node model of an operator ONNX Runtime runs and the DJL interpreter has no kernel for.
+   */
+  public static ModelGraph withUnsupportedOp() {
+    Graph g = new Graph("hardmax");
+    g.inputs().add(ValueInfo.tensor("x", DataType.FLOAT, List.of(Dim.of("N"), Dim.of(32))));
+    g.nodes().add(new Node("/act/Hardmax", "Hardmax", "", List.of("x"), List.of("y")));
+    g.outputs().add(ValueInfo.tensor("y", DataType.FLOAT, null));
+    ModelGraph m = new ModelGraph(8, g);
+    m.opsetImports().put("", 17L);
+    return m;
+  }
+
   private static Path write(Graph g, Path file) throws Exception {
     ModelGraph m = new ModelGraph(8, g);
     m.opsetImports().put("", 17L);
