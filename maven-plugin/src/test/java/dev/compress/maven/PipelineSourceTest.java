@@ -126,9 +126,9 @@ class PipelineSourceTest {
     assertThatThrownBy(() -> s.bind(dir.resolve("out"), REGISTRY))
         .isInstanceOf(MojoFailureException.class)
         .hasMessageContaining("compress: the pipeline configuration has 3 problems")
-        .hasMessageContaining(
-            "<passes>[0].type: unknown pass 'rtn-quantisation'; known: [magnitude-pruning,"
-                + " rtn-quantization] (did you mean 'rtn-quantization'?)")
+        .hasMessageContaining("<passes>[0].type: unknown pass 'rtn-quantisation'; known: [")
+        .hasMessageContaining(" rtn-quantization, ")
+        .hasMessageContaining("(did you mean 'rtn-quantization'?)")
         .hasMessageContaining("<passes>[1].bitz: unknown key; did you mean 'bits'?")
         .hasMessageContaining("<passes>[1].bits");
   }
