@@ -24,9 +24,9 @@ package dev.compress.runtime.kernels;
  * once by {@code xs * scale}; the zero point enters through the per-block sums of the codes. The
  * result is MatMulNBits applied to the rounded X. This is not MatMulNBits' float arithmetic: each
  * activation is rounded to 1/254 of its block's largest magnitude, which moves outputs by about
- * 0.5% of their RMS on Gaussian inputs (measured by {@code QuantizedLinearTest}); it needs
- * block sizes of at least 32 (16 uses the float path). Reference: Gerganov et al., llama.cpp /
- * ggml, {@code ggml_vec_dot_q4_0_q8_0}.
+ * 0.5% of their RMS on Gaussian inputs (measured by {@code QuantizedLinearTest}); it needs block
+ * sizes of at least 32 (16 uses the float path). Reference: Gerganov et al., llama.cpp / ggml,
+ * {@code ggml_vec_dot_q4_0_q8_0}.
  */
 public final class Int4Linear implements QuantizedLinear {
   final int k;

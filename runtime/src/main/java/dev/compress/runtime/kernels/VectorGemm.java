@@ -288,11 +288,11 @@ final class VectorGemm {
     int n = w.n;
     int bpr = w.blocksPerRow;
     int r = 0;
-    if (w.blockSize >= 64) {
+    if (w.blockSize >= 64 && w.blockSize <= 512) {
       int cpb = w.blockSize / 64;
-      for (; r + 4 <= m; r += 4) {
+      for (; r + 2 <= m; r += 2) {
         for (int o = n0; o < n1; o++) {
-          int4qRows4(w, xq, xs, xsum, r, o, cpb, y);
+          int4qRows2(w, xq, xs, xsum, r, o, cpb, y);
         }
       }
     }
@@ -408,51 +408,43 @@ final class VectorGemm {
     return sum(t0.add(t1));
   }
 
-  /** Four rows of X against one output row: each decoded slot feeds four accumulations. */
-  private static void int4qRows4(
+  /** Two rows of X against one output row (blocks of 64 to 512): each decoded slot feeds both. */
+  private static void int4qRows2(
       Int4Linear w, short[] xq, float[] xs, float[] xsum, int r, int o, int cpb, float[] y) {
     short[] q = w.q16;
     int kp = w.kp;
     int bpr = w.blocksPerRow;
     int so = o * bpr;
-    int ci = o * w.intsPerRow;
-    int x0 = r * kp;
     int s0 = r * bpr;
+    int ci = o * w.intsPerRow;
+    int xi = r * kp;
     FloatVector t0 = zero();
     FloatVector t1 = zero();
-    FloatVector t2 = zero();
-    FloatVector t3 = zero();
-    int xi = 0;
     for (int b = 0; b < bpr; b++) {
-      float ws = w.scale[so + b];
-      for (int c0 = 0; c0 < cpb; c0 += 8) {
-        int c1 = Math.min(cpb, c0 + 8);
-        ShortVector a0 = ShortVector.zero(S);
-        ShortVector a1 = ShortVector.zero(S);
-        ShortVector a2 = ShortVector.zero(S);
-        ShortVector a3 = ShortVector.zero(S);
-        for (int c = c0; c < c1; c++, ci += 8, xi += 64) {
-          ShortVector v = shorts(q, ci);
-          for (int j = 0; j < 4; j++) {
-            int e = x0 + xi + 16 * j;
-            ShortVector wj = j == 3 ? top16(v) : nib16(v, 12 - 4 * j);
-            a0 = a0.add(wj.mul(ld16(xq, e)));
-            a1 = a1.add(wj.mul(ld16(xq, e + kp)));
-            a2 = a2.add(wj.mul(ld16(xq, e + 2 * kp)));
-            a3 = a3.add(wj.mul(ld16(xq, e + 3 * kp)));
-          }
-        }
-        t0 = pairs(a0).fma(FloatVector.broadcast(F, ws * xs[s0 + b]), t0);
-        t1 = pairs(a1).fma(FloatVector.broadcast(F, ws * xs[s0 + bpr + b]), t1);
-        t2 = pairs(a2).fma(FloatVector.broadcast(F, ws * xs[s0 + 2 * bpr + b]), t2);
-        t3 = pairs(a3).fma(FloatVector.broadcast(F, ws * xs[s0 + 3 * bpr + b]), t3);
+      ShortVector a0 = ShortVector.zero(S);
+      ShortVector a1 = ShortVector.zero(S);
+      for (int c = 0; c < cpb; c++, ci += 8, xi += 64) {
+        ShortVector v = shorts(q, ci);
+        ShortVector w0 = nib16(v, 12);
+        a0 = a0.add(w0.mul(ld16(xq, xi)));
+        a1 = a1.add(w0.mul(ld16(xq, xi + kp)));
+        ShortVector w1 = nib16(v, 8);
+        a0 = a0.add(w1.mul(ld16(xq, xi + 16)));
+        a1 = a1.add(w1.mul(ld16(xq, xi + 16 + kp)));
+        ShortVector w2 = nib16(v, 4);
+        a0 = a0.add(w2.mul(ld16(xq, xi + 32)));
+        a1 = a1.add(w2.mul(ld16(xq, xi + 32 + kp)));
+        ShortVector w3 = top16(v);
+        a0 = a0.add(w3.mul(ld16(xq, xi + 48)));
+        a1 = a1.add(w3.mul(ld16(xq, xi + 48 + kp)));
       }
+      float ws = w.scale[so + b];
+      t0 = pairs(a0).fma(FloatVector.broadcast(F, ws * xs[s0 + b]), t0);
+      t1 = pairs(a1).fma(FloatVector.broadcast(F, ws * xs[s0 + bpr + b]), t1);
     }
     int n = w.n;
     y[r * n + o] = sum(t0) - correction(w.scaledZero, so, xsum, s0, bpr);
     y[(r + 1) * n + o] = sum(t1) - correction(w.scaledZero, so, xsum, s0 + bpr, bpr);
-    y[(r + 2) * n + o] = sum(t2) - correction(w.scaledZero, so, xsum, s0 + 2 * bpr, bpr);
-    y[(r + 3) * n + o] = sum(t3) - correction(w.scaledZero, so, xsum, s0 + 3 * bpr, bpr);
   }
 
   // ---------------------------------------------------------------- int8 weight-only
