@@ -21,7 +21,7 @@ public final class BenchTable {
   private BenchTable() {}
 
   private static final String[] IMPLS = {
-    "int4", "int8", "w8a8", "djl-fp32", "ort-int4", "ort-int8", "ort-fp32"
+    "int4", "int4-a8", "int8", "w8a8", "djl-fp32", "ort-int4", "ort-int8", "ort-fp32"
   };
 
   public static void main(String[] args) throws IOException {
@@ -61,7 +61,8 @@ public final class BenchTable {
       h.append(String.format(Locale.ROOT, " %9s", i));
     }
     h.append(
-        "  | fp32/int4 fp32/int8 fp32/w8a8 | ortI4/int4 ortI8/w8a8 ortI8/int8 | bw int4 bw int8");
+        "  | fp32/int4 fp32/i4a8 fp32/int8 fp32/w8a8 | ortI4/int4 ortI4/i4a8 ortI8/w8a8 ortI8/int8"
+            + " | bw int4 bw i4a8 bw int8");
     System.out.println(
         "times in microseconds; ratios > 1: ours faster; bw: share of read bandwidth");
     System.out.println(h);
@@ -80,15 +81,19 @@ public final class BenchTable {
         }
         row.append("  |")
             .append(ratio(v, "djl-fp32", "int4"))
+            .append(ratio(v, "djl-fp32", "int4-a8"))
             .append(ratio(v, "djl-fp32", "int8"))
             .append(ratio(v, "djl-fp32", "w8a8"))
             .append(" |")
             .append(ratio(v, "ort-int4", "int4"))
+            .append(ratio(v, "ort-int4", "int4-a8"))
             .append(ratio(v, "ort-int8", "w8a8"))
             .append(ratio(v, "ort-int8", "int8"))
             .append(" |");
         if (e.getKey() == 1 && !Double.isNaN(gbps)) {
-          row.append(bw(v, "int4", kn, gbps)).append(bw(v, "int8", kn, gbps));
+          row.append(bw(v, "int4", kn, gbps))
+              .append(bw(v, "int4-a8", kn, gbps))
+              .append(bw(v, "int8", kn, gbps));
         }
         System.out.println(row);
       }

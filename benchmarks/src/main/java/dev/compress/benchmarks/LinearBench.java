@@ -40,6 +40,8 @@ import org.openjdk.jmh.annotations.Warmup;
  *
  * <ul>
  *   <li>{@code int4}: our {@link Int4Linear} (MatMulNBits layout, block 128, symmetric);
+ *   <li>{@code int4-a8}: the same layer in its opt-in int8-activation mode ({@link
+ *       Int4Linear#withInt8Activations}: X quantized per block inside the call);
  *   <li>{@code int8}: our {@link Int8Linear} (int8 weight-only, per-channel);
  *   <li>{@code w8a8}: our {@link W8A8Linear} (dynamic uint8 activations, quantized inside the
  *       call);
@@ -81,7 +83,7 @@ public class LinearBench {
   @Param({"1", "8", "32"})
   public int m;
 
-  @Param({"int4", "int8", "w8a8", "djl-fp32", "ort-int4", "ort-int8", "ort-fp32"})
+  @Param({"int4", "int4-a8", "int8", "w8a8", "djl-fp32", "ort-int4", "ort-int8", "ort-fp32"})
   public String impl;
 
   private interface Op {
@@ -102,7 +104,7 @@ public class LinearBench {
   /** Bytes of the weight as stored (codes + scales). */
   static long weightBytes(String impl, int k, int n) {
     return switch (impl) {
-      case "int4", "ort-int4" -> (long) k * n / 2 + 4L * n * ((k + 127) / 128);
+      case "int4", "int4-a8", "ort-int4" -> (long) k * n / 2 + 4L * n * ((k + 127) / 128);
       case "int8", "w8a8", "ort-int8" -> (long) k * n + 4L * n;
       default -> 4L * k * n;
     };
@@ -127,14 +129,16 @@ public class LinearBench {
         "%n[setup] %s %s m=%d: %d cop%s of %.1f MB; vector kernels: %s%n",
         impl, shape, m, copies, copies == 1 ? "y" : "ies", bytes / 1e6, VectorSupport.reason());
     switch (impl) {
-      case "int4", "ort-int4" -> {
+      case "int4", "int4-a8", "ort-int4" -> {
         byte[] b = new byte[n * blocks * block / 2];
         rnd.nextBytes(b);
         float[] s = scales(rnd, n * blocks);
-        if (impl.equals("int4")) {
+        if (!impl.equals("ort-int4")) {
           QuantizedLinear[] ls = new QuantizedLinear[copies];
           for (int c = 0; c < copies; c++) {
-            ls[c] = Int4Linear.fromMatMulNBits(b.clone(), s, null, k, n, block);
+            ls[c] =
+                Int4Linear.fromMatMulNBits(b.clone(), s, null, k, n, block)
+                    .withInt8Activations(impl.equals("int4-a8"));
           }
           op = c -> ls[c].multiply(x, m, y);
         } else {

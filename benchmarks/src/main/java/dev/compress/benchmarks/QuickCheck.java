@@ -42,10 +42,12 @@ public final class QuickCheck {
     float[] s8 = new float[n];
     Arrays.fill(s8, 0.01f);
     QuantizedLinear[] i4 = new QuantizedLinear[copies];
+    QuantizedLinear[] i4q = new QuantizedLinear[copies];
     QuantizedLinear[] i8 = new QuantizedLinear[copies / 2 + 1];
     QuantizedLinear[] w8 = new QuantizedLinear[copies / 2 + 1];
     for (int c = 0; c < i4.length; c++) {
       i4[c] = Int4Linear.fromMatMulNBits(b4, s4, null, k, n, 128);
+      i4q[c] = ((Int4Linear) i4[c]).withInt8Activations(true);
     }
     for (int c = 0; c < i8.length; c++) {
       i8[c] = Int8Linear.of(b8, false, k, n, false, s8, null);
@@ -59,14 +61,14 @@ public final class QuickCheck {
     for (int c = 0; c < wf.length; c++) {
       wf[c] = nd.create(w, new Shape(k, n));
     }
-    String[] names = {"int4", "int8", "w8a8", "djl-fp32", "bandwidth"};
+    String[] names = {"int4", "int8", "w8a8", "djl-fp32", "int4-a8", "bandwidth"};
     List<List<Long>> t = new ArrayList<>();
     for (int i = 0; i < names.length; i++) {
       t.add(new ArrayList<>());
     }
     for (int r = 0; r < rounds; r++) {
       for (int v = 0; v < names.length; v++) {
-        if (v == 4 && r % 10 != 0) {
+        if (v == 5 && r % 10 != 0) {
           continue;
         }
         long t0 = System.nanoTime();
@@ -74,6 +76,7 @@ public final class QuickCheck {
           case 0 -> i4[r % i4.length].multiply(x, m, y);
           case 1 -> i8[r % i8.length].multiply(x, m, y);
           case 2 -> w8[r % w8.length].multiply(x, m, y);
+          case 4 -> i4q[r % i4q.length].multiply(x, m, y);
           case 3 -> {
             try (NDArray o = xa.matMul(wf[r % wf.length])) {
               o.getShape();
@@ -84,14 +87,18 @@ public final class QuickCheck {
         t.get(v).add(System.nanoTime() - t0);
       }
     }
-    double bwNs = median(t.get(4));
+    double bwNs = median(t.get(5));
     double gbps = big.length * 4.0 / bwNs;
     System.out.printf(
         Locale.ROOT, "K=%d N=%d M=%d, %d rounds, bandwidth %.1f GB/s%n", k, n, m, rounds, gbps);
     long[] bytes = {
-      (long) k * n / 2 + 4L * s4.length, (long) k * n + 4L * n, (long) k * n + 4L * n, 4L * k * n
+      (long) k * n / 2 + 4L * s4.length,
+      (long) k * n + 4L * n,
+      (long) k * n + 4L * n,
+      4L * k * n,
+      (long) k * n / 2 + 4L * s4.length
     };
-    for (int v = 0; v < 4; v++) {
+    for (int v = 0; v < 5; v++) {
       double ns = median(t.get(v));
       System.out.printf(
           Locale.ROOT,

@@ -7,6 +7,7 @@ import dev.compress.api.io.BuiltinModels;
 import dev.compress.api.io.onnx.OnnxReader;
 import dev.compress.api.tensor.Tensor;
 import dev.compress.runtime.djl.DjlExecutor;
+import dev.compress.runtime.kernels.Int4Linear;
 import dev.compress.runtime.ort.OrtExecutor;
 import dev.compress.runtime.text.EncodedBatch;
 import dev.compress.runtime.text.SentenceEmbeddings;
@@ -127,5 +128,48 @@ class QuantizedMiniLmTest {
     // Plain absmax RTN at 4 bits costs MiniLM real accuracy (measured min cosine 0.832 over the 8
     // sentences); this checks the model still means the same, not that RTN is good.
     assertThat(fidelity).isGreaterThan(0.8);
+  }
+
+  @Test
+  void int4WithInt8ActivationsMiniLm() throws Exception {
+    // The opt-in int8-activation mode of the int4 kernel (rows on the kernel path only): close to
+    // ONNX Runtime's float MatMulNBits, not equal to it.
+    ModelGraph q = OnnxReader.read(modelFile);
+    assertThat(QuantizedModels.int4MatMulNBits(q, 32)).isEqualTo(36);
+    try (DjlExecutor flt = DjlExecutor.create(q);
+        OrtExecutor ort = OrtExecutor.builder().setModel(q).optIntraOpThreads(2).build()) {
+      Map<String, Tensor> in = single.inputsFor(flt.inputNames());
+      float[][] eFloat = embed(single, flt.forward(in));
+      float[][] e8;
+      String old = System.getProperty(Int4Linear.ACTIVATIONS_PROPERTY);
+      System.setProperty(Int4Linear.ACTIVATIONS_PROPERTY, "int8");
+      try (DjlExecutor djl = DjlExecutor.create(q)) {
+        e8 = embed(single, djl.forward(in)); // layers are built by now
+      } finally {
+        if (old == null) {
+          System.clearProperty(Int4Linear.ACTIVATIONS_PROPERTY);
+        } else {
+          System.setProperty(Int4Linear.ACTIVATIONS_PROPERTY, old);
+        }
+      }
+      float[][] eOrt = embed(single, ort.forward(in));
+      double cosOrt = minCosine(e8, eOrt);
+      double cosFloat = minCosine(eFloat, eOrt);
+      double fidelity = minCosine(e8, fp32Embeddings.get(single));
+      double moved = 0;
+      for (int r = 0; r < e8.length; r++) {
+        for (int j = 0; j < e8[r].length; j++) {
+          moved = Math.max(moved, Math.abs(e8[r][j] - eFloat[r][j]));
+        }
+      }
+      System.out.printf(
+          "[minilm-quant] int4-a8  min cos(int8-activation, ort) = %.6f (float mode %.7f),"
+              + " max|int8-activation - float| = %.3g, min cos(quantized, fp32) = %.5f%n",
+          cosOrt, cosFloat, moved, fidelity);
+      assertThat(cosFloat).isGreaterThan(0.99999);
+      assertThat(moved).as("the int8-activation mode is in effect").isGreaterThan(1e-6);
+      assertThat(cosOrt).isGreaterThan(0.999);
+      assertThat(fidelity).isGreaterThan(0.8);
+    }
   }
 }

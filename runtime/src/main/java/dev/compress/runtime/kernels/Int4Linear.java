@@ -14,6 +14,19 @@ package dev.compress.runtime.kernels;
  * signed nibble: {@code code - 8}), so one 256-bit load holds 64 codes and nibble slot {@code s}
  * lines up with the 8 contiguous inputs {@code x[64c+8s ..+8)}. Padding inputs are multiplied by
  * zero activations.
+ *
+ * <p><b>Int8-activation mode</b> (opt-in: {@link #withInt8Activations}, or the system property
+ * {@value #ACTIVATIONS_PROPERTY}{@code =int8} for layers built afterwards; off by default). Each
+ * call quantizes every row of X per weight block to signed 8-bit codes with a symmetric absmax
+ * scale ({@code xs = max|x| / 127}, {@code xq = rint(x / xs)}), the way llama.cpp's {@code Q8_0 x
+ * Q4_0} dot product does: per block, {@code sum_k xq_k (q_k - 8)} is exact in 16-bit lanes (at most
+ * 32 products of magnitude at most {@code 127 * 8} per lane before they are widened), then scaled
+ * once by {@code xs * scale}; the zero point enters through the per-block sums of the codes. The
+ * result is MatMulNBits applied to the rounded X. This is not MatMulNBits' float arithmetic: each
+ * activation is rounded to 1/254 of its block's largest magnitude, which moves outputs by about
+ * 0.5% of their RMS on Gaussian inputs (measured by {@code QuantizedLinearTest}); it needs block
+ * sizes of at least 32 (16 uses the float path). Reference: Gerganov et al., llama.cpp / ggml,
+ * {@code ggml_vec_dot_q4_0_q8_0}.
  */
 public final class Int4Linear implements QuantizedLinear {
   final int k;
@@ -22,23 +35,96 @@ public final class Int4Linear implements QuantizedLinear {
   final int kp; // padded K
   final int intsPerRow; // kp / 8
   final int blocksPerRow; // kp / blockSize (padding blocks have scale 0)
-  final int[] q;
+  final int[] q; // null in int8-activation mode (block size >= 32)
+  final short[] q16; // the same words as 16-bit halves (low half first), int8-activation mode only
   final float[] scale; // [n * blocksPerRow]
   final float[] scaledZero; // scale * (zero - 8), [n * blocksPerRow]; null when every zero is 8
   private final long storedBytes;
+  final boolean int8Activations;
+
+  /**
+   * System property: {@code int8} makes {@link #fromMatMulNBits} build layers in int8-activation
+   * mode (see the class comment); {@code float} (default) keeps MatMulNBits' float arithmetic.
+   */
+  public static final String ACTIVATIONS_PROPERTY = "compress.kernels.int4.activations";
 
   private Int4Linear(
-      int k, int n, int blockSize, int[] q, float[] scale, float[] scaledZero, long storedBytes) {
+      int k,
+      int n,
+      int blockSize,
+      int[] q,
+      float[] scale,
+      float[] scaledZero,
+      long storedBytes,
+      boolean int8Activations) {
     this.k = k;
     this.n = n;
     this.blockSize = blockSize;
     this.kp = q.length / n * 8;
+
     this.intsPerRow = kp / 8;
     this.blocksPerRow = kp / blockSize;
-    this.q = q;
+    boolean shorts = int8Activations && blockSize >= 32;
+    this.q = shorts ? null : q;
+    this.q16 = shorts ? halves(q) : null;
     this.scale = scale;
     this.scaledZero = scaledZero;
     this.storedBytes = storedBytes;
+    this.int8Activations = int8Activations;
+  }
+
+  /**
+   * This layer (sharing its repacked weight) with activations quantized to int8 per block on every
+   * call ({@code true}) or kept in float ({@code false}); see the class comment for the numerics.
+   */
+  public Int4Linear withInt8Activations(boolean on) {
+    return on == int8Activations
+        ? this
+        : new Int4Linear(k, n, blockSize, words(), scale, scaledZero, storedBytes, on);
+  }
+
+  /** The codes as ints (see the class comment). */
+  private int[] words() {
+    if (q != null) {
+      return q;
+    }
+    int[] w = new int[q16.length / 2];
+    for (int i = 0; i < w.length; i++) {
+      w[i] = (q16[2 * i] & 0xffff) | (q16[2 * i + 1] << 16);
+    }
+    return w;
+  }
+
+  private static short[] halves(int[] q) {
+    short[] h = new short[q.length * 2];
+    for (int i = 0; i < q.length; i++) {
+      h[2 * i] = (short) q[i];
+      h[2 * i + 1] = (short) (q[i] >>> 16);
+    }
+    return h;
+  }
+
+  /** Whether products quantize the activations to int8 (see {@link #withInt8Activations}). */
+  public boolean int8Activations() {
+    return int8Activations;
+  }
+
+  /**
+   * {@value #ACTIVATIONS_PROPERTY}: {@code true} for {@code int8}, {@code false} for {@code float}
+   * or unset.
+   *
+   * @throws IllegalArgumentException for any other value
+   */
+  static boolean int8ActivationsByDefault() {
+    String v = System.getProperty(ACTIVATIONS_PROPERTY, "float").trim();
+    if (v.equalsIgnoreCase("float")) {
+      return false;
+    }
+    if (v.equalsIgnoreCase("int8")) {
+      return true;
+    }
+    throw new IllegalArgumentException(
+        "system property " + ACTIVATIONS_PROPERTY + " must be float or int8, found '" + v + "'");
   }
 
   /**
@@ -114,7 +200,8 @@ public final class Int4Linear implements QuantizedLinear {
       }
     }
     long stored = b.length + 4L * scales.length + (zeroPoints == null ? 0 : zeroPoints.length);
-    return new Int4Linear(k, n, blockSize, q, sc, symmetric ? null : sz, stored);
+    return new Int4Linear(
+        k, n, blockSize, q, sc, symmetric ? null : sz, stored, int8ActivationsByDefault());
   }
 
   @Override
@@ -144,6 +231,10 @@ public final class Int4Linear implements QuantizedLinear {
       return;
     }
     boolean vector = QuantizedLinear.useVector(impl);
+    if (int8Activations && blockSize >= 32) {
+      multiplyInt8(x, m, y, vector, pool);
+      return;
+    }
     // Per call: X padded to Kp (for the vector kernel each 8-input slot s scaled by 16^-s, which
     // lets it convert a nibble in place without shifting it down), and per-block sums of X.
     float[] xp = new float[m * kp];
@@ -181,6 +272,85 @@ public final class Int4Linear implements QuantizedLinear {
           acc += scale[so + blk] * dot;
           if (scaledZero != null) {
             acc -= scaledZero[so + blk] * xsum[r * blocksPerRow + blk];
+          }
+        }
+        y[r * n + o] = acc;
+      }
+    }
+  }
+
+  /**
+   * Position of input {@code i} in a quantized activation row: the kernel reads the weight's 8 ints
+   * of a 64-input chunk as 16 shorts, short lane {@code 2l+h} holding nibble slots {@code 4h..4h+3}
+   * of int lane {@code l}; 4-bit slot {@code j} of that short is input {@code 64c + 8(4h+j) + l}.
+   */
+  static int xPos(int i) {
+    int s = (i >> 3) & 7;
+    return (i & ~63) + 16 * (s & 3) + 2 * (i & 7) + (s >> 2);
+  }
+
+  private void multiplyInt8(float[] x, int m, float[] y, boolean vector, KernelPool pool) {
+    short[] xq = new short[m * kp];
+    float[] xs = new float[m * blocksPerRow];
+    float[] xsum = new float[m * blocksPerRow];
+    for (int r = 0; r < m; r++) {
+      for (int blk = 0; blk * blockSize < k; blk++) {
+        int i0 = r * k + blk * blockSize;
+        int i1 = r * k + Math.min(k, (blk + 1) * blockSize);
+        float amax = 0;
+        float sum = 0;
+        for (int i = i0; i < i1; i++) {
+          amax = Math.max(amax, Math.abs(x[i]));
+          sum += x[i];
+        }
+        xsum[r * blocksPerRow + blk] = sum;
+        if (amax == 0 || !Float.isFinite(amax)) {
+          // all zero: codes 0; not finite: the float sum carries the NaN/Inf into the output
+          xs[r * blocksPerRow + blk] = amax == 0 ? 0 : Float.NaN;
+          continue;
+        }
+        float s = amax / 127f;
+        float inv = 127f / amax;
+        xs[r * blocksPerRow + blk] = s;
+        int codes = 0;
+        for (int i = i0; i < i1; i++) {
+          int c = (int) Math.rint(x[i] * inv);
+          xq[r * kp + xPos(i - r * k)] = (short) c;
+          codes += c;
+        }
+        // the zero point multiplies the quantized X too: the product is that of rounded X and W
+        xsum[r * blocksPerRow + blk] = s * codes;
+      }
+    }
+    Tiling.run(
+        pool,
+        n,
+        m,
+        4L * intsPerRow,
+        vector
+            ? (n0, n1) -> VectorGemm.int4q(this, xq, xs, xsum, m, n0, n1, y)
+            : (n0, n1) -> scalarInt8(xq, xs, xsum, m, n0, n1, y));
+  }
+
+  private void scalarInt8(short[] xq, float[] xs, float[] xsum, int m, int n0, int n1, float[] y) {
+    for (int r = 0; r < m; r++) {
+      int xo = r * kp;
+      int bo = r * blocksPerRow;
+      for (int o = n0; o < n1; o++) {
+        int qo = o * intsPerRow;
+        int so = o * blocksPerRow;
+        float acc = 0;
+        for (int blk = 0; blk < blocksPerRow; blk++) {
+          int dot = 0;
+          for (int i = blk * blockSize; i < (blk + 1) * blockSize; i++) {
+            int s = (i >> 3) & 7; // nibble slot s of word w is slot s & 3 of its half s >> 2
+            short h = q16[2 * (qo + (i >> 6) * 8 + (i & 7)) + (s >> 2)];
+            int code = (h << (28 - 4 * (s & 3))) >> 28;
+            dot += xq[xo + xPos(i)] * code;
+          }
+          acc += scale[so + blk] * xs[bo + blk] * dot;
+          if (scaledZero != null) {
+            acc -= scaledZero[so + blk] * xsum[bo + blk];
           }
         }
         y[r * n + o] = acc;

@@ -2,6 +2,7 @@ package dev.compress.runtime.kernels;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
@@ -15,6 +16,7 @@ import jdk.incubator.vector.VectorSpecies;
 final class VectorGemm {
   private static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
   private static final VectorSpecies<Integer> I = IntVector.SPECIES_256;
+  private static final VectorSpecies<Short> S = ShortVector.SPECIES_256;
 
   // Lane swaps for a reduction in a fixed order: reduceLanes(ADD) on floats may associate
   // differently when interpreted and when compiled, which would make results depend on JIT state.
@@ -242,6 +244,207 @@ final class VectorGemm {
     y[(r + 1) * n + o] = sum(t1) - correction(w.scaledZero, so, xsum, (r + 1) * bpr, bpr);
     y[(r + 2) * n + o] = sum(t2) - correction(w.scaledZero, so, xsum, (r + 2) * bpr, bpr);
     y[(r + 3) * n + o] = sum(t3) - correction(w.scaledZero, so, xsum, (r + 3) * bpr, bpr);
+  }
+
+  // ---------------------------------------------------------------- int4 x int8 activations
+
+  /** The 8 ints at {@code q[i]} as the 16 shorts of {@link Int4Linear#q16} (4 nibbles each). */
+  private static ShortVector shorts(short[] q, int i) {
+    return ShortVector.fromArray(S, q, 2 * i);
+  }
+
+  /** Signed 4-bit slot {@code j < 3} of each short ({@code left = 12 - 4j}). */
+  private static ShortVector nib16(ShortVector v, int left) {
+    return v.lanewise(VectorOperators.LSHL, left).lanewise(VectorOperators.ASHR, 12);
+  }
+
+  private static ShortVector top16(ShortVector v) {
+    return v.lanewise(VectorOperators.ASHR, 12);
+  }
+
+  private static ShortVector ld16(short[] x, int i) {
+    return ShortVector.fromArray(S, x, i);
+  }
+
+  /** The 16 short lanes of {@code a} summed pairwise into 8 int lanes, as floats. */
+  private static FloatVector pairs(ShortVector a) {
+    IntVector v = a.reinterpretAsInts();
+    return cvt(
+        v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(top(v, 16)));
+  }
+
+  private static IntVector top(IntVector v, int bits) {
+    return v.lanewise(VectorOperators.ASHR, bits);
+  }
+
+  /**
+   * Int4 weights times activations quantized per block to int8 ({@code xq} laid out by {@link
+   * Int4Linear#xPos}, {@code xs} their scales per row and block). Products are summed exactly in
+   * 16-bit lanes for at most 8 chunks of 64 inputs (32 products of at most {@code 127*8} per lane),
+   * then widened, converted and scaled.
+   */
+  static void int4q(
+      Int4Linear w, short[] xq, float[] xs, float[] xsum, int m, int n0, int n1, float[] y) {
+    int n = w.n;
+    int bpr = w.blocksPerRow;
+    int r = 0;
+    if (w.blockSize >= 64 && w.blockSize <= 512) {
+      int cpb = w.blockSize / 64;
+      for (; r + 2 <= m; r += 2) {
+        for (int o = n0; o < n1; o++) {
+          int4qRows2(w, xq, xs, xsum, r, o, cpb, y);
+        }
+      }
+    }
+    for (; r < m; r++) {
+      for (int o = n0; o < n1; o++) {
+        int so = o * bpr;
+        float d =
+            w.blockSize >= 64
+                ? int4qDot1(
+                    w.q16,
+                    o * w.intsPerRow,
+                    w.scale,
+                    so,
+                    bpr,
+                    w.blockSize / 64,
+                    xq,
+                    r * w.kp,
+                    xs,
+                    r * bpr)
+                : int4qDot32(
+                    w.q16, o * w.intsPerRow, w.scale, so, w.kp / 64, xq, r * w.kp, xs, r * bpr);
+        y[r * n + o] = d - correction(w.scaledZero, so, xsum, r * bpr, bpr);
+      }
+    }
+  }
+
+  private static float int4qDot1(
+      short[] q,
+      int qo,
+      float[] sc,
+      int so,
+      int bpr,
+      int cpb,
+      short[] x,
+      int xo,
+      float[] xs,
+      int xso) {
+    if (cpb > 8) {
+      return int4qDotLarge(q, qo, sc, so, bpr, cpb, x, xo, xs, xso);
+    }
+    FloatVector t = zero();
+    int ci = qo;
+    int xi = xo;
+    for (int b = 0; b < bpr; b++) {
+      ShortVector a0 = ShortVector.zero(S);
+      ShortVector a1 = ShortVector.zero(S);
+      for (int c = 0; c < cpb; c++, ci += 8, xi += 64) {
+        ShortVector v = shorts(q, ci);
+        a0 = a0.add(nib16(v, 12).mul(ld16(x, xi)));
+        a1 = a1.add(nib16(v, 8).mul(ld16(x, xi + 16)));
+        a0 = a0.add(nib16(v, 4).mul(ld16(x, xi + 32)));
+        a1 = a1.add(top16(v).mul(ld16(x, xi + 48)));
+      }
+      t = pairs(a0.add(a1)).fma(FloatVector.broadcast(F, sc[so + b] * xs[xso + b]), t);
+    }
+    return sum(t);
+  }
+
+  /** Blocks of more than 512 inputs: the 16-bit sums are widened every 8 chunks. */
+  private static float int4qDotLarge(
+      short[] q,
+      int qo,
+      float[] sc,
+      int so,
+      int bpr,
+      int cpb,
+      short[] x,
+      int xo,
+      float[] xs,
+      int xso) {
+    FloatVector t = zero();
+    int ci = qo;
+    int xi = xo;
+    for (int b = 0; b < bpr; b++) {
+      FloatVector s = FloatVector.broadcast(F, sc[so + b] * xs[xso + b]);
+      for (int c0 = 0; c0 < cpb; c0 += 8) {
+        ShortVector a0 = ShortVector.zero(S);
+        ShortVector a1 = ShortVector.zero(S);
+        for (int c = 0; c < 8; c++, ci += 8, xi += 64) { // cpb is a multiple of 8 here
+          ShortVector v = shorts(q, ci);
+          a0 = a0.add(nib16(v, 12).mul(ld16(x, xi)));
+          a1 = a1.add(nib16(v, 8).mul(ld16(x, xi + 16)));
+          a0 = a0.add(nib16(v, 4).mul(ld16(x, xi + 32)));
+          a1 = a1.add(top16(v).mul(ld16(x, xi + 48)));
+        }
+        t = pairs(a0.add(a1)).fma(s, t);
+      }
+    }
+    return sum(t);
+  }
+
+  /**
+   * Blocks of 32: the even short lanes of a chunk are block {@code 2c}, the odd ones {@code 2c+1}.
+   */
+  private static float int4qDot32(
+      short[] q, int qo, float[] sc, int so, int chunks, short[] x, int xo, float[] xs, int xso) {
+    FloatVector t0 = zero();
+    FloatVector t1 = zero();
+    for (int c = 0; c < chunks; c++) {
+      ShortVector v = shorts(q, qo + 8 * c);
+      int xi = xo + 64 * c;
+      ShortVector a0 = nib16(v, 12).mul(ld16(x, xi));
+      ShortVector a1 = nib16(v, 8).mul(ld16(x, xi + 16));
+      a0 = a0.add(nib16(v, 4).mul(ld16(x, xi + 32)));
+      a1 = a1.add(top16(v).mul(ld16(x, xi + 48)));
+      IntVector a = a0.add(a1).reinterpretAsInts();
+      int b = 2 * c;
+      t0 =
+          cvt(a.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16))
+              .fma(FloatVector.broadcast(F, sc[so + b] * xs[xso + b]), t0);
+      t1 = cvt(top(a, 16)).fma(FloatVector.broadcast(F, sc[so + b + 1] * xs[xso + b + 1]), t1);
+    }
+    return sum(t0.add(t1));
+  }
+
+  /** Two rows of X against one output row (blocks of 64 to 512): each decoded slot feeds both. */
+  private static void int4qRows2(
+      Int4Linear w, short[] xq, float[] xs, float[] xsum, int r, int o, int cpb, float[] y) {
+    short[] q = w.q16;
+    int kp = w.kp;
+    int bpr = w.blocksPerRow;
+    int so = o * bpr;
+    int s0 = r * bpr;
+    int ci = o * w.intsPerRow;
+    int xi = r * kp;
+    FloatVector t0 = zero();
+    FloatVector t1 = zero();
+    for (int b = 0; b < bpr; b++) {
+      ShortVector a0 = ShortVector.zero(S);
+      ShortVector a1 = ShortVector.zero(S);
+      for (int c = 0; c < cpb; c++, ci += 8, xi += 64) {
+        ShortVector v = shorts(q, ci);
+        ShortVector w0 = nib16(v, 12);
+        a0 = a0.add(w0.mul(ld16(xq, xi)));
+        a1 = a1.add(w0.mul(ld16(xq, xi + kp)));
+        ShortVector w1 = nib16(v, 8);
+        a0 = a0.add(w1.mul(ld16(xq, xi + 16)));
+        a1 = a1.add(w1.mul(ld16(xq, xi + 16 + kp)));
+        ShortVector w2 = nib16(v, 4);
+        a0 = a0.add(w2.mul(ld16(xq, xi + 32)));
+        a1 = a1.add(w2.mul(ld16(xq, xi + 32 + kp)));
+        ShortVector w3 = top16(v);
+        a0 = a0.add(w3.mul(ld16(xq, xi + 48)));
+        a1 = a1.add(w3.mul(ld16(xq, xi + 48 + kp)));
+      }
+      float ws = w.scale[so + b];
+      t0 = pairs(a0).fma(FloatVector.broadcast(F, ws * xs[s0 + b]), t0);
+      t1 = pairs(a1).fma(FloatVector.broadcast(F, ws * xs[s0 + bpr + b]), t1);
+    }
+    int n = w.n;
+    y[r * n + o] = sum(t0) - correction(w.scaledZero, so, xsum, s0, bpr);
+    y[(r + 1) * n + o] = sum(t1) - correction(w.scaledZero, so, xsum, s0 + bpr, bpr);
   }
 
   // ---------------------------------------------------------------- int8 weight-only
