@@ -30,7 +30,12 @@ import java.util.Set;
  *       ws))} → {@link W8A8Linear#multiply};
  *   <li><b>W8A8 static QDQ</b>: {@code MatMul(DequantizeLinear(QuantizeLinear(x, s, z), s, z),
  *       DequantizeLinear(W, sw, axis=1))} with a per-tensor activation scale → {@link
- *       W8A8Linear#multiplyQuantized}.
+ *       W8A8Linear#multiplyQuantized};
+ *   <li><b>quantized embedding</b>: {@code Gather(DequantizeLinear(T), ids, axis=0)} where {@code
+ *       T} is a constant int8/uint8 table with a per-tensor or per-row (axis 0) scale and zero
+ *       point, and every reader of the dequantized table is such a Gather → the codes (and the
+ *       per-row scale and zero point) are gathered first and only the gathered rows dequantized,
+ *       with the same arithmetic as {@code DequantizeLinear}, so the values are identical.
  * </ul>
  *
  * <p>The replaced node (the group's last node) becomes the fused step; the group's other nodes are
@@ -161,6 +166,7 @@ final class QuantFusion {
                 staticW8a8(ix, n, w8a8Cache).or(() -> weightOnly(ix, n, int8Cache)).orElse(null);
             case "Gemm" -> weightOnly(ix, n, int8Cache).orElse(null);
             case "Mul" -> dynamicW8a8(ix, n).orElse(null);
+            case "Gather" -> quantizedGather(ix, n).orElse(null);
             default -> null;
           };
       if (found != null) {
@@ -417,5 +423,90 @@ final class QuantFusion {
               "w8a8-dynamic"));
     }
     return Optional.empty();
+  }
+
+  /**
+   * {@code Gather(DequantizeLinear(T, s[, z]), ids)} along axis 0, with {@code T} a constant 8-bit
+   * table dequantized per tensor or per row, and only Gathers reading the dequantized table.
+   */
+  private static Optional<Group> quantizedGather(Index ix, Node gather) {
+    if (gather.inputs().size() != 2) {
+      return Optional.empty();
+    }
+    Node dq = ix.producer(gather.input(0), "DequantizeLinear").orElse(null);
+    if (dq == null || dq.intAttr("block_size", 0) != 0 || gather.input(1).equals(dq.output(0))) {
+      return Optional.empty();
+    }
+    Tensor t = ix.constant(dq, 0);
+    Tensor s = ix.constant(dq, 1);
+    Tensor z = ix.has(dq, 2) ? ix.constant(dq, 2) : null;
+    if (t == null || s == null || (ix.has(dq, 2) && z == null) || t.rank() < 1) {
+      return Optional.empty();
+    }
+    if (t.dtype() != dev.compress.api.tensor.DataType.INT8
+        && t.dtype() != dev.compress.api.tensor.DataType.UINT8) {
+      return Optional.empty();
+    }
+    if (z != null && z.dtype() != t.dtype()) {
+      return Optional.empty();
+    }
+    int rank = t.rank();
+    long gAxis = gather.intAttr("axis", 0);
+    long qAxis = dq.intAttr("axis", 1);
+    gAxis = gAxis < 0 ? gAxis + rank : gAxis;
+    qAxis = qAxis < 0 ? qAxis + rank : qAxis;
+    if (gAxis != 0) {
+      return Optional.empty();
+    }
+    boolean perTensor = s.elementCount() == 1 && s.rank() <= 1;
+    boolean perRow = !perTensor && s.rank() == 1 && s.elementCount() == t.dim(0) && qAxis == 0;
+    if (!perTensor && !perRow) {
+      return Optional.empty();
+    }
+    if (z != null && (z.rank() != s.rank() || z.elementCount() != s.elementCount())) {
+      return Optional.empty();
+    }
+    // Only when the dequantized table is needed by nothing but such Gathers (else it is built
+    // anyway and gathering from it costs nothing extra).
+    String table = dq.output(0);
+    if (ix.graphOutputs.contains(table)) {
+      return Optional.empty();
+    }
+    for (Node c : ix.consumers.getOrDefault(table, List.of())) {
+      if (!c.domain().isEmpty()
+          || !c.opType().equals("Gather")
+          || c.inputs().size() != 2
+          || !c.input(0).equals(table)
+          || c.input(1).equals(table)) {
+        return Optional.empty();
+      }
+      long a = c.intAttr("axis", 0);
+      if ((a < 0 ? a + rank : a) != 0) {
+        return Optional.empty();
+      }
+    }
+    boolean zp = ix.has(dq, 2);
+    List<String> inputs = new ArrayList<>(List.of(gather.input(1), dq.input(0), dq.input(1)));
+    if (zp) {
+      inputs.add(dq.input(2));
+    }
+    Kernel k =
+        (in, m) -> {
+          NDArray ids = in[0];
+          long[] td = Nd.dims(in[1]);
+          long[] id = Nd.dims(ids);
+          long[] out = new long[id.length + td.length - 1];
+          System.arraycopy(id, 0, out, 0, id.length);
+          System.arraycopy(td, 1, out, id.length, td.length - 1);
+          // As the Gather kernel: one flat index list, negative indices counting from the end.
+          NDArray flat = ids.toType(ai.djl.ndarray.types.DataType.INT64, false).reshape(ids.size());
+          ai.djl.ndarray.index.NDIndex rows = new ai.djl.ndarray.index.NDIndex("{}", flat);
+          NDArray codes = in[1].get(rows);
+          NDArray scale = perRow ? in[2].get(rows) : in[2];
+          NDArray zero = !zp ? null : perRow ? in[3].get(rows) : in[3];
+          NDArray y = QuantOps.dequantize(codes, scale, zero, perRow ? 0 : 1, 0);
+          return new NDArray[] {y.reshape(new ai.djl.ndarray.types.Shape(out))};
+        };
+    return Optional.of(new Group(gather, inputs, List.of(dq, gather), k, "int8-gather"));
   }
 }
