@@ -10,14 +10,11 @@ import dev.compress.api.pass.Pass;
 import dev.compress.api.pass.PassContext;
 import dev.compress.api.pass.PassReport;
 import dev.compress.quantization.format.QuantizedModelWriter;
-import dev.compress.quantization.format.WeightMatrix;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * Dynamic W8A8 quantization: weights int8 per output channel ({@link Int8Weights}), activations
@@ -59,30 +56,10 @@ public final class DynamicPtqPass implements Pass<DynamicPtqConfig> {
       throw new ConfigException(problems);
     }
     Map<String, Double> metrics = new LinkedHashMap<>();
-    List<Int8Weights> weights = new ArrayList<>();
-    long bytesBefore = 0;
-    Set<String> counted = new HashSet<>();
-    double sqnrSum = 0;
-    for (LinearLayer l : layers) {
-      try {
-        Int8Weights w = PtqLayers.quantize(graph, l);
-        weights.add(w);
-        double sqnr =
-            w.sqnrDb(
-                WeightMatrix.outByIn(
-                    graph.constant(l.weight()).orElseThrow(),
-                    l.layout(),
-                    (int) l.outFeatures(),
-                    (int) l.inFeatures()));
-        metrics.put(l.name() + "/weight_sqnr_db", sqnr);
-        sqnrSum += sqnr;
-        if (counted.add(l.weight())) {
-          bytesBefore += graph.constant(l.weight()).orElseThrow().byteSize();
-        }
-      } catch (IllegalArgumentException e) {
-        problems.add("layer '" + l.name() + "': weight " + l.weight() + ": " + e.getMessage());
-      }
-    }
+    PtqLayers.QuantizedWeights q = PtqLayers.quantizeAll(graph, layers, metrics, problems);
+    List<Int8Weights> weights = new ArrayList<>(q.weights());
+    long bytesBefore = q.bytesBefore();
+    double sqnrSum = q.sqnrSum();
     if (!problems.isEmpty()) {
       throw new ConfigException(problems);
     }

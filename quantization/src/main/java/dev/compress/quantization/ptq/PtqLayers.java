@@ -55,14 +55,44 @@ final class PtqLayers {
     }
   }
 
-  /** The layer's weight in the {@code out x in} view, quantized. */
-  static Int8Weights quantize(Graph graph, LinearLayer layer) {
-    Tensor w = graph.constant(layer.weight()).orElseThrow();
-    float[] m =
-        WeightMatrix.outByIn(
-            w, layer.layout(), (int) layer.outFeatures(), (int) layer.inFeatures());
-    return Int8Weights.quantize(m, (int) layer.outFeatures(), (int) layer.inFeatures());
+  /**
+   * The selected layers' weights quantized to int8, in layer order, with each layer's SQNR put into
+   * {@code metrics} as {@code LAYER/weight_sqnr_db}. A weight that cannot be quantized adds a
+   * problem (naming the layer and the weight) instead of throwing, so that every bad weight is
+   * reported at once.
+   *
+   * @return the quantized weights (only those that succeeded), the bytes of the distinct original
+   *     weights and the sum of the SQNRs
+   */
+  static QuantizedWeights quantizeAll(
+      Graph graph, List<LinearLayer> layers, Map<String, Double> metrics, List<String> problems) {
+    List<Int8Weights> weights = new ArrayList<>();
+    long bytesBefore = 0;
+    Set<String> counted = new HashSet<>();
+    double sqnrSum = 0;
+    for (LinearLayer l : layers) {
+      Tensor t = graph.constant(l.weight()).orElseThrow();
+      float[] m = WeightMatrix.outByIn(t, l.layout(), (int) l.outFeatures(), (int) l.inFeatures());
+      Int8Weights w;
+      try {
+        w = Int8Weights.quantize(m, (int) l.outFeatures(), (int) l.inFeatures());
+      } catch (IllegalArgumentException e) {
+        problems.add("layer '" + l.name() + "': weight " + l.weight() + ": " + e.getMessage());
+        continue;
+      }
+      weights.add(w);
+      if (counted.add(l.weight())) {
+        bytesBefore += t.byteSize();
+      }
+      double sqnr = w.sqnrDb(m);
+      metrics.put(l.name() + "/weight_sqnr_db", sqnr);
+      sqnrSum += sqnr;
+    }
+    return new QuantizedWeights(weights, bytesBefore, sqnrSum);
   }
+
+  /** What {@link #quantizeAll} returns. */
+  record QuantizedWeights(List<Int8Weights> weights, long bytesBefore, double sqnrSum) {}
 
   /** Layers grouped by the activation value they read, in graph order. */
   static Map<String, List<LinearLayer>> byInput(List<LinearLayer> layers) {

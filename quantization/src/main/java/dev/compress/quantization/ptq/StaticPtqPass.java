@@ -19,11 +19,9 @@ import dev.compress.quantization.observer.Observers;
 import dev.compress.quantization.observer.Range;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * Static W8A8 post-training quantization: activation ranges calibrated once on calibration data,
@@ -91,32 +89,10 @@ public final class StaticPtqPass implements Pass<StaticPtqConfig> {
 
     // Weights first: a bad weight fails before any calibration time is spent.
     Map<String, Double> metrics = new LinkedHashMap<>();
-    List<Int8Weights> weights = new ArrayList<>();
-    long bytesBefore = 0;
-    Set<String> counted = new HashSet<>();
-    double sqnrSum = 0;
-    for (LinearLayer l : layers) {
-      Int8Weights w;
-      try {
-        w = PtqLayers.quantize(graph, l);
-      } catch (IllegalArgumentException e) {
-        problems.add("layer '" + l.name() + "': weight " + l.weight() + ": " + e.getMessage());
-        continue;
-      }
-      weights.add(w);
-      if (counted.add(l.weight())) {
-        bytesBefore += graph.constant(l.weight()).orElseThrow().byteSize();
-      }
-      double sqnr =
-          w.sqnrDb(
-              dev.compress.quantization.format.WeightMatrix.outByIn(
-                  graph.constant(l.weight()).orElseThrow(),
-                  l.layout(),
-                  (int) l.outFeatures(),
-                  (int) l.inFeatures()));
-      metrics.put(l.name() + "/weight_sqnr_db", sqnr);
-      sqnrSum += sqnr;
-    }
+    PtqLayers.QuantizedWeights q = PtqLayers.quantizeAll(graph, layers, metrics, problems);
+    List<Int8Weights> weights = new ArrayList<>(q.weights());
+    long bytesBefore = q.bytesBefore();
+    double sqnrSum = q.sqnrSum();
     if (!problems.isEmpty()) {
       throw new ConfigException(problems);
     }
