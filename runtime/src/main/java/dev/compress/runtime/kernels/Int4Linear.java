@@ -231,6 +231,19 @@ public final class Int4Linear implements QuantizedLinear {
       return;
     }
     boolean vector = QuantizedLinear.useVector(impl);
+    if (vector && m >= Panels.MIN_ROWS) {
+      // several rows: dequantize panels once, float products; in int8-activation mode of the
+      // activations rounded as that mode rounds them, so a row's result does not depend on M
+      Panels.run(
+          pool,
+          n,
+          m,
+          kp,
+          int8Activations && blockSize >= 32 ? rounded(x, m) : Int8Linear.pad(x, m, k, kp),
+          y,
+          (o0, o1, wt) -> VectorGemm.dequantize(this, o0, o1, wt));
+      return;
+    }
     if (int8Activations && blockSize >= 32) {
       multiplyInt8(x, m, y, vector, pool);
       return;
@@ -287,6 +300,34 @@ public final class Int4Linear implements QuantizedLinear {
   static int xPos(int i) {
     int s = (i >> 3) & 7;
     return (i & ~63) + 16 * (s & 3) + 2 * (i & 7) + (s >> 2);
+  }
+
+  /**
+   * X rounded as the int8-activation mode rounds it (per row and block, {@code xs * rint(x / xs)}
+   * with {@code xs = max|x| / 127}), padded to rows of {@code kp}.
+   */
+  private float[] rounded(float[] x, int m) {
+    float[] xp = new float[m * kp];
+    for (int r = 0; r < m; r++) {
+      for (int i0 = r * k; i0 < (r + 1) * k; i0 += blockSize) {
+        int i1 = Math.min((r + 1) * k, i0 + blockSize);
+        float amax = 0;
+        for (int i = i0; i < i1; i++) {
+          amax = Math.max(amax, Math.abs(x[i]));
+        }
+        int o = r * kp - r * k;
+        if (amax == 0 || !Float.isFinite(amax)) {
+          System.arraycopy(x, i0, xp, o + i0, i1 - i0); // zeros, or the NaN/Inf carried on
+          continue;
+        }
+        float s = amax / 127f;
+        float inv = 127f / amax;
+        for (int i = i0; i < i1; i++) {
+          xp[o + i] = (float) Math.rint(x[i] * inv) * s;
+        }
+      }
+    }
+    return xp;
   }
 
   private void multiplyInt8(float[] x, int m, float[] y, boolean vector, KernelPool pool) {

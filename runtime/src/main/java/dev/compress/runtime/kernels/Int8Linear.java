@@ -121,6 +121,17 @@ public final class Int8Linear implements QuantizedLinear {
       return;
     }
     boolean vector = QuantizedLinear.useVector(impl);
+    if (vector && m >= Panels.MIN_ROWS) {
+      Panels.run(
+          pool,
+          n,
+          m,
+          kp,
+          pad(x, m, k, kp),
+          y,
+          (o0, o1, wt) -> VectorGemm.dequantize(q, intsPerRow, kp, scale, zero, o0, o1, wt));
+      return;
+    }
     float[] xp = new float[m * kp];
     float[] xsum = new float[m];
     for (int r = 0; r < m; r++) {
@@ -140,6 +151,15 @@ public final class Int8Linear implements QuantizedLinear {
         vector
             ? (n0, n1) -> VectorGemm.int8(this, xp, xsum, m, n0, n1, y)
             : (n0, n1) -> scalar(xp, xsum, m, n0, n1, y));
+  }
+
+  /** {@code x [m, k]} copied into rows of {@code kp} (zeros past {@code k}). */
+  static float[] pad(float[] x, int m, int k, int kp) {
+    float[] xp = new float[m * kp];
+    for (int r = 0; r < m; r++) {
+      System.arraycopy(x, r * k, xp, r * kp, k);
+    }
+    return xp;
   }
 
   private void scalar(float[] xp, float[] xsum, int m, int n0, int n1, float[] y) {

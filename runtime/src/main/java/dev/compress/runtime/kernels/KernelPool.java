@@ -1,7 +1,8 @@
 package dev.compress.runtime.kernels;
 
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 
@@ -10,6 +11,12 @@ import java.util.concurrent.locks.LockSupport;
  * always takes tiles itself, so a call makes progress even when every worker is busy with another
  * call; workers that arrive after the last tile was taken do nothing.
  *
+ * <p>Hand-off latency matters more than anything else here: a MiniLM layer is 20-100 us of work,
+ * and waking a parked thread through the kernel costs tens of microseconds on a virtual machine. So
+ * a worker that finished a job spins on the pool's job slot for {@value #SPIN_NANOS} ns before it
+ * parks (consecutive layers of a forward pass arrive within that window), and the caller waits for
+ * the last tiles by spinning, then yielding, never by a timed park.
+ *
  * <p>The shared pool ({@link #shared()}) has {@code compress.kernels.threads} threads (system
  * property), by default {@link Runtime#availableProcessors()}; its workers are daemon threads.
  */
@@ -17,10 +24,22 @@ public final class KernelPool {
   /** System property: threads of the shared pool. */
   public static final String THREADS_PROPERTY = "compress.kernels.threads";
 
+  /** How long an idle worker polls for the next job before parking. */
+  static final long SPIN_NANOS = Long.getLong("compress.kernels.spinNanos", 200_000);
+
   private static volatile KernelPool shared;
 
   private final int threads;
-  private final LinkedBlockingQueue<Job> queue = new LinkedBlockingQueue<>();
+  private final Thread[] workers;
+  private final AtomicIntegerArray parked;
+
+  /**
+   * The newest job while it runs (cleared when done, so finished jobs' arrays are not kept); a
+   * worker runs each job it sees at most once.
+   */
+  private final AtomicReference<Job> current = new AtomicReference<>();
+
+  private final AtomicLong jobIds = new AtomicLong();
 
   /** The work of one call: {@code tiles} independent pieces. */
   @FunctionalInterface
@@ -35,11 +54,12 @@ public final class KernelPool {
     final AtomicInteger next = new AtomicInteger();
     final AtomicInteger done = new AtomicInteger();
     final AtomicReference<Throwable> failure = new AtomicReference<>();
-    final Thread caller = Thread.currentThread();
+    final long id;
 
-    Job(Tiles work, int tiles) {
+    Job(Tiles work, int tiles, long id) {
       this.work = work;
       this.tiles = tiles;
+      this.id = id;
     }
 
     void take() {
@@ -52,9 +72,7 @@ public final class KernelPool {
         } catch (Throwable e) {
           failure.compareAndSet(null, e);
         }
-        if (done.incrementAndGet() == tiles) {
-          LockSupport.unpark(caller);
-        }
+        done.incrementAndGet();
       }
     }
   }
@@ -69,9 +87,13 @@ public final class KernelPool {
       throw new IllegalArgumentException("kernel threads must be >= 1, found " + threads);
     }
     this.threads = threads;
-    for (int i = 1; i < threads; i++) {
-      Thread w = new Thread(this::workLoop, "compress-kernel-" + i);
+    this.workers = new Thread[threads - 1];
+    this.parked = new AtomicIntegerArray(Math.max(1, threads - 1));
+    for (int i = 0; i < workers.length; i++) {
+      int id = i;
+      Thread w = new Thread(() -> workLoop(id), "compress-kernel-" + (i + 1));
       w.setDaemon(true);
+      workers[i] = w;
       w.start();
     }
   }
@@ -130,19 +152,24 @@ public final class KernelPool {
       }
       return;
     }
-    Job job = new Job(work, tiles);
-    for (int i = 1; i < Math.min(threads, tiles); i++) {
-      queue.offer(job);
-    }
-    job.take();
-    int spins = 0;
-    while (job.done.get() < tiles) {
-      if (++spins < 2000) {
-        Thread.onSpinWait();
-      } else {
-        LockSupport.parkNanos(this, 50_000);
+    Job job = new Job(work, tiles, jobIds.incrementAndGet());
+    current.set(job);
+    for (int i = 0; i < Math.min(workers.length, tiles - 1); i++) {
+      if (parked.get(i) != 0) {
+        LockSupport.unpark(workers[i]);
       }
     }
+    job.take();
+    // the tiles left are running on workers right now: wait for them without a timed park
+    int spins = 0;
+    while (job.done.get() < tiles) {
+      if (++spins < 20_000) {
+        Thread.onSpinWait();
+      } else {
+        Thread.yield();
+      }
+    }
+    current.compareAndSet(job, null);
     Throwable f = job.failure.get();
     if (f instanceof RuntimeException r) {
       throw r;
@@ -155,13 +182,27 @@ public final class KernelPool {
     }
   }
 
-  private void workLoop() {
+  private void workLoop(int id) {
+    long last = 0; // the id of the last job this worker saw
     while (true) {
-      try {
-        queue.take().take();
-      } catch (InterruptedException e) {
-        return;
+      long idleSince = System.nanoTime();
+      Job job;
+      int polls = 0;
+      while ((job = current.get()) == null || job.id == last) {
+        Thread.onSpinWait();
+        if ((++polls & 63) == 0 && System.nanoTime() - idleSince > SPIN_NANOS) {
+          parked.set(id, 1);
+          Job now = current.get();
+          if (now == null || now.id == last) { // a job published after this check unparks us
+            LockSupport.park(this);
+          }
+          parked.set(id, 0);
+          idleSince = System.nanoTime();
+        }
       }
+      last = job.id;
+      job.take();
+      job = null;
     }
   }
 }

@@ -529,6 +529,197 @@ final class VectorGemm {
     y[(r + 3) * n + o] = s * (sum(p3.add(q3)) - z * xsum[r + 3]);
   }
 
+  // ---------------------------------------------------------------- panels (several rows of X)
+
+  /**
+   * Int4 weight rows {@code [o0, o1)} dequantized into {@code wt} (row {@code j} at {@code j * kp},
+   * inputs in natural order): {@code scale * (q - 8) - scale * (zero - 8)} per block.
+   */
+  static void dequantize(Int4Linear w, int o0, int o1, float[] wt) {
+    int kp = w.kp;
+    int bpr = w.blocksPerRow;
+    int shift = Integer.numberOfTrailingZeros(w.blockSize);
+    for (int o = o0; o < o1; o++) {
+      int ci = o * w.intsPerRow;
+      int so = o * bpr;
+      int d = (o - o0) * kp;
+      for (int c = 0; c < kp; c += 64, ci += 8) {
+        IntVector v =
+            w.q != null ? IntVector.fromArray(I, w.q, ci) : shorts(w.q16, ci).reinterpretAsInts();
+        for (int sl = 0; sl < 8; sl++) {
+          int b = so + ((c + 8 * sl) >> shift);
+          FloatVector sc = FloatVector.broadcast(F, w.scale[b]);
+          FloatVector z = FloatVector.broadcast(F, w.scaledZero == null ? 0f : -w.scaledZero[b]);
+          slot(v, sl).fma(sc, z).intoArray(wt, d + c + 8 * sl);
+        }
+      }
+    }
+  }
+
+  /**
+   * Int8 weight rows {@code [o0, o1)} into {@code wt}: {@code scale * (q - zero)}, or with {@code
+   * scaled = false} just {@code q - zero} (exact small integers, for W8A8).
+   */
+  static void dequantize(
+      int[] q, int ipr, int kp, float[] scale, float[] zero, int o0, int o1, float[] wt) {
+    for (int o = o0; o < o1; o++) {
+      int ci = o * ipr;
+      int d = (o - o0) * kp;
+      FloatVector sc = FloatVector.broadcast(F, scale == null ? 1f : scale[o]);
+      FloatVector z = FloatVector.broadcast(F, -zero[o] * (scale == null ? 1f : scale[o]));
+      for (int c = 0; c < kp; c += 32, ci += 8) {
+        IntVector v = IntVector.fromArray(I, q, ci);
+        byt(v, 0).fma(sc, z).intoArray(wt, d + c);
+        byt(v, 1).fma(sc, z).intoArray(wt, d + c + 8);
+        byt(v, 2).fma(sc, z).intoArray(wt, d + c + 16);
+        byt(v, 3).fma(sc, z).intoArray(wt, d + c + 24);
+      }
+    }
+  }
+
+  /**
+   * {@code X[m, kp] · Wt[nb, kp]^T} over inputs {@code [k0, k1)} for the {@code valid <= nb} panel
+   * rows that exist ({@code nb} even; a missing last row must be zeros in {@code wt}). Float mode
+   * ({@code isum == null}) writes the sums to {@code y[r * ldy + yo + j]}; integer mode adds each
+   * sum, converted exactly, to {@code isum[r * nb + j]} (its products and lane sums are integers
+   * below 2^24 when the caller keeps {@code k1 - k0 <= 2048} and values below 256 in magnitude).
+   * Register tile: 4 rows of X by 2 weight rows, 8 accumulators.
+   */
+  static void panel(
+      float[] xp,
+      int m,
+      int kp,
+      float[] wt,
+      int nb,
+      int valid,
+      int k0,
+      int k1,
+      float[] y,
+      int yo,
+      int ldy,
+      int[] isum) {
+    int r = 0;
+    for (; r + 4 <= m; r += 4) {
+      for (int j = 0; j < nb; j += 2) {
+        rows4cols2(xp, r, kp, wt, j, nb, valid, k0, k1, y, yo, ldy, isum);
+      }
+    }
+    for (; r < m; r++) {
+      for (int j = 0; j < nb; j += 2) {
+        rows1cols2(xp, r, kp, wt, j, nb, valid, k0, k1, y, yo, ldy, isum);
+      }
+    }
+  }
+
+  private static void rows4cols2(
+      float[] xp,
+      int r,
+      int kp,
+      float[] wt,
+      int j,
+      int nb,
+      int valid,
+      int k0,
+      int k1,
+      float[] y,
+      int yo,
+      int ldy,
+      int[] isum) {
+    int x0 = r * kp;
+    int x1 = x0 + kp;
+    int x2 = x1 + kp;
+    int x3 = x2 + kp;
+    int w0 = j * kp;
+    int w1 = w0 + kp;
+    FloatVector a0 = zero();
+    FloatVector a1 = zero();
+    FloatVector a2 = zero();
+    FloatVector a3 = zero();
+    FloatVector b0 = zero();
+    FloatVector b1 = zero();
+    FloatVector b2 = zero();
+    FloatVector b3 = zero();
+    for (int i = k0; i < k1; i += 8) {
+      FloatVector u = ld(wt, w0 + i);
+      FloatVector v = ld(wt, w1 + i);
+      FloatVector x = ld(xp, x0 + i);
+      a0 = u.fma(x, a0);
+      b0 = v.fma(x, b0);
+      x = ld(xp, x1 + i);
+      a1 = u.fma(x, a1);
+      b1 = v.fma(x, b1);
+      x = ld(xp, x2 + i);
+      a2 = u.fma(x, a2);
+      b2 = v.fma(x, b2);
+      x = ld(xp, x3 + i);
+      a3 = u.fma(x, a3);
+      b3 = v.fma(x, b3);
+    }
+    // reduced here, not in a helper taking vectors: a call C2 does not inline boxes them
+    if (isum != null) {
+      int e = r * nb + j;
+      isum[e] += isum(a0);
+      isum[e + 1] += isum(b0);
+      isum[e + nb] += isum(a1);
+      isum[e + nb + 1] += isum(b1);
+      isum[e + 2 * nb] += isum(a2);
+      isum[e + 2 * nb + 1] += isum(b2);
+      isum[e + 3 * nb] += isum(a3);
+      isum[e + 3 * nb + 1] += isum(b3);
+    } else {
+      int e = r * ldy + yo + j;
+      boolean both = j + 1 < valid;
+      store(y, e, sum(a0), sum(b0), both);
+      store(y, e + ldy, sum(a1), sum(b1), both);
+      store(y, e + 2 * ldy, sum(a2), sum(b2), both);
+      store(y, e + 3 * ldy, sum(a3), sum(b3), both);
+    }
+  }
+
+  private static void store(float[] y, int e, float a, float b, boolean both) {
+    y[e] = a;
+    if (both) {
+      y[e + 1] = b;
+    }
+  }
+
+  private static void rows1cols2(
+      float[] xp,
+      int r,
+      int kp,
+      float[] wt,
+      int j,
+      int nb,
+      int valid,
+      int k0,
+      int k1,
+      float[] y,
+      int yo,
+      int ldy,
+      int[] isum) {
+    int x0 = r * kp;
+    int w0 = j * kp;
+    int w1 = w0 + kp;
+    FloatVector a0 = zero();
+    FloatVector b0 = zero();
+    for (int i = k0; i < k1; i += 8) {
+      FloatVector x = ld(xp, x0 + i);
+      a0 = ld(wt, w0 + i).fma(x, a0);
+      b0 = ld(wt, w1 + i).fma(x, b0);
+    }
+    if (isum != null) {
+      isum[r * nb + j] += isum(a0);
+      isum[r * nb + j + 1] += isum(b0);
+    } else {
+      store(y, r * ldy + yo + j, sum(a0), sum(b0), j + 1 < valid);
+    }
+  }
+
+  /** The lanes (integers below 2^24) converted exactly and summed as ints. */
+  private static int isum(FloatVector v) {
+    return ((IntVector) v.convert(VectorOperators.F2I, 0)).reduceLanes(VectorOperators.ADD);
+  }
+
   // ---------------------------------------------------------------- W8A8
 
   /** Signed 8-bit slot {@code s} of {@code v}, sign-extended to int32. */

@@ -19,6 +19,7 @@ public final class W8A8Linear implements QuantizedLinear {
   final int intsPerRow;
   final int[] q;
   final int[] zero; // in the signed code domain
+  private final float[] zeroF; // the same, as floats (for dequantized panels)
   final float[] scale;
   private final long storedBytes;
 
@@ -29,6 +30,10 @@ public final class W8A8Linear implements QuantizedLinear {
     this.intsPerRow = kp / 4;
     this.q = q;
     this.zero = zero;
+    this.zeroF = new float[zero.length];
+    for (int i = 0; i < zero.length; i++) {
+      zeroF[i] = zero[i];
+    }
     this.scale = scale;
     this.storedBytes = storedBytes;
   }
@@ -126,6 +131,23 @@ public final class W8A8Linear implements QuantizedLinear {
    */
   void multiplyCodes(int[] xq, int[] xsum, int m, float sx, float[] y, Impl impl, KernelPool pool) {
     boolean vector = QuantizedLinear.useVector(impl);
+    if (vector && m >= Panels.MIN_ROWS) {
+      float[] xp = new float[xq.length];
+      for (int i = 0; i < xp.length; i++) {
+        xp[i] = xq[i];
+      }
+      Panels.runExact(
+          pool,
+          n,
+          m,
+          kp,
+          xp,
+          y,
+          (o0, o1, wt) -> VectorGemm.dequantize(q, intsPerRow, kp, null, zeroF, o0, o1, wt),
+          sx,
+          scale);
+      return;
+    }
     Tiling.run(
         pool,
         n,

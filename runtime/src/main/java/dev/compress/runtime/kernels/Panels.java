@@ -1,0 +1,110 @@
+package dev.compress.runtime.kernels;
+
+import java.util.Arrays;
+
+/**
+ * Products with several rows of X (prefill, batches): instead of converting the codes inside every
+ * dot product, each task dequantizes a panel of {@value #NB} weight rows into a float scratch
+ * buffer once (vectorized, about one instruction per 8 weights) and multiplies every row of X by it
+ * with a 4x2 register-tiled float kernel ({@link VectorGemm#panel}). The conversion is then paid
+ * once per weight per call instead of once per weight per group of rows, which at M = 16 or 128 is
+ * what decides the speed; the panel (at most {@code 16 * Kp} floats, 256 KiB at K = 4096) stays in
+ * L2 while X streams past.
+ *
+ * <p>Used by the Vector API kernels from {@value #MIN_ROWS_DEFAULT} rows of X on (system property
+ * {@value #MIN_ROWS_PROPERTY}); fewer rows take the fused single-row kernels, which read the weight
+ * once and never write it back.
+ */
+final class Panels {
+  private Panels() {}
+
+  /** Weight rows per panel (even: the register tile takes rows in pairs). */
+  static final int NB = 16;
+
+  static final String MIN_ROWS_PROPERTY = "compress.kernels.panelRows";
+  static final int MIN_ROWS_DEFAULT = 4;
+
+  /** Rows of X from which the panel kernels are used. */
+  static final int MIN_ROWS = Math.max(1, Integer.getInteger(MIN_ROWS_PROPERTY, MIN_ROWS_DEFAULT));
+
+  /** Inputs per exact integer pass: 2048 / 8 products per lane of at most 255 * 255 stay < 2^24. */
+  private static final int EXACT_SPAN = 2048;
+
+  private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[0]);
+
+  /**
+   * Writes weight rows {@code [o0, o1)} dequantized into {@code wt}, row {@code j} at {@code j*kp}.
+   */
+  @FunctionalInterface
+  interface Dequantizer {
+    void rows(int o0, int o1, float[] wt);
+  }
+
+  private static float[] scratch(int size) {
+    float[] s = SCRATCH.get();
+    if (s.length < size) {
+      s = new float[size];
+      SCRATCH.set(s);
+    }
+    return s;
+  }
+
+  /** {@code y[m, n] = xp[m, kp] · W} where {@code dq} yields W's rows; float sums. */
+  static void run(KernelPool pool, int n, int m, int kp, float[] xp, float[] y, Dequantizer dq) {
+    int tiles = (n + NB - 1) / NB;
+    pool.run(
+        tiles,
+        t -> {
+          int o0 = t * NB;
+          int valid = Math.min(NB, n - o0);
+          int nb = valid + (valid & 1);
+          float[] wt = scratch(nb * kp);
+          dq.rows(o0, o0 + valid, wt);
+          if (nb != valid) {
+            Arrays.fill(wt, valid * kp, nb * kp, 0f);
+          }
+          VectorGemm.panel(xp, m, kp, wt, nb, valid, 0, kp, y, o0, n, null);
+        });
+  }
+
+  /**
+   * {@code y[r, o] = outScale * colScale[o] * sum_i xp[r, i] * W[i, o]} computed exactly in
+   * integers: {@code xp} and W's dequantized rows must hold integers of magnitude at most 255 (W8A8
+   * codes minus zero points). Float products of such values are exact, and so are lane sums of 256
+   * of them; each span of {@value #EXACT_SPAN} inputs is converted to int and added.
+   */
+  static void runExact(
+      KernelPool pool,
+      int n,
+      int m,
+      int kp,
+      float[] xp,
+      float[] y,
+      Dequantizer dq,
+      float outScale,
+      float[] colScale) {
+    int tiles = (n + NB - 1) / NB;
+    pool.run(
+        tiles,
+        t -> {
+          int o0 = t * NB;
+          int valid = Math.min(NB, n - o0);
+          int nb = valid + (valid & 1);
+          float[] wt = scratch(nb * kp);
+          dq.rows(o0, o0 + valid, wt);
+          if (nb != valid) {
+            Arrays.fill(wt, valid * kp, nb * kp, 0f);
+          }
+          int[] isum = new int[m * nb];
+          for (int k0 = 0; k0 < kp; k0 += EXACT_SPAN) {
+            VectorGemm.panel(
+                xp, m, kp, wt, nb, valid, k0, Math.min(kp, k0 + EXACT_SPAN), y, o0, n, isum);
+          }
+          for (int r = 0; r < m; r++) {
+            for (int j = 0; j < valid; j++) {
+              y[r * n + o0 + j] = (outScale * colScale[o0 + j]) * (float) isum[r * nb + j];
+            }
+          }
+        });
+  }
+}
