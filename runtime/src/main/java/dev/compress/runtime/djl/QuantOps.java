@@ -271,6 +271,12 @@ final class QuantOps {
     } catch (IllegalArgumentException e) {
       throw n.unsupported(e.getMessage());
     }
+    // accuracy_level 4 is ONNX Runtime's "int8 compute": activations quantized to int8 per block,
+    // which is what the int8-activation mode of the kernel does (levels 0-3 keep float activations)
+    if (n.intAttr("accuracy_level", 0) == 4) {
+      lin = lin.withInt8Activations(true);
+    }
+    Int4Linear layer = lin;
     boolean hasBias = n.node().inputs().size() > 5 && !n.node().input(5).isEmpty();
     int kk = (int) k;
     int nn = (int) nOut;
@@ -280,7 +286,7 @@ final class QuantOps {
         (in, m) -> {
           NDArray y =
               useKernel(in[0], kk)
-                  ? linear(lin, in[0], m)
+                  ? linear(layer, in[0], m)
                   : in[0].matMul(
                       dequantizeNBits(in[1], in[2], in.length > 3 ? in[3] : null, kk, nn, bs));
           return hasBias ? y.add(in[5]) : y;

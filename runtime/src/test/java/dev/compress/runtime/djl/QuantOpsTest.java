@@ -200,4 +200,32 @@ class QuantOpsTest {
     Map<String, Tensor> y = OpHarness.agree("MatMulNBits 3-D", m, Map.of("x", x), 2e-5);
     assertThat(y.get("y").shape()).containsExactly(2, 3, 24);
   }
+
+  /**
+   * {@code accuracy_level = 4} (ONNX Runtime's int8 compute) runs the kernel with activations
+   * quantized to int8 per block: the result moves off the float product by the activation rounding
+   * (small, not zero), at 1 row (fused kernel) and 6 rows (panels) alike, and stays near ONNX
+   * Runtime's own result for the same model.
+   */
+  @Test
+  void matMulNBitsAccuracyLevel4QuantizesActivations() throws Exception {
+    for (int rows : new int[] {1, 6}) {
+      ModelGraph f = matMulNBits(384, 40, 128, true, false);
+      ModelGraph q = matMulNBits(384, 40, 128, true, false);
+      q.graph().nodes().get(0).put(Attribute.of("accuracy_level", 4L));
+      Tensor x = TestGraphs.randomTensor("x", 9 + rows, rows, 384);
+      Tensor yf = OpHarness.djl(f, Map.of("x", x)).get("y");
+      Tensor yq = OpHarness.djl(q, Map.of("x", x)).get("y");
+      double diff = TestGraphs.maxAbsDiff(yq, yf);
+      double scale =
+          TestGraphs.maxAbsDiff(yf, Tensor.ofFloats("z", yf.shape(), new float[40 * rows]));
+      assertThat(diff).as("rows " + rows + ": int8 activations change the result").isGreaterThan(0);
+      assertThat(diff)
+          .as("rows " + rows + ": by the activation rounding only")
+          .isLessThan(0.02 * scale);
+      assertThat(TestGraphs.maxAbsDiff(yq, OpHarness.ort(q, Map.of("x", x)).get("y")))
+          .as("rows " + rows + ": near ONNX Runtime's accuracy_level 4")
+          .isLessThan(0.02 * scale);
+    }
+  }
 }
