@@ -104,10 +104,11 @@ final class QuantOps {
   }
 
   /**
-   * Rows of X up to which a quantized layer runs on our kernels; above it, the weight is
-   * dequantized per call with engine ops and multiplied by PyTorch's f32 matmul, which wins at
-   * large batch (measured: MiniLM seq 16 runs faster on the kernels, seq 128 on PyTorch). System
-   * property {@code compress.kernels.maxRows}, default 64.
+   * Rows of X up to which an int8 {@code DequantizeLinear -> MatMul} runs on our kernels; above it,
+   * the weight is dequantized per call with engine ops and multiplied by PyTorch's f32 matmul,
+   * which wins at large batch (MiniLM seq 128 int8 on 2 cores: 50-56 ms that way against 62-63 ms
+   * on the kernels). {@code MatMulNBits} on the CPU ignores it (its kernels win at every size
+   * measured). System property {@code compress.kernels.maxRows}, default 64.
    */
   static final int MAX_KERNEL_ROWS = Integer.getInteger("compress.kernels.maxRows", 64);
 
@@ -285,7 +286,9 @@ final class QuantOps {
         n,
         (in, m) -> {
           NDArray y =
-              useKernel(in[0], kk)
+              // on the CPU the kernels take every row count (their panel path beats dequantizing
+              // the blobs with engine ops on every call); on a GPU only small batches
+              useKernel(in[0], kk) || !in[0].getDevice().isGpu()
                   ? linear(layer, in[0], m)
                   : in[0].matMul(
                       dequantizeNBits(in[1], in[2], in.length > 3 ? in[3] : null, kk, nn, bs));
