@@ -49,11 +49,18 @@ final class Panels {
     return s;
   }
 
-  /** {@code y[m, n] = xp[m, kp] · W} where {@code dq} yields W's rows; float sums. */
-  static void run(KernelPool pool, int n, int m, int kp, float[] xp, float[] y, Dequantizer dq) {
-    int tiles = (n + NB - 1) / NB;
+  /**
+   * The body of one panel: weight rows {@code [o0, o0 + valid)} in {@code wt} ({@code nb} rows).
+   */
+  @FunctionalInterface
+  private interface Body {
+    void run(int o0, int valid, int nb, float[] wt);
+  }
+
+  /** One pool task per panel of {@link #NB} weight rows, dequantized into the thread's scratch. */
+  private static void panels(KernelPool pool, int n, int kp, Dequantizer dq, Body body) {
     pool.run(
-        tiles,
+        (n + NB - 1) / NB,
         t -> {
           int o0 = t * NB;
           int valid = Math.min(NB, n - o0);
@@ -63,8 +70,18 @@ final class Panels {
           if (nb != valid) {
             Arrays.fill(wt, valid * kp, nb * kp, 0f);
           }
-          VectorGemm.panel(xp, m, kp, wt, nb, valid, 0, kp, y, o0, n, null);
+          body.run(o0, valid, nb, wt);
         });
+  }
+
+  /** {@code y[m, n] = xp[m, kp] · W} where {@code dq} yields W's rows; float sums. */
+  static void run(KernelPool pool, int n, int m, int kp, float[] xp, float[] y, Dequantizer dq) {
+    panels(
+        pool,
+        n,
+        kp,
+        dq,
+        (o0, valid, nb, wt) -> VectorGemm.panel(xp, m, kp, wt, nb, valid, 0, kp, y, o0, n, null));
   }
 
   /**
@@ -83,18 +100,12 @@ final class Panels {
       Dequantizer dq,
       float outScale,
       float[] colScale) {
-    int tiles = (n + NB - 1) / NB;
-    pool.run(
-        tiles,
-        t -> {
-          int o0 = t * NB;
-          int valid = Math.min(NB, n - o0);
-          int nb = valid + (valid & 1);
-          float[] wt = scratch(nb * kp);
-          dq.rows(o0, o0 + valid, wt);
-          if (nb != valid) {
-            Arrays.fill(wt, valid * kp, nb * kp, 0f);
-          }
+    panels(
+        pool,
+        n,
+        kp,
+        dq,
+        (o0, valid, nb, wt) -> {
           int[] isum = new int[m * nb];
           for (int k0 = 0; k0 < kp; k0 += EXACT_SPAN) {
             VectorGemm.panel(
