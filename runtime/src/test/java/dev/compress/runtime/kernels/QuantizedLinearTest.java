@@ -333,6 +333,64 @@ class QuantizedLinearTest {
     }
   }
 
+  /**
+   * The dequantized-panel path (from {@link Panels#MIN_ROWS} rows) on a long K: W8A8 over more than
+   * one exact span of 2048 inputs with the largest codes (|x - zx| and |w - zw| = 255) stays equal
+   * to the scalar integer product; int8 and int4 (blocks 32 and 128) stay within float rounding of
+   * their scalar references, and a row's result matches the single-row (fused) kernel's. The float
+   * tolerance is 1e-5 here: the scalar references sum 4100 products one after another.
+   */
+  @Test
+  void panelPathOnLongRowsMatchesTheReferences() {
+    Random rnd = new Random(4100);
+    int k = 4100;
+    int n = 19;
+    int m = 6;
+    assertThat(m).isGreaterThanOrEqualTo(Panels.MIN_ROWS);
+    float[] x = randn(rnd, m * k);
+    // W8A8, extreme codes: uint8 weights at 0 and 255 with zero point 0 (=-128 signed), x hitting
+    // both ends of uint8 with zero point 0 or 255
+    byte[] codes = new byte[k * n];
+    for (int i = 0; i < codes.length; i++) {
+      codes[i] = (byte) (rnd.nextBoolean() ? 255 : 0);
+    }
+    W8A8Linear w8 = W8A8Linear.of(codes, true, k, n, false, new float[] {0.5f}, new byte[] {0});
+    float[] big = new float[m * k];
+    for (int i = 0; i < big.length; i++) {
+      big[i] = rnd.nextBoolean() ? 1e3f : -1e3f;
+    }
+    for (int zx : new int[] {0, 255}) {
+      float[] ys = new float[m * n];
+      float[] yv = new float[m * n];
+      w8.multiplyQuantized(big, m, 1f, zx, 0, 255, ys, Impl.SCALAR, POOL);
+      w8.multiplyQuantized(big, m, 1f, zx, 0, 255, yv, Impl.VECTOR, POOL);
+      assertThat(yv).as("w8a8 panels, zx " + zx).containsExactly(ys);
+    }
+    byte[] c8 = new byte[k * n];
+    rnd.nextBytes(c8);
+    float[] s8 = randn(rnd, n);
+    Int8Linear i8 = Int8Linear.of(c8, false, k, n, false, s8, null);
+    close("int8 panels", run(i8, x, m, Impl.VECTOR), toDouble(run(i8, x, m, Impl.SCALAR)), 1e-5);
+    for (int block : new int[] {32, 128}) {
+      int blocks = (k + block - 1) / block;
+      byte[] b = new byte[n * blocks * block / 2];
+      rnd.nextBytes(b);
+      float[] sc = new float[n * blocks];
+      java.util.Arrays.fill(sc, 0.02f);
+      byte[] zp = new byte[n * ((blocks + 1) / 2)];
+      rnd.nextBytes(zp);
+      Int4Linear i4 = Int4Linear.fromMatMulNBits(b, sc, zp, k, n, block);
+      float[] yv = run(i4, x, m, Impl.VECTOR);
+      close("int4 b" + block + " panels", yv, toDouble(run(i4, x, m, Impl.SCALAR)), 1e-5);
+      float[] row = run(i4, java.util.Arrays.copyOfRange(x, 2 * k, 3 * k), 1, Impl.VECTOR);
+      close(
+          "int4 b" + block + " row 2: panels vs fused",
+          java.util.Arrays.copyOfRange(yv, 2 * n, 3 * n),
+          toDouble(row),
+          1e-5);
+    }
+  }
+
   @Test
   void w8a8IsExactIntegerArithmetic() {
     Random rnd = new Random(88);
