@@ -248,8 +248,7 @@ public final class Int4Linear implements QuantizedLinear {
       multiplyInt8(x, m, y, vector, pool);
       return;
     }
-    // Per call: X padded to Kp (for the vector kernel each 8-input slot s scaled by 16^-s, which
-    // lets it convert a nibble in place without shifting it down), and per-block sums of X.
+    // Per call: X padded to Kp, and per-block sums of X (for the zero points).
     float[] xp = new float[m * kp];
     float[] xsum = new float[m * blocksPerRow];
     for (int r = 0; r < m; r++) {

@@ -4,9 +4,6 @@ package dev.compress.runtime.kernels;
 final class Tiling {
   private Tiling() {}
 
-  /** Rows of X processed together against one decoded weight row. */
-  static final int M_TILE = 4;
-
   /** L2 budget of weight bytes one tile re-reads for each group of X rows. */
   private static final int L2_BUDGET = 192 << 10;
 
