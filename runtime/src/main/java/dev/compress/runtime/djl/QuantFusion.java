@@ -331,8 +331,30 @@ final class QuantFusion {
     W8A8Linear l = lin;
     int lo = unsignedAct ? 0 : -128;
     int hi = unsignedAct ? 255 : 127;
+    // The weight's codes, scale and zero point also enter the step (held by the engine, quantized)
+    // for batches above the kernels' row limit, where PyTorch's f32 matmul of the dequantized
+    // operands wins (its sums are then float, not exact integers: within f32 rounding).
+    List<String> inputs = new ArrayList<>(List.of(ql.input(0), dqw.input(0), dqw.input(1)));
+    boolean wzp = ix.has(dqw, 2);
+    if (wzp) {
+      inputs.add(dqw.input(2));
+    }
+    long axis = dqw.intAttr("axis", 1);
     Kernel k =
         (in, m) -> {
+          if (!QuantOps.useKernel(in[0], l.inFeatures())) {
+            NDArray xq =
+                in[0]
+                    .toType(ai.djl.ndarray.types.DataType.FLOAT32, false)
+                    .div(sx)
+                    .round()
+                    .add(zx)
+                    .clip(lo, hi)
+                    .sub(zx)
+                    .mul(sx);
+            NDArray w = QuantOps.dequantize(in[1], in[2], wzp ? in[3] : null, axis, 0);
+            return new NDArray[] {xq.matMul(w)};
+          }
           float[] x = QuantOps.floats(in[0], l.inFeatures());
           int rows = x.length / l.inFeatures();
           float[] y = new float[rows * l.outFeatures()];
@@ -348,8 +370,7 @@ final class QuantFusion {
               dev.compress.runtime.kernels.KernelPool.shared());
           return new NDArray[] {m.create(y, QuantOps.outShape(in[0], l.outFeatures()))};
         };
-    return Optional.of(
-        new Group(mm, List.of(ql.input(0)), List.of(ql, dqx, dqw, mm), k, "w8a8-static"));
+    return Optional.of(new Group(mm, inputs, List.of(ql, dqx, dqw, mm), k, "w8a8-static"));
   }
 
   private static Optional<Group> dynamicW8a8(Index ix, Node mul) {
