@@ -3,6 +3,7 @@ package dev.compress.quantization.awq;
 import dev.compress.api.pass.InvalidConfigException;
 import dev.compress.api.pass.LayerSelection;
 import dev.compress.api.pass.PassConfig;
+import dev.compress.quantization.format.MatMulNBitsLayout;
 import dev.compress.quantization.rtn.ClipMethod;
 import java.util.ArrayList;
 import java.util.List;
@@ -31,6 +32,9 @@ import java.util.regex.PatternSyntaxException;
  * @param residualMul when a folding target's output also feeds nodes outside the scaled layers (the
  *     residual branch of a post-norm transformer such as BERT), keep the function by inserting one
  *     {@code Mul} by {@code s} on those paths; false: leave such layers unscaled
+ * @param accuracyLevel {@code accuracy_level} of the MatMulNBits nodes written for 4-bit weights: 0
+ *     (default) leaves it unset, float activations; 4 asks for int8 compute (activations quantized
+ *     to int8 per block by ONNX Runtime and by our kernels)
  */
 public record AwqConfig(
     LayerSelection selection,
@@ -42,7 +46,8 @@ public record AwqConfig(
     ClipMethod clip,
     int clipTokens,
     List<String> clipIgnore,
-    boolean residualMul)
+    boolean residualMul,
+    int accuracyLevel)
     implements PassConfig {
 
   /** The reference's clip exclusions: query and key projections. */
@@ -84,7 +89,35 @@ public record AwqConfig(
         }
       }
     }
+    MatMulNBitsLayout.accuracyLevelProblem(accuracyLevel, bits == 4, "bits=" + bits)
+        .ifPresent(problems::add);
     InvalidConfigException.throwIfAny(problems);
+  }
+
+  /** A config with {@code accuracy_level} unset. */
+  public AwqConfig(
+      LayerSelection selection,
+      int bits,
+      int groupSize,
+      boolean symmetric,
+      int alphaGrid,
+      boolean duoScaling,
+      ClipMethod clip,
+      int clipTokens,
+      List<String> clipIgnore,
+      boolean residualMul) {
+    this(
+        selection,
+        bits,
+        groupSize,
+        symmetric,
+        alphaGrid,
+        duoScaling,
+        clip,
+        clipTokens,
+        clipIgnore,
+        residualMul,
+        0);
   }
 
   /** The defaults: 4 bits, asymmetric, group 128, 20 alphas, clip search on, no duo scaling. */

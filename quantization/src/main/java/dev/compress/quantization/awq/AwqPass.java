@@ -248,7 +248,8 @@ public final class AwqPass implements Pass<AwqConfig>, PassValidation {
       bytesAfter +=
           config.bits() == 8
               ? writer.writeDequantizeLinear(l, q)
-              : writer.writeMatMulNBits(l, q, blockSize((int) l.inFeatures()));
+              : writer.writeMatMulNBits(
+                  l, q, blockSize((int) l.inFeatures()), config.accuracyLevel());
       touched.add(l.name());
     }
     writer.finish();

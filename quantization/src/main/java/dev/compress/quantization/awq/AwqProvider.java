@@ -60,7 +60,11 @@ public final class AwqProvider implements PassProvider<AwqConfig> {
             "residualMul",
             "when a norm's output also feeds a residual branch (post-norm models such as BERT),"
                 + " insert a Mul by s there to keep the function; false: leave such layers"
-                + " unscaled (default true)"));
+                + " unscaled (default true)"),
+        new ParamDoc(
+            "accuracyLevel",
+            "MatMulNBits accuracy_level: 0 unset, float activations (default); 4 int8 compute,"
+                + " activations quantized to int8 per block by ONNX Runtime and our kernels"));
   }
 
   @Override

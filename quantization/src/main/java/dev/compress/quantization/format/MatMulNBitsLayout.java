@@ -34,6 +34,39 @@ public final class MatMulNBitsLayout {
    */
   public static final int MAX_ORT_BLOCK_SIZE = 256;
 
+  /**
+   * {@code MatMulNBits}' {@code accuracy_level} that asks for int8 compute: activations quantized
+   * to int8 per block (ONNX Runtime's CPU kernel and ours). 0 leaves it unset (float activations);
+   * 1, 2, 3 name fp32, fp16 and bf16 compute.
+   */
+  public static final int ACCURACY_INT8 = 4;
+
+  /**
+   * The problem with an {@code accuracyLevel} pass option, if any: it must be 0 to 4, and only a
+   * pass that writes MatMulNBits takes a non-zero level.
+   *
+   * @param matMulNBits whether the pass's settings write MatMulNBits
+   * @param otherwise the settings that do not, for the message (e.g. {@code "bits=8"})
+   */
+  public static java.util.Optional<String> accuracyLevelProblem(
+      int level, boolean matMulNBits, String otherwise) {
+    if (level < 0 || level > ACCURACY_INT8) {
+      return java.util.Optional.of(
+          "accuracyLevel must be 0 (unset), 1 (fp32), 2 (fp16), 3 (bf16) or 4 (int8 compute),"
+              + " found "
+              + level);
+    }
+    if (level != 0 && !matMulNBits) {
+      return java.util.Optional.of(
+          "accuracyLevel applies to MatMulNBits output only; found accuracyLevel="
+              + level
+              + " with "
+              + otherwise
+              + " (written as DequantizeLinear)");
+    }
+    return java.util.Optional.empty();
+  }
+
   private MatMulNBitsLayout() {}
 
   /**

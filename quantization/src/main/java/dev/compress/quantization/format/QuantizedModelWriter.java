@@ -216,6 +216,16 @@ public final class QuantizedModelWriter {
    *     int8-quantized activations, {@code accuracy_level=4}, and only where MLAS has the kernel)
    */
   public long writeMatMulNBits(LinearLayer layer, QuantizedMatrix q, int blockSize) {
+    return writeMatMulNBits(layer, q, blockSize, 0);
+  }
+
+  /**
+   * {@link #writeMatMulNBits(LinearLayer, QuantizedMatrix, int)} with the node's {@code
+   * accuracy_level} attribute (written when non-zero; {@link MatMulNBitsLayout#ACCURACY_INT8} asks
+   * runtimes for int8 compute).
+   */
+  public long writeMatMulNBits(
+      LinearLayer layer, QuantizedMatrix q, int blockSize, int accuracyLevel) {
     matMulNBitsProblem(layer, blockSize)
         .ifPresent(
             p -> {
@@ -266,6 +276,9 @@ public final class QuantizedModelWriter {
     n.put(Attribute.of("N", (long) q.rows()));
     n.put(Attribute.of("bits", (long) q.bits()));
     n.put(Attribute.of("block_size", (long) blockSize));
+    if (accuracyLevel != 0) {
+      n.put(Attribute.of("accuracy_level", (long) accuracyLevel));
+    }
     n.inputs().clear();
     n.inputs().add(a);
     n.inputs().addAll(tensors);

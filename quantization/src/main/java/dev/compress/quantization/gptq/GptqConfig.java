@@ -3,6 +3,7 @@ package dev.compress.quantization.gptq;
 import dev.compress.api.pass.InvalidConfigException;
 import dev.compress.api.pass.LayerSelection;
 import dev.compress.api.pass.PassConfig;
+import dev.compress.quantization.format.MatMulNBitsLayout;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Pattern;
@@ -26,6 +27,9 @@ import java.util.regex.PatternSyntaxException;
  * @param blockPattern regex over layer (node) names whose first capture group numbers the
  *     transformer block; the text up to the end of that group identifies the block. Null for {@link
  *     #DEFAULT_BLOCK_PATTERN}
+ * @param accuracyLevel {@code accuracy_level} of the MatMulNBits nodes written for 4-bit weights: 0
+ *     (default) leaves it unset, float activations; 4 asks for int8 compute (activations quantized
+ *     to int8 per block by ONNX Runtime and by our kernels)
  */
 public record GptqConfig(
     LayerSelection selection,
@@ -37,7 +41,8 @@ public record GptqConfig(
     double dampPercent,
     double maxDampPercent,
     int blockSize,
-    String blockPattern)
+    String blockPattern,
+    int accuracyLevel)
     implements PassConfig {
 
   /**
@@ -85,7 +90,35 @@ public record GptqConfig(
       problems.add(
           "blockPattern is not a valid regex: " + e.getDescription() + ", found " + blockPattern);
     }
+    MatMulNBitsLayout.accuracyLevelProblem(accuracyLevel, groupSize > 0, "groupSize 0")
+        .ifPresent(problems::add);
     InvalidConfigException.throwIfAny(problems);
+  }
+
+  /** A config with {@code accuracy_level} unset. */
+  public GptqConfig(
+      LayerSelection selection,
+      int bits,
+      int groupSize,
+      boolean symmetric,
+      boolean actOrder,
+      boolean staticGroups,
+      double dampPercent,
+      double maxDampPercent,
+      int blockSize,
+      String blockPattern) {
+    this(
+        selection,
+        bits,
+        groupSize,
+        symmetric,
+        actOrder,
+        staticGroups,
+        dampPercent,
+        maxDampPercent,
+        blockSize,
+        blockPattern,
+        0);
   }
 
   /** The defaults: 4 bits, groups of 128, symmetric, no act-order, 1% damping. */
@@ -105,7 +138,8 @@ public record GptqConfig(
         dampPercent,
         maxDampPercent,
         blockSize,
-        blockPattern);
+        blockPattern,
+        accuracyLevel);
   }
 
   /** A copy with other act-order and static-group flags. */
@@ -120,7 +154,8 @@ public record GptqConfig(
         dampPercent,
         maxDampPercent,
         blockSize,
-        blockPattern);
+        blockPattern,
+        accuracyLevel);
   }
 
   /** A copy with another symmetry. */
@@ -135,7 +170,8 @@ public record GptqConfig(
         dampPercent,
         maxDampPercent,
         blockSize,
-        blockPattern);
+        blockPattern,
+        accuracyLevel);
   }
 
   /** A copy with another selection. */
@@ -150,7 +186,8 @@ public record GptqConfig(
         dampPercent,
         maxDampPercent,
         blockSize,
-        blockPattern);
+        blockPattern,
+        accuracyLevel);
   }
 
   /** Columns per group for a layer with {@code inFeatures}: the whole row when per channel. */

@@ -264,7 +264,7 @@ public final class GptqPass implements Pass<GptqConfig> {
       w = q.permuteColumns(perm);
     }
     QuantizedMatrix m = container(w, 4, config.groupSize(), codes);
-    long added = writer.writeMatMulNBits(l, m, config.groupSize());
+    long added = writer.writeMatMulNBits(l, m, config.groupSize(), config.accuracyLevel());
     if (perm != null) {
       Graph graph = model.graph();
       Node n = l.node();

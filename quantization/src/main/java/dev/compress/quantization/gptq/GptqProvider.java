@@ -56,7 +56,11 @@ public final class GptqProvider implements PassProvider<GptqConfig> {
         new ParamDoc(
             "blockPattern",
             "regex over node names whose first group numbers the transformer block (default"
-                + " matches /encoder/layer.N/, model.layers.N, h.N, blocks.N)"));
+                + " matches /encoder/layer.N/, model.layers.N, h.N, blocks.N)"),
+        new ParamDoc(
+            "accuracyLevel",
+            "MatMulNBits accuracy_level: 0 unset, float activations (default); 4 int8 compute,"
+                + " activations quantized to int8 per block by ONNX Runtime and our kernels"));
   }
 
   @Override

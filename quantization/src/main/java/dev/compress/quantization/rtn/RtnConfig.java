@@ -3,6 +3,7 @@ package dev.compress.quantization.rtn;
 import dev.compress.api.pass.InvalidConfigException;
 import dev.compress.api.pass.LayerSelection;
 import dev.compress.api.pass.PassConfig;
+import dev.compress.quantization.format.MatMulNBitsLayout;
 import dev.compress.quantization.grid.Granularity;
 import java.util.ArrayList;
 import java.util.List;
@@ -26,6 +27,10 @@ import java.util.List;
  *     ClipMethod#MSE}: the shrunk range that minimises the weight error ({@link ClipSearch}, the
  *     GPTQ reference's {@code mse} option); linear layers only, embedding tables always use the
  *     full range
+ * @param accuracyLevel {@code accuracy_level} of the MatMulNBits nodes written for 4-bit weights: 0
+ *     (default) leaves it unset, float activations; 4 asks for int8 compute (activations quantized
+ *     to int8 per block by ONNX Runtime and by our kernels: about 5x DJL's f32 at batch 1 on
+ *     4096x4096 against 3.5x in float; see benchmarks/README.md)
  */
 public record RtnConfig(
     LayerSelection selection,
@@ -34,7 +39,8 @@ public record RtnConfig(
     int groupSize,
     boolean symmetric,
     boolean embeddings,
-    ClipMethod clip)
+    ClipMethod clip,
+    int accuracyLevel)
     implements PassConfig {
 
   /** The group sizes accepted for {@link Granularity#PER_GROUP}. */
@@ -63,7 +69,21 @@ public record RtnConfig(
               + " MatMulNBits only with int8-quantized activations, and blocked DequantizeLinear"
               + " needs opset 21. HINT: use PER_CHANNEL for 8 bits, or bits=4 for groups");
     }
+    MatMulNBitsLayout.accuracyLevelProblem(accuracyLevel, bits == 4, "bits=" + bits)
+        .ifPresent(problems::add);
     InvalidConfigException.throwIfAny(problems);
+  }
+
+  /** A config with {@code accuracy_level} unset. */
+  public RtnConfig(
+      LayerSelection selection,
+      int bits,
+      Granularity granularity,
+      int groupSize,
+      boolean symmetric,
+      boolean embeddings,
+      ClipMethod clip) {
+    this(selection, bits, granularity, groupSize, symmetric, embeddings, clip, 0);
   }
 
   /** A config without clipping search. */

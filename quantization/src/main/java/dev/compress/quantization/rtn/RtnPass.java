@@ -165,7 +165,8 @@ public final class RtnPass implements Pass<RtnConfig> {
       } else if (dequantizeLinear()) {
         bytesAfter += writer.writeDequantizeLinear(it.layer, q);
       } else {
-        bytesAfter += writer.writeMatMulNBits(it.layer, q, blockSize(it.in));
+        bytesAfter +=
+            writer.writeMatMulNBits(it.layer, q, blockSize(it.in), config.accuracyLevel());
       }
       touched.add(it.name);
       context.progress().step(type, i + 1, items.size(), it.name);

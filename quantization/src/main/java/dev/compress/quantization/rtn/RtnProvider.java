@@ -60,7 +60,11 @@ public final class RtnProvider implements PassProvider<RtnConfig> {
             "clip",
             "none: each group's full min-max range; mse: per row and group, shrink the range by"
                 + " p = 1 - i/100 (i < 80) and keep the one minimising sum |w' - w|^2.4 (the GPTQ"
-                + " reference's mse option; default none)"));
+                + " reference's mse option; default none)"),
+        new ParamDoc(
+            "accuracyLevel",
+            "MatMulNBits accuracy_level: 0 unset, float activations (default); 4 int8 compute,"
+                + " activations quantized to int8 per block by ONNX Runtime and our kernels"));
   }
 
   @Override

@@ -185,7 +185,8 @@ class AwqPassTest {
             "clip",
             "clipTokens",
             "clipIgnore",
-            "residualMul");
+            "residualMul",
+            "accuracyLevel");
   }
 
   @Test

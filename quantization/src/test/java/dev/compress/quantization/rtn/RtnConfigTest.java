@@ -44,6 +44,26 @@ class RtnConfigTest {
   }
 
   @Test
+  void accuracyLevelIsCheckedAndOnlyForMatMulNBits() {
+    assertThat(new RtnConfig(null, 4, Granularity.PER_GROUP, 32, true).accuracyLevel()).isZero();
+    assertThat(
+            new RtnConfig(null, 4, Granularity.PER_GROUP, 32, true, false, ClipMethod.NONE, 4)
+                .accuracyLevel())
+        .isEqualTo(4);
+    assertThatThrownBy(
+            () ->
+                new RtnConfig(null, 4, Granularity.PER_GROUP, 32, true, false, ClipMethod.NONE, 7))
+        .hasMessageStartingWith("accuracyLevel must be 0 (unset), 1 (fp32), 2 (fp16)")
+        .hasMessageEndingWith("found 7");
+    assertThatThrownBy(
+            () ->
+                new RtnConfig(null, 8, Granularity.PER_CHANNEL, 0, true, false, ClipMethod.NONE, 4))
+        .hasMessage(
+            "accuracyLevel applies to MatMulNBits output only; found accuracyLevel=4 with bits=8"
+                + " (written as DequantizeLinear)");
+  }
+
+  @Test
   void nullSelectionMeansAllAndEmbeddingsDefaultOff() {
     RtnConfig c = new RtnConfig(null, 4, Granularity.PER_GROUP, 32, false);
     assertThat(c.selection()).isEqualTo(LayerSelection.ALL);
@@ -68,7 +88,8 @@ class RtnConfigTest {
         .isEqualTo(new RtnConfig(LayerSelection.ALL, 8, Granularity.PER_CHANNEL, 128, true));
     assertThat(p.parameters())
         .extracting(PassProvider.ParamDoc::name)
-        .containsExactly("bits", "granularity", "groupSize", "symmetric", "embeddings", "clip");
+        .containsExactly(
+            "bits", "granularity", "groupSize", "symmetric", "embeddings", "clip", "accuracyLevel");
     assertThat(((RtnProvider) p).create(d)).isInstanceOf(RtnPass.class);
   }
 }

@@ -116,4 +116,64 @@ class RtnOrtTest {
           .isLessThanOrEqualTo(1e-5 * Math.max(1, maxAbs)); // measured 0 (bit-exact) for all
     }
   }
+
+  /**
+   * {@code accuracyLevel: 4} writes MatMulNBits' {@code accuracy_level = 4}. ONNX Runtime loads the
+   * file and, where its CPU kernel has int8 compute, quantizes the activations; the DJL executor
+   * runs our int8-activation kernel. Both stay within the activation rounding of the float product
+   * of the same stored weights, and near each other.
+   */
+  @org.junit.jupiter.api.Test
+  void accuracyLevel4IsWrittenAndBothEnginesRunIt() throws Exception {
+    ModelGraph model = Mlp.build(14, 256, 128, 24, 7);
+    new RtnPass(
+            new RtnConfig(
+                LayerSelection.ALL, 4, Granularity.PER_GROUP, 128, true, false, ClipMethod.NONE, 4))
+        .apply(model, PassContext.of(1));
+    Path file = tmp.resolve("int8-compute.onnx");
+    OnnxWriter.write(model, file);
+    ModelGraph back = OnnxReader.read(file);
+    Node fc1 = back.graph().node(Mlp.FC1).orElseThrow();
+    assertThat(fc1.intAttr("accuracy_level", -1)).isEqualTo(4);
+
+    ModelGraph ref = Mlp.build(14, 256, 128, 24, 7);
+    ref.graph()
+        .putInitializer(
+            Tensor.ofFloats(
+                "W1", new long[] {256, 128}, StoredWeights.dequantized(back, Mlp.FC1, false)));
+    ref.graph()
+        .putInitializer(
+            Tensor.ofFloats(
+                "W2", new long[] {24, 128}, StoredWeights.dequantized(back, Mlp.FC2, true)));
+    Tensor x = Mlp.input(3, 5, 256);
+    float[] yq;
+    float[] yf;
+    float[] yd;
+    try (OrtExecutor q = OrtExecutor.builder().setModelPath(file).optIntraOpThreads(1).build();
+        OrtExecutor f = OrtExecutor.builder().setModel(ref).optIntraOpThreads(1).build();
+        dev.compress.runtime.djl.DjlExecutor d =
+            dev.compress.runtime.djl.DjlExecutor.create(back)) {
+      yq = q.forward(Map.of("x", x)).get("y").toFloatArray();
+      yf = f.forward(Map.of("x", x)).get("y").toFloatArray();
+      yd = d.forward(Map.of("x", x)).get("y").toFloatArray();
+    }
+    double maxAbs = 0;
+    double ortDiff = 0;
+    double djlDiff = 0;
+    double between = 0;
+    for (int i = 0; i < yf.length; i++) {
+      maxAbs = Math.max(maxAbs, Math.abs(yf[i]));
+      ortDiff = Math.max(ortDiff, Math.abs(yq[i] - yf[i]));
+      djlDiff = Math.max(djlDiff, Math.abs(yd[i] - yf[i]));
+      between = Math.max(between, Math.abs(yd[i] - yq[i]));
+    }
+    System.out.printf(
+        "[rtn-ort] accuracy_level 4: max|ort - float| = %.3g, max|djl - float| = %.3g,"
+            + " max|djl - ort| = %.3g (max|y| %.3g)%n",
+        ortDiff, djlDiff, between, maxAbs);
+    assertThat(djlDiff).as("DJL: int8 activations move the result").isGreaterThan(0);
+    assertThat(djlDiff).as("DJL: by the activation rounding only").isLessThan(0.03 * maxAbs);
+    assertThat(ortDiff).as("ORT: by the activation rounding at most").isLessThan(0.03 * maxAbs);
+    assertThat(between).as("DJL near ORT").isLessThan(0.03 * maxAbs);
+  }
 }
