@@ -248,14 +248,17 @@ public final class Int4Linear implements QuantizedLinear {
       multiplyInt8(x, m, y, vector, pool);
       return;
     }
-    // Per call: X padded to Kp, and per-block sums of X (for the zero points).
-    float[] xp = new float[m * kp];
+    // Per call: X padded to Kp, and per-block sums of X (for the zero points), summed in a local
+    // (adding into the array element by element made each step wait on the previous store).
+    float[] xp = Int8Linear.pad(x, m, k, kp);
     float[] xsum = new float[m * blocksPerRow];
     for (int r = 0; r < m; r++) {
-      for (int i = 0; i < k; i++) {
-        float v = x[r * k + i];
-        xsum[r * blocksPerRow + i / blockSize] += v;
-        xp[r * kp + i] = v;
+      for (int blk = 0; blk * blockSize < k; blk++) {
+        float sum = 0;
+        for (int i = r * k + blk * blockSize; i < r * k + Math.min(k, (blk + 1) * blockSize); i++) {
+          sum += x[i];
+        }
+        xsum[r * blocksPerRow + blk] = sum;
       }
     }
     Tiling.run(
