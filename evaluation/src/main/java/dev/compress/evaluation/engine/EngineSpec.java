@@ -125,7 +125,24 @@ public record EngineSpec(EngineKind kind, Device device, boolean half, int threa
         + device
         + ", ai.djl.pytorch.num_threads="
         + System.getProperty("ai.djl.pytorch.num_threads", Integer.toString(threads))
-        + " (process-wide)";
+        + " (process-wide)"
+        + openMpSettings();
+  }
+
+  /**
+   * The OpenMP settings that change how PyTorch's threads wait between ops, when set: they decide
+   * how much of the cores the quantized kernels' own pool gets, so two runs are only comparable
+   * with the same ones (benchmarks/README.md, "MiniLM end to end").
+   */
+  static String openMpSettings() {
+    StringBuilder b = new StringBuilder();
+    for (String v : new String[] {"OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "OMP_NUM_THREADS"}) {
+      String value = System.getenv(v);
+      if (value != null && !value.isBlank()) {
+        b.append(", ").append(v).append('=').append(value.trim());
+      }
+    }
+    return b.toString();
   }
 
   private static final java.util.regex.Pattern NO_KERNEL =
