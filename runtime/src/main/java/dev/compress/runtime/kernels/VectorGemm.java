@@ -122,9 +122,10 @@ final class VectorGemm {
   }
 
   /**
-   * One row of X against one output row; blocks of {@code cpb} 64-input chunks. Eight independent
-   * chains (one per nibble slot) restart at every block and are folded pairwise into four running
-   * totals with the block's scale, so no dependency chain spans more than a block.
+   * One row of X against one output row; blocks of {@code cpb} 64-input chunks. One flat loop over
+   * the chunks (a short inner loop per block ran at half the speed under C2): each chunk's eight
+   * products are summed pairwise into four partial vectors, which enter four running totals with
+   * the chunk's block scale.
    */
   private static float int4Dot1(
       int[] q, int qo, float[] sc, int so, int bpr, int cpb, float[] x, int xo) {
@@ -132,33 +133,16 @@ final class VectorGemm {
     FloatVector t1 = zero();
     FloatVector t2 = zero();
     FloatVector t3 = zero();
-    int ci = qo;
-    int xi = xo;
-    for (int b = 0; b < bpr; b++) {
-      FloatVector a0 = zero();
-      FloatVector a1 = zero();
-      FloatVector a2 = zero();
-      FloatVector a3 = zero();
-      FloatVector a4 = zero();
-      FloatVector a5 = zero();
-      FloatVector a6 = zero();
-      FloatVector a7 = zero();
-      for (int c = 0; c < cpb; c++, ci += 8, xi += 64) {
-        IntVector v = IntVector.fromArray(I, q, ci);
-        a0 = nib(v, 28).fma(ld(x, xi), a0);
-        a1 = nib(v, 24).fma(ld(x, xi + 8), a1);
-        a2 = nib(v, 20).fma(ld(x, xi + 16), a2);
-        a3 = nib(v, 16).fma(ld(x, xi + 24), a3);
-        a4 = nib(v, 12).fma(ld(x, xi + 32), a4);
-        a5 = nib(v, 8).fma(ld(x, xi + 40), a5);
-        a6 = nib(v, 4).fma(ld(x, xi + 48), a6);
-        a7 = nib7(v).fma(ld(x, xi + 56), a7);
-      }
-      FloatVector s = FloatVector.broadcast(F, sc[so + b]);
-      t0 = a0.add(a4).fma(s, t0);
-      t1 = a1.add(a5).fma(s, t1);
-      t2 = a2.add(a6).fma(s, t2);
-      t3 = a3.add(a7).fma(s, t3);
+    int shift = Integer.numberOfTrailingZeros(cpb);
+    int chunks = bpr * cpb;
+    for (int c = 0; c < chunks; c++) {
+      IntVector v = IntVector.fromArray(I, q, qo + 8 * c);
+      int xi = xo + 64 * c;
+      FloatVector s = FloatVector.broadcast(F, sc[so + (c >> shift)]);
+      t0 = nib(v, 24).fma(ld(x, xi + 8), nib(v, 28).mul(ld(x, xi))).fma(s, t0);
+      t1 = nib(v, 16).fma(ld(x, xi + 24), nib(v, 20).mul(ld(x, xi + 16))).fma(s, t1);
+      t2 = nib(v, 8).fma(ld(x, xi + 40), nib(v, 12).mul(ld(x, xi + 32))).fma(s, t2);
+      t3 = nib7(v).fma(ld(x, xi + 56), nib(v, 4).mul(ld(x, xi + 48))).fma(s, t3);
     }
     return sum(t0.add(t1).add(t2.add(t3)));
   }
@@ -319,6 +303,11 @@ final class VectorGemm {
     }
   }
 
+  /**
+   * One flat loop over the chunks (see {@link #int4Dot1}): each chunk's 64 products are summed in
+   * 16-bit lanes (4 per lane, at most {@code 4 * 127 * 8}: exact), widened, converted and added
+   * with the chunk's {@code x_scale * w_scale}.
+   */
   private static float int4qDot1(
       short[] q,
       int qo,
@@ -330,55 +319,30 @@ final class VectorGemm {
       int xo,
       float[] xs,
       int xso) {
-    if (cpb > 8) {
-      return int4qDotLarge(q, qo, sc, so, bpr, cpb, x, xo, xs, xso);
-    }
     FloatVector t = zero();
-    int ci = qo;
-    int xi = xo;
-    for (int b = 0; b < bpr; b++) {
-      ShortVector a0 = ShortVector.zero(S);
-      ShortVector a1 = ShortVector.zero(S);
-      for (int c = 0; c < cpb; c++, ci += 8, xi += 64) {
-        ShortVector v = shorts(q, ci);
-        a0 = a0.add(nib16(v, 12).mul(ld16(x, xi)));
-        a1 = a1.add(nib16(v, 8).mul(ld16(x, xi + 16)));
-        a0 = a0.add(nib16(v, 4).mul(ld16(x, xi + 32)));
-        a1 = a1.add(top16(v).mul(ld16(x, xi + 48)));
+    int shift = Integer.numberOfTrailingZeros(cpb);
+    int chunks = bpr * cpb;
+    if (cpb >= 2) {
+      // two chunks of one block per step (8 products per lane, at most 8128): one widening. The
+      // products are written out here, not in a helper: one C2 might not inline boxes vectors.
+      for (int c = 0; c < chunks; c += 2) {
+        ShortVector v = shorts(q, qo + 8 * c);
+        ShortVector u = shorts(q, qo + 8 * c + 8);
+        int xi = xo + 64 * c;
+        ShortVector a0 = nib16(v, 12).mul(ld16(x, xi)).add(nib16(v, 8).mul(ld16(x, xi + 16)));
+        ShortVector a1 = nib16(v, 4).mul(ld16(x, xi + 32)).add(top16(v).mul(ld16(x, xi + 48)));
+        a0 = a0.add(nib16(u, 12).mul(ld16(x, xi + 64))).add(nib16(u, 8).mul(ld16(x, xi + 80)));
+        a1 = a1.add(nib16(u, 4).mul(ld16(x, xi + 96))).add(top16(u).mul(ld16(x, xi + 112)));
+        int b = c >> shift;
+        t = pairs(a0.add(a1)).fma(FloatVector.broadcast(F, sc[so + b] * xs[xso + b]), t);
       }
-      t = pairs(a0.add(a1)).fma(FloatVector.broadcast(F, sc[so + b] * xs[xso + b]), t);
-    }
-    return sum(t);
-  }
-
-  /** Blocks of more than 512 inputs: the 16-bit sums are widened every 8 chunks. */
-  private static float int4qDotLarge(
-      short[] q,
-      int qo,
-      float[] sc,
-      int so,
-      int bpr,
-      int cpb,
-      short[] x,
-      int xo,
-      float[] xs,
-      int xso) {
-    FloatVector t = zero();
-    int ci = qo;
-    int xi = xo;
-    for (int b = 0; b < bpr; b++) {
-      FloatVector s = FloatVector.broadcast(F, sc[so + b] * xs[xso + b]);
-      for (int c0 = 0; c0 < cpb; c0 += 8) {
-        ShortVector a0 = ShortVector.zero(S);
-        ShortVector a1 = ShortVector.zero(S);
-        for (int c = 0; c < 8; c++, ci += 8, xi += 64) { // cpb is a multiple of 8 here
-          ShortVector v = shorts(q, ci);
-          a0 = a0.add(nib16(v, 12).mul(ld16(x, xi)));
-          a1 = a1.add(nib16(v, 8).mul(ld16(x, xi + 16)));
-          a0 = a0.add(nib16(v, 4).mul(ld16(x, xi + 32)));
-          a1 = a1.add(top16(v).mul(ld16(x, xi + 48)));
-        }
-        t = pairs(a0.add(a1)).fma(s, t);
+    } else {
+      for (int c = 0; c < chunks; c++) {
+        ShortVector v = shorts(q, qo + 8 * c);
+        int xi = xo + 64 * c;
+        ShortVector a0 = nib16(v, 12).mul(ld16(x, xi)).add(nib16(v, 8).mul(ld16(x, xi + 16)));
+        ShortVector a1 = nib16(v, 4).mul(ld16(x, xi + 32)).add(top16(v).mul(ld16(x, xi + 48)));
+        t = pairs(a0.add(a1)).fma(FloatVector.broadcast(F, sc[so + c] * xs[xso + c]), t);
       }
     }
     return sum(t);
