@@ -29,8 +29,8 @@ import java.util.List;
  *     full range
  * @param accuracyLevel {@code accuracy_level} of the MatMulNBits nodes written for 4-bit weights: 0
  *     (default) leaves it unset, float activations; 4 asks for int8 compute (activations quantized
- *     to int8 per block by ONNX Runtime and by our kernels: about 5x DJL's f32 at batch 1 on
- *     4096x4096 against 3.5x in float; see benchmarks/README.md)
+ *     to int8 per block by ONNX Runtime and by our kernels; faster at batch 1, see
+ *     benchmarks/README.md)
  */
 public record RtnConfig(
     LayerSelection selection,
