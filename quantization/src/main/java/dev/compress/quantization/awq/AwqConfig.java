@@ -94,32 +94,6 @@ public record AwqConfig(
     InvalidConfigException.throwIfAny(problems);
   }
 
-  /** A config with {@code accuracy_level} unset. */
-  public AwqConfig(
-      LayerSelection selection,
-      int bits,
-      int groupSize,
-      boolean symmetric,
-      int alphaGrid,
-      boolean duoScaling,
-      ClipMethod clip,
-      int clipTokens,
-      List<String> clipIgnore,
-      boolean residualMul) {
-    this(
-        selection,
-        bits,
-        groupSize,
-        symmetric,
-        alphaGrid,
-        duoScaling,
-        clip,
-        clipTokens,
-        clipIgnore,
-        residualMul,
-        0);
-  }
-
   /** The defaults: 4 bits, asymmetric, group 128, 20 alphas, clip search on, no duo scaling. */
   public static AwqConfig defaults() {
     return new AwqConfig(
@@ -132,7 +106,8 @@ public record AwqConfig(
         ClipMethod.MSE,
         512,
         DEFAULT_CLIP_IGNORE,
-        true);
+        true,
+        0);
   }
 
   /** Input features per scale for a layer with {@code inFeatures} of them. */

@@ -95,35 +95,9 @@ public record GptqConfig(
     InvalidConfigException.throwIfAny(problems);
   }
 
-  /** A config with {@code accuracy_level} unset. */
-  public GptqConfig(
-      LayerSelection selection,
-      int bits,
-      int groupSize,
-      boolean symmetric,
-      boolean actOrder,
-      boolean staticGroups,
-      double dampPercent,
-      double maxDampPercent,
-      int blockSize,
-      String blockPattern) {
-    this(
-        selection,
-        bits,
-        groupSize,
-        symmetric,
-        actOrder,
-        staticGroups,
-        dampPercent,
-        maxDampPercent,
-        blockSize,
-        blockPattern,
-        0);
-  }
-
   /** The defaults: 4 bits, groups of 128, symmetric, no act-order, 1% damping. */
   public static GptqConfig defaults() {
-    return new GptqConfig(LayerSelection.ALL, 4, 128, true, false, false, 0.01, 1.0, 128, null);
+    return new GptqConfig(LayerSelection.ALL, 4, 128, true, false, false, 0.01, 1.0, 128, null, 0);
   }
 
   /** A copy with other bits and group size. */

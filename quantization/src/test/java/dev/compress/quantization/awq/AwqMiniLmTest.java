@@ -135,7 +135,7 @@ class AwqMiniLmTest {
   }
 
   private static AwqConfig awq(ClipMethod clip, boolean duo) {
-    return new AwqConfig(LayerSelection.ALL, 4, 128, false, 20, duo, clip, 512, null, true);
+    return new AwqConfig(LayerSelection.ALL, 4, 128, false, 20, duo, clip, 512, null, true, 0);
   }
 
   @Test
@@ -145,7 +145,7 @@ class AwqMiniLmTest {
     AwqPass pass =
         new AwqPass(
             new AwqConfig(
-                LayerSelection.ALL, 4, 128, false, 2, true, ClipMethod.NONE, 512, null, true));
+                LayerSelection.ALL, 4, 128, false, 2, true, ClipMethod.NONE, 512, null, true, 0));
     Map<String, Double> alphas = pass.searchAndFold(folded, calibration);
     // q/k/v (after the previous norm) and the FFN input (after the attention norm) of 6 layers.
     assertThat(alphas.values().stream().filter(a -> a >= 0).count()).isEqualTo(12);
@@ -193,7 +193,17 @@ class AwqMiniLmTest {
           "awq w4 g128 clip only",
           new AwqPass(
               new AwqConfig(
-                  LayerSelection.ALL, 4, 128, false, 1, false, ClipMethod.MSE, 512, null, true)));
+                  LayerSelection.ALL,
+                  4,
+                  128,
+                  false,
+                  1,
+                  false,
+                  ClipMethod.MSE,
+                  512,
+                  null,
+                  true,
+                  0)));
     }
   }
 }

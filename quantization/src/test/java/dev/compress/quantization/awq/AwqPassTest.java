@@ -37,7 +37,8 @@ class AwqPassTest {
   }
 
   private static AwqConfig config(int alphaGrid, ClipMethod clip, boolean duo) {
-    return new AwqConfig(LayerSelection.ALL, 4, 32, false, alphaGrid, duo, clip, 512, null, true);
+    return new AwqConfig(
+        LayerSelection.ALL, 4, 32, false, alphaGrid, duo, clip, 512, null, true, 0);
   }
 
   @Test
@@ -194,7 +195,7 @@ class AwqPassTest {
     assertThatThrownBy(
             () ->
                 new AwqConfig(
-                    null, 3, 100, false, 0, false, ClipMethod.MSE, 0, List.of("re:("), true))
+                    null, 3, 100, false, 0, false, ClipMethod.MSE, 0, List.of("re:("), true, 0))
         .hasMessageContaining("bits must be 4 or 8, found 3")
         .hasMessageContaining("groupSize must be 0 (per channel), 32, 64 or 128, found 100")
         .hasMessageContaining("alphaGrid must be in [1, 1000], found 0")

@@ -80,7 +80,7 @@ public final class GptqScaleBench {
     System.gc();
     resetPeaks();
     GptqConfig cfg =
-        new GptqConfig(LayerSelection.ALL, 4, 128, true, false, false, 0.01, 1.0, 128, null);
+        new GptqConfig(LayerSelection.ALL, 4, 128, true, false, false, 0.01, 1.0, 128, null, 0);
     long t0 = System.nanoTime();
     GptqQuantizer.Result r = GptqQuantizer.quantize("bench", w, dim, dim, acc.take(), cfg);
     long tSolve = System.nanoTime() - t0;

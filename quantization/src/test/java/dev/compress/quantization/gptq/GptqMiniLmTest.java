@@ -230,7 +230,8 @@ class GptqMiniLmTest {
             0.01,
             1.0,
             128,
-            "no-such-block\\.(\\d+)");
+            "no-such-block\\.(\\d+)",
+            0);
     GptqPass pass = new GptqPass(cfg);
     PassReport r = pass.apply(m, context(fx.calibration(m, 32)));
     assertThat(r.layersTouched()).hasSize(4);

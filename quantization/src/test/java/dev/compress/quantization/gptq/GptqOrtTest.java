@@ -106,7 +106,7 @@ class GptqOrtTest {
   void onnxRuntimeComputesTheDequantizedWeights(
       int bits, int group, boolean sym, boolean act, boolean stat) throws Exception {
     GptqConfig cfg =
-        new GptqConfig(LayerSelection.ALL, bits, group, sym, act, stat, 0.01, 1.0, 128, null);
+        new GptqConfig(LayerSelection.ALL, bits, group, sym, act, stat, 0.01, 1.0, 128, null, 0);
     ModelGraph quantized = mlp(1);
     GptqPass pass = new GptqPass(cfg);
     PassReport report =

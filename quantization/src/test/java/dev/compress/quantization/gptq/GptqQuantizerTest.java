@@ -52,7 +52,7 @@ class GptqQuantizerTest {
   static GptqConfig config(
       int bits, int group, boolean sym, boolean actOrder, boolean staticGroups, int block) {
     return new GptqConfig(
-        LayerSelection.ALL, bits, group, sym, actOrder, staticGroups, 0.01, 1.0, block, null);
+        LayerSelection.ALL, bits, group, sym, actOrder, staticGroups, 0.01, 1.0, block, null, 0);
   }
 
   static double[] identity(int n) {
@@ -274,7 +274,8 @@ class GptqQuantizerTest {
           .isInstanceOf(InvalidConfigException.class)
           .hasMessageContaining("bits must be in [2, 8], found " + bits);
     }
-    assertThatThrownBy(() -> new GptqConfig(null, 4, -1, true, false, false, 0, 0.5, 0, "no-group"))
+    assertThatThrownBy(
+            () -> new GptqConfig(null, 4, -1, true, false, false, 0, 0.5, 0, "no-group", 0))
         .isInstanceOf(InvalidConfigException.class)
         .satisfies(
             e ->
