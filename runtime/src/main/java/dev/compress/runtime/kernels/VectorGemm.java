@@ -144,7 +144,12 @@ final class VectorGemm {
       t2 = nib(v, 8).fma(ld(x, xi + 40), nib(v, 12).mul(ld(x, xi + 32))).fma(s, t2);
       t3 = nib7(v).fma(ld(x, xi + 56), nib(v, 4).mul(ld(x, xi + 48))).fma(s, t3);
     }
-    return sum(t0.add(t1).add(t2.add(t3)));
+    // the lane sum written out as in sum(): this method is past C2's node-count cutoff, so a
+    // helper taking the vector would not be inlined, and the vector would be boxed per output
+    FloatVector h = t0.add(t1).add(t2.add(t3));
+    h = h.add(h.rearrange(SWAP4));
+    h = h.add(h.rearrange(SWAP2));
+    return h.add(h.rearrange(SWAP1)).lane(0);
   }
 
   /** Blocks of 16 or 32 inputs: {@code spb} slots per block, several blocks per chunk. */
@@ -345,7 +350,12 @@ final class VectorGemm {
         t = pairs(a0.add(a1)).fma(FloatVector.broadcast(F, sc[so + c] * xs[xso + c]), t);
       }
     }
-    return sum(t);
+    // the lane sum written out as in sum(): this method is past C2's node-count cutoff, so a
+    // helper taking the vector would not be inlined, and the vector would be boxed per output
+    FloatVector h = t;
+    h = h.add(h.rearrange(SWAP4));
+    h = h.add(h.rearrange(SWAP2));
+    return h.add(h.rearrange(SWAP1)).lane(0);
   }
 
   /**
@@ -446,7 +456,12 @@ final class VectorGemm {
           a6 = byt(u, 2).fma(ld(xp, xi + 48), a6);
           a7 = byt(u, 3).fma(ld(xp, xi + 56), a7);
         }
-        float dot = sum(a0.add(a4).add(a1.add(a5)).add(a2.add(a6).add(a3.add(a7))));
+        // the lane sum written out as in sum(): this method is past C2's node-count cutoff, so a
+        // helper taking the vector would not be inlined, and the vector would be boxed per output
+        FloatVector h = a0.add(a4).add(a1.add(a5)).add(a2.add(a6).add(a3.add(a7)));
+        h = h.add(h.rearrange(SWAP4));
+        h = h.add(h.rearrange(SWAP2));
+        float dot = h.add(h.rearrange(SWAP1)).lane(0);
         y[r * n + o] = w.scale[o] * (dot - w.zero[o] * xsum[r]);
       }
     }
