@@ -126,7 +126,24 @@ public record EngineSpec(EngineKind kind, Device device, boolean half, int threa
         + ", ai.djl.pytorch.num_threads="
         + System.getProperty("ai.djl.pytorch.num_threads", Integer.toString(threads))
         + " (process-wide)"
+        + kernelThreads()
         + openMpSettings();
+  }
+
+  /** How PyTorch shares the CPU with the kernels' pool while quantized layers run on it. */
+  private String kernelThreads() {
+    if (device != Device.CPU) {
+      return "";
+    }
+    int t = DjlExecutor.torchThreadsWithKernels();
+    return t == 0
+        ? ""
+        : ", PyTorch on "
+            + t
+            + " thread"
+            + (t == 1 ? "" : "s")
+            + " while a model's quantized layers run on the kernels"
+            + " (compress.djl.torchThreadsWithKernels)";
   }
 
   /**

@@ -44,7 +44,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * <p>Numerics follow ONNX semantics per imported opset (Softmax's axis, Squeeze/Unsqueeze/Reduce
  * axes as attributes or inputs, ...); integer tensors stay integer, so shape arithmetic is exact.
  * Integer {@code Div} goes through float64 and is exact for magnitudes below 2^53. Threads:
- * PyTorch's intra-op thread pool is process-wide (DJL sets it from the number of cores).
+ * PyTorch's intra-op thread pool is process-wide (DJL sets it from the number of cores). Opt-in:
+ * with {@code -Dcompress.djl.torchThreadsWithKernels=N}, PyTorch is limited to N threads from the
+ * first quantized layer of a forward that runs on the project's kernels (CPU) to the end of that
+ * forward, so that its spinning OpenMP workers leave the cores to the kernel pool; see {@link
+ * TorchThreads} for what it gains and why it is off by default.
  */
 public final class DjlExecutor implements Executor {
   private static final String ENGINE = "PyTorch";
@@ -65,6 +69,7 @@ public final class DjlExecutor implements Executor {
   private final int[] outputSlots;
   private final Map<String, Integer> stepOfNode; // node name -> step index, -1 for folded constants
   private final Map<String, Integer> fusedKernels; // kind -> number of fused quantized layers
+  private final int torchThreads; // PyTorch intra-op threads during forward, 0: unchanged
   private final AtomicBoolean closed = new AtomicBoolean();
 
   /** Builder: {@code setModel} is required, {@code optDevice} defaults to {@link Device#CPU}. */
@@ -130,6 +135,17 @@ public final class DjlExecutor implements Executor {
     return OpRegistry.names();
   }
 
+  /**
+   * PyTorch's intra-op threads from the first quantized layer of a forward that runs on the
+   * project's kernels to the end of that forward (system property {@code
+   * compress.djl.torchThreadsWithKernels}; 0, the default: PyTorch's setting is left alone).
+   *
+   * @throws IllegalArgumentException naming the property when it is not an integer >= 0
+   */
+  public static int torchThreadsWithKernels() {
+    return TorchThreads.configured();
+  }
+
   /** Whether DJL's PyTorch engine reports at least one GPU. */
   public static boolean gpuAvailable() {
     return Engine.getEngine(ENGINE).getGpuCount() > 0;
@@ -193,6 +209,11 @@ public final class DjlExecutor implements Executor {
             ? QuantFusion.plan(g, known)
             : QuantFusion.Plan.NONE;
     fusedKernels = Map.copyOf(plan.counts());
+    boolean kernelLayers =
+        device == Device.CPU
+            && (!fusedKernels.isEmpty()
+                || g.nodes().stream().anyMatch(n -> n.opType().equals("MatMulNBits")));
+    torchThreads = kernelLayers ? TorchThreads.configured() : 0;
 
     List<Step> compiled = new ArrayList<>();
     stepOfNode = new HashMap<>();
@@ -422,7 +443,8 @@ public final class DjlExecutor implements Executor {
       }
     }
 
-    try (NDManager scope = root.newSubManager()) {
+    try (TorchThreads.Scope threads = TorchThreads.scope(torchThreads);
+        NDManager scope = root.newSubManager()) {
       NDArray[] vals = new NDArray[slotCount];
       for (Map.Entry<String, Integer> f : feedSlots.entrySet()) {
         vals[f.getValue()] = NdConvert.toNd(inputs.get(f.getKey()), scope);

@@ -432,6 +432,7 @@ final class QuantFusion {
             float[] x = QuantOps.floats(in[0], l.inFeatures());
             int rows = x.length / l.inFeatures();
             float[] y = new float[rows * l.outFeatures()];
+            TorchThreads.beforeKernel();
             l.multiply(x, rows, y);
             return new NDArray[] {m.create(y, QuantOps.outShape(in[0], l.outFeatures()))};
           };

@@ -314,6 +314,7 @@ final class QuantOps {
     float[] xs = floats(x, lin.inFeatures());
     int rows = xs.length / lin.inFeatures();
     float[] y = new float[rows * lin.outFeatures()];
+    TorchThreads.beforeKernel();
     lin.multiply(xs, rows, y);
     return m.create(y, outShape(x, lin.outFeatures()));
   }
