@@ -3,6 +3,7 @@ package dev.compress.runtime.kernels;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
@@ -23,6 +24,10 @@ final class VectorGemm {
   private static final VectorShuffle<Float> SWAP4 = VectorShuffle.fromOp(F, i -> i ^ 4);
   private static final VectorShuffle<Float> SWAP2 = VectorShuffle.fromOp(F, i -> i ^ 2);
   private static final VectorShuffle<Float> SWAP1 = VectorShuffle.fromOp(F, i -> i ^ 1);
+  // Lane masks for combining several reductions into one vector.
+  private static final VectorMask<Float> HI4 = VectorMask.fromLong(F, 0xF0);
+  private static final VectorMask<Float> ODD2 = VectorMask.fromLong(F, 0xCC);
+  private static final VectorMask<Float> ODD1 = VectorMask.fromLong(F, 0xAA);
 
   private VectorGemm() {}
 
@@ -646,12 +651,28 @@ final class VectorGemm {
       isum[e + 3 * nb] += isum(a3);
       isum[e + 3 * nb + 1] += isum(b3);
     } else {
+      // The 8 lane sums in one vector, each in sum()'s order (the blends only move lanes; a
+      // partial sum may come out as (u + v) where sum() has (v + u), which is the same float).
+      // Written out: this method is past C2's node-count cutoff, and sum() calls were left out of
+      // line here, boxing their vectors. Lanes: 0 a0, 1 a2, 2 a1, 3 a3, 4 b0, 5 b2, 6 b1, 7 b3.
+      FloatVector s0 = a0.add(a0.rearrange(SWAP4)).blend(b0.add(b0.rearrange(SWAP4)), HI4);
+      FloatVector s1 = a1.add(a1.rearrange(SWAP4)).blend(b1.add(b1.rearrange(SWAP4)), HI4);
+      FloatVector s2 = a2.add(a2.rearrange(SWAP4)).blend(b2.add(b2.rearrange(SWAP4)), HI4);
+      FloatVector s3 = a3.add(a3.rearrange(SWAP4)).blend(b3.add(b3.rearrange(SWAP4)), HI4);
+      s0 = s0.add(s0.rearrange(SWAP2)).blend(s1.add(s1.rearrange(SWAP2)), ODD2);
+      s2 = s2.add(s2.rearrange(SWAP2)).blend(s3.add(s3.rearrange(SWAP2)), ODD2);
+      s0 = s0.add(s0.rearrange(SWAP1)).blend(s2.add(s2.rearrange(SWAP1)), ODD1);
       int e = r * ldy + yo + j;
-      boolean both = j + 1 < valid;
-      store(y, e, sum(a0), sum(b0), both);
-      store(y, e + ldy, sum(a1), sum(b1), both);
-      store(y, e + 2 * ldy, sum(a2), sum(b2), both);
-      store(y, e + 3 * ldy, sum(a3), sum(b3), both);
+      y[e] = s0.lane(0);
+      y[e + ldy] = s0.lane(2);
+      y[e + 2 * ldy] = s0.lane(1);
+      y[e + 3 * ldy] = s0.lane(3);
+      if (j + 1 < valid) {
+        y[e + 1] = s0.lane(4);
+        y[e + ldy + 1] = s0.lane(6);
+        y[e + 2 * ldy + 1] = s0.lane(5);
+        y[e + 3 * ldy + 1] = s0.lane(7);
+      }
     }
   }
 
