@@ -32,7 +32,12 @@ final class VectorGemm {
   private VectorGemm() {}
 
   // Helpers stay under HotSpot's MaxInlineSize (35 bytecodes): a Vector API value that crosses a
-  // call which is not inlined is boxed, which costs more than the arithmetic.
+  // call which is not inlined is boxed, which costs more than the arithmetic. Size is not enough:
+  // C2 also stops inlining once the method it compiles has too many IR nodes (the Vector API
+  // expands to many before intrinsification), or when the helper was already compiled on its own,
+  // so the hottest kernels write their reductions and sign extensions out with Vector API calls
+  // (which are force-inlined). Check with -XX:-TieredCompilation -XX:+PrintInlining: no helper
+  // of this class may show "failed to inline" on a path that runs.
 
   /** The sum of the lanes, always in the same order. */
   private static float sum(FloatVector v) {
@@ -50,10 +55,6 @@ final class VectorGemm {
   /** The CPU's preferred vector size in bits. */
   static int vectorBits() {
     return FloatVector.SPECIES_PREFERRED.vectorBitSize();
-  }
-
-  private static FloatVector zero() {
-    return FloatVector.zero(F);
   }
 
   /** Signed 4-bit slot {@code s < 7} of {@code v} as floats ({@code left = 28 - 4s}). */
@@ -114,7 +115,7 @@ final class VectorGemm {
     int b = 0;
     float s = 0;
     if (len >= 8) {
-      FloatVector acc = zero();
+      FloatVector acc = FloatVector.zero(F);
       for (; b + 8 <= len; b += 8) {
         acc = ld(sz, so + b).fma(ld(xsum, xo + b), acc);
       }
@@ -134,10 +135,10 @@ final class VectorGemm {
    */
   private static float int4Dot1(
       int[] q, int qo, float[] sc, int so, int bpr, int cpb, float[] x, int xo) {
-    FloatVector t0 = zero();
-    FloatVector t1 = zero();
-    FloatVector t2 = zero();
-    FloatVector t3 = zero();
+    FloatVector t0 = FloatVector.zero(F);
+    FloatVector t1 = FloatVector.zero(F);
+    FloatVector t2 = FloatVector.zero(F);
+    FloatVector t3 = FloatVector.zero(F);
     int shift = Integer.numberOfTrailingZeros(cpb);
     int chunks = bpr * cpb;
     for (int c = 0; c < chunks; c++) {
@@ -160,14 +161,14 @@ final class VectorGemm {
   /** Blocks of 16 or 32 inputs: {@code spb} slots per block, several blocks per chunk. */
   private static float int4DotSmall(
       int[] q, int qo, float[] sc, int so, int chunks, int spb, float[] x, int xo) {
-    FloatVector acc = zero();
+    FloatVector acc = FloatVector.zero(F);
     int b = so;
     for (int c = 0; c < chunks; c++) {
       IntVector v = IntVector.fromArray(I, q, qo + 8 * c);
       int xi = xo + 64 * c;
       for (int s = 0; s < 8; s += spb) {
-        FloatVector a0 = nib(v, 28 - 4 * s).fma(ld(x, xi + 8 * s), zero());
-        FloatVector a1 = slot(v, s + 1).fma(ld(x, xi + 8 * s + 8), zero());
+        FloatVector a0 = nib(v, 28 - 4 * s).fma(ld(x, xi + 8 * s), FloatVector.zero(F));
+        FloatVector a1 = slot(v, s + 1).fma(ld(x, xi + 8 * s + 8), FloatVector.zero(F));
         if (spb == 4) {
           a0 = nib(v, 20 - 4 * s).fma(ld(x, xi + 8 * s + 16), a0);
           a1 = slot(v, s + 3).fma(ld(x, xi + 8 * s + 24), a1);
@@ -195,20 +196,20 @@ final class VectorGemm {
     int x1 = x0 + kp;
     int x2 = x1 + kp;
     int x3 = x2 + kp;
-    FloatVector t0 = zero();
-    FloatVector t1 = zero();
-    FloatVector t2 = zero();
-    FloatVector t3 = zero();
+    FloatVector t0 = FloatVector.zero(F);
+    FloatVector t1 = FloatVector.zero(F);
+    FloatVector t2 = FloatVector.zero(F);
+    FloatVector t3 = FloatVector.zero(F);
     int xi = 0;
     for (int b = 0; b < bpr; b++) {
-      FloatVector p0 = zero();
-      FloatVector p1 = zero();
-      FloatVector p2 = zero();
-      FloatVector p3 = zero();
-      FloatVector q0 = zero();
-      FloatVector q1 = zero();
-      FloatVector q2 = zero();
-      FloatVector q3 = zero();
+      FloatVector p0 = FloatVector.zero(F);
+      FloatVector p1 = FloatVector.zero(F);
+      FloatVector p2 = FloatVector.zero(F);
+      FloatVector p3 = FloatVector.zero(F);
+      FloatVector q0 = FloatVector.zero(F);
+      FloatVector q1 = FloatVector.zero(F);
+      FloatVector q2 = FloatVector.zero(F);
+      FloatVector q3 = FloatVector.zero(F);
       for (int c = 0; c < cpb; c++, ci += 8, xi += 64) {
         IntVector v = IntVector.fromArray(I, q, ci);
         // A loop, not unrolled by hand: C2 stops inlining Vector API calls past a size budget,
@@ -329,7 +330,7 @@ final class VectorGemm {
       int xo,
       float[] xs,
       int xso) {
-    FloatVector t = zero();
+    FloatVector t = FloatVector.zero(F);
     int shift = Integer.numberOfTrailingZeros(cpb);
     int chunks = bpr * cpb;
     if (cpb >= 2) {
@@ -368,8 +369,8 @@ final class VectorGemm {
    */
   private static float int4qDot32(
       short[] q, int qo, float[] sc, int so, int chunks, short[] x, int xo, float[] xs, int xso) {
-    FloatVector t0 = zero();
-    FloatVector t1 = zero();
+    FloatVector t0 = FloatVector.zero(F);
+    FloatVector t1 = FloatVector.zero(F);
     for (int c = 0; c < chunks; c++) {
       ShortVector v = shorts(q, qo + 8 * c);
       int xi = xo + 64 * c;
@@ -397,8 +398,8 @@ final class VectorGemm {
     int s0 = r * bpr;
     int ci = o * w.intsPerRow;
     int xi = r * kp;
-    FloatVector t0 = zero();
-    FloatVector t1 = zero();
+    FloatVector t0 = FloatVector.zero(F);
+    FloatVector t1 = FloatVector.zero(F);
     for (int b = 0; b < bpr; b++) {
       ShortVector a0 = ShortVector.zero(S);
       ShortVector a1 = ShortVector.zero(S);
@@ -422,8 +423,12 @@ final class VectorGemm {
       t1 = pairs(a1).fma(FloatVector.broadcast(F, ws * xs[s0 + bpr + b]), t1);
     }
     int n = w.n;
-    y[r * n + o] = sum(t0) - correction(w.scaledZero, so, xsum, s0, bpr);
-    y[(r + 1) * n + o] = sum(t1) - correction(w.scaledZero, so, xsum, s0 + bpr, bpr);
+    // both lane sums in one vector, in sum()'s order (see rows4cols2): lane 0 t0, lane 4 t1
+    FloatVector u = t0.add(t0.rearrange(SWAP4)).blend(t1.add(t1.rearrange(SWAP4)), HI4);
+    u = u.add(u.rearrange(SWAP2));
+    u = u.add(u.rearrange(SWAP1));
+    y[r * n + o] = u.lane(0) - correction(w.scaledZero, so, xsum, s0, bpr);
+    y[(r + 1) * n + o] = u.lane(4) - correction(w.scaledZero, so, xsum, s0 + bpr, bpr);
   }
 
   // ---------------------------------------------------------------- int8 weight-only
@@ -441,14 +446,14 @@ final class VectorGemm {
       for (int o = n0; o < n1; o++) {
         int ci = o * w.intsPerRow;
         int xi = r * w.kp;
-        FloatVector a0 = zero();
-        FloatVector a1 = zero();
-        FloatVector a2 = zero();
-        FloatVector a3 = zero();
-        FloatVector a4 = zero();
-        FloatVector a5 = zero();
-        FloatVector a6 = zero();
-        FloatVector a7 = zero();
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = FloatVector.zero(F);
+        FloatVector a2 = FloatVector.zero(F);
+        FloatVector a3 = FloatVector.zero(F);
+        FloatVector a4 = FloatVector.zero(F);
+        FloatVector a5 = FloatVector.zero(F);
+        FloatVector a6 = FloatVector.zero(F);
+        FloatVector a7 = FloatVector.zero(F);
         for (int c = 0; c < chunks; c += 2, ci += 16, xi += 64) { // chunks is even
           IntVector v = IntVector.fromArray(I, w.q, ci);
           IntVector u = IntVector.fromArray(I, w.q, ci + 8);
@@ -479,14 +484,14 @@ final class VectorGemm {
     int x1 = x0 + kp;
     int x2 = x1 + kp;
     int x3 = x2 + kp;
-    FloatVector p0 = zero();
-    FloatVector p1 = zero();
-    FloatVector p2 = zero();
-    FloatVector p3 = zero();
-    FloatVector q0 = zero();
-    FloatVector q1 = zero();
-    FloatVector q2 = zero();
-    FloatVector q3 = zero();
+    FloatVector p0 = FloatVector.zero(F);
+    FloatVector p1 = FloatVector.zero(F);
+    FloatVector p2 = FloatVector.zero(F);
+    FloatVector p3 = FloatVector.zero(F);
+    FloatVector q0 = FloatVector.zero(F);
+    FloatVector q1 = FloatVector.zero(F);
+    FloatVector q2 = FloatVector.zero(F);
+    FloatVector q3 = FloatVector.zero(F);
     int ci = o * w.intsPerRow;
     for (int c = 0, xi = 0; c < chunks; c++, ci += 8, xi += 32) {
       IntVector v = IntVector.fromArray(I, w.q, ci);
@@ -615,14 +620,14 @@ final class VectorGemm {
     int x3 = x2 + kp;
     int w0 = j * kp;
     int w1 = w0 + kp;
-    FloatVector a0 = zero();
-    FloatVector a1 = zero();
-    FloatVector a2 = zero();
-    FloatVector a3 = zero();
-    FloatVector b0 = zero();
-    FloatVector b1 = zero();
-    FloatVector b2 = zero();
-    FloatVector b3 = zero();
+    FloatVector a0 = FloatVector.zero(F);
+    FloatVector a1 = FloatVector.zero(F);
+    FloatVector a2 = FloatVector.zero(F);
+    FloatVector a3 = FloatVector.zero(F);
+    FloatVector b0 = FloatVector.zero(F);
+    FloatVector b1 = FloatVector.zero(F);
+    FloatVector b2 = FloatVector.zero(F);
+    FloatVector b3 = FloatVector.zero(F);
     for (int i = k0; i < k1; i += 8) {
       FloatVector u = ld(wt, w0 + i);
       FloatVector v = ld(wt, w1 + i);
@@ -700,8 +705,8 @@ final class VectorGemm {
     int x0 = r * kp;
     int w0 = j * kp;
     int w1 = w0 + kp;
-    FloatVector a0 = zero();
-    FloatVector b0 = zero();
+    FloatVector a0 = FloatVector.zero(F);
+    FloatVector b0 = FloatVector.zero(F);
     for (int i = k0; i < k1; i += 8) {
       FloatVector x = ld(xp, x0 + i);
       a0 = ld(wt, w0 + i).fma(x, a0);
@@ -748,10 +753,14 @@ final class VectorGemm {
           IntVector v = IntVector.fromArray(I, w.q, ci);
           for (int s = 0; s < 4; s += 2) {
             int e = xi + 8 * s;
-            IntVector we = sb(v, s);
+            // sb() written out: C2 left it out of line here ("already compiled into a medium
+            // method"), boxing its vector in the inner loop
+            IntVector we =
+                v.lanewise(VectorOperators.LSHL, 24 - 8 * s).lanewise(VectorOperators.ASHR, 24);
             p0 = p0.add(we.mul(IntVector.fromArray(I, xq, x0 + e)));
             p1 = p1.add(we.mul(IntVector.fromArray(I, xq, x1 + e)));
-            IntVector wo = sb(v, s + 1);
+            IntVector wo =
+                v.lanewise(VectorOperators.LSHL, 16 - 8 * s).lanewise(VectorOperators.ASHR, 24);
             q0 = q0.add(wo.mul(IntVector.fromArray(I, xq, x0 + e + 8)));
             q1 = q1.add(wo.mul(IntVector.fromArray(I, xq, x1 + e + 8)));
           }
@@ -772,10 +781,15 @@ final class VectorGemm {
         IntVector a3 = IntVector.zero(I);
         for (int c = 0; c < chunks; c++, ci += 8, xi += 32) {
           IntVector v = IntVector.fromArray(I, w.q, ci);
-          a0 = a0.add(sb(v, 0).mul(IntVector.fromArray(I, xq, xi)));
-          a1 = a1.add(sb(v, 1).mul(IntVector.fromArray(I, xq, xi + 8)));
-          a2 = a2.add(sb(v, 2).mul(IntVector.fromArray(I, xq, xi + 16)));
-          a3 = a3.add(sb(v, 3).mul(IntVector.fromArray(I, xq, xi + 24)));
+          // sb() written out, as above
+          IntVector b0 = v.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 24);
+          IntVector b1 = v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 24);
+          IntVector b2 = v.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 24);
+          a0 = a0.add(b0.mul(IntVector.fromArray(I, xq, xi)));
+          a1 = a1.add(b1.mul(IntVector.fromArray(I, xq, xi + 8)));
+          a2 = a2.add(b2.mul(IntVector.fromArray(I, xq, xi + 16)));
+          a3 =
+              a3.add(v.lanewise(VectorOperators.ASHR, 24).mul(IntVector.fromArray(I, xq, xi + 24)));
         }
         int dot = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
         y[r * n + o] = (sx * w.scale[o]) * (dot - w.zero[o] * xsum[r]);
