@@ -16,12 +16,13 @@ import ai.djl.pytorch.jni.JniUtils;
  * forward whose quantized layers all go to PyTorch's matmul (int8 layers above {@code
  * compress.kernels.maxRows} rows) keeps PyTorch's threads.
  *
- * <p>Measured on 2 cores, all-minilm-l6-v2 at batch 1 and seq 16, N = 1 against off: int4 (RTN g32)
- * 15-18 ms against 11-14 ms in benchmarks' {@code MiniLmInterleaved}, and 23-27 ms against 18-20 ms
+ * <p>Measured on 2 cores, all-minilm-l6-v2 int4 (RTN g32) at batch 1 and seq 16: 15-18 ms with the
+ * limit off and 11-14 ms with N = 1 in benchmarks' {@code MiniLmInterleaved}; 23-27 ms and 18-20 ms
  * in {@code compress bench} with only quantized models in the process. It is off by default because
  * a float model running in the same process, between those forwards, was slower in most runs (f32
- * at seq 16: 13-15 ms with it off, 17-25 ms with it on, in both tools), which would flatter the
- * quantized model in a side-by-side benchmark. Use it in a process that serves quantized models.
+ * at seq 16: 13-15 ms with the limit off, 17-25 ms with it on, in both tools), which would flatter
+ * the quantized model in a side-by-side benchmark. Use it in a process that serves quantized
+ * models.
  *
  * <p>Where the setting lands is OpenMP's business: a thread that has run a parallel PyTorch
  * operator keeps its own copy (so other such threads keep their threads during the limit, measured
