@@ -427,15 +427,7 @@ final class QuantFusion {
               false,
               ws.toFloatArray(),
               wz == null ? null : QuantOps.bytes(wz));
-      Kernel kern =
-          (in, m) -> {
-            float[] x = QuantOps.floats(in[0], l.inFeatures());
-            int rows = x.length / l.inFeatures();
-            float[] y = new float[rows * l.outFeatures()];
-            TorchThreads.beforeKernel();
-            l.multiply(x, rows, y);
-            return new NDArray[] {m.create(y, QuantOps.outShape(in[0], l.outFeatures()))};
-          };
+      Kernel kern = (in, m) -> new NDArray[] {QuantOps.linear(l, in[0], m)};
       return Optional.of(
           new Group(
               mul,
