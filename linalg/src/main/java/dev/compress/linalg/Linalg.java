@@ -7,9 +7,9 @@ import org.bytedeco.javacpp.DoublePointer;
  * Dense linear algebra on {@link Matrix}: Cholesky and what is built from it (inverse, Cholesky
  * factor of the inverse, triangular solves), symmetric eigendecomposition and truncated SVD.
  *
- * <p>All work is done in double precision by the OpenBLAS LAPACK that ships in ND4J's native jar
- * (see {@code OpenBlasLapack} for why the calls bypass ND4J's own wrapper). The methods are
- * thread-safe and keep no state; inputs are never modified.
+ * <p>All work is done in double precision by OpenBLAS's LAPACK (see {@code OpenBlasLapack} for why
+ * the calls bypass ND4J's own wrapper). The methods are thread-safe and keep no state; inputs are
+ * never modified.
  *
  * <p>Errors: a non-square or mismatched input throws {@link IllegalArgumentException} naming the
  * shapes; NaN or infinite input throws {@link IllegalArgumentException} naming the first bad

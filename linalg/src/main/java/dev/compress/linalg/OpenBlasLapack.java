@@ -29,15 +29,17 @@ import org.bytedeco.openblas.global.openblas;
 /**
  * The only class that calls native code: OpenBLAS's LAPACKE and CBLAS entry points through the
  * {@code org.bytedeco.openblas} binding, which is the LAPACK that ND4J's CPU backend itself calls
- * ({@code CpuLapack}) and which arrives with the {@code nd4j-native} platform jar.
+ * ({@code CpuLapack}). ND4J itself is not a dependency: only this binding and its natives are
+ * (OpenBLAS 0.3.30; the 0.3.19 that ND4J 1.0.0-M2.1 ships computes wrong results with its SkylakeX
+ * kernels on some AVX-512 Xeons, which {@code CholeskyTest} and {@code SvdTest} catch).
  *
  * <p>Why not ND4J's {@code Nd4j.getBlasWrapper().lapack()}: it offers only potrf, getrf, geqrf,
  * syev and gesvd (no gesdd, syevd, potri, trtri or trsm); its potrf zeroes the other triangle with
  * one indexed {@code put} per row (85-290 ms against 23-41 ms for {@link Linalg#cholesky} at
  * 1024x1024, copies included); its gesvd takes 11-12 s at 1024x1024 where gesdd takes 0.6 s; its
  * syev takes 1.0 s where syevd takes 0.4 s; and initializing ND4J costs 0.6-2.5 s and a page of log
- * lines. (LinalgBench prints these side by side.) Calling the same native routines directly on heap
- * arrays avoids all of that and never leaves native memory behind.
+ * lines (measured with ND4J 1.0.0-M2.1). Calling the same native routines directly on heap arrays
+ * avoids all of that and never leaves native memory behind.
  *
  * <p>Layout trick used throughout: a row-major {@code n x n} buffer read as column-major is the
  * transpose. For symmetric and triangular work this means "row-major lower" equals "column-major
@@ -62,9 +64,9 @@ final class OpenBlasLapack {
                   + Loader.getPlatform()
                   + " ("
                   + e.getMessage()
-                  + "). HINT: the ND4J native jar for this platform must be on the classpath;"
-                  + " linux-x86_64 is the default, build with -Pnd4j-macos-arm64,"
-                  + " -Pnd4j-linux-arm64 or -Pnd4j-windows for the others.");
+                  + "). HINT: the OpenBLAS native jar for this platform must be on the classpath;"
+                  + " linux-x86_64 is the default, build with -Pnative-macos-arm64,"
+                  + " -Pnative-linux-arm64 or -Pnative-windows for the others.");
       wrapped.initCause(e);
       throw wrapped;
     }

@@ -12,15 +12,15 @@ import java.util.function.Supplier;
 /**
  * Times the {@link Linalg} operations that matter to the passes: Cholesky and the Cholesky factor
  * of the inverse (GPTQ) at 1024 and 4096, and rank-64 truncated SVD (low-rank) by each method, plus
- * a size sweep behind {@link Linalg#AUTO_EXACT_MAX_DIM} and, for comparison, ND4J's own LAPACK
- * wrapper on the same inputs. A benchmark, not a test: run by hand, never by {@code verify}.
+ * a size sweep behind {@link Linalg#AUTO_EXACT_MAX_DIM}. A benchmark, not a test: run by hand,
+ * never by {@code verify}.
  *
  * <pre>
  * ./mvnw -q -pl linalg test-compile
  * ./mvnw -q -pl linalg dependency:build-classpath -Dmdep.outputFile=target/cp.txt
  * java --enable-native-access=ALL-UNNAMED -Xmx8g \
  *   -cp linalg/target/test-classes:linalg/target/classes:$(cat linalg/target/cp.txt) \
- *   dev.compress.linalg.bench.LinalgBench [--quick] [--no-nd4j]
+ *   dev.compress.linalg.bench.LinalgBench [--quick]
  * </pre>
  *
  * <p>Each row is the median of several timed runs after one warm-up run ({@code --quick}: one timed
@@ -34,7 +34,6 @@ public final class LinalgBench {
   /** Entry point; see the class comment for the flags. */
   public static void main(String[] args) {
     boolean quick = Arrays.asList(args).contains("--quick");
-    boolean nd4j = !Arrays.asList(args).contains("--no-nd4j");
     int reps = quick ? 1 : 3;
     System.out.printf(
         "cores=%d  java=%s  OPENBLAS_NUM_THREADS=%s%n",
@@ -135,12 +134,6 @@ public final class LinalgBench {
           Math.abs(s[0] - exact[0]) / exact[0],
           Math.abs(s[k - 1] - exact[k - 1]) / exact[k - 1],
           frobeniusDistance(a, fast.reconstruct()) / optimal - 1);
-    }
-
-    if (nd4j) {
-      System.out.println();
-      System.out.println("ND4J's own wrapper (Nd4j.getBlasWrapper().lapack()) on the same inputs:");
-      Nd4jComparison.run(reps);
     }
   }
 
