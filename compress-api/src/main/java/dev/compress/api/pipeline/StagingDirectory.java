@@ -3,18 +3,24 @@ package dev.compress.api.pipeline;
 import dev.compress.api.CompressionException;
 import dev.compress.api.ConfigException;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.security.SecureRandom;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -27,10 +33,20 @@ import org.slf4j.LoggerFactory;
  * that runs hooks — deletes it, and any parent folders that were created for it. Commit with an
  * existing target renames the old directory away, renames the new one in and only then deletes the
  * old one; if the JVM stops between the two renames, the hook puts the old directory back.
+ *
+ * <p>A kill that runs no hooks ({@code SIGKILL}, a crash, power loss) leaves the staging folder
+ * behind. Each one therefore holds a marker file, {@value #MARKER}, naming the target, the process
+ * id and the process start time; {@link #create} first removes the staging folders of the same
+ * target whose marker names a process that is no longer running (a live pid with another start time
+ * is a reused pid). A folder without a readable marker is never touched: it is not ours, or its
+ * owner is still setting it up. The marker is deleted just before the rename into place.
  */
 final class StagingDirectory implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(StagingDirectory.class);
   private static final SecureRandom RANDOM = new SecureRandom();
+
+  /** The marker file in every staging folder: {@code pid}, {@code start} and {@code target}. */
+  static final String MARKER = ".compress-staging";
 
   private final Path target;
   private final Path dir;
@@ -76,10 +92,17 @@ final class StagingDirectory implements AutoCloseable {
         Files.createDirectory(p);
         created.addFirst(p);
       }
-      Path tmp =
-          parent.resolve(
-              "." + target.getFileName() + ".tmp-" + HexFormat.of().toHexDigits(RANDOM.nextInt()));
+      if (created.isEmpty()) {
+        removeStale(target);
+      }
+      Path tmp = parent.resolve(prefix(target) + HexFormat.of().toHexDigits(RANDOM.nextInt()));
       Files.createDirectory(tmp);
+      try {
+        writeMarker(tmp, target);
+      } catch (IOException e) {
+        deleteRecursively(tmp);
+        throw e;
+      }
       return new StagingDirectory(target, tmp, created);
     } catch (IOException e) {
       deleteEmpty(created);
@@ -120,6 +143,7 @@ final class StagingDirectory implements AutoCloseable {
                       + target.getFileName()
                       + ".old-"
                       + HexFormat.of().toHexDigits(RANDOM.nextInt()));
+          Files.deleteIfExists(dir.resolve(MARKER));
           move(target, old);
           movedAway = old;
           try {
@@ -131,6 +155,7 @@ final class StagingDirectory implements AutoCloseable {
           }
           movedAway = null;
         } else {
+          Files.deleteIfExists(dir.resolve(MARKER));
           move(dir, target);
         }
         committed = true;
@@ -186,6 +211,108 @@ final class StagingDirectory implements AutoCloseable {
         }
       }
       deleteEmpty(createdParents);
+    }
+  }
+
+  // ---- markers and stale folders ----
+
+  private static String prefix(Path target) {
+    return "." + target.getFileName() + ".tmp-";
+  }
+
+  private static void writeMarker(Path tmp, Path target) throws IOException {
+    ProcessHandle self = ProcessHandle.current();
+    String text =
+        "pid="
+            + self.pid()
+            + "\nstart="
+            + self.info().startInstant().map(Instant::toString).orElse("")
+            + "\ntarget="
+            + target
+            + "\n";
+    // Written beside and renamed, so a reader never sees half a marker.
+    Path partial = tmp.resolve(MARKER + ".partial");
+    Files.writeString(partial, text, StandardCharsets.UTF_8);
+    Files.move(partial, tmp.resolve(MARKER), StandardCopyOption.ATOMIC_MOVE);
+  }
+
+  /**
+   * Removes the staging folders beside {@code target} that interrupted runs of this tool left: a
+   * folder named {@code .NAME.tmp-*}, a real directory (not a link), with a marker naming this
+   * target and a process that is not running. Failures are logged, never thrown: cleaning up is a
+   * courtesy, not the run's job.
+   *
+   * @return the folders removed
+   */
+  static List<Path> removeStale(Path target) {
+    Path parent = target.getParent();
+    List<Path> removed = new ArrayList<>();
+    if (parent == null || !Files.isDirectory(parent)) {
+      return removed;
+    }
+    String prefix = prefix(target);
+    List<Path> candidates;
+    try (Stream<Path> s = Files.list(parent)) {
+      candidates =
+          s.filter(p -> p.getFileName().toString().startsWith(prefix))
+              .filter(p -> Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS))
+              .toList();
+    } catch (IOException e) {
+      LOG.debug("cannot list {} for stale staging folders: {}", parent, reason(e));
+      return removed;
+    }
+    for (Path p : candidates) {
+      if (isStale(p, target)) {
+        try {
+          deleteRecursively(p);
+          removed.add(p);
+          LOG.info("removed {}, the staging folder of an interrupted run", p);
+        } catch (IOException e) {
+          LOG.warn("could not remove the stale staging folder {}: {}", p, reason(e));
+        }
+      }
+    }
+    return removed;
+  }
+
+  private static boolean isStale(Path dir, Path target) {
+    Path marker = dir.resolve(MARKER);
+    Map<String, String> m = new HashMap<>();
+    try {
+      if (!Files.isRegularFile(marker, LinkOption.NOFOLLOW_LINKS) || Files.size(marker) > 4096) {
+        return false;
+      }
+      for (String line : Files.readAllLines(marker, StandardCharsets.UTF_8)) {
+        int eq = line.indexOf('=');
+        if (eq > 0) {
+          m.put(line.substring(0, eq), line.substring(eq + 1));
+        }
+      }
+    } catch (IOException e) {
+      return false;
+    }
+    if (!target.toString().equals(m.get("target"))) {
+      return false;
+    }
+    long pid;
+    try {
+      pid = Long.parseLong(m.getOrDefault("pid", ""));
+    } catch (NumberFormatException e) {
+      return false;
+    }
+    Optional<ProcessHandle> owner = ProcessHandle.of(pid);
+    if (owner.isEmpty() || !owner.get().isAlive()) {
+      return true;
+    }
+    // The pid is in use. A process that reuses it started after the owner ended, so after the
+    // recorded start; a second of slack absorbs clock rounding between the two readings. Without
+    // start times the owner counts as alive.
+    Optional<Instant> running = owner.get().info().startInstant();
+    try {
+      Instant recorded = Instant.parse(m.getOrDefault("start", ""));
+      return running.isPresent() && running.get().isAfter(recorded.plusSeconds(1));
+    } catch (java.time.format.DateTimeParseException e) {
+      return false;
     }
   }
 
