@@ -2,8 +2,8 @@ package dev.compress.api.pipeline;
 
 import dev.compress.api.CompressionException;
 import dev.compress.api.ConfigException;
+import dev.compress.api.io.OwnerMarker;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.FileAlreadyExistsException;
@@ -14,13 +14,10 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.security.SecureRandom;
-import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -221,19 +218,7 @@ final class StagingDirectory implements AutoCloseable {
   }
 
   private static void writeMarker(Path tmp, Path target) throws IOException {
-    ProcessHandle self = ProcessHandle.current();
-    String text =
-        "pid="
-            + self.pid()
-            + "\nstart="
-            + self.info().startInstant().map(Instant::toString).orElse("")
-            + "\ntarget="
-            + target
-            + "\n";
-    // Written beside and renamed, so a reader never sees half a marker.
-    Path partial = tmp.resolve(MARKER + ".partial");
-    Files.writeString(partial, text, StandardCharsets.UTF_8);
-    Files.move(partial, tmp.resolve(MARKER), StandardCopyOption.ATOMIC_MOVE);
+    OwnerMarker.write(tmp.resolve(MARKER), Map.of("target", target.toString()));
   }
 
   /**
@@ -276,44 +261,10 @@ final class StagingDirectory implements AutoCloseable {
   }
 
   private static boolean isStale(Path dir, Path target) {
-    Path marker = dir.resolve(MARKER);
-    Map<String, String> m = new HashMap<>();
-    try {
-      if (!Files.isRegularFile(marker, LinkOption.NOFOLLOW_LINKS) || Files.size(marker) > 4096) {
-        return false;
-      }
-      for (String line : Files.readAllLines(marker, StandardCharsets.UTF_8)) {
-        int eq = line.indexOf('=');
-        if (eq > 0) {
-          m.put(line.substring(0, eq), line.substring(eq + 1));
-        }
-      }
-    } catch (IOException e) {
-      return false;
-    }
-    if (!target.toString().equals(m.get("target"))) {
-      return false;
-    }
-    long pid;
-    try {
-      pid = Long.parseLong(m.getOrDefault("pid", ""));
-    } catch (NumberFormatException e) {
-      return false;
-    }
-    Optional<ProcessHandle> owner = ProcessHandle.of(pid);
-    if (owner.isEmpty() || !owner.get().isAlive()) {
-      return true;
-    }
-    // The pid is in use. A process that reuses it started after the owner ended, so after the
-    // recorded start; a second of slack absorbs clock rounding between the two readings. Without
-    // start times the owner counts as alive.
-    Optional<Instant> running = owner.get().info().startInstant();
-    try {
-      Instant recorded = Instant.parse(m.getOrDefault("start", ""));
-      return running.isPresent() && running.get().isAfter(recorded.plusSeconds(1));
-    } catch (java.time.format.DateTimeParseException e) {
-      return false;
-    }
+    return OwnerMarker.read(dir.resolve(MARKER))
+        .filter(m -> target.toString().equals(m.get("target")))
+        .filter(OwnerMarker::ownerGone)
+        .isPresent();
   }
 
   private static void move(Path from, Path to) throws IOException {

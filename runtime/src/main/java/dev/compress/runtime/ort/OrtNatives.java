@@ -1,6 +1,7 @@
 package dev.compress.runtime.ort;
 
 import ai.onnxruntime.OrtEnvironment;
+import dev.compress.api.io.OwnerMarker;
 import java.io.IOException;
 import java.lang.reflect.Field;
 import java.nio.file.Files;
@@ -8,6 +9,7 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Stream;
 
@@ -31,9 +33,20 @@ import java.util.stream.Stream;
  * mapped after their files are unlinked (Linux, macOS); where the file system refuses (Windows),
  * the folder is left to the loader's own {@code deleteOnExit}. Should a later ONNX Runtime rename
  * the field, nothing is deleted and {@link #nativeFolder()} is empty (its test fails then).
+ *
+ * <p>A JVM killed without running hooks ({@code SIGKILL}) still leaves its folder. So the folder
+ * gets an {@link OwnerMarker} ({@value #MARKER}), and the first {@link #environment()} of a later
+ * process removes the {@code onnxruntime-java*} folders in {@code java.io.tmpdir} whose marker
+ * names a process that has ended. Folders without the marker (other programs', or one whose owner
+ * was killed before it could mark it) are never touched.
  */
 public final class OrtNatives {
   private static final System.Logger LOG = System.getLogger(OrtNatives.class.getName());
+
+  /** The marker file this toolkit writes into the folder ONNX Runtime extracted into. */
+  static final String MARKER = ".compress-owner";
+
+  private static final String PREFIX = "onnxruntime-java";
   private static volatile Optional<Path> folder;
 
   private OrtNatives() {}
@@ -47,11 +60,19 @@ public final class OrtNatives {
     if (folder == null) {
       synchronized (OrtNatives.class) {
         if (folder == null) {
-          folder = extractionFolder();
-          folder.ifPresent(
-              dir ->
-                  Runtime.getRuntime()
-                      .addShutdownHook(new Thread(() -> delete(dir), "compress-ort-cleanup")));
+          Optional<Path> mine = extractionFolder();
+          mine.ifPresent(
+              dir -> {
+                Runtime.getRuntime()
+                    .addShutdownHook(new Thread(() -> delete(dir), "compress-ort-cleanup"));
+                try {
+                  OwnerMarker.write(dir.resolve(MARKER), Map.of());
+                } catch (IOException e) {
+                  LOG.log(System.Logger.Level.DEBUG, "cannot mark " + dir + ": " + e);
+                }
+                removeStale(dir);
+              });
+          folder = mine;
         }
       }
     }
@@ -62,6 +83,32 @@ public final class OrtNatives {
   public static Optional<Path> nativeFolder() {
     Optional<Path> f = folder;
     return f == null ? Optional.empty() : f;
+  }
+
+  /** Removes the marked folders of ended processes beside {@code mine}; returns them. */
+  static List<Path> removeStale(Path mine) {
+    List<Path> removed = new ArrayList<>();
+    Path tmp = mine.toAbsolutePath().getParent();
+    if (tmp == null) {
+      return removed;
+    }
+    List<Path> candidates;
+    try (Stream<Path> s = Files.list(tmp)) {
+      candidates =
+          s.filter(p -> p.getFileName().toString().startsWith(PREFIX))
+              .filter(p -> !p.equals(mine.toAbsolutePath()))
+              .filter(p -> Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS))
+              .toList();
+    } catch (IOException e) {
+      return removed;
+    }
+    for (Path p : candidates) {
+      if (OwnerMarker.read(p.resolve(MARKER)).filter(OwnerMarker::ownerGone).isPresent()) {
+        delete(p);
+        removed.add(p);
+      }
+    }
+    return removed;
   }
 
   private static Optional<Path> extractionFolder() {

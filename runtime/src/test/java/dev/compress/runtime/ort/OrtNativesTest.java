@@ -14,7 +14,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A JVM that used ONNX Runtime leaves no {@code onnxruntime-java*} folder in its temp directory
- * (before {@link OrtNatives}, every evaluating run left one).
+ * (before {@link OrtNatives}, every evaluating run left one), and removes those that killed runs of
+ * this toolkit left, never another program's.
  */
 class OrtNativesTest {
   private static List<String> entries(Path dir) throws IOException {
@@ -23,8 +24,22 @@ class OrtNativesTest {
     }
   }
 
+  private static long deadPid() throws Exception {
+    Process p = new ProcessBuilder("true").start();
+    p.waitFor();
+    return p.pid();
+  }
+
   @Test
   void theExtractedNativeLibrariesAreDeletedWhenTheJvmExits(@TempDir Path tmp) throws Exception {
+    Path killed = Files.createDirectory(tmp.resolve("onnxruntime-java111"));
+    Files.writeString(killed.resolve("libonnxruntime.so"), "20 MB");
+    Files.writeString(
+        killed.resolve(OrtNatives.MARKER),
+        "pid=" + deadPid() + "\nstart=" + java.time.Instant.now() + "\n");
+    Path unmarked = Files.createDirectory(tmp.resolve("onnxruntime-java222")); // another program's
+    Path live = Files.createDirectory(tmp.resolve("onnxruntime-java333")); // a running one's
+    dev.compress.api.io.OwnerMarker.write(live.resolve(OrtNatives.MARKER), java.util.Map.of());
     Path java = Path.of(System.getProperty("java.home"), "bin", "java");
     Process p =
         new ProcessBuilder(
@@ -41,6 +56,8 @@ class OrtNativesTest {
     // It loaded ONNX Runtime from a folder it extracted into this temp dir, which existed then ...
     assertThat(printed).contains("version 1.").contains("folder " + tmp).contains("exists=true");
     // ... and is gone now.
-    assertThat(entries(tmp)).as(printed).noneMatch(n -> n.startsWith("onnxruntime-java"));
+    assertThat(entries(tmp))
+        .as(printed)
+        .containsExactly(unmarked.getFileName().toString(), live.getFileName().toString());
   }
 }
