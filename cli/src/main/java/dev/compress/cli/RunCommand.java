@@ -45,7 +45,9 @@ final class RunCommand implements Callable<Integer> {
   @Option(
       names = {"-o", "--output"},
       paramLabel = "DIR",
-      description = "Output directory (overrides the pipeline's output.dir).")
+      description =
+          "Output directory (overrides the pipeline's output.dir; the output block may then be"
+              + " left out).")
   Path output;
 
   @Option(names = "--overwrite", description = "Replace an existing output directory.")
@@ -57,6 +59,7 @@ final class RunCommand implements Callable<Integer> {
     if ((pipeline == null) == (fromManifest == null)) {
       throw new ConfigException("give either PIPELINE or --from-manifest MANIFEST (exactly one)");
     }
+    requireDirectory(output, "--output");
     PrintWriter err = spec.commandLine().getErr();
     // The runner prints pass summaries, the evaluation table and the written files to out;
     // progress goes to stderr (a bar on a terminal, plain lines otherwise).
@@ -69,13 +72,16 @@ final class RunCommand implements Callable<Integer> {
     if (fromManifest != null) {
       runner.runFromManifest(fromManifest, output, options);
     } else {
-      PipelineSpec p = PipelineSpec.load(pipeline, runner.registry());
-      if (output != null) {
-        p = p.withOutput(new PipelineSpec.Output(output, overwrite || p.output().overwrite()));
-      }
-      runner.run(p, options);
+      runner.run(PipelineSpec.load(pipeline, runner.registry(), output, overwrite), options);
     }
     out.flush();
     return CompressCommand.OK;
+  }
+
+  /** Refuses an empty directory option ({@code --output ""}), which would mean the current one. */
+  static void requireDirectory(Path dir, String option) throws ConfigException {
+    if (dir != null && dir.toString().isBlank()) {
+      throw new ConfigException(option + " must name a directory, found '" + dir + "'");
+    }
   }
 }

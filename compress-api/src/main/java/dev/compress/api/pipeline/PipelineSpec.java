@@ -2,6 +2,7 @@ package dev.compress.api.pipeline;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.compress.api.ConfigException;
 import dev.compress.api.calibration.CalibrationSpec;
 import dev.compress.api.pass.InvalidConfigException;
@@ -168,13 +169,41 @@ public record PipelineSpec(
    */
   public static PipelineSpec load(Path yaml, PassRegistry registry)
       throws ConfigException, IOException {
+    return load(yaml, registry, null, false);
+  }
+
+  /**
+   * Reads a pipeline YAML file with its output directory given by the caller (e.g. {@code run
+   * --output DIR}): {@code output.dir} is set to {@code outputDir}, so the file's {@code output}
+   * block may be missing; {@code output.overwrite} is set to true when {@code overwrite}, else kept
+   * as the file says.
+   *
+   * @param outputDir the output directory; null to use the file's {@code output} block as it is
+   * @throws ConfigException listing every problem in the file (also for a missing file)
+   * @throws IOException when the file exists but cannot be read
+   */
+  public static PipelineSpec load(
+      Path yaml, PassRegistry registry, Path outputDir, boolean overwrite)
+      throws ConfigException, IOException {
     String text;
     try {
       text = Files.readString(yaml, StandardCharsets.UTF_8);
     } catch (NoSuchFileException e) {
       throw new ConfigException("no such pipeline file: " + yaml);
     }
-    return fromYaml(text, registry);
+    if (outputDir == null) {
+      return fromYaml(text, registry);
+    }
+    JsonNode tree = parse(text);
+    if (tree instanceof ObjectNode root) {
+      ObjectNode out =
+          root.get("output") instanceof ObjectNode given ? given : root.putObject("output");
+      out.put("dir", outputDir.toString());
+      if (overwrite) {
+        out.put("overwrite", true);
+      }
+    }
+    return fromTree(tree, registry);
   }
 
   /** Parses pipeline YAML with the passes found through {@link PassRegistry#load()}. */
@@ -188,16 +217,18 @@ public record PipelineSpec(
    * @throws ConfigException listing every problem, each naming its key path and the value found
    */
   public static PipelineSpec fromYaml(String yaml, PassRegistry registry) throws ConfigException {
-    JsonNode tree;
+    return fromTree(parse(yaml), registry);
+  }
+
+  private static JsonNode parse(String yaml) throws ConfigException {
     try {
-      tree = SpecBinder.YAML.readTree(yaml);
+      return SpecBinder.YAML.readTree(yaml);
     } catch (JsonProcessingException e) {
       var loc = e.getLocation();
       String where = loc == null ? "" : "line " + loc.getLineNr() + ", column " + loc.getColumnNr();
       throw new ConfigException(
           "invalid YAML" + (where.isEmpty() ? "" : " at " + where) + ": " + e.getOriginalMessage());
     }
-    return fromTree(tree, registry);
   }
 
   /**
