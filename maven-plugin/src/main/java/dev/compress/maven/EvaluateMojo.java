@@ -31,8 +31,8 @@ import org.apache.maven.plugins.annotations.Parameter;
  * metric, its bound and the measured value. The report ({@code evaluation.json} and {@code
  * evaluation.txt}) is written either way.
  *
- * <p>What to measure comes from the pipeline's {@code evaluate} block (the {@code <pipeline>} file
- * or inline {@code <evaluate>}); {@code <gates>} adds or replaces gates. The original is the
+ * <p>What to measure comes from the pipeline's {@code evaluate} block (in the pipeline file, or the
+ * inline evaluate element); the gates parameter adds or replaces gates. The original is the
  * pipeline's model; the compressed model is {@code outputDirectory/model.onnx}, as written by the
  * {@code compress} goal.
  *
@@ -56,11 +56,12 @@ public class EvaluateMojo extends AbstractPipelineMojo {
   private boolean skip;
 
   /**
-   * Gates to add to (or replace in) the evaluate block: metric name to bound, {@code OP NUMBER}
-   * with OP one of {@code >=}, {@code <=}, {@code >}, {@code <}. Example: {@code <cosine.mean>>=
-   * 0.99</cosine.mean>}, {@code <latency.b1.ratio>&lt;= 1.0</latency.b1.ratio>}. The metrics are
-   * the evaluator's ({@code cosine.mean}, {@code cosine.min}, {@code latency.bB.ratio}, {@code
-   * size.ratio}, ...).
+   * Gates to add to (or replace in) the evaluate block: one child element per gate, named by the
+   * metric, whose text is the bound {@code OP NUMBER} with OP one of {@code >=}, {@code <=}, {@code
+   * >}, {@code <}. Example: an element cosine.mean with the text {@code >= 0.99} (a fidelity bound)
+   * and an element latency.b1.ratio with the text {@code <= 1.0} (no slower at batch 1), the
+   * less-than sign escaped as an entity in the POM's XML. The metrics are the evaluator's
+   * (cosine.mean, cosine.min, latency.bB.ratio, size.ratio, ...).
    *
    * @since 0.1.0
    */
