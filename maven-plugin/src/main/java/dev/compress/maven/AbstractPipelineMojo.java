@@ -7,6 +7,7 @@ import java.io.File;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import org.apache.maven.plugin.AbstractMojo;
+import org.apache.maven.plugin.MojoExecution;
 import org.apache.maven.plugin.MojoExecutionException;
 import org.apache.maven.plugin.MojoFailureException;
 import org.apache.maven.plugins.annotations.Parameter;
@@ -96,14 +97,34 @@ abstract class AbstractPipelineMojo extends AbstractMojo {
       required = true)
   protected File outputDirectory;
 
+  /** This goal's execution: its plugin's parameters and its id, to find its POM configuration. */
+  @Parameter(defaultValue = "${mojoExecution}", readonly = true, required = true)
+  protected MojoExecution mojoExecution;
+
   /** The services on the plugin's class realm. */
   protected final PluginServices services = new PluginServices();
 
   /** The goal name, for messages. */
   protected abstract String goal();
 
-  /** The pipeline source: file and inline elements, not yet bound. */
+  /**
+   * The pipeline source: file and inline elements, not yet bound.
+   *
+   * @throws MojoFailureException for an element of the configuration that is no parameter (a
+   *     misspelling Maven itself only warns about), or a missing or unreadable pipeline file
+   */
   protected PipelineSource source() throws MojoFailureException {
+    if (mojoExecution != null) {
+      var problem =
+          ConfigurationElements.problem(
+              goal(),
+              mojoExecution.getArtifactId(),
+              ConfigurationElements.of(project, mojoExecution),
+              ConfigurationElements.parameters(mojoExecution));
+      if (problem.isPresent()) {
+        throw new MojoFailureException(problem.get());
+      }
+    }
     return PipelineSource.of(
         goal(),
         project.getBasedir().toPath(),

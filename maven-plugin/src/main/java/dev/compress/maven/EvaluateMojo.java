@@ -17,6 +17,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.maven.plugin.MojoExecutionException;
 import org.apache.maven.plugin.MojoFailureException;
 import org.apache.maven.plugins.annotations.LifecyclePhase;
@@ -135,6 +136,7 @@ public class EvaluateMojo extends AbstractPipelineMojo {
           "evaluate: no evaluator on the plugin's classpath (compress-evaluation is missing)");
     }
     Path reports = reportDirectory.toPath().toAbsolutePath().normalize();
+    AtomicBoolean reused = new AtomicBoolean();
     EvaluationResult r =
         withPluginLoader(
             source,
@@ -142,6 +144,7 @@ public class EvaluateMojo extends AbstractPipelineMojo {
               Path original = BuiltinModels.resolve(spec.model());
               Optional<EvaluationResult> recorded =
                   force ? Optional.empty() : RecordedEvaluation.find(spec, original, compressed);
+              reused.set(recorded.isPresent());
               if (recorded.isPresent()) {
                 getLog()
                     .info(
@@ -160,8 +163,13 @@ public class EvaluateMojo extends AbstractPipelineMojo {
               writeReport(reports, spec, original, compressed, res);
               return res;
             });
-    for (String line : r.table().split("\\R")) {
-      getLog().info(line);
+    if (reused.get()
+        && compressed.toString().equals(project.getContextValue(CompressMojo.TABLE_PRINTED))) {
+      getLog().info("evaluate: the side-by-side table is above (printed by the compress goal)");
+    } else {
+      for (String line : r.table().split("\\R")) {
+        getLog().info(line);
+      }
     }
     getLog()
         .info(
