@@ -40,5 +40,10 @@ assert log.contains('evaluate: all 1 gates passed')
 def report = new JsonSlurper().parse(new File(basedir, 'target/compress-evaluation/evaluation.json'))
 assert report.passed == true
 assert report.metrics['cosine.mean'] >= 0.98
-assert new File(basedir, 'target/compress-evaluation/evaluation.txt').text.contains('cosine')
+def table = new File(basedir, 'target/compress-evaluation/evaluation.txt').text
+assert table.contains('cosine')
+// The side-by-side table is printed once: by compress, which measured; evaluate reused it.
+def firstLine = table.readLines().find { !it.isBlank() }
+assert log.count(firstLine) == 1 : "the table's first line '$firstLine' appears ${log.count(firstLine)} times"
+assert log.contains('evaluate: the side-by-side table is above (printed by the compress goal)')
 return true

@@ -70,7 +70,9 @@ final class MeasureOptions {
   @Option(
       names = "--device",
       paramLabel = "DEVICE",
-      description = "cpu (default) or gpu (engine djl, when DJL finds a GPU).",
+      description =
+          "cpu (default) or gpu: ONNX Runtime's CUDA provider (a build with -Pgpu), or engine"
+              + " djl on a GPU DJL finds.",
       defaultValue = "cpu")
   String device;
 

@@ -20,6 +20,7 @@ import dev.compress.evaluation.report.JsonReport;
 import dev.compress.evaluation.task.TaskKind;
 import dev.compress.evaluation.task.TaskSpec;
 import dev.compress.runtime.Device;
+import dev.compress.runtime.ort.OrtExecutor;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -168,8 +169,10 @@ public final class SideBySideEvaluator implements Evaluator {
               + " tokens), found "
               + spec.sequenceLength());
     }
-    if ("gpu".equals(spec.device()) && !"djl".equals(spec.engine())) {
-      problems.add("evaluate.device: gpu needs engine djl (ONNX Runtime runs on the CPU here)");
+    if ("gpu".equals(spec.device())
+        && !"djl".equals(spec.engine())
+        && !OrtExecutor.cudaProviderAvailable()) {
+      problems.add(OrtExecutor.noCudaProvider("evaluate.device:"));
     }
     List<Gate> gates = List.of();
     try {

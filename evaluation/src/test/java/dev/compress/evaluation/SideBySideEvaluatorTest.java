@@ -96,6 +96,34 @@ class SideBySideEvaluatorTest {
   }
 
   @Test
+  void aGpuForOnnxRuntimeWithoutItsCudaProviderIsRefusedBeforeAnythingRuns() {
+    org.junit.jupiter.api.Assumptions.assumeFalse(
+        dev.compress.runtime.ort.OrtExecutor.cudaProviderAvailable(), "built with -Pgpu");
+    EvaluateSpec base = spec(Map.of());
+    EvaluateSpec gpu =
+        new EvaluateSpec(
+            base.task(),
+            base.data(),
+            base.samples(),
+            base.latencyBatchSizes(),
+            base.sequenceLength(),
+            base.iterations(),
+            base.gates(),
+            "onnxruntime",
+            "gpu",
+            List.of(),
+            0,
+            0,
+            "",
+            "");
+    assertThatThrownBy(() -> SideBySideEvaluator.validate(gpu))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith(
+            "evaluate.device: gpu: ONNX Runtime's CUDA execution provider is not available")
+        .hasMessageContaining("HINT: build with -Pgpu");
+  }
+
+  @Test
   void gatesAreCheckedBeforeAnythingRuns() {
     EvaluateSpec spec = spec(Map.of("cosine.avg", ">= 0.99"));
     assertThatThrownBy(

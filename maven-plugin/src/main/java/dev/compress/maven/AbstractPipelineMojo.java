@@ -7,6 +7,7 @@ import java.io.File;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import org.apache.maven.plugin.AbstractMojo;
+import org.apache.maven.plugin.MojoExecution;
 import org.apache.maven.plugin.MojoExecutionException;
 import org.apache.maven.plugin.MojoFailureException;
 import org.apache.maven.plugins.annotations.Parameter;
@@ -15,8 +16,12 @@ import org.codehaus.plexus.configuration.PlexusConfiguration;
 
 /**
  * What both goals share: where the pipeline comes from (a YAML file and/or inline elements) and
- * where its output lives. Put this configuration at the plugin level (outside {@code <executions>})
- * so {@code compress} and {@code evaluate} see the same pipeline.
+ * where its output lives. Put this configuration at the plugin level (outside the executions) so
+ * {@code compress} and {@code evaluate} see the same pipeline.
+ *
+ * <p>The parameter docs below become the plugin descriptor, which {@code mvn help:describe} reads
+ * as HTML: element names are written bare ({@code calibration}), never in angle brackets, which a
+ * reader of HTML drops as unknown tags ({@code PluginDescriptorTest} holds this).
  */
 abstract class AbstractPipelineMojo extends AbstractMojo {
   /** The project being built. */
@@ -25,10 +30,9 @@ abstract class AbstractPipelineMojo extends AbstractMojo {
 
   /**
    * A pipeline YAML file (the format of {@code compress run}, see {@code sample-configs/}),
-   * relative to the project's base directory. Inline elements given besides it ({@code <model>},
-   * {@code <seed>}, {@code <calibration>}, {@code <passes>}, {@code <evaluate>}) replace the file's
-   * key of the same name. Its {@code output} block is ignored: output goes to {@link
-   * #outputDirectory}.
+   * relative to the project's base directory. The inline elements model, seed, calibration, passes
+   * and evaluate, given besides it, replace the file's key of the same name. Its {@code output}
+   * block is ignored: output goes to {@link #outputDirectory}.
    *
    * @since 0.1.0
    */
@@ -53,30 +57,29 @@ abstract class AbstractPipelineMojo extends AbstractMojo {
   protected Long seed;
 
   /**
-   * The calibration block, with the keys of the YAML's {@code calibration} ({@code <kind>}, {@code
-   * <source>}, {@code <samples>}, {@code <sequenceLength>}, {@code <batchSize>}, {@code <seed>},
-   * {@code <shuffle>}). A relative {@code source} is relative to the project's base directory.
+   * The calibration block: one child element per key of the YAML's {@code calibration} (kind,
+   * source, samples, sequenceLength, batchSize, seed, shuffle). A relative source is relative to
+   * the project's base directory.
    *
    * @since 0.1.0
    */
   @Parameter protected PlexusConfiguration calibration;
 
   /**
-   * The passes, in order: one child element (conventionally {@code <pass>}) per pass, holding
-   * {@code <type>} (a registered pass type, e.g. {@code rtn-quantization}), optional {@code
-   * <targets>}/{@code <ignore>} (lists of {@code <target>} layer names or {@code re:REGEX}) and the
-   * pass's own parameters by name ({@code <bits>8</bits>}), exactly as in the YAML.
+   * The passes, in order: one child element per pass (conventionally named pass), holding a type
+   * element (a registered pass type, e.g. {@code rtn-quantization}), optional targets and ignore
+   * elements (lists of target elements, each a layer name or {@code re:REGEX}) and the pass's own
+   * parameters as elements of their name (an element bits with the text 8), exactly as in the YAML.
    *
    * @since 0.1.0
    */
   @Parameter protected PlexusConfiguration passes;
 
   /**
-   * The evaluate block, with the keys of the YAML's {@code evaluate} ({@code <task>}, {@code
-   * <data>}, {@code <samples>}, {@code <latencyBatchSizes>}, {@code <sequenceLength>}, {@code
-   * <iterations>}, {@code <gates>}, and whatever the evaluator accepts). With it, {@code compress}
-   * evaluates the result like {@code compress run} does, and {@code evaluate} knows what to
-   * measure.
+   * The evaluate block: one child element per key of the YAML's {@code evaluate} (task, data,
+   * samples, latencyBatchSizes, sequenceLength, iterations, gates, and whatever else the evaluator
+   * accepts). With it, the compress goal evaluates the result like {@code compress run} does, and
+   * the evaluate goal knows what to measure.
    *
    * @since 0.1.0
    */
@@ -94,14 +97,34 @@ abstract class AbstractPipelineMojo extends AbstractMojo {
       required = true)
   protected File outputDirectory;
 
+  /** This goal's execution: its plugin's parameters and its id, to find its POM configuration. */
+  @Parameter(defaultValue = "${mojoExecution}", readonly = true, required = true)
+  protected MojoExecution mojoExecution;
+
   /** The services on the plugin's class realm. */
   protected final PluginServices services = new PluginServices();
 
   /** The goal name, for messages. */
   protected abstract String goal();
 
-  /** The pipeline source: file and inline elements, not yet bound. */
+  /**
+   * The pipeline source: file and inline elements, not yet bound.
+   *
+   * @throws MojoFailureException for an element of the configuration that is no parameter (a
+   *     misspelling Maven itself only warns about), or a missing or unreadable pipeline file
+   */
   protected PipelineSource source() throws MojoFailureException {
+    if (mojoExecution != null) {
+      var problem =
+          ConfigurationElements.problem(
+              goal(),
+              mojoExecution.getArtifactId(),
+              ConfigurationElements.of(project, mojoExecution),
+              ConfigurationElements.parameters(mojoExecution));
+      if (problem.isPresent()) {
+        throw new MojoFailureException(problem.get());
+      }
+    }
     return PipelineSource.of(
         goal(),
         project.getBasedir().toPath(),

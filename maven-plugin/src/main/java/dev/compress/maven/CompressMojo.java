@@ -79,6 +79,12 @@ public class CompressMojo extends AbstractPipelineMojo {
 
   @Component private MavenProjectHelper projectHelper;
 
+  /**
+   * Project context key: the compressed model whose evaluation table this build has printed (set by
+   * a compress run with an evaluate block).
+   */
+  static final String TABLE_PRINTED = "dev.compress.maven.tablePrinted";
+
   @Override
   protected String goal() {
     return "compress";
@@ -128,7 +134,12 @@ public class CompressMojo extends AbstractPipelineMojo {
                         .withOverwrite(true)
                         .withOut(w)
                         .withProgress(ConsoleProgress.plain(w));
-                runner.run(spec, options);
+                if (runner.run(spec, options).evaluation().isPresent()) {
+                  // The runner printed the side-by-side table: evaluate, reusing this evaluation
+                  // later in the build, does not print it again.
+                  project.setContextValue(
+                      TABLE_PRINTED, out.resolve(PipelineRunner.MODEL_FILE).toString());
+                }
               } catch (GateFailedException e) {
                 failOnGates(e.failures(), out);
               }

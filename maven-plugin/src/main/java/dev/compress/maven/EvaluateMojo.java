@@ -17,6 +17,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.maven.plugin.MojoExecutionException;
 import org.apache.maven.plugin.MojoFailureException;
 import org.apache.maven.plugins.annotations.LifecyclePhase;
@@ -31,8 +32,8 @@ import org.apache.maven.plugins.annotations.Parameter;
  * metric, its bound and the measured value. The report ({@code evaluation.json} and {@code
  * evaluation.txt}) is written either way.
  *
- * <p>What to measure comes from the pipeline's {@code evaluate} block (the {@code <pipeline>} file
- * or inline {@code <evaluate>}); {@code <gates>} adds or replaces gates. The original is the
+ * <p>What to measure comes from the pipeline's {@code evaluate} block (in the pipeline file, or the
+ * inline evaluate element); the gates parameter adds or replaces gates. The original is the
  * pipeline's model; the compressed model is {@code outputDirectory/model.onnx}, as written by the
  * {@code compress} goal.
  *
@@ -56,11 +57,12 @@ public class EvaluateMojo extends AbstractPipelineMojo {
   private boolean skip;
 
   /**
-   * Gates to add to (or replace in) the evaluate block: metric name to bound, {@code OP NUMBER}
-   * with OP one of {@code >=}, {@code <=}, {@code >}, {@code <}. Example: {@code <cosine.mean>>=
-   * 0.99</cosine.mean>}, {@code <latency.b1.ratio>&lt;= 1.0</latency.b1.ratio>}. The metrics are
-   * the evaluator's ({@code cosine.mean}, {@code cosine.min}, {@code latency.bB.ratio}, {@code
-   * size.ratio}, ...).
+   * Gates to add to (or replace in) the evaluate block: one child element per gate, named by the
+   * metric, whose text is the bound {@code OP NUMBER} with OP one of {@code >=}, {@code <=}, {@code
+   * >}, {@code <}. Example: an element cosine.mean with the text {@code >= 0.99} (a fidelity bound)
+   * and an element latency.b1.ratio with the text {@code <= 1.0} (no slower at batch 1), the
+   * less-than sign escaped as an entity in the POM's XML. The metrics are the evaluator's
+   * (cosine.mean, cosine.min, latency.bB.ratio, size.ratio, ...).
    *
    * @since 0.1.0
    */
@@ -134,6 +136,7 @@ public class EvaluateMojo extends AbstractPipelineMojo {
           "evaluate: no evaluator on the plugin's classpath (compress-evaluation is missing)");
     }
     Path reports = reportDirectory.toPath().toAbsolutePath().normalize();
+    AtomicBoolean reused = new AtomicBoolean();
     EvaluationResult r =
         withPluginLoader(
             source,
@@ -141,6 +144,7 @@ public class EvaluateMojo extends AbstractPipelineMojo {
               Path original = BuiltinModels.resolve(spec.model());
               Optional<EvaluationResult> recorded =
                   force ? Optional.empty() : RecordedEvaluation.find(spec, original, compressed);
+              reused.set(recorded.isPresent());
               if (recorded.isPresent()) {
                 getLog()
                     .info(
@@ -159,8 +163,13 @@ public class EvaluateMojo extends AbstractPipelineMojo {
               writeReport(reports, spec, original, compressed, res);
               return res;
             });
-    for (String line : r.table().split("\\R")) {
-      getLog().info(line);
+    if (reused.get()
+        && compressed.toString().equals(project.getContextValue(CompressMojo.TABLE_PRINTED))) {
+      getLog().info("evaluate: the side-by-side table is above (printed by the compress goal)");
+    } else {
+      for (String line : r.table().split("\\R")) {
+        getLog().info(line);
+      }
     }
     getLog()
         .info(

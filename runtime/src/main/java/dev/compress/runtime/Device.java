@@ -1,9 +1,10 @@
 package dev.compress.runtime;
 
 /**
- * Where an executor runs. {@link #GPU} is accepted only when the engine reports a usable GPU (for
- * the DJL interpreter: {@code Engine.getGpuCount() > 0}); executors fail at construction otherwise
- * rather than falling back silently.
+ * Where an executor runs. {@link #GPU} is accepted only when the engine can use one (for the DJL
+ * interpreter: {@code Engine.getGpuCount() > 0}; for ONNX Runtime: its CUDA execution provider is
+ * on the classpath and starts on device 0); executors fail at construction otherwise, with a
+ * message naming what to add, rather than falling back silently.
  */
 public enum Device {
   /** The host CPU. */

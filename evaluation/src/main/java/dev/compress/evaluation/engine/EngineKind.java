@@ -6,7 +6,7 @@ import java.util.Locale;
 
 /** The engines a model can be measured on. */
 public enum EngineKind {
-  /** ONNX Runtime (Java API, CPU): the deployment number. */
+  /** ONNX Runtime (Java API; CPU, or CUDA with the onnxruntime_gpu jar): the deployment number. */
   ONNXRUNTIME("onnxruntime"),
   /** The project's DJL PyTorch interpreter of the graph (CPU, or a GPU DJL finds). */
   DJL("djl");

@@ -18,8 +18,10 @@ import java.util.Objects;
  * Executor} for one model file.
  *
  * <ul>
- *   <li>{@link EngineKind#ONNXRUNTIME}: CPU only (the Maven Central jar has no GPU provider), with
- *       {@code threads} intra-op threads per session.
+ *   <li>{@link EngineKind#ONNXRUNTIME}: on the CPU, or with {@link Device#GPU} on CUDA device 0
+ *       through ONNX Runtime's CUDA execution provider, which needs the {@code onnxruntime_gpu} jar
+ *       (the build's {@code -Pgpu} profile) instead of the CPU {@code onnxruntime} jar; {@code
+ *       threads} intra-op threads per session.
  *   <li>{@link EngineKind#DJL}: the DJL PyTorch interpreter ({@link DjlExecutor}) on the CPU or,
  *       with {@link Device#GPU}, on the first GPU DJL reports (an error when it reports none).
  *       PyTorch's thread pool is process-wide: {@code threads} is passed as {@code
@@ -53,7 +55,8 @@ public record EngineSpec(EngineKind kind, Device device, boolean half, int threa
   /**
    * Checks the combination before any model is loaded.
    *
-   * @throws ConfigException for a GPU without a DJL GPU, a GPU with ONNX Runtime, or half precision
+   * @throws ConfigException for a GPU the engine cannot use (ONNX Runtime without its CUDA
+   *     provider, DJL reporting no GPU), naming what to add, or half precision
    */
   public void check() throws ConfigException {
     if (half) {
@@ -66,15 +69,11 @@ public record EngineSpec(EngineKind kind, Device device, boolean half, int threa
               + " (HINT: drop --half; measure an fp16 model file instead)");
     }
     if (device == Device.GPU) {
-      if (kind == EngineKind.ONNXRUNTIME) {
-        throw new ConfigException(
-            "device gpu: ONNX Runtime runs on the CPU here (the Maven Central jar has no GPU"
-                + " provider); HINT: use --engine djl --device gpu");
+      if (kind == EngineKind.ONNXRUNTIME && !OrtExecutor.cudaProviderAvailable()) {
+        throw new ConfigException(OrtExecutor.NO_CUDA_PROVIDER);
       }
-      if (!DjlExecutor.gpuAvailable()) {
-        throw new ConfigException(
-            "device gpu: DJL's PyTorch engine reports no GPU on this machine (HINT: use --device"
-                + " cpu, or install the CUDA build of PyTorch that DJL expects)");
+      if (kind == EngineKind.DJL && !DjlExecutor.gpuAvailable()) {
+        throw new ConfigException(DjlExecutor.noGpuMessage());
       }
     }
   }
@@ -117,7 +116,7 @@ public record EngineSpec(EngineKind kind, Device device, boolean half, int threa
     if (kind == EngineKind.ONNXRUNTIME) {
       return "ONNX Runtime "
           + OrtNatives.environment().getVersion()
-          + " on CPU, "
+          + (device == Device.GPU ? " on CUDA device 0 (CUDA execution provider), " : " on CPU, ")
           + threads
           + " intra-op threads per model";
     }

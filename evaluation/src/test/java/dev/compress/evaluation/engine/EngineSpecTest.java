@@ -3,6 +3,7 @@ package dev.compress.evaluation.engine;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.compress.api.ConfigException;
 import dev.compress.api.UnsupportedModelException;
@@ -11,6 +12,7 @@ import dev.compress.evaluation.TinyModels;
 import dev.compress.runtime.Device;
 import dev.compress.runtime.Executor;
 import dev.compress.runtime.djl.DjlExecutor;
+import dev.compress.runtime.ort.OrtExecutor;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -59,12 +61,40 @@ class EngineSpecTest {
     assertThatThrownBy(() -> new EngineSpec(EngineKind.DJL, Device.CPU, true, 1).check())
         .isInstanceOf(ConfigException.class)
         .hasMessageStartingWith("half precision is not available: the DJL interpreter");
-    assertThatThrownBy(() -> new EngineSpec(EngineKind.ONNXRUNTIME, Device.GPU, false, 1).check())
-        .isInstanceOf(ConfigException.class)
-        .hasMessageContaining("HINT: use --engine djl --device gpu");
     assertThatThrownBy(() -> EngineKind.parse("tvm", "--engine"))
         .isInstanceOf(ConfigException.class)
         .hasMessage("--engine must be one of [onnxruntime, djl], found 'tvm'");
+  }
+
+  @Test
+  void onnxRuntimeOnAGpuWithoutItsCudaProviderNamesWhatToBuildWith() {
+    assumeFalse(OrtExecutor.cudaProviderAvailable(), "onnxruntime_gpu is on the classpath (-Pgpu)");
+    assertThatThrownBy(() -> new EngineSpec(EngineKind.ONNXRUNTIME, Device.GPU, false, 1).check())
+        .isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith(
+            "device gpu: ONNX Runtime's CUDA execution provider is not available (the CPU"
+                + " onnxruntime jar is on the classpath); HINT: build with -Pgpu");
+  }
+
+  @Test
+  void onnxRuntimeRunsOnAGpuWhereItsCudaProviderAndADeviceExist(@TempDir Path dir)
+      throws Exception {
+    assumeTrue(OrtExecutor.cudaProviderAvailable(), "the CPU onnxruntime jar (build with -Pgpu)");
+    Path m = dir.resolve("nbits.onnx");
+    OnnxWriter.write(TinyModels.withContribOp(), m);
+    EngineSpec gpu = new EngineSpec(EngineKind.ONNXRUNTIME, Device.GPU, false, 1);
+    gpu.check();
+    Executor e;
+    try {
+      e = gpu.open(m);
+    } catch (ConfigException noDevice) {
+      assumeTrue(false, noDevice.getMessage());
+      return;
+    }
+    try (e) {
+      assertThat(e.device()).isEqualTo(Device.GPU);
+      assertThat(gpu.describe()).contains("on CUDA device 0");
+    }
   }
 
   @Test
@@ -72,6 +102,7 @@ class EngineSpecTest {
     assumeFalse(DjlExecutor.gpuAvailable(), "this machine has a GPU");
     assertThatThrownBy(() -> new EngineSpec(EngineKind.DJL, Device.GPU, false, 1).check())
         .isInstanceOf(ConfigException.class)
-        .hasMessageStartingWith("device gpu: DJL's PyTorch engine reports no GPU");
+        .hasMessageStartingWith("device gpu: DJL's PyTorch engine reports no GPU")
+        .hasMessageContaining("pytorch-native-cu128");
   }
 }

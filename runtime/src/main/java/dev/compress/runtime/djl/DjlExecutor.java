@@ -151,6 +151,41 @@ public final class DjlExecutor implements Executor {
     return Engine.getEngine(ENGINE).getGpuCount() > 0;
   }
 
+  /**
+   * The CUDA flavor of the libtorch builds DJL's PyTorch JNI is built against for this PyTorch
+   * version (pytorch-jni carries {@code jnilib/linux-x86_64/cu128}); the native jar of that flavor
+   * is {@code ai.djl.pytorch:pytorch-native-cu128}.
+   */
+  public static final String CUDA_FLAVOR = "cu128";
+
+  /**
+   * Why a GPU cannot be used, naming what DJL loaded and what to give it instead: the build carries
+   * the CPU libtorch ({@code pytorch-native-cpu}); the CUDA one is not on Maven Central.
+   */
+  public static String noGpuMessage() {
+    String version;
+    String loaded;
+    try {
+      version = Engine.getEngine(ENGINE).getVersion();
+      loaded = ai.djl.pytorch.jni.LibUtils.getLibtorchPath();
+    } catch (RuntimeException e) {
+      version = "?";
+      loaded = "?";
+    }
+    return "device gpu: DJL's PyTorch engine reports no GPU (it loaded libtorch from "
+        + loaded
+        + "); HINT: on a machine with an NVIDIA GPU give DJL a CUDA build of PyTorch "
+        + version
+        + ": set PYTORCH_LIBRARY_PATH to its lib folder, or build with -Pgpu"
+        + " -Dpytorch.native.artifactId=pytorch-native-"
+        + CUDA_FLAVOR
+        + " with that jar (ai.djl.pytorch:pytorch-native-"
+        + CUDA_FLAVOR
+        + ":"
+        + version
+        + ":linux-x86_64) in your repository (README, GPU); or use --device cpu";
+  }
+
   private DjlExecutor(ModelGraph model, Device device, boolean quantizedKernels)
       throws CompressionException {
     this.device = device;
@@ -158,9 +193,7 @@ public final class DjlExecutor implements Executor {
     ai.djl.Device djlDevice;
     if (device == Device.GPU) {
       if (!gpuAvailable()) {
-        throw new ConfigException(
-            "device: GPU requested but DJL's PyTorch engine reports no GPU (HINT: use Device.CPU,"
-                + " or install the CUDA build of PyTorch that DJL expects)");
+        throw new ConfigException(noGpuMessage());
       }
       djlDevice = ai.djl.Device.gpu();
     } else {

@@ -6,6 +6,7 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OnnxValue;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtProvider;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
 import dev.compress.api.CompressionException;
@@ -31,14 +32,19 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * ONNX Runtime as the reference executor: the compressed model must load and run here, and its
- * latency is a peer number. CPU only (the Maven Central jar carries the CPU provider).
+ * latency is a peer number. On the CPU by default; on CUDA device 0 with {@link Device#GPU},
+ * through ONNX Runtime's CUDA execution provider, which only the {@code onnxruntime_gpu} jar
+ * carries (the build's {@code -Pgpu} profile puts it in place of {@code onnxruntime}; see {@link
+ * #cudaProviderAvailable()}). Nodes the CUDA provider has no kernel for run on the CPU provider, as
+ * ONNX Runtime assigns them.
  *
  * <p>Lifecycle (see {@link Executor}): {@link #builder()} creates one {@code OrtSession} with all
- * graph optimizations and the configured intra-op thread count; ONNX Runtime checks the operators
- * then. From a {@link ModelGraph}, the graph is first written to a temporary ONNX file by the api's
- * ONNX writer (deleted once the session is created). Each {@code forward} creates its input tensors
- * and the result, and closes both before it returns. {@link #close()} closes the session.
- * Concurrent {@code forward} calls are allowed (ONNX Runtime sessions are thread-safe).
+ * graph optimizations, the configured intra-op thread count and, for a GPU, the CUDA provider; ONNX
+ * Runtime checks the operators then. From a {@link ModelGraph}, the graph is first written to a
+ * temporary ONNX file by the api's ONNX writer (deleted once the session is created). Each {@code
+ * forward} creates its input tensors and the result, and closes both before it returns. {@link
+ * #close()} closes the session. Concurrent {@code forward} calls are allowed (ONNX Runtime sessions
+ * are thread-safe).
  *
  * <p>ONNX Runtime cannot record node inputs: {@link #forward(Map, Set)} with capture names throws
  * {@link UnsupportedOperationException}; use the DJL executor for calibration.
@@ -51,6 +57,7 @@ public final class OrtExecutor implements Executor {
   // allocations inside the timed region of latency benchmarks.
   private final Map<String, NodeInfo> declaredInputs;
   private final List<String> outputNames;
+  private final Device device;
   private final AtomicBoolean closed = new AtomicBoolean();
 
   /**
@@ -86,7 +93,10 @@ public final class OrtExecutor implements Executor {
       return this;
     }
 
-    /** The device; only {@link Device#CPU} is available. */
+    /**
+     * The device (default {@link Device#CPU}); {@link Device#GPU} needs ONNX Runtime's CUDA
+     * execution provider ({@link #cudaProviderAvailable()}) and a CUDA device.
+     */
     public Builder optDevice(Device device) {
       this.device = Objects.requireNonNull(device, "device");
       return this;
@@ -95,7 +105,8 @@ public final class OrtExecutor implements Executor {
     /**
      * Creates the session.
      *
-     * @throws ConfigException when a GPU is requested
+     * @throws ConfigException when a GPU is requested and the CUDA provider is missing from the
+     *     classpath or fails to start (no CUDA device, CUDA or cuDNN libraries not found)
      * @throws CompressionException when ONNX Runtime rejects the model (its message is kept), or
      *     the graph cannot be written
      */
@@ -103,20 +114,17 @@ public final class OrtExecutor implements Executor {
       if ((path == null) == (model == null)) {
         throw new IllegalStateException("exactly one of setModelPath / setModel is required");
       }
-      if (device != Device.CPU) {
-        throw new ConfigException(
-            "device: ONNX Runtime runs on the CPU here (the Maven Central jar has no GPU provider);"
-                + " found "
-                + device);
+      if (device == Device.GPU && !cudaProviderAvailable()) {
+        throw new ConfigException(NO_CUDA_PROVIDER);
       }
       if (path != null) {
-        return new OrtExecutor(path, intraOpThreads);
+        return new OrtExecutor(path, intraOpThreads, device);
       }
       Path tmp = null;
       try {
         tmp = Files.createTempFile("compress-ort-", ".onnx");
         OnnxWriter.write(model, tmp);
-        return new OrtExecutor(tmp, intraOpThreads);
+        return new OrtExecutor(tmp, intraOpThreads, device);
       } catch (IOException e) {
         throw new CompressionException("cannot write the model for ONNX Runtime: " + e, e);
       } finally {
@@ -131,6 +139,33 @@ public final class OrtExecutor implements Executor {
     }
   }
 
+  /**
+   * The message for a GPU asked of ONNX Runtime without its CUDA provider on the classpath: what to
+   * build with instead.
+   */
+  public static final String NO_CUDA_PROVIDER = noCudaProvider("device");
+
+  /**
+   * {@link #NO_CUDA_PROVIDER} for the setting {@code key} that asked for the GPU (e.g. {@code
+   * evaluate.device:}).
+   */
+  public static String noCudaProvider(String key) {
+    return key
+        + " gpu: ONNX Runtime's CUDA execution provider is not available (the CPU onnxruntime"
+        + " jar is on the classpath); HINT: build with -Pgpu, which puts"
+        + " com.microsoft.onnxruntime:onnxruntime_gpu in its place (it needs CUDA 12 and cuDNN 9"
+        + " on the machine; README, GPU), or use --device cpu";
+  }
+
+  /**
+   * Whether the ONNX Runtime on the classpath carries the CUDA execution provider (the {@code
+   * onnxruntime_gpu} jar does, the CPU {@code onnxruntime} jar does not). Says nothing about a CUDA
+   * device being present: that shows when a session is created.
+   */
+  public static boolean cudaProviderAvailable() {
+    return OrtEnvironment.getAvailableProviders().contains(OrtProvider.CUDA);
+  }
+
   /** A new builder. */
   public static Builder builder() {
     return new Builder();
@@ -141,19 +176,37 @@ public final class OrtExecutor implements Executor {
     return builder().setModelPath(path).build();
   }
 
-  private OrtExecutor(Path path, int intraOpThreads) throws CompressionException {
+  private OrtExecutor(Path path, int intraOpThreads, Device device) throws CompressionException {
     env = OrtNatives.environment();
+    this.device = device;
     try (OrtSession.SessionOptions opts = new OrtSession.SessionOptions()) {
       opts.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
       if (intraOpThreads > 0) {
         opts.setIntraOpNumThreads(intraOpThreads);
+      }
+      if (device == Device.GPU) {
+        try {
+          opts.addCUDA(0);
+        } catch (OrtException e) {
+          throw new ConfigException(
+              "device gpu: ONNX Runtime's CUDA execution provider did not start on CUDA device 0: "
+                  + firstLine(e.getMessage())
+                  + " (HINT: it needs an NVIDIA GPU with CUDA 12 and cuDNN 9 on the library path;"
+                  + " or use --device cpu)");
+        }
       }
       session = env.createSession(path.toString(), opts);
       inputNames = List.copyOf(session.getInputNames());
       declaredInputs = Map.copyOf(session.getInputInfo());
       outputNames = List.copyOf(session.getOutputNames());
     } catch (OrtException e) {
-      throw new CompressionException("ONNX Runtime cannot load " + path + ": " + e.getMessage(), e);
+      throw new CompressionException(
+          "ONNX Runtime cannot load "
+              + path
+              + (device == Device.GPU ? " on CUDA device 0" : "")
+              + ": "
+              + e.getMessage(),
+          e);
     }
   }
 
@@ -169,7 +222,17 @@ public final class OrtExecutor implements Executor {
 
   @Override
   public Device device() {
-    return Device.CPU;
+    return device;
+  }
+
+  private static String firstLine(String s) {
+    if (s == null) {
+      return "no message";
+    }
+    // "Error code - ORT_FAIL - message: ..." -> "...": the code says nothing the text does not.
+    String t = s.strip().replaceFirst("^Error code - \\w+ - message: ", "");
+    int nl = t.indexOf('\n');
+    return nl < 0 ? t : t.substring(0, nl).strip();
   }
 
   @Override

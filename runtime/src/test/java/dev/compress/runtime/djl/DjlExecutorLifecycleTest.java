@@ -304,7 +304,11 @@ class DjlExecutorLifecycleTest {
     if (!DjlExecutor.gpuAvailable()) {
       assertThatThrownBy(() -> DjlExecutor.builder().setModel(mlp()).optDevice(Device.GPU).build())
           .isInstanceOf(ConfigException.class)
-          .hasMessageContaining("no GPU");
+          .hasMessageStartingWith("device gpu: DJL's PyTorch engine reports no GPU (it loaded")
+          .hasMessageContaining("PYTORCH_LIBRARY_PATH")
+          .hasMessageContaining("-Pgpu -Dpytorch.native.artifactId=pytorch-native-cu128")
+          .hasMessageContaining("ai.djl.pytorch:pytorch-native-cu128:2.7.1:linux-x86_64")
+          .hasMessageNotContaining("\n");
       return;
     }
     Tensor x = TestGraphs.randomTensor("x", 5, 8, 256);
@@ -316,6 +320,15 @@ class DjlExecutorLifecycleTest {
               gpu.forward(Map.of("x", x)).get("y"), cpu.forward(Map.of("x", x)).get("y"));
       assertThat(diff).isLessThan(1e-5);
     }
+  }
+
+  @Test
+  void theCudaFlavorNamedInTheHintIsOneDjlsJniIsBuiltFor() {
+    // pytorch-jni carries a JNI library per flavor it supports; the hint must name one of them.
+    assertThat(
+            DjlExecutor.class.getResource(
+                "/jnilib/linux-x86_64/" + DjlExecutor.CUDA_FLAVOR + "/libdjl_torch.so"))
+        .isNotNull();
   }
 
   @Test

@@ -2,6 +2,8 @@ package dev.compress.runtime.ort;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.compress.api.CompressionException;
 import dev.compress.api.ConfigException;
@@ -52,9 +54,6 @@ class OrtExecutorTest {
 
   @Test
   void errorsAreClear(@TempDir Path dir) throws Exception {
-    assertThatThrownBy(() -> OrtExecutor.builder().setModel(addOne()).optDevice(Device.GPU).build())
-        .isInstanceOf(ConfigException.class)
-        .hasMessageContaining("device");
     assertThatThrownBy(() -> OrtExecutor.create(dir.resolve("missing.onnx")))
         .isInstanceOf(CompressionException.class)
         .hasMessageContaining("ONNX Runtime cannot load");
@@ -69,5 +68,39 @@ class OrtExecutorTest {
     ex.close();
     assertThatThrownBy(() -> ex.forward(Map.of("x", Tensor.ofFloats("x", new long[] {1}, 1))))
         .isInstanceOf(IllegalStateException.class);
+  }
+
+  @Test
+  void aGpuWithoutTheCudaProviderNamesTheJarToBuildWith() {
+    assumeFalse(OrtExecutor.cudaProviderAvailable(), "onnxruntime_gpu is on the classpath (-Pgpu)");
+    assertThatThrownBy(() -> OrtExecutor.builder().setModel(addOne()).optDevice(Device.GPU).build())
+        .isInstanceOf(ConfigException.class)
+        .hasMessage(
+            "device gpu: ONNX Runtime's CUDA execution provider is not available (the CPU"
+                + " onnxruntime jar is on the classpath); HINT: build with -Pgpu, which puts"
+                + " com.microsoft.onnxruntime:onnxruntime_gpu in its place (it needs CUDA 12 and"
+                + " cuDNN 9 on the machine; README, GPU), or use --device cpu");
+  }
+
+  @Test
+  void runsOnCudaAsOnTheCpuWhereTheProviderAndAGpuExist() throws Exception {
+    assumeTrue(
+        OrtExecutor.cudaProviderAvailable(),
+        "the CPU onnxruntime jar is on the classpath (build with -Pgpu to run this)");
+    OrtExecutor gpu;
+    try {
+      gpu = OrtExecutor.builder().setModel(addOne()).optDevice(Device.GPU).build();
+    } catch (ConfigException e) {
+      // The provider is there but found no CUDA device or libraries: nothing to test here.
+      assumeTrue(false, e.getMessage());
+      return;
+    }
+    Tensor x = Tensor.ofFloats("x", new long[] {3}, 1, 2, 3);
+    try (gpu;
+        OrtExecutor cpu = OrtExecutor.builder().setModel(addOne()).build()) {
+      assertThat(gpu.device()).isEqualTo(Device.GPU);
+      assertThat(gpu.forward(Map.of("x", x)).get("y").toFloatArray())
+          .containsExactly(cpu.forward(Map.of("x", x)).get("y").toFloatArray());
+    }
   }
 }
