@@ -391,7 +391,8 @@ class PipelineRunnerTest {
     StringWriter sw = new StringWriter();
     runner.run(
         spec(scale(LayerSelection.ALL, 0, -1)).build(),
-        RunOptions.defaults().withProgress(ConsoleProgress.plain(new PrintWriter(sw))));
+        RunOptions.defaults()
+            .withProgress(ConsoleProgress.plain(new PrintWriter(sw), java.time.Duration.ZERO)));
     assertThat(sw.toString())
         .contains("scale-weights: 2 layers", "scale-weights: done, 2/2 layers");
   }
