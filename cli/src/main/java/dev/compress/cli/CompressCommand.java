@@ -55,7 +55,7 @@ public final class CompressCommand {
 
   @Option(
       names = {"-q", "--quiet"},
-      description = "No progress and no informational lines: only results and errors.",
+      description = "No progress on stderr: only results and errors.",
       scope = CommandLine.ScopeType.INHERIT)
   boolean quiet;
 
