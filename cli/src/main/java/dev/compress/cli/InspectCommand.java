@@ -111,10 +111,13 @@ final class InspectCommand implements Callable<Integer> {
     Map<String, Object> types = new LinkedHashMap<>();
     s.byType()
         .forEach(
-            (t, v) ->
-                types.put(
-                    t.name(),
-                    Map.of("tensors", v.tensors(), "elements", v.elements(), "bytes", v.bytes())));
+            (t, v) -> {
+              Map<String, Object> x = new LinkedHashMap<>();
+              x.put("tensors", v.tensors());
+              x.put("elements", v.elements());
+              x.put("bytes", v.bytes());
+              types.put(t.name(), x);
+            });
     d.put("byType", types);
     List<Map<String, Object>> layers = new ArrayList<>();
     for (LinearLayer l : s.linearLayers()) {

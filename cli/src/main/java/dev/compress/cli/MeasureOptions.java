@@ -22,6 +22,7 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -238,7 +239,10 @@ final class MeasureOptions {
     if (json) {
       Map<String, Object> d = JsonOutput.document(command.name());
       d.put("report", JsonReport.toMap(r));
-      d.put("files", Map.of("json", jsonFile.toString(), "html", html.toString()));
+      Map<String, Object> files = new LinkedHashMap<>();
+      files.put("json", jsonFile.toString());
+      files.put("html", html.toString());
+      d.put("files", files);
       JsonOutput.print(out, d);
       return CompressCommand.OK;
     }
