@@ -303,8 +303,14 @@ public final class ConsoleProgress implements ProgressListener, AutoCloseable {
     String item = s.item;
     int room = width - 1 - line.length() - 1;
     if (!item.isEmpty() && room > 8) {
+      // a layer name says most at its end (.../layer.5/output/dense/MatMul), a step at its start
       line +=
-          " " + (item.length() <= room ? item : "..." + item.substring(item.length() - room + 3));
+          " "
+              + (item.length() <= room
+                  ? item
+                  : s.unit.equals("layers")
+                      ? "..." + item.substring(item.length() - room + 3)
+                      : item.substring(0, room - 3) + "...");
     }
     out.print("\r" + pad(line));
     out.flush();

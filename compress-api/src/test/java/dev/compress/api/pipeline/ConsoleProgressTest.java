@@ -136,6 +136,22 @@ class ConsoleProgressTest {
   }
 
   @Test
+  void aLongStepIsCutAtItsEndALayerNameAtItsStart() {
+    StringWriter sw = new StringWriter();
+    ConsoleProgress p = progress(sw, true);
+    p.start("evaluate", 4, "steps");
+    now += 1_000_000_000L;
+    p.step("evaluate", 0, 4, "loading 2 model(s) in " + "ONNX Runtime ".repeat(10));
+    p.finish("evaluate");
+    p.start("rtn", 2);
+    now += 1_000_000_000L;
+    p.step("rtn", 1, 2, "/encoder".repeat(20) + "/layer.5/output/dense/MatMul");
+    String[] frames = sw.toString().split("\r", -1);
+    assertThat(frames[2]).contains("loading 2 model(s) in ONNX").endsWith("...");
+    assertThat(frames[5]).contains(" ...").endsWith("/layer.5/output/dense/MatMul");
+  }
+
+  @Test
   void durationsUseMinutesAndHours() {
     assertThat(ConsoleProgress.duration(59_000_000_000L)).isEqualTo("0:59");
     assertThat(ConsoleProgress.duration(3_725_000_000_000L)).isEqualTo("1:02:05");
