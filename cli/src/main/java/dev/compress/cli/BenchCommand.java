@@ -53,8 +53,7 @@ final class BenchCommand implements Callable<Integer> {
             hasTokenizer(models.get(0), variants.get(0).path())
                 ? Optional.of("embedding-fidelity")
                 : Optional.empty());
-    return options.run(
-        bench, "compress bench: " + variants.size() + " variant(s)", spec.commandLine().getOut());
+    return options.run(bench, "compress bench: " + variants.size() + " variant(s)", spec);
   }
 
   static boolean hasTokenizer(String model, java.nio.file.Path file) {

@@ -54,6 +54,12 @@ public final class CompressCommand {
       scope = CommandLine.ScopeType.INHERIT)
   boolean verbose;
 
+  @Option(
+      names = {"-q", "--quiet"},
+      description = "No progress on stderr: only results and errors.",
+      scope = CommandLine.ScopeType.INHERIT)
+  boolean quiet;
+
   /** Runs the command line and returns the exit code (no System.exit). */
   public static int run(String[] args, PrintWriter out, PrintWriter err) {
     CommandLine cl = new CommandLine(new CompressCommand());
@@ -62,7 +68,7 @@ public final class CompressCommand {
     cl.setExitCodeExceptionMapper(CompressCommand::exitCode);
     cl.setExecutionExceptionHandler(
         (ex, cmd, parsed) -> {
-          boolean verbose = parsed.hasMatchedOption("--verbose");
+          boolean verbose = matched(parsed, "--verbose");
           String msg = ex.getMessage() == null ? ex.toString() : ex.getMessage();
           if (ex instanceof NoSuchFileException) {
             msg = "no such file: " + msg;
@@ -90,6 +96,26 @@ public final class CompressCommand {
     out.flush();
     err.flush();
     return code;
+  }
+
+  /**
+   * Whether a global option was given anywhere on the command line: an inherited option given after
+   * the subcommand ({@code compress run x.yaml --verbose}) is matched by the subcommand's parse
+   * result, not the top-level one.
+   */
+  static boolean matched(CommandLine.ParseResult parsed, String option) {
+    for (CommandLine.ParseResult p = parsed; p != null; p = p.subcommand()) {
+      if (p.hasMatchedOption(option)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Whether {@code --quiet} was given (before or after the subcommand). */
+  static boolean quiet(CommandLine.Model.CommandSpec spec) {
+    CommandLine.ParseResult root = spec.root().commandLine().getParseResult();
+    return root != null && matched(root, "--quiet");
   }
 
   static int exitCode(Throwable ex) {

@@ -48,7 +48,6 @@ final class EvalCommand implements Callable<Integer> {
             BenchCommand.hasTokenizer(original, v.get(0).path())
                 ? Optional.of("embedding-fidelity")
                 : Optional.empty());
-    return options.run(
-        bench, "compress eval: " + original + " vs " + compressed, spec.commandLine().getOut());
+    return options.run(bench, "compress eval: " + original + " vs " + compressed, spec);
   }
 }

@@ -6,11 +6,15 @@ import dev.compress.api.inspect.ModelSummary;
 import dev.compress.api.io.ModelFiles;
 import dev.compress.api.layers.LinearLayer;
 import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
@@ -28,12 +32,21 @@ final class InspectCommand implements Callable<Integer> {
   @Parameters(index = "0", paramLabel = "MODEL", description = "Model file or builtin:NAME.")
   String model;
 
+  @Option(
+      names = "--json",
+      description = "Print one JSON object (schema compress/inspect/v1) instead of the text.")
+  boolean json;
+
   @Override
   public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
     ModelFiles.Loaded loaded = ModelFiles.load(model);
     ModelGraph m = loaded.model();
     ModelSummary s = ModelSummary.of(m);
+    if (json) {
+      JsonOutput.print(out, json(loaded, s));
+      return CompressCommand.OK;
+    }
 
     out.printf("Model     %s%n", loaded.path());
     out.printf(
@@ -78,6 +91,65 @@ final class InspectCommand implements Callable<Integer> {
     }
     out.flush();
     return CompressCommand.OK;
+  }
+
+  /** The {@code --json} document: the same facts as the text, as numbers where they are numbers. */
+  static Map<String, Object> json(ModelFiles.Loaded loaded, ModelSummary s) {
+    Map<String, Object> d = JsonOutput.document("inspect");
+    d.put("model", loaded.path().toString());
+    d.put("irVersion", s.irVersion());
+    Map<String, Long> opsets = new LinkedHashMap<>();
+    s.opsets().forEach((domain, v) -> opsets.put(domain.isEmpty() ? "ai.onnx" : domain, v));
+    d.put("opsets", opsets);
+    d.put("producer", s.producer());
+    d.put("inputs", s.inputs().stream().map(InspectCommand::value).toList());
+    d.put("outputs", s.outputs().stream().map(InspectCommand::value).toList());
+    d.put("nodeCount", s.nodeCount());
+    d.put("operators", s.opHistogram());
+    d.put("parameters", s.parameterCount());
+    d.put("tensorBytes", s.totalBytes());
+    Map<String, Object> types = new LinkedHashMap<>();
+    s.byType()
+        .forEach(
+            (t, v) -> {
+              Map<String, Object> x = new LinkedHashMap<>();
+              x.put("tensors", v.tensors());
+              x.put("elements", v.elements());
+              x.put("bytes", v.bytes());
+              types.put(t.name(), x);
+            });
+    d.put("byType", types);
+    List<Map<String, Object>> layers = new ArrayList<>();
+    for (LinearLayer l : s.linearLayers()) {
+      Map<String, Object> x = new LinkedHashMap<>();
+      x.put("name", l.name());
+      x.put("kind", l.kind().name());
+      x.put("outFeatures", l.outFeatures());
+      x.put("inFeatures", l.inFeatures());
+      x.put("weight", l.weight());
+      layers.add(x);
+    }
+    d.put("linearLayers", layers);
+    return d;
+  }
+
+  private static Map<String, Object> value(ValueInfo v) {
+    Map<String, Object> x = new LinkedHashMap<>();
+    x.put("name", v.name());
+    x.put("type", v.typeString());
+    x.put("elemType", v.elemType().map(Enum::name).orElse(null));
+    x.put(
+        "shape",
+        v.shape() == null
+            ? null
+            : v.shape().stream()
+                .map( // a size, a symbolic name, or null when unknown
+                    dim ->
+                        dim.value() >= 0
+                            ? (Object) dim.value()
+                            : dim.param().isEmpty() ? null : dim.param())
+                .toList());
+    return x;
   }
 
   private static String opsets(Map<String, Long> opsets) {

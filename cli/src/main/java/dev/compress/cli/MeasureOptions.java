@@ -3,6 +3,8 @@ package dev.compress.cli;
 import dev.compress.api.CompressionException;
 import dev.compress.api.ConfigException;
 import dev.compress.api.io.BuiltinModels;
+import dev.compress.api.pass.ProgressListener;
+import dev.compress.api.pipeline.ConsoleProgress;
 import dev.compress.evaluation.bench.Bench;
 import dev.compress.evaluation.bench.BenchReport;
 import dev.compress.evaluation.bench.BenchSpec;
@@ -20,10 +22,13 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Stream;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 
 /** The measurement options shared by {@code compress eval} and {@code compress bench}. */
@@ -148,6 +153,13 @@ final class MeasureOptions {
               + " (other files are left alone).")
   boolean overwrite;
 
+  @Option(
+      names = "--json",
+      description =
+          "Print one JSON object on stdout instead of the table: schema compress/bench/v1 (or"
+              + " compress/eval/v1) with the report (as report.json) and the files written.")
+  boolean json;
+
   /** Resolves a model argument (a path or builtin:NAME) to its file. */
   static Path resolve(String model) throws CompressionException {
     return BuiltinModels.resolve(model);
@@ -218,20 +230,43 @@ final class MeasureOptions {
         variants, modelSpec, taskSpec, eng, plan, bs, seqLengths, !noMemory, !noLayers, 0L);
   }
 
-  /** Runs the bench, prints the table and writes both reports. */
-  int run(BenchSpec spec, String title, PrintWriter out) throws CompressionException, IOException {
+  /**
+   * Runs the bench, prints the title and the table (or with {@code --json} the JSON document of
+   * schema {@code compress/COMMAND/v1}) on stdout and writes both reports; progress goes to stderr
+   * (none with {@code --quiet}). An {@code --output} that is refused is refused before any work.
+   */
+  int run(BenchSpec spec, String title, CommandSpec command)
+      throws CompressionException, IOException {
     checkOutput();
-    out.println(title);
-    out.flush();
-    BenchReport r = new Bench(out).run(spec);
-    out.println();
-    out.print(BenchTable.render(r));
+    PrintWriter out = command.commandLine().getOut();
+    PrintWriter err = command.commandLine().getErr();
+    boolean quiet = CompressCommand.quiet(command);
+    BenchReport r;
+    if (quiet) {
+      r = new Bench(ProgressListener.NONE).run(spec);
+    } else {
+      try (ConsoleProgress progress = ConsoleProgress.forConsole(err)) {
+        r = new Bench(progress).run(spec);
+      }
+    }
     Files.createDirectories(out());
-    Path json = out().resolve("report.json");
+    Path jsonFile = out().resolve("report.json");
     Path html = out().resolve("report.html");
-    JsonReport.write(r, json);
+    JsonReport.write(r, jsonFile);
     HtmlReport.write(r, title, html);
-    out.println("wrote " + json + " and " + html);
+    if (json) {
+      Map<String, Object> d = JsonOutput.document(command.name());
+      d.put("report", JsonReport.toMap(r));
+      Map<String, Object> files = new LinkedHashMap<>();
+      files.put("json", jsonFile.toString());
+      files.put("html", html.toString());
+      d.put("files", files);
+      JsonOutput.print(out, d);
+      return CompressCommand.OK;
+    }
+    out.println(title);
+    out.print(BenchTable.render(r));
+    out.println("wrote " + jsonFile + " and " + html);
     out.flush();
     return CompressCommand.OK;
   }

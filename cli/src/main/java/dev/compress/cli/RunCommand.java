@@ -1,6 +1,7 @@
 package dev.compress.cli;
 
 import dev.compress.api.ConfigException;
+import dev.compress.api.pass.ProgressListener;
 import dev.compress.api.pipeline.ConsoleProgress;
 import dev.compress.api.pipeline.PipelineRunner;
 import dev.compress.api.pipeline.PipelineSpec;
@@ -62,17 +63,20 @@ final class RunCommand implements Callable<Integer> {
     requireDirectory(output, "--output");
     PrintWriter err = spec.commandLine().getErr();
     // The runner prints pass summaries, the evaluation table and the written files to out;
-    // progress goes to stderr (a bar on a terminal, plain lines otherwise).
-    RunOptions options =
-        RunOptions.defaults()
-            .withOverwrite(overwrite)
-            .withOut(out)
-            .withProgress(ConsoleProgress.forConsole(err));
-    PipelineRunner runner = new PipelineRunner();
-    if (fromManifest != null) {
-      runner.runFromManifest(fromManifest, output, options);
-    } else {
-      runner.run(PipelineSpec.load(pipeline, runner.registry(), output, overwrite), options);
+    // progress goes to stderr (a bar on a terminal, plain lines otherwise; none with --quiet).
+    // Closing the progress ends a bar left by a failure, so the error starts on its own line.
+    try (ConsoleProgress bar = ConsoleProgress.forConsole(err)) {
+      RunOptions options =
+          RunOptions.defaults()
+              .withOverwrite(overwrite)
+              .withOut(out)
+              .withProgress(CompressCommand.quiet(spec) ? ProgressListener.NONE : bar);
+      PipelineRunner runner = new PipelineRunner();
+      if (fromManifest != null) {
+        runner.runFromManifest(fromManifest, output, options);
+      } else {
+        runner.run(PipelineSpec.load(pipeline, runner.registry(), output, overwrite), options);
+      }
     }
     out.flush();
     return CompressCommand.OK;

@@ -1,13 +1,19 @@
 package dev.compress.cli;
 
+import dev.compress.api.ConfigException;
 import dev.compress.api.pipeline.PipelineRunner;
 import dev.compress.api.pipeline.PipelineSpec;
 import dev.compress.api.pipeline.ValidationReport;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
@@ -25,12 +31,35 @@ final class ValidateCommand implements Callable<Integer> {
   @Parameters(index = "0", paramLabel = "PIPELINE", description = "Pipeline YAML.")
   Path pipeline;
 
+  @Option(
+      names = "--json",
+      description =
+          "Print one JSON object (schema compress/validate/v1): the plan, or the problems of an"
+              + " invalid pipeline (still exit code 2 and the error line on stderr).")
+  boolean json;
+
   @Override
   public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
     PipelineRunner runner = new PipelineRunner();
-    PipelineSpec p = PipelineSpec.load(pipeline, runner.registry());
-    ValidationReport report = runner.validate(p);
+    ValidationReport report;
+    try {
+      PipelineSpec p = PipelineSpec.load(pipeline, runner.registry());
+      report = runner.validate(p);
+    } catch (ConfigException e) {
+      if (json) { // the problems for scripts; the error line on stderr and exit 2 as without --json
+        Map<String, Object> d = JsonOutput.document("validate");
+        d.put("pipeline", pipeline.toString());
+        d.put("valid", false);
+        d.put("problems", e.problems());
+        JsonOutput.print(out, d);
+      }
+      throw e;
+    }
+    if (json) {
+      JsonOutput.print(out, json(pipeline, report));
+      return CompressCommand.OK;
+    }
     out.printf("model %s: %d linear layers%n", report.modelFile(), report.linearLayers());
     for (ValidationReport.PassPlan plan : report.passes()) {
       out.printf(
@@ -43,5 +72,24 @@ final class ValidateCommand implements Callable<Integer> {
     out.println("ok: " + pipeline + " is valid");
     out.flush();
     return CompressCommand.OK;
+  }
+
+  static Map<String, Object> json(Path pipeline, ValidationReport report) {
+    Map<String, Object> d = JsonOutput.document("validate");
+    d.put("pipeline", pipeline.toString());
+    d.put("valid", true);
+    d.put("model", report.modelFile().toString());
+    d.put("linearLayers", report.linearLayers());
+    List<Map<String, Object>> passes = new ArrayList<>();
+    for (ValidationReport.PassPlan plan : report.passes()) {
+      Map<String, Object> x = new LinkedHashMap<>();
+      x.put("index", plan.index());
+      x.put("type", plan.type());
+      x.put("needsCalibration", plan.needsCalibration());
+      x.put("layers", plan.layers());
+      passes.add(x);
+    }
+    d.put("passes", passes);
+    return d;
   }
 }

@@ -3,6 +3,8 @@ package dev.compress.cli;
 import static dev.compress.cli.InspectCommandTest.run;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.compress.api.graph.Graph;
 import dev.compress.api.graph.ModelGraph;
 import dev.compress.api.graph.Node;
@@ -68,8 +70,12 @@ class BenchCommandTest {
             "1",
             "--out",
             out.toString());
-    assertThat(r.err()).isEmpty();
-    assertThat(r.code()).isZero();
+    assertThat(r.code()).as(r.err()).isZero();
+    // progress (if the run takes over a second) on stderr, never mixed into the table on stdout
+    assertThat(r.out())
+        .startsWith("compress bench: 2 variant(s)\nvariant")
+        .doesNotContain("loading");
+    assertThat(r.err()).doesNotContain("variant  size");
     assertThat(r.out())
         .contains("variant")
         .contains("p50 ms b1 [95% CI]")
@@ -82,6 +88,72 @@ class BenchCommandTest {
         .contains("\"schema\" : \"compress-report/1\"")
         .contains("\"layerErrors\"");
     assertThat(Files.readString(out.resolve("report.html"))).contains("report-data");
+  }
+
+  @Test
+  void benchJsonIsTheOnlyThingOnStdoutAndQuietSilencesStderr(@TempDir Path dir) throws Exception {
+    Path a = linear(dir.resolve("a.onnx"), 1, 0, 0, 1);
+    Path b = linear(dir.resolve("b.onnx"), 1, 0.1f, 0, 0.9f);
+    Path out = dir.resolve("report");
+    Result r =
+        run(
+            "--quiet",
+            "bench",
+            a.toString(),
+            b.toString(),
+            "--task",
+            "none",
+            "--batch-sizes",
+            "1",
+            "--iterations",
+            "3",
+            "--threads",
+            "1",
+            "--no-memory",
+            "--json",
+            "--out",
+            out.toString());
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(r.err()).isEmpty();
+    JsonNode d = new ObjectMapper().readTree(r.out());
+    assertThat(d.get("schema").asText()).isEqualTo("compress/bench/v1");
+    assertThat(d.get("report").get("schema").asText()).isEqualTo("compress-report/1");
+    assertThat(d.get("report").get("variants").get(1).get("name").asText()).isEqualTo("b");
+    assertThat(d.get("report").get("latency").get(0).get("batch").asInt()).isEqualTo(1);
+    assertThat(d.get("files").get("json").asText())
+        .isEqualTo(out.resolve("report.json").toString());
+    assertThat(out.resolve("report.json")).isRegularFile();
+  }
+
+  @Test
+  void evalJsonWithQuietAfterTheSubcommand(@TempDir Path dir) throws Exception {
+    Path a = linear(dir.resolve("a.onnx"), 1, 0, 0, 1);
+    Path b = linear(dir.resolve("b.onnx"), 1, 0.1f, 0, 0.9f);
+    Path data = dir.resolve("d.csv");
+    Files.writeString(data, "label,x0,x1\n0,1,0\n1,0,1\n");
+    Result r =
+        run(
+            "eval",
+            a.toString(),
+            b.toString(),
+            "--task",
+            "classification",
+            "--data",
+            data.toString(),
+            "--batch-sizes",
+            "0",
+            "--no-memory",
+            "--no-layers",
+            "--json",
+            "-q",
+            "--out",
+            dir.resolve("report").toString());
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(r.err()).isEmpty();
+    JsonNode d = new ObjectMapper().readTree(r.out());
+    assertThat(d.get("schema").asText()).isEqualTo("compress/eval/v1");
+    assertThat(d.get("report").get("variants").get(0).get("name").asText()).isEqualTo("original");
+    assertThat(d.get("report").get("task").get("name").asText()).isEqualTo("classification");
   }
 
   @Test

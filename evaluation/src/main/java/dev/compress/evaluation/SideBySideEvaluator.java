@@ -2,6 +2,7 @@ package dev.compress.evaluation;
 
 import dev.compress.api.CompressionException;
 import dev.compress.api.ConfigException;
+import dev.compress.api.pass.ProgressListener;
 import dev.compress.api.pipeline.EvaluateSpec;
 import dev.compress.api.pipeline.Evaluator;
 import dev.compress.evaluation.bench.Bench;
@@ -224,6 +225,17 @@ public final class SideBySideEvaluator implements Evaluator {
   public EvaluationResult evaluate(
       EvaluateSpec spec, Path original, Path compressed, String modelSpec)
       throws CompressionException {
+    return evaluate(spec, original, compressed, modelSpec, ProgressListener.NONE);
+  }
+
+  @Override
+  public EvaluationResult evaluate(
+      EvaluateSpec spec,
+      Path original,
+      Path compressed,
+      String modelSpec,
+      ProgressListener progress)
+      throws CompressionException {
     List<Gate> gates = validate(spec);
     for (Path p : List.of(original, compressed)) {
       if (!Files.isRegularFile(p)) {
@@ -233,7 +245,7 @@ public final class SideBySideEvaluator implements Evaluator {
     BenchSpec bench = benchSpec(spec, original, compressed, modelSpec);
     BenchReport r;
     try {
-      r = new Bench(null).run(bench);
+      r = new Bench(progress).run(bench);
     } catch (ConfigException e) {
       List<String> p = new ArrayList<>();
       for (String s : e.problems()) {

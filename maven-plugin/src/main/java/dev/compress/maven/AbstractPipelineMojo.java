@@ -156,6 +156,7 @@ abstract class AbstractPipelineMojo extends AbstractMojo {
    */
   protected <T> T withPluginLoader(PipelineSource source, Callable<T> work)
       throws MojoExecutionException, MojoFailureException {
+    LibraryLogs.quiet(); // before the engines load: DJL's INFO lines and CUDA probe warnings
     Thread t = Thread.currentThread();
     ClassLoader old = t.getContextClassLoader();
     t.setContextClassLoader(services.loader());

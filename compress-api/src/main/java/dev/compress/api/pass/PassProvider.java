@@ -35,7 +35,8 @@ public interface PassProvider<C extends PassConfig> {
    * Documentation of one parameter.
    *
    * @param name the key (a record component name)
-   * @param description meaning and accepted values
+   * @param description meaning and accepted values, enum values lower-case as pipelines write them;
+   *     not the default ({@code compress list-passes} shows it, taken from {@link #defaults()})
    */
   record ParamDoc(String name, String description) {}
 }

@@ -11,6 +11,14 @@ public interface ProgressListener {
   /** A pass starts working on {@code total} units (layers). */
   default void start(String pass, int total) {}
 
+  /**
+   * A task starts working on {@code total} units of another kind, e.g. the evaluation's {@code
+   * steps}; by default the same as {@link #start(String, int)}.
+   */
+  default void start(String task, int total, String unit) {
+    start(task, total);
+  }
+
   /** {@code done} of {@code total} units are finished; {@code item} is the last one. */
   default void step(String pass, int done, int total, String item) {}
 

@@ -4,66 +4,125 @@ import dev.compress.api.pass.ProgressListener;
 import java.io.Console;
 import java.io.PrintWriter;
 import java.lang.reflect.Method;
-import java.util.HashMap;
+import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 
 /**
- * Shows pass progress on a console. On a terminal it redraws one line per pass with {@code \r}: a
- * bar, layers done/total, elapsed time and ETA, and the layer just finished. Elsewhere (a pipe, a
- * file, CI, {@code TERM=dumb}) it prints plain lines: when a pass starts, at every further tenth of
- * its layers, and when it finishes. No dependencies; calls are expected from one thread (the one
- * running the pipeline).
+ * Shows the progress of passes and of the evaluation on a console (meant for stderr, so that it
+ * never mixes with results on stdout). Nothing is shown for a task that finishes within the delay
+ * (one second by default): a fast pass leaves no trace. After the delay, on a terminal it redraws
+ * one line per task with {@code \r}: a bar, units done/total, elapsed time and ETA, and the current
+ * item, refreshed at least once a second while the task runs; elsewhere (a pipe, a file, CI, {@code
+ * TERM=dumb}) it prints plain lines: when the task is first shown, at every further tenth of its
+ * units, and when it finishes.
+ *
+ * <p>Calls are expected from one thread (the one running the pipeline); a daemon timer thread,
+ * shared by all instances, shows a task whose first unit takes longer than the delay and keeps a
+ * terminal line's clock running. Every method is synchronized. {@link #close()} stops the timer and
+ * ends a bar left drawn by a task that failed, so an error message starts on its own line.
  */
-public final class ConsoleProgress implements ProgressListener {
+public final class ConsoleProgress implements ProgressListener, AutoCloseable {
   private static final long REDRAW_NANOS = 100_000_000L; // at most 10 redraws a second
+  private static final long TICK_MILLIS = 1000;
+
+  /**
+   * The system property that says whether progress goes to a terminal (see {@link #isTerminal}).
+   */
+  public static final String TERMINAL = "compress.progress.terminal";
+
+  /** The default delay before a task is shown. */
+  public static final Duration DEFAULT_DELAY = Duration.ofSeconds(1);
 
   private final PrintWriter out;
   private final boolean terminal;
   private final int width;
   private final LongSupplier clock;
-  private final Map<String, State> passes = new HashMap<>();
+  private final long delayNanos;
+  private final boolean timer;
+  private final Map<String, State> tasks = new LinkedHashMap<>();
+  private ScheduledFuture<?> ticking;
 
   private static final class State {
     final long started;
+    final String unit;
     int total;
     int done;
+    String item = "";
+    boolean shown;
     int lastTenth;
     long lastDraw = Long.MIN_VALUE;
 
-    State(long started, int total) {
+    State(long started, int total, String unit) {
       this.started = started;
       this.total = total;
+      this.unit = unit;
     }
   }
 
-  ConsoleProgress(PrintWriter out, boolean terminal, int width, LongSupplier nanoClock) {
+  /** Timer thread shared by every instance (daemon: never keeps the JVM alive). */
+  private static final class Timer {
+    static final ScheduledExecutorService EXECUTOR =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "compress-progress");
+              t.setDaemon(true);
+              return t;
+            });
+  }
+
+  ConsoleProgress(
+      PrintWriter out,
+      boolean terminal,
+      int width,
+      LongSupplier nanoClock,
+      Duration delay,
+      boolean timer) {
     this.out = out;
     this.terminal = terminal;
     this.width = Math.max(40, width);
     this.clock = nanoClock;
+    this.delayNanos = delay.toNanos();
+    this.timer = timer;
   }
 
   /**
    * A progress display for {@code out}: a redrawn bar when this process runs on a terminal (see
-   * {@link #isTerminal()}), plain lines otherwise. The bar fits in {@code $COLUMNS} columns (80
-   * when unset).
+   * {@link #isTerminal()}), plain lines otherwise; tasks shorter than {@link #DEFAULT_DELAY} are
+   * not shown. The bar fits in {@code $COLUMNS} columns (80 when unset).
    */
   public static ConsoleProgress forConsole(PrintWriter out) {
-    return new ConsoleProgress(out, isTerminal(), columns(), System::nanoTime);
+    return new ConsoleProgress(out, isTerminal(), columns(), System::nanoTime, DEFAULT_DELAY, true);
   }
 
-  /** Plain lines, whatever {@code out} is connected to. */
+  /** Plain lines, whatever {@code out} is connected to; tasks shorter than a second not shown. */
   public static ConsoleProgress plain(PrintWriter out) {
-    return new ConsoleProgress(out, false, 80, System::nanoTime);
+    return plain(out, DEFAULT_DELAY);
+  }
+
+  /** Plain lines, for tasks still running after {@code delay} ({@link Duration#ZERO}: all). */
+  public static ConsoleProgress plain(PrintWriter out, Duration delay) {
+    return new ConsoleProgress(out, false, 80, System::nanoTime, delay, true);
   }
 
   /**
-   * Whether this process talks to an interactive terminal: a {@link System#console()} that (on JDK
-   * 22+) {@code isTerminal()}, and a {@code TERM} that is not {@code dumb}.
+   * Whether progress goes to an interactive terminal: the system property {@value #TERMINAL} when
+   * set ({@code true} or {@code false}; the {@code ./compress} launcher sets it to whether its
+   * stderr is a terminal), else whether this process has a {@link System#console()} that (on JDK
+   * 22+) {@code isTerminal()} (which looks at stdin and stdout, not stderr) and a {@code TERM} that
+   * is not {@code dumb}.
    */
   public static boolean isTerminal() {
+    String forced = System.getProperty(TERMINAL);
+    if (forced != null && !forced.isBlank()) {
+      return Boolean.parseBoolean(forced.trim());
+    }
     Console c = System.console();
     if (c == null || "dumb".equals(System.getenv("TERM"))) {
       return false;
@@ -87,58 +146,141 @@ public final class ConsoleProgress implements ProgressListener {
 
   @Override
   public void start(String pass, int total) {
-    State s = new State(clock.getAsLong(), total);
-    passes.put(pass, s);
-    if (terminal) {
-      draw(pass, s, "", true);
-    } else {
-      out.println(pass + ": " + total + " layers");
-      out.flush();
+    start(pass, total, "layers");
+  }
+
+  @Override
+  public synchronized void start(String task, int total, String unit) {
+    tasks.put(task, new State(clock.getAsLong(), total, unit));
+    if (delayNanos <= 0) {
+      show(task, tasks.get(task));
+    }
+    if (timer && ticking == null) {
+      ticking =
+          Timer.EXECUTOR.scheduleAtFixedRate(
+              this::tick, TICK_MILLIS, TICK_MILLIS, TimeUnit.MILLISECONDS);
     }
   }
 
   @Override
-  public void step(String pass, int done, int total, String item) {
-    State s = passes.computeIfAbsent(pass, k -> new State(clock.getAsLong(), total));
+  public synchronized void step(String pass, int done, int total, String item) {
+    State s = tasks.computeIfAbsent(pass, k -> new State(clock.getAsLong(), total, "layers"));
     s.done = done;
     s.total = total;
-    if (terminal) {
-      draw(pass, s, item == null ? "" : item, done >= total);
+    s.item = item == null ? "" : item;
+    if (!s.shown) {
+      if (clock.getAsLong() - s.started >= delayNanos) {
+        show(pass, s);
+      }
       return;
     }
-    int tenth = total <= 0 ? 10 : (int) (10L * done / total);
+    if (terminal) {
+      draw(pass, s, done >= total);
+      return;
+    }
+    int tenth = tenth(s);
     if (tenth > s.lastTenth && done < total) {
       s.lastTenth = tenth;
-      long elapsed = clock.getAsLong() - s.started;
-      out.printf(
-          Locale.ROOT,
-          "%s: %d/%d layers (%d%%), elapsed %s, ETA %s%n",
-          pass,
-          done,
-          total,
-          total <= 0 ? 100 : 100L * done / total,
-          duration(elapsed),
-          eta(elapsed, done, total));
-      out.flush();
+      line(pass, s);
     }
   }
 
   @Override
-  public void finish(String pass) {
-    State s = passes.remove(pass);
-    long elapsed = s == null ? 0 : clock.getAsLong() - s.started;
-    String counts = s == null ? "" : " " + s.done + "/" + s.total + " layers";
-    if (terminal) {
-      String line = pass + ": done," + counts + " in " + duration(elapsed);
-      out.print("\r" + pad(line));
-      out.println();
-    } else {
-      out.println(pass + ": done," + counts + " in " + duration(elapsed));
+  public synchronized void finish(String pass) {
+    State s = tasks.remove(pass);
+    if (tasks.isEmpty() && ticking != null) {
+      ticking.cancel(false);
+      ticking = null;
     }
+    if (s == null || !s.shown) {
+      return; // finished within the delay: nothing to say
+    }
+    String line =
+        pass
+            + ": done, "
+            + s.done
+            + "/"
+            + s.total
+            + " "
+            + s.unit
+            + " in "
+            + duration(clock.getAsLong() - s.started);
+    out.print(terminal ? "\r" + pad(line) + System.lineSeparator() : line + System.lineSeparator());
     out.flush();
   }
 
-  private void draw(String pass, State s, String item, boolean force) {
+  /**
+   * Stops showing anything: tasks not finished (a failure) are dropped, a bar drawn for them is
+   * ended with a newline, and the timer stops.
+   */
+  @Override
+  public synchronized void close() {
+    boolean drawn = terminal && tasks.values().stream().anyMatch(s -> s.shown);
+    tasks.clear();
+    if (ticking != null) {
+      ticking.cancel(false);
+      ticking = null;
+    }
+    if (drawn) {
+      out.println();
+      out.flush();
+    }
+  }
+
+  /**
+   * Called every second by the timer: shows tasks that have run past the delay, and redraws the
+   * terminal line so its clock moves while a long unit runs.
+   */
+  synchronized void tick() {
+    long now = clock.getAsLong();
+    for (Map.Entry<String, State> e : tasks.entrySet()) {
+      State s = e.getValue();
+      if (!s.shown) {
+        if (now - s.started >= delayNanos) {
+          show(e.getKey(), s);
+        }
+      } else if (terminal) {
+        draw(e.getKey(), s, false);
+      }
+    }
+  }
+
+  private void show(String task, State s) {
+    s.shown = true;
+    if (terminal) {
+      draw(task, s, true);
+      return;
+    }
+    s.lastTenth = tenth(s);
+    if (s.done == 0) {
+      out.println(task + ": " + s.total + " " + s.unit + (s.item.isEmpty() ? "" : ": " + s.item));
+      out.flush();
+    } else {
+      line(task, s);
+    }
+  }
+
+  private static int tenth(State s) {
+    return s.total <= 0 ? 10 : (int) (10L * s.done / s.total);
+  }
+
+  private void line(String task, State s) {
+    long elapsed = clock.getAsLong() - s.started;
+    out.printf(
+        Locale.ROOT,
+        "%s: %d/%d %s (%d%%), elapsed %s, ETA %s%s%n",
+        task,
+        s.done,
+        s.total,
+        s.unit,
+        s.total <= 0 ? 100 : 100L * s.done / s.total,
+        duration(elapsed),
+        eta(elapsed, s.done, s.total),
+        s.item.isEmpty() ? "" : ": " + s.item);
+    out.flush();
+  }
+
+  private void draw(String pass, State s, boolean force) {
     long now = clock.getAsLong();
     if (!force && now - s.lastDraw < REDRAW_NANOS) {
       return;
@@ -158,10 +300,17 @@ public final class ConsoleProgress implements ProgressListener {
             s.total,
             duration(elapsed),
             eta(elapsed, s.done, s.total));
+    String item = s.item;
     int room = width - 1 - line.length() - 1;
     if (!item.isEmpty() && room > 8) {
+      // a layer name says most at its end (.../layer.5/output/dense/MatMul), a step at its start
       line +=
-          " " + (item.length() <= room ? item : "..." + item.substring(item.length() - room + 3));
+          " "
+              + (item.length() <= room
+                  ? item
+                  : s.unit.equals("layers")
+                      ? "..." + item.substring(item.length() - room + 3)
+                      : item.substring(0, room - 3) + "...");
     }
     out.print("\r" + pad(line));
     out.flush();

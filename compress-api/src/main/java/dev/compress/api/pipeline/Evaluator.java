@@ -1,6 +1,7 @@
 package dev.compress.api.pipeline;
 
 import dev.compress.api.CompressionException;
+import dev.compress.api.pass.ProgressListener;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -23,6 +24,21 @@ public interface Evaluator {
    */
   EvaluationResult evaluate(EvaluateSpec spec, Path original, Path compressed, String modelSpec)
       throws CompressionException;
+
+  /**
+   * Runs the evaluation, reporting its steps to {@code progress} (the evaluation takes from seconds
+   * to minutes); by default the same as {@link #evaluate(EvaluateSpec, Path, Path, String)} without
+   * progress.
+   */
+  default EvaluationResult evaluate(
+      EvaluateSpec spec,
+      Path original,
+      Path compressed,
+      String modelSpec,
+      ProgressListener progress)
+      throws CompressionException {
+    return evaluate(spec, original, compressed, modelSpec);
+  }
 
   /**
    * The outcome of an evaluation.

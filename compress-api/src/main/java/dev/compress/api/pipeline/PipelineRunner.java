@@ -267,7 +267,8 @@ public final class PipelineRunner {
             Optional.of(
                 evaluators()
                     .getFirst()
-                    .evaluate(spec.evaluate().get(), input, modelOut, spec.model()));
+                    .evaluate(
+                        spec.evaluate().get(), input, modelOut, spec.model(), options.progress()));
       }
 
       Map<String, Object> output = new LinkedHashMap<>();

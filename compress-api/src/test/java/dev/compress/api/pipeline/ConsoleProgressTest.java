@@ -4,13 +4,19 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
 class ConsoleProgressTest {
   private long now;
 
   private ConsoleProgress progress(StringWriter sw, boolean terminal) {
-    return new ConsoleProgress(new PrintWriter(sw), terminal, 100, () -> now);
+    return new ConsoleProgress(new PrintWriter(sw), terminal, 100, () -> now, Duration.ZERO, false);
+  }
+
+  private ConsoleProgress delayed(StringWriter sw, boolean terminal) {
+    return new ConsoleProgress(
+        new PrintWriter(sw), terminal, 100, () -> now, Duration.ofSeconds(1), false);
   }
 
   @Test
@@ -25,7 +31,7 @@ class ConsoleProgressTest {
     p.finish("rtn");
     String[] lines = sw.toString().split("\\R");
     assertThat(lines[0]).isEqualTo("rtn: 37 layers");
-    assertThat(lines[1]).isEqualTo("rtn: 4/37 layers (10%), elapsed 0:04, ETA 0:33");
+    assertThat(lines[1]).isEqualTo("rtn: 4/37 layers (10%), elapsed 0:04, ETA 0:33: layer4");
     assertThat(lines).hasSize(1 + 9 + 1); // start, 10%..90%, done
     assertThat(lines[10]).isEqualTo("rtn: done, 37/37 layers in 0:37");
     assertThat(sw.toString()).doesNotContain("\r");
@@ -58,6 +64,91 @@ class ConsoleProgressTest {
     for (int i = 1; i < 5; i++) {
       assertThat(frames[i]).hasSize(99); // padded to the width, so shorter lines cover longer ones
     }
+  }
+
+  @Test
+  void aTaskFinishedWithinTheDelayShowsNothing() {
+    for (boolean terminal : new boolean[] {false, true}) {
+      StringWriter sw = new StringWriter();
+      ConsoleProgress p = delayed(sw, terminal);
+      p.start("rtn", 36);
+      for (int i = 1; i <= 36; i++) {
+        now += 20_000_000L; // 20 ms per layer: 0.72 s in all
+        p.step("rtn", i, 36, "layer" + i);
+      }
+      p.tick();
+      p.finish("rtn");
+      p.close();
+      assertThat(sw.toString()).isEmpty();
+    }
+  }
+
+  @Test
+  void aTaskPastTheDelayIsShownFromTheNextStep() {
+    StringWriter sw = new StringWriter();
+    ConsoleProgress p = delayed(sw, false);
+    p.start("gptq", 10);
+    now += 600_000_000L;
+    p.step("gptq", 1, 10, "a"); // 0.6 s: not yet
+    now += 600_000_000L;
+    p.step("gptq", 2, 10, "b"); // 1.2 s: shown
+    now += 600_000_000L;
+    p.step("gptq", 3, 10, "c");
+    p.finish("gptq");
+    assertThat(sw.toString().split("\\R"))
+        .containsExactly(
+            "gptq: 2/10 layers (20%), elapsed 0:01, ETA 0:04: b",
+            "gptq: 3/10 layers (30%), elapsed 0:01, ETA 0:04: c",
+            "gptq: done, 3/10 layers in 0:01");
+  }
+
+  @Test
+  void theTimerShowsATaskWhoseFirstStepIsSlow() {
+    StringWriter sw = new StringWriter();
+    ConsoleProgress p = delayed(sw, false);
+    p.start("evaluate", 7, "steps");
+    p.step("evaluate", 0, 7, "loading 2 model(s)");
+    now += 500_000_000L;
+    p.tick(); // 0.5 s: nothing yet
+    assertThat(sw.toString()).isEmpty();
+    now += 600_000_000L;
+    p.tick();
+    assertThat(sw.toString())
+        .isEqualTo("evaluate: 7 steps: loading 2 model(s)" + System.lineSeparator());
+  }
+
+  @Test
+  void onATerminalTheTimerKeepsTheClockRunningAndCloseEndsTheLine() {
+    StringWriter sw = new StringWriter();
+    ConsoleProgress p = delayed(sw, true);
+    p.start("evaluate", 4, "steps");
+    p.step("evaluate", 1, 4, "task embedding-fidelity");
+    now += 1_500_000_000L;
+    p.tick();
+    now += 1_000_000_000L;
+    p.tick();
+    p.close(); // a failure: no "done" line, but the bar's line is ended
+    String[] frames = sw.toString().split("\r", -1);
+    assertThat(frames).hasSize(3);
+    assertThat(frames[1]).startsWith("evaluate [#####...............] 1/4 0:01 ");
+    assertThat(frames[2]).startsWith("evaluate [#####...............] 1/4 0:02 ");
+    assertThat(frames[2]).contains("task embedding-fidelity").endsWith(System.lineSeparator());
+  }
+
+  @Test
+  void aLongStepIsCutAtItsEndALayerNameAtItsStart() {
+    StringWriter sw = new StringWriter();
+    ConsoleProgress p = progress(sw, true);
+    p.start("evaluate", 4, "steps");
+    now += 1_000_000_000L;
+    p.step("evaluate", 0, 4, "loading 2 model(s) in " + "ONNX Runtime ".repeat(10));
+    p.finish("evaluate");
+    p.start("rtn", 2);
+    now += 1_000_000_000L;
+    p.step("rtn", 1, 2, "/encoder".repeat(20) + "/layer.5/output/dense/MatMul");
+    String[] frames = sw.toString().split("\r", -1);
+    assertThat(frames[2]).contains("loading 2 model(s) in ONNX").endsWith("...");
+    assertThat(frames[5]).contains(" ...").endsWith("/layer.5/output/dense/MatMul");
   }
 
   @Test

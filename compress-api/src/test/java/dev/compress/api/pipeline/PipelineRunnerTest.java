@@ -16,6 +16,8 @@ import dev.compress.api.calibration.CalibrationSpec;
 import dev.compress.api.io.onnx.OnnxReader;
 import dev.compress.api.pass.LayerSelection;
 import dev.compress.api.pass.PassConfig;
+import dev.compress.api.pass.ProgressListener;
+import dev.compress.api.pipeline.Evaluator.EvaluationResult;
 import dev.compress.api.pipeline.PipelineFixtures.FakeCalibrationLoader;
 import dev.compress.api.pipeline.PipelineFixtures.FakeEvaluator;
 import dev.compress.api.pipeline.ScaleWeightsConfig.Mode;
@@ -25,6 +27,7 @@ import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
@@ -396,9 +399,40 @@ class PipelineRunnerTest {
     StringWriter sw = new StringWriter();
     runner.run(
         spec(scale(LayerSelection.ALL, 0, -1)).build(),
-        RunOptions.defaults().withProgress(ConsoleProgress.plain(new PrintWriter(sw))));
+        RunOptions.defaults()
+            .withProgress(ConsoleProgress.plain(new PrintWriter(sw), java.time.Duration.ZERO)));
     assertThat(sw.toString())
         .contains("scale-weights: 2 layers", "scale-weights: done, 2/2 layers");
+  }
+
+  @Test
+  void theEvaluationGetsTheRunsProgressListener() throws Exception {
+    List<ProgressListener> seen = new ArrayList<>();
+    Evaluator recording =
+        new Evaluator() {
+          @Override
+          public EvaluationResult evaluate(
+              EvaluateSpec spec, Path original, Path compressed, String modelSpec) {
+            throw new AssertionError("the runner must pass its progress listener");
+          }
+
+          @Override
+          public EvaluationResult evaluate(
+              EvaluateSpec spec,
+              Path original,
+              Path compressed,
+              String modelSpec,
+              ProgressListener progress) {
+            seen.add(progress);
+            return new FakeEvaluator(List.of()).evaluate(spec, original, compressed, modelSpec);
+          }
+        };
+    ProgressListener listener = new ProgressListener() {};
+    new PipelineRunner(REGISTRY, List.of(), List.of(recording))
+        .run(
+            spec(scale(LayerSelection.ALL, 0, -1)).evaluate(EvaluateSpec.defaults("s.txt")).build(),
+            RunOptions.defaults().withProgress(listener));
+    assertThat(seen).containsExactly(listener);
   }
 
   @Test

@@ -7,6 +7,7 @@ import dev.compress.api.graph.ModelGraph;
 import dev.compress.api.graph.ValueInfo;
 import dev.compress.api.io.BuiltinModels;
 import dev.compress.api.io.onnx.OnnxReader;
+import dev.compress.api.pass.ProgressListener;
 import dev.compress.api.tensor.DataType;
 import dev.compress.api.tensor.Tensor;
 import dev.compress.evaluation.bench.BenchReport.LatencyPoint;
@@ -27,7 +28,6 @@ import dev.compress.runtime.calibration.TextSamples;
 import dev.compress.runtime.calibration.TokenizerLocator;
 import dev.compress.runtime.text.SentenceTokenizer;
 import java.io.IOException;
-import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -54,13 +54,19 @@ import java.util.Random;
  * <p>Order of work: every variant must load in the engine before anything is measured (an engine
  * that cannot run a variant fails the run with {@link UnsupportedModelException} naming it); then
  * memory (each variant loaded and run alone), then the task, then latency, then per-layer errors.
+ * Each of these steps is reported to the progress listener as task {@value #TASK} in units of
+ * {@code steps}: {@code step(TASK, done, total, item)} where {@code item} names the step that
+ * starts now (e.g. {@code latency: batch 8, 128 tokens}).
  */
 public final class Bench {
-  private final PrintWriter progress;
+  /** The task name the progress listener sees. */
+  public static final String TASK = "evaluate";
 
-  /** A bench that prints one line per phase to {@code progress} (null: silent). */
-  public Bench(PrintWriter progress) {
-    this.progress = progress;
+  private final ProgressListener progress;
+
+  /** A bench that reports its steps to {@code progress} (null: {@link ProgressListener#NONE}). */
+  public Bench(ProgressListener progress) {
+    this.progress = progress == null ? ProgressListener.NONE : progress;
   }
 
   /**
@@ -85,8 +91,17 @@ public final class Bench {
     Inputs inputs = new Inputs(feeds, tokenizer, spec.seed());
 
     List<Executor> open = new ArrayList<>();
+    boolean tokenInputs = feeds.stream().anyMatch(f -> f.name().equals("input_ids"));
+    int total =
+        1
+            + (spec.memory() ? variants.size() : 0)
+            + (spec.task().isPresent() ? 1 : 0)
+            + (tokenInputs ? spec.sequenceLengths().size() : 1) * spec.batchSizes().size()
+            + (spec.layerErrors() ? variants.size() - 1 : 0);
+    Steps steps = new Steps(progress, total);
+    progress.start(TASK, total, "steps");
     try {
-      say("loading " + variants.size() + " model(s) in " + spec.engine().describe());
+      steps.next("loading " + variants.size() + " model(s) in " + spec.engine().describe());
       for (Variant v : variants) {
         open.add(spec.engine().open(v.path()));
       }
@@ -110,7 +125,7 @@ public final class Bench {
         int s = spec.sequenceLengths().isEmpty() ? 128 : spec.sequenceLengths().get(0);
         Map<String, Tensor> in = inputs.make(names, b, s);
         for (Variant v : variants) {
-          say("memory: " + v.name());
+          steps.next("memory: " + v.name());
           memory.add(
               Optional.of(
                   MemoryProbe.<CompressionException>measure(
@@ -142,7 +157,7 @@ public final class Bench {
 
       Optional<TaskOutcome> task = Optional.empty();
       if (spec.task().isPresent()) {
-        say("task " + spec.task().get().kind().id() + " on " + spec.task().get().data());
+        steps.next("task " + spec.task().get().kind().id() + " on " + spec.task().get().data());
         task = Optional.of(TaskRunner.run(spec.task().get(), open, tokenizer, feeds));
       }
 
@@ -151,7 +166,7 @@ public final class Bench {
       List<Integer> seqs = tokens ? spec.sequenceLengths() : List.of(0);
       for (int s : seqs) {
         for (int b : spec.batchSizes()) {
-          say("latency: batch " + b + (tokens ? ", " + s + " tokens" : ""));
+          steps.next("latency: batch " + b + (tokens ? ", " + s + " tokens" : ""));
           Map<String, Tensor> in = inputs.make(names, b, s);
           List<Workload> work = new ArrayList<>();
           for (Executor e : open) {
@@ -170,7 +185,7 @@ public final class Bench {
         Map<String, Tensor> in = inputs.make(names, 2, 32);
         boolean djlCapture = open.stream().allMatch(Executor::supportsCapture);
         for (int i = 1; i < variants.size(); i++) {
-          say("per-layer error: " + variants.get(i).name());
+          steps.next("per-layer error: " + variants.get(i).name());
           ModelGraph g = read(variants.get(i).path());
           layers.put(
               variants.get(i).name(),
@@ -189,6 +204,8 @@ public final class Bench {
                 + " at batch 2, 32 tokens), WEIGHT = relative L2 error of the weight where the"
                 + " output is not in the compressed graph");
       }
+      progress.step(TASK, total, total, "");
+      progress.finish(TASK);
       return new BenchReport(env, results, latency, task, layers, notes);
     } finally {
       for (Executor e : open) {
@@ -197,10 +214,21 @@ public final class Bench {
     }
   }
 
-  private void say(String line) {
-    if (progress != null) {
-      progress.println("  " + line);
-      progress.flush();
+  /** Counts the steps of one run for the progress listener. */
+  private static final class Steps {
+    private final ProgressListener progress;
+    private final int total;
+    private int done;
+
+    Steps(ProgressListener progress, int total) {
+      this.progress = progress;
+      this.total = total;
+    }
+
+    /** Reports that the step {@code line} starts (the previous one, if any, is done). */
+    void next(String line) {
+      progress.step(TASK, Math.min(done, total), total, line);
+      done++;
     }
   }
 

@@ -38,11 +38,11 @@ public final class MagnitudePruningProvider implements PassProvider<MagnitudePru
   @Override
   public List<ParamDoc> parameters() {
     return List.of(
-        new ParamDoc("sparsity", "fraction of weights to zero, in [0, 1) (default 0.5)"),
+        new ParamDoc("sparsity", "fraction of weights to zero, in [0, 1)"),
         new ParamDoc(
             "scope",
-            "PER_LAYER (every layer reaches the sparsity) or GLOBAL (one magnitude threshold"
-                + " across the selected layers) (default PER_LAYER)"));
+            "per_layer: every layer reaches the sparsity; global: one magnitude threshold across"
+                + " the selected layers"));
   }
 
   @Override

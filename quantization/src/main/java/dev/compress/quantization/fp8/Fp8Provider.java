@@ -37,16 +37,13 @@ public final class Fp8Provider implements PassProvider<Fp8Config> {
   @Override
   public List<ParamDoc> parameters() {
     return List.of(
-        new ParamDoc("format", "E4M3FN (max 448) or E5M2 (max 57344) (default E4M3FN)"),
+        new ParamDoc("format", "e4m3fn (max 448) or e5m2 (max 57344)"),
+        new ParamDoc("perChannel", "one weight scale per output channel, else per tensor"),
         new ParamDoc(
-            "perChannel", "one weight scale per output channel, else per tensor (default true)"),
-        new ParamDoc(
-            "activations",
-            "also quantize layer inputs per tensor, scale from calibration (default false)"),
+            "activations", "also quantize layer inputs per tensor, scale from calibration"),
         new ParamDoc(
             "upgradeOpset",
-            "raise the opset to 19 when safe (FLOAT8 needs it); false makes opset < 19 an error"
-                + " (default true)"));
+            "raise the opset to 19 when safe (FLOAT8 needs it); false makes opset < 19 an error"));
   }
 
   @Override

@@ -40,7 +40,7 @@ public final class DynamicPtqProvider implements PassProvider<DynamicPtqConfig> 
         new ParamDoc(
             "embeddings",
             "also store embedding tables (Gather of a constant [rows, dim]) as int8 per row; not"
-                + " subject to targets/ignore (default false)"));
+                + " subject to targets/ignore"));
   }
 
   @Override

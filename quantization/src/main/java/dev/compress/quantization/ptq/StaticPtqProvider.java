@@ -40,22 +40,18 @@ public final class StaticPtqProvider implements PassProvider<StaticPtqConfig> {
     return List.of(
         new ParamDoc(
             "observer",
-            "activation range calibration: minmax, moving-average, percentile, mse or kl (default"
-                + " mse: measured best on MiniLM)"),
+            "activation range calibration: minmax, moving-average, percentile, mse (the default,"
+                + " measured best on MiniLM) or kl"),
+        new ParamDoc("percentile", "for observer percentile: |x| percentile kept, (0, 100]"),
         new ParamDoc(
-            "percentile",
-            "for observer percentile: |x| percentile kept, (0, 100] (default 99.999)"),
-        new ParamDoc(
-            "averagingConstant",
-            "for observer moving-average: the update constant, (0, 1] (default 0.01)"),
+            "averagingConstant", "for observer moving-average: the update constant, (0, 1]"),
         new ParamDoc(
             "activationSymmetric",
-            "true: int8 activations with zero point 0; false: uint8 with a zero point (default"
-                + " false)"),
+            "true: int8 activations with zero point 0; false: uint8 with a zero point"),
         new ParamDoc(
             "embeddings",
             "also store embedding tables (Gather of a constant [rows, dim]) as int8 per row; not"
-                + " subject to targets/ignore (default false)"));
+                + " subject to targets/ignore"));
   }
 
   @Override

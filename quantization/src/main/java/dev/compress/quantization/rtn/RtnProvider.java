@@ -39,31 +39,30 @@ public final class RtnProvider implements PassProvider<RtnConfig> {
   @Override
   public List<ParamDoc> parameters() {
     return List.of(
-        new ParamDoc("bits", "4 or 8 (default 8)"),
+        new ParamDoc("bits", "4 or 8"),
         new ParamDoc(
             "granularity",
-            "PER_CHANNEL (one scale per output channel) or PER_GROUP (bits=4 only; default"
-                + " PER_CHANNEL)"),
+            "per_channel: one scale per output channel; per_group: per groupSize input features"
+                + " (bits=4 only)"),
         new ParamDoc(
             "groupSize",
-            "input features per group for PER_GROUP: 32, 64 or 128; must divide every selected"
-                + " layer's input features (default 128)"),
+            "input features per group for per_group: 32, 64 or 128; must divide every selected"
+                + " layer's input features"),
         new ParamDoc(
             "symmetric",
-            "true: symmetric grid, no stored zero point; false: a zero point per group (default"
-                + " true)"),
+            "true: symmetric grid, no stored zero point; false: a zero point per group"),
         new ParamDoc(
             "embeddings",
             "also quantize embedding tables (Gather of a constant [rows, dim] table) to int8 per"
-                + " row; not subject to targets/ignore (default false)"),
+                + " row; not subject to targets/ignore"),
         new ParamDoc(
             "clip",
             "none: each group's full min-max range; mse: per row and group, shrink the range by"
                 + " p = 1 - i/100 (i < 80) and keep the one minimising sum |w' - w|^2.4 (the GPTQ"
-                + " reference's mse option; default none)"),
+                + " reference's mse option)"),
         new ParamDoc(
             "accuracyLevel",
-            "MatMulNBits accuracy_level: 0 unset, float activations (default); 4 int8 compute,"
+            "MatMulNBits accuracy_level: 0 unset, float activations; 4 int8 compute,"
                 + " activations quantized to int8 per block by ONNX Runtime and our kernels"));
   }
 

@@ -38,15 +38,15 @@ public final class SmoothQuantProvider implements PassProvider<SmoothQuantConfig
   @Override
   public List<ParamDoc> parameters() {
     return List.of(
-        new ParamDoc("alpha", "migration strength in [0, 1] (default 0.5)"),
+        new ParamDoc("alpha", "migration strength in [0, 1]"),
         new ParamDoc(
             "mappings",
             "manual norm -> layers override: {NORM_NODE: [LAYER, ...]}; empty finds every"
-                + " normalization feeding linear layers (default {})"),
+                + " normalization feeding linear layers"),
         new ParamDoc(
             "compensate",
             "when a norm output also feeds other nodes (a post-LN residual), restore it there with"
-                + " Mul(., s); false skips such norms (default true)"));
+                + " Mul(., s); false skips such norms"));
   }
 
   @Override
