@@ -7,6 +7,8 @@ import dev.compress.api.pipeline.PipelineSpec;
 import dev.compress.api.pipeline.RunOptions;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -39,7 +41,8 @@ final class RunCommand implements Callable<Integer> {
       paramLabel = "MANIFEST",
       description =
           "Rerun the pipeline recorded in a manifest.json (same input model required); writes to"
-              + " --output, or to the directory the manifest recorded.")
+              + " --output, or to the directory the manifest recorded. Does not evaluate again"
+              + " unless --evaluate is given.")
   Path fromManifest;
 
   @Option(
@@ -50,6 +53,34 @@ final class RunCommand implements Callable<Integer> {
 
   @Option(names = "--overwrite", description = "Replace an existing output directory.")
   boolean overwrite;
+
+  // ---- overrides of the pipeline (see README "Overriding a pipeline") ----
+
+  @Option(
+      names = "--set",
+      paramLabel = "KEY=VALUE",
+      description =
+          "Override one key of the pipeline (repeatable, applied in order): passes[1].observer=minmax,"
+              + " calibration.samples=64, seed=3, evaluate.gates.cosine.mean='>= 0.99'. VALUE is"
+              + " YAML (a scalar or [a, b] / {k: v}); strings are taken as written.")
+  List<String> sets = new ArrayList<>();
+
+  @Option(
+      names = "--model",
+      paramLabel = "PATH",
+      description =
+          "The model to compress (a .onnx file or builtin:NAME), instead of the pipeline's.")
+  String model;
+
+  @Option(names = "--no-evaluate", description = "Skip the pipeline's evaluate block.")
+  boolean noEvaluate;
+
+  @Option(
+      names = "--evaluate",
+      description =
+          "With --from-manifest: evaluate again as the recorded pipeline says (reruns do not by"
+              + " default).")
+  boolean evaluate;
 
   @Override
   public Integer call() throws Exception {
@@ -65,14 +96,34 @@ final class RunCommand implements Callable<Integer> {
             .withOverwrite(overwrite)
             .withOut(out)
             .withProgress(ConsoleProgress.forConsole(err));
+    if (evaluate && noEvaluate) {
+      throw new ConfigException("give --evaluate or --no-evaluate, not both");
+    }
     PipelineRunner runner = new PipelineRunner();
+    PipelineRunner.Recorded recorded = null;
+    PipelineSpec p;
     if (fromManifest != null) {
-      runner.runFromManifest(fromManifest, output, options);
+      recorded = runner.readManifest(fromManifest);
+      p = recorded.spec().withOverrides(sets, runner.registry());
     } else {
-      PipelineSpec p = PipelineSpec.load(pipeline, runner.registry());
-      if (output != null) {
-        p = p.withOutput(new PipelineSpec.Output(output, overwrite || p.output().overwrite()));
-      }
+      p = PipelineSpec.load(pipeline, runner.registry(), sets);
+    }
+    if (model != null) {
+      p = p.withModel(model);
+    }
+    if (evaluate && p.evaluate().isEmpty()) {
+      throw new ConfigException("--evaluate: the pipeline has no evaluate block");
+    }
+    if (noEvaluate || (fromManifest != null && !evaluate)) {
+      p = p.withoutEvaluate();
+    }
+    if (output != null) {
+      boolean replace = fromManifest == null && (overwrite || p.output().overwrite());
+      p = p.withOutput(new PipelineSpec.Output(output, replace));
+    }
+    if (recorded != null) {
+      runner.rerun(recorded.withSpec(p), options);
+    } else {
       runner.run(p, options);
     }
     out.flush();
