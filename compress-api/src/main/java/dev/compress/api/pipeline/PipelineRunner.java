@@ -104,7 +104,10 @@ public final class PipelineRunner {
    * matches a layer and each pass selects at least one; passes that implement {@link
    * PassValidation} accept their layers; passes that need calibration data have a {@code
    * calibration} block; a loader for that block and an evaluator for an {@code evaluate} block are
-   * on the class path. Output directories are not checked (they are at the start of {@link #run}).
+   * on the class path, and each accepts its block ({@link CalibrationLoader#check}, {@link
+   * Evaluator#check}: data, tokenizer, gate names and bounds). {@link #run} makes the same checks
+   * before its first pass, so a pipeline that validates is not refused later for its config. Output
+   * directories are not checked (they are at the start of {@link #run}).
    *
    * @throws ConfigException listing every problem found
    * @throws CompressionException when the model cannot be read (e.g. {@link
@@ -402,7 +405,7 @@ public final class PipelineRunner {
   }
 
   private ValidationReport check(PipelineSpec spec, ModelGraph model, Path modelFile)
-      throws ConfigException {
+      throws CompressionException {
     List<String> problems = new ArrayList<>();
     List<LinearLayer> layers = LinearLayers.of(model.graph());
     List<PassPlan> plans = new ArrayList<>();
@@ -454,16 +457,25 @@ public final class PipelineRunner {
               provider.needsCalibration(),
               selected.stream().map(LinearLayer::name).toList()));
     }
-    spec.calibration()
-        .filter(cs -> loader(cs).isEmpty())
-        .ifPresent(
-            cs ->
-                problems.add(
-                    "calibration: no loader for kind '"
-                        + cs.kind()
-                        + "' on the classpath (add compress-runtime)"));
-    if (spec.evaluate().isPresent() && evaluators().isEmpty()) {
-      problems.add("evaluate: no evaluator on the classpath (add compress-evaluation)");
+    if (spec.calibration().isPresent()) {
+      CalibrationSpec cs = spec.calibration().get();
+      Optional<CalibrationLoader> l = loader(cs);
+      if (l.isEmpty()) {
+        problems.add(
+            "calibration: no loader for kind '"
+                + cs.kind()
+                + "' on the classpath (add compress-runtime)");
+      } else {
+        problems.addAll(l.get().check(cs, model, modelFile, spec.model()));
+      }
+    }
+    if (spec.evaluate().isPresent()) {
+      if (evaluators().isEmpty()) {
+        problems.add("evaluate: no evaluator on the classpath (add compress-evaluation)");
+      } else {
+        problems.addAll(
+            evaluators().getFirst().check(spec.evaluate().get(), modelFile, spec.model()));
+      }
     }
     if (!problems.isEmpty()) {
       throw new ConfigException(problems);
