@@ -12,7 +12,6 @@ import dev.compress.api.layers.LinearLayers;
 import dev.compress.api.pass.Pass;
 import dev.compress.api.pass.PassContext;
 import dev.compress.api.pass.PassReport;
-import dev.compress.api.pipeline.PassValidation;
 import dev.compress.api.tensor.DataType;
 import dev.compress.api.tensor.Tensor;
 import dev.compress.quantization.format.MatMulNBitsLayout;
@@ -48,7 +47,7 @@ import java.util.Set;
  * MatMulNBits; opset 13 for DequantizeLinear), then every weight is quantized (a non-finite weight
  * is an error), and only then is the graph rewritten.
  */
-public final class RtnPass implements Pass<RtnConfig>, PassValidation {
+public final class RtnPass implements Pass<RtnConfig> {
   /** Reported SQNR of a layer that quantizes exactly, instead of infinity. */
   public static final double SQNR_CAP_DB = 300;
 
@@ -195,25 +194,6 @@ public final class RtnPass implements Pass<RtnConfig>, PassValidation {
     return config.granularity() == Granularity.PER_CHANNEL
         ? MatMulNBitsLayout.perChannelBlockSize(in)
         : config.groupSize();
-  }
-
-  /**
-   * The layer problems {@link #apply} refuses, found on the model as loaded: weights that are not
-   * f32 constants, layers the chosen format cannot hold, group sizes that do not divide a layer's
-   * input features, an opset too old for DequantizeLinear.
-   */
-  @Override
-  public List<String> validate(ModelGraph model, List<LinearLayer> selected) {
-    List<String> problems = new ArrayList<>();
-    for (LinearLayer layer : selected) {
-      check(model, layer, problems);
-    }
-    boolean tables = config.embeddings() && !embeddingTables(model.graph()).isEmpty();
-    if (tables || (dequantizeLinear() && !selected.isEmpty())) {
-      String key = dequantizeLinear() ? "model: " : "embeddings: ";
-      QuantizedModelWriter.dequantizeLinearProblem(model).ifPresent(p -> problems.add(key + p));
-    }
-    return problems;
   }
 
   /** Adds the layer's problems; true when it has none. */
