@@ -251,6 +251,7 @@ final class PipelineYaml {
     private final Deque<Recording> recording = new ArrayDeque<>();
     private final Deque<Event> replay = new ArrayDeque<>();
     private int nodes;
+    private Mark lastAlias; // where the expansion being replayed was asked for
 
     private record Recording(String anchor, List<Event> events, int[] depth) {}
 
@@ -269,6 +270,7 @@ final class PipelineYaml {
       boolean replayed = !replay.isEmpty();
       Event e = replayed ? replay.poll() : super.getEvent();
       if (e instanceof AliasEvent a) {
+        lastAlias = a.getStartMark();
         List<Event> target = anchors.get(a.getAnchor());
         if (target == null) {
           boolean open = recording.stream().anyMatch(r -> r.anchor().equals(a.getAnchor()));
@@ -286,7 +288,7 @@ final class PipelineYaml {
       if (e instanceof ScalarEvent || e instanceof CollectionStartEvent) {
         if (++nodes > MAX_NODES) {
           throw new Located(
-              e.getStartMark(),
+              replayed && lastAlias != null ? lastAlias : e.getStartMark(),
               "YAML aliases expand to more than "
                   + MAX_NODES
                   + " nodes (nested aliases multiply, e.g. a 'billion laughs' document); refused");
