@@ -19,7 +19,8 @@ import picocli.CommandLine.Spec;
       "Measure model variants side by side in one process: size, memory, task accuracy and"
           + " fidelity, latency over batch sizes and sequence lengths (all variants interleaved),"
           + " per-layer error. The first MODEL is the baseline every ratio refers to.",
-      "Prints a table and writes report.json and a self-contained report.html to --out.",
+      "Prints a table and writes report.json and a self-contained report.html to --output"
+          + " (default out/report; a folder that already holds files needs --overwrite).",
       "Example: compress bench builtin:all-minilm-l6-v2 out/quickstart/model.onnx"
           + " out/minilm-int4/model.onnx"
     })

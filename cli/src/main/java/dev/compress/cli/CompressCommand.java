@@ -3,6 +3,7 @@ package dev.compress.cli;
 import dev.compress.api.CompressionException;
 import dev.compress.api.ConfigException;
 import dev.compress.api.CorruptCheckpointException;
+import dev.compress.api.ToolVersion;
 import dev.compress.api.UnsupportedModelException;
 import dev.compress.api.pipeline.GateFailedException;
 import java.io.PrintWriter;
@@ -114,9 +115,14 @@ public final class CompressCommand {
   static final class Version implements CommandLine.IVersionProvider {
     @Override
     public String[] getVersion() {
-      String v = CompressCommand.class.getPackage().getImplementationVersion();
       return new String[] {
-        "compress " + (v == null ? "dev" : v),
+        "compress " + ToolVersion.version(),
+        "built with DJL "
+            + ToolVersion.engines().get("djl")
+            + ", PyTorch "
+            + ToolVersion.engines().get("pytorch")
+            + ", ONNX Runtime "
+            + ToolVersion.engines().get("onnxruntime"),
         "Java " + Runtime.version() + " (" + System.getProperty("java.vendor") + ")",
         System.getProperty("os.name") + " " + System.getProperty("os.arch")
       };

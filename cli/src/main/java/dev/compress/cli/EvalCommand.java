@@ -19,7 +19,8 @@ import picocli.CommandLine.Spec;
     description = {
       "Measure a compressed model against its original in one process: the task's accuracy and"
           + " fidelity, latency (interleaved), memory, size and per-layer error.",
-      "Prints a table and writes report.json and a self-contained report.html to --out.",
+      "Prints a table and writes report.json and a self-contained report.html to --output"
+          + " (default out/report; a folder that already holds files needs --overwrite).",
       "Example: compress eval builtin:all-minilm-l6-v2 out/quickstart/model.onnx --task opinion-sentiment"
     })
 final class EvalCommand implements Callable<Integer> {

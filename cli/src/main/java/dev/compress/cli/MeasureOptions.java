@@ -23,6 +23,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.stream.Stream;
 import picocli.CommandLine.Option;
 
 /** The measurement options shared by {@code compress eval} and {@code compress bench}. */
@@ -124,12 +125,26 @@ final class MeasureOptions {
   @Option(names = "--no-layers", description = "Skip the per-layer error measurement.")
   boolean noLayers;
 
+  /** Where the reports go without {@code --output}. */
+  static final Path DEFAULT_OUTPUT = Path.of("out/report");
+
   @Option(
-      names = "--out",
+      names = {"-o", "--output"},
       paramLabel = "DIR",
-      description = "Folder for report.json and report.html (default: ${DEFAULT-VALUE}).",
-      defaultValue = "out/report")
-  Path out;
+      description =
+          "Folder for report.json and report.html (default: out/report). A folder that exists and"
+              + " is not empty is refused unless --overwrite.")
+  Path output;
+
+  @Option(names = "--out", hidden = true, paramLabel = "DIR", description = "Old name of --output.")
+  Path legacyOutput;
+
+  @Option(
+      names = "--overwrite",
+      description =
+          "Write into an existing --output folder, replacing its report.json and report.html"
+              + " (other files are left alone).")
+  boolean overwrite;
 
   /** Resolves a model argument (a path or builtin:NAME) to its file. */
   static Path resolve(String model) throws CompressionException {
@@ -203,6 +218,7 @@ final class MeasureOptions {
 
   /** Runs the bench, prints the table and writes both reports. */
   int run(BenchSpec spec, String title, PrintWriter out) throws CompressionException, IOException {
+    checkOutput();
     out.println(title);
     out.flush();
     BenchReport r = new Bench(out).run(spec);
@@ -218,8 +234,44 @@ final class MeasureOptions {
     return CompressCommand.OK;
   }
 
-  Path out() {
-    return out;
+  /** The report folder: {@code --output}, or its old name {@code --out}, or the default. */
+  Path out() throws ConfigException {
+    if (output != null && legacyOutput != null && !output.equals(legacyOutput)) {
+      throw new ConfigException(
+          "--out is the old name of --output; give one of them, found --output "
+              + output
+              + " and --out "
+              + legacyOutput);
+    }
+    Path dir = output != null ? output : legacyOutput != null ? legacyOutput : DEFAULT_OUTPUT;
+    RunCommand.requireDirectory(dir, "--output");
+    return dir;
+  }
+
+  /**
+   * Refuses, before anything is measured or written, an {@code --output} that is a file, or a
+   * folder with files in it unless {@code --overwrite}.
+   */
+  void checkOutput() throws ConfigException, IOException {
+    Path dir = out();
+    if (!Files.exists(dir)) {
+      return;
+    }
+    if (!Files.isDirectory(dir)) {
+      throw new ConfigException(
+          "--output: " + dir + " exists and is not a directory; nothing was written");
+    }
+    boolean empty;
+    try (Stream<Path> s = Files.list(dir)) {
+      empty = s.findAny().isEmpty();
+    }
+    if (!empty && !overwrite) {
+      throw new ConfigException(
+          "--output: "
+              + dir
+              + " already exists; nothing was written (HINT: choose another folder, or replace"
+              + " its reports with --overwrite)");
+    }
   }
 
   static List<BenchSpec.Variant> variants(List<String> models, List<String> names)

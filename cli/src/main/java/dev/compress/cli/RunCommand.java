@@ -48,7 +48,9 @@ final class RunCommand implements Callable<Integer> {
   @Option(
       names = {"-o", "--output"},
       paramLabel = "DIR",
-      description = "Output directory (overrides the pipeline's output.dir).")
+      description =
+          "Output directory (overrides the pipeline's output.dir; the output block may then be"
+              + " left out).")
   Path output;
 
   @Option(names = "--overwrite", description = "Replace an existing output directory.")
@@ -88,6 +90,7 @@ final class RunCommand implements Callable<Integer> {
     if ((pipeline == null) == (fromManifest == null)) {
       throw new ConfigException("give either PIPELINE or --from-manifest MANIFEST (exactly one)");
     }
+    requireDirectory(output, "--output");
     PrintWriter err = spec.commandLine().getErr();
     // The runner prints pass summaries, the evaluation table and the written files to out;
     // progress goes to stderr (a bar on a terminal, plain lines otherwise).
@@ -106,7 +109,8 @@ final class RunCommand implements Callable<Integer> {
       recorded = runner.readManifest(fromManifest);
       p = recorded.spec().withOverrides(sets, runner.registry());
     } else {
-      p = PipelineSpec.load(pipeline, runner.registry(), sets);
+      // --output stands in for a missing output block (set in the tree before binding).
+      p = PipelineSpec.load(pipeline, runner.registry(), sets, output, overwrite);
     }
     if (model != null) {
       p = p.withModel(model);
@@ -117,9 +121,8 @@ final class RunCommand implements Callable<Integer> {
     if (noEvaluate || (fromManifest != null && !evaluate)) {
       p = p.withoutEvaluate();
     }
-    if (output != null) {
-      boolean replace = fromManifest == null && (overwrite || p.output().overwrite());
-      p = p.withOutput(new PipelineSpec.Output(output, replace));
+    if (recorded != null && output != null) {
+      p = p.withOutput(new PipelineSpec.Output(output, false));
     }
     if (recorded != null) {
       runner.rerun(recorded.withSpec(p), options);
@@ -128,5 +131,12 @@ final class RunCommand implements Callable<Integer> {
     }
     out.flush();
     return CompressCommand.OK;
+  }
+
+  /** Refuses an empty directory option ({@code --output ""}), which would mean the current one. */
+  static void requireDirectory(Path dir, String option) throws ConfigException {
+    if (dir != null && dir.toString().isBlank()) {
+      throw new ConfigException(option + " must name a directory, found '" + dir + "'");
+    }
   }
 }

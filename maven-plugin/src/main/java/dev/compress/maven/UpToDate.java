@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.compress.api.CompressionException;
+import dev.compress.api.ToolVersion;
 import dev.compress.api.calibration.CalibrationLoader;
 import dev.compress.api.calibration.CalibrationSpec;
 import dev.compress.api.io.BuiltinModels;
@@ -53,8 +54,7 @@ final class UpToDate {
 
   /** The tool version the runner records in manifests. */
   static String toolVersion() {
-    String v = PipelineRunner.class.getPackage().getImplementationVersion();
-    return v == null ? "dev" : v;
+    return ToolVersion.version();
   }
 
   /** Checks {@code outputDir} against {@code spec}. */

@@ -7,18 +7,33 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
 
 /** Opens a model given as a path or {@code builtin:NAME}. */
 public final class ModelFiles {
   private ModelFiles() {}
 
   /**
-   * A model and the file it was read from.
+   * A model and the files it was read from.
    *
    * @param path the resolved file
    * @param model the model
+   * @param externalDataFiles the ONNX external-data files its tensors were read from (absolute;
+   *     empty for a self-contained model)
    */
-  public record Loaded(Path path, ModelGraph model) {}
+  public record Loaded(Path path, ModelGraph model, List<Path> externalDataFiles) {
+    /** Copies the list. */
+    public Loaded {
+      externalDataFiles = List.copyOf(externalDataFiles);
+    }
+
+    /** A model read from one self-contained file. */
+    public Loaded(Path path, ModelGraph model) {
+      this(path, model, List.of());
+    }
+  }
 
   /**
    * Resolves and reads a model.
@@ -42,6 +57,8 @@ public final class ModelFiles {
               + ": a safetensors file holds weights without a graph; give the .onnx model (HINT:"
               + " graphs come from ONNX exports)");
     }
-    return new Loaded(p, OnnxReader.read(p));
+    Set<Path> external = new LinkedHashSet<>();
+    ModelGraph model = OnnxReader.read(p, external);
+    return new Loaded(p, model, List.copyOf(external));
   }
 }

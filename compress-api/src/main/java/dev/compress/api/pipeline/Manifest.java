@@ -3,6 +3,7 @@ package dev.compress.api.pipeline;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.compress.api.ToolVersion;
 import dev.compress.api.calibration.CalibrationIdentity;
 import dev.compress.api.pass.PassReport;
 import dev.compress.api.pipeline.Evaluator.EvaluationResult;
@@ -34,10 +35,9 @@ final class Manifest {
 
   private Manifest() {}
 
-  /** The tool version: the jar's Implementation-Version, or {@code dev}. */
+  /** The tool version (project version and git commit, see {@link ToolVersion}). */
   static String toolVersion() {
-    String v = PipelineRunner.class.getPackage().getImplementationVersion();
-    return v == null ? "dev" : v;
+    return ToolVersion.version();
   }
 
   static Map<String, Object> environment() {
@@ -73,6 +73,7 @@ final class Manifest {
     Map<String, Object> tool = new LinkedHashMap<>();
     tool.put("name", "compress");
     tool.put("version", toolVersion());
+    tool.put("engines", ToolVersion.engines());
     m.put("tool", tool);
     m.put("environment", environment());
     Map<String, Object> input = new LinkedHashMap<>();

@@ -122,13 +122,16 @@ public final class PipelineRunner {
    * Runs the pipeline.
    *
    * <p>Order: the output directory is checked (an existing one is refused unless {@code overwrite}
-   * in the options or the spec) and a staging folder is created beside it (an unwritable parent
-   * fails here, before any work); the model is loaded and hashed; everything {@link #validate}
-   * checks is checked; calibration data is loaded; passes run in order; the model, report and
-   * manifest are written to the staging folder, evaluated there when the spec says so, then renamed
-   * into place (an existing directory being replaced is renamed away first and deleted last). On
-   * any failure, or a JVM shutdown (Ctrl-C), the staging folder is deleted and the target is left
-   * as it was.
+   * in the options or the spec); the model is loaded; an output directory that holds any file the
+   * run reads (the model, its external-data files, its tokenizer, the calibration and evaluation
+   * files; compared by real path and file identity, so links are seen through) is refused; stale
+   * staging folders of interrupted runs for the same target are removed and a staging folder is
+   * created beside it (an unwritable parent fails here, before any pass runs); the model is hashed;
+   * everything {@link #validate} checks is checked; calibration data is loaded; passes run in
+   * order; the model, report and manifest are written to the staging folder, evaluated there when
+   * the spec says so, then renamed into place (an existing directory being replaced is renamed away
+   * first and deleted last). On any failure, or a JVM shutdown (Ctrl-C), the staging folder is
+   * deleted and the target is left as it was.
    *
    * @throws ConfigException for a problem with the spec, the model path or the output directory
    * @throws GateFailedException when an evaluation gate fails; thrown after the outputs are in
@@ -244,17 +247,10 @@ public final class PipelineRunner {
     boolean overwrite = options.overwrite() || spec.output().overwrite();
     checkTarget(target, overwrite);
     PrintWriter out = options.out();
+    ModelFiles.Loaded loaded = loadModel(spec);
+    Path input = loaded.path().toAbsolutePath().normalize();
+    InputGuard.check(target, inputs(spec, loaded));
     try (StagingDirectory staging = StagingDirectory.create(target)) {
-      ModelFiles.Loaded loaded = loadModel(spec);
-      Path input = loaded.path().toAbsolutePath().normalize();
-      if (input.startsWith(target)) {
-        throw new ConfigException(
-            "output.dir: "
-                + target
-                + " contains the input model "
-                + input
-                + "; write the output elsewhere");
-      }
       String inputSha = sha256(input);
       if (expectedSha != null && !expectedSha.equalsIgnoreCase(inputSha)) {
         throw new CompressionException(
@@ -387,6 +383,48 @@ public final class PipelineRunner {
                 + " already exists; nothing was written (HINT: choose another directory, or"
                 + " replace it with --overwrite / output.overwrite: true)");
       }
+    }
+  }
+
+  /**
+   * Every file the run reads by path: the model, its external-data files, a tokenizer beside it,
+   * the calibration source and the evaluation data and labels (built-in data excluded).
+   */
+  private static List<InputGuard.Input> inputs(PipelineSpec spec, ModelFiles.Loaded loaded) {
+    List<InputGuard.Input> in = new ArrayList<>();
+    in.add(new InputGuard.Input("the input model", loaded.path()));
+    for (Path p : loaded.externalDataFiles()) {
+      in.add(new InputGuard.Input("the input model's external-data file", p));
+    }
+    Path modelDir = loaded.path().toAbsolutePath().getParent();
+    if (modelDir != null) {
+      String stem = loaded.path().getFileName().toString().replaceFirst("(?i)\\.onnx$", "");
+      for (String name : List.of("tokenizer.json", stem + "-tokenizer.json")) {
+        Path tok = modelDir.resolve(name);
+        if (Files.isRegularFile(tok)) {
+          in.add(new InputGuard.Input("the model's tokenizer", tok));
+        }
+      }
+    }
+    spec.calibration()
+        .ifPresent(c -> addFile(in, c.source(), "the calibration source (calibration.source)"));
+    spec.evaluate()
+        .ifPresent(
+            e -> {
+              addFile(in, e.data(), "the evaluation data (evaluate.data)");
+              addFile(in, e.labels(), "the evaluation labels (evaluate.labels)");
+            });
+    return in;
+  }
+
+  private static void addFile(List<InputGuard.Input> in, String source, String what) {
+    if (source == null || source.isBlank() || source.startsWith(BuiltinModels.PREFIX)) {
+      return;
+    }
+    try {
+      in.add(new InputGuard.Input(what, Path.of(source)));
+    } catch (java.nio.file.InvalidPathException e) {
+      // not a path: its loader reports it
     }
   }
 
@@ -537,7 +575,11 @@ public final class PipelineRunner {
   private static List<Map<String, Object>> files(Path dir) throws IOException {
     List<Path> all;
     try (Stream<Path> s = Files.list(dir)) {
-      all = s.filter(Files::isRegularFile).sorted().toList();
+      all =
+          s.filter(Files::isRegularFile)
+              .filter(p -> !p.getFileName().toString().equals(StagingDirectory.MARKER))
+              .sorted()
+              .toList();
     }
     List<Map<String, Object>> out = new ArrayList<>();
     for (Path p : all) {

@@ -2,6 +2,7 @@ package dev.compress.api.pipeline;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.compress.api.ConfigException;
 import dev.compress.api.calibration.CalibrationSpec;
 import dev.compress.api.pass.InvalidConfigException;
@@ -177,7 +178,23 @@ public record PipelineSpec(
    */
   public static PipelineSpec load(Path yaml, PassRegistry registry)
       throws ConfigException, IOException {
-    return load(yaml, registry, List.of());
+    return load(yaml, registry, List.of(), null, false);
+  }
+
+  /**
+   * Reads a pipeline YAML file with its output directory given by the caller (e.g. {@code run
+   * --output DIR}): {@code output.dir} is set to {@code outputDir}, so the file's {@code output}
+   * block may be missing; {@code output.overwrite} is set to true when {@code overwrite}, else kept
+   * as the file says.
+   *
+   * @param outputDir the output directory; null to use the file's {@code output} block as it is
+   * @throws ConfigException listing every problem in the file (also for a missing file)
+   * @throws IOException when the file exists but cannot be read
+   */
+  public static PipelineSpec load(
+      Path yaml, PassRegistry registry, Path outputDir, boolean overwrite)
+      throws ConfigException, IOException {
+    return load(yaml, registry, List.of(), outputDir, overwrite);
   }
 
   /**
@@ -190,7 +207,38 @@ public record PipelineSpec(
    */
   public static PipelineSpec load(Path yaml, PassRegistry registry, List<String> overrides)
       throws ConfigException, IOException {
-    return fromTree(readYaml(yaml), registry, overrides);
+    return load(yaml, registry, overrides, null, false);
+  }
+
+  /**
+   * Reads a pipeline YAML file, applies {@code KEY=VALUE} overrides (see {@link #withOverrides}),
+   * then the caller's output directory (as {@link #load(Path, PassRegistry, Path, boolean)}; it
+   * wins over an override of {@code output.dir}), and binds the result.
+   *
+   * @param overrides {@code KEY=VALUE} strings, applied in order
+   * @param outputDir the output directory; null to use the file's {@code output} block
+   * @param overwrite set {@code output.overwrite} to true (else keep the file's)
+   * @throws ConfigException listing every problem; one about an override names it
+   * @throws IOException when the file exists but cannot be read
+   */
+  public static PipelineSpec load(
+      Path yaml, PassRegistry registry, List<String> overrides, Path outputDir, boolean overwrite)
+      throws ConfigException, IOException {
+    JsonNode tree = readYaml(yaml);
+    return SpecOverrides.bind(
+        tree,
+        registry,
+        overrides,
+        root -> {
+          if (outputDir != null) {
+            ObjectNode out =
+                root.get("output") instanceof ObjectNode given ? given : root.putObject("output");
+            out.put("dir", outputDir.toString());
+            if (overwrite) {
+              out.put("overwrite", true);
+            }
+          }
+        });
   }
 
   /**
@@ -244,10 +292,7 @@ public record PipelineSpec(
    */
   public static PipelineSpec fromTree(JsonNode tree, PassRegistry registry, List<String> overrides)
       throws ConfigException {
-    if (overrides.isEmpty()) {
-      return fromTree(tree, registry);
-    }
-    return SpecOverrides.bind(tree, registry, overrides);
+    return SpecOverrides.bind(tree, registry, overrides, root -> {});
   }
 
   /**
@@ -279,7 +324,7 @@ public record PipelineSpec(
     if (overrides.isEmpty()) {
       return this;
     }
-    return SpecOverrides.bind(SpecBinder.YAML.valueToTree(toMap()), registry, overrides);
+    return SpecOverrides.bind(SpecBinder.YAML.valueToTree(toMap()), registry, overrides, r -> {});
   }
 
   /**

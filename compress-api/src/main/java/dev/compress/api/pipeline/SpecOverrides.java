@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Consumer;
 
 /**
  * {@code KEY=VALUE} overrides of a pipeline tree (the CLI's {@code run --set}), applied before
@@ -61,10 +62,19 @@ final class SpecOverrides {
   /** An applied override: as given, and the key path the binder uses for it. */
   private record Applied(String given, String path) {}
 
-  static PipelineSpec bind(JsonNode tree, PassRegistry registry, List<String> overrides)
+  /**
+   * Applies {@code overrides} to a copy of {@code tree}, then {@code finish} (e.g. the caller's
+   * output directory), and binds the result.
+   */
+  static PipelineSpec bind(
+      JsonNode tree, PassRegistry registry, List<String> overrides, Consumer<ObjectNode> finish)
       throws ConfigException {
     if (!(tree instanceof ObjectNode o)) {
       return PipelineSpec.fromTree(tree, registry); // the binder says what is wrong with it
+    }
+    if (overrides.isEmpty()) {
+      finish.accept(o);
+      return PipelineSpec.fromTree(o, registry);
     }
     ObjectNode root = o.deepCopy();
     List<Applied> applied = new ArrayList<>();
@@ -79,6 +89,7 @@ final class SpecOverrides {
     if (!problems.isEmpty()) {
       throw new ConfigException(problems);
     }
+    finish.accept(root);
     try {
       return PipelineSpec.fromTree(root, registry);
     } catch (ConfigException e) {

@@ -2,12 +2,14 @@ package dev.compress.api.pipeline;
 
 import dev.compress.api.CompressionException;
 import dev.compress.api.ConfigException;
+import dev.compress.api.io.OwnerMarker;
 import java.io.IOException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -15,6 +17,7 @@ import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -27,10 +30,20 @@ import org.slf4j.LoggerFactory;
  * that runs hooks — deletes it, and any parent folders that were created for it. Commit with an
  * existing target renames the old directory away, renames the new one in and only then deletes the
  * old one; if the JVM stops between the two renames, the hook puts the old directory back.
+ *
+ * <p>A kill that runs no hooks ({@code SIGKILL}, a crash, power loss) leaves the staging folder
+ * behind. Each one therefore holds a marker file, {@value #MARKER}, naming the target, the process
+ * id and the process start time; {@link #create} first removes the staging folders of the same
+ * target whose marker names a process that is no longer running (a live pid with another start time
+ * is a reused pid). A folder without a readable marker is never touched: it is not ours, or its
+ * owner is still setting it up. The marker is deleted just before the rename into place.
  */
 final class StagingDirectory implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(StagingDirectory.class);
   private static final SecureRandom RANDOM = new SecureRandom();
+
+  /** The marker file in every staging folder: {@code pid}, {@code start} and {@code target}. */
+  static final String MARKER = ".compress-staging";
 
   private final Path target;
   private final Path dir;
@@ -76,10 +89,17 @@ final class StagingDirectory implements AutoCloseable {
         Files.createDirectory(p);
         created.addFirst(p);
       }
-      Path tmp =
-          parent.resolve(
-              "." + target.getFileName() + ".tmp-" + HexFormat.of().toHexDigits(RANDOM.nextInt()));
+      if (created.isEmpty()) {
+        removeStale(target);
+      }
+      Path tmp = parent.resolve(prefix(target) + HexFormat.of().toHexDigits(RANDOM.nextInt()));
       Files.createDirectory(tmp);
+      try {
+        writeMarker(tmp, target);
+      } catch (IOException e) {
+        deleteRecursively(tmp);
+        throw e;
+      }
       return new StagingDirectory(target, tmp, created);
     } catch (IOException e) {
       deleteEmpty(created);
@@ -120,6 +140,7 @@ final class StagingDirectory implements AutoCloseable {
                       + target.getFileName()
                       + ".old-"
                       + HexFormat.of().toHexDigits(RANDOM.nextInt()));
+          Files.deleteIfExists(dir.resolve(MARKER));
           move(target, old);
           movedAway = old;
           try {
@@ -131,6 +152,7 @@ final class StagingDirectory implements AutoCloseable {
           }
           movedAway = null;
         } else {
+          Files.deleteIfExists(dir.resolve(MARKER));
           move(dir, target);
         }
         committed = true;
@@ -187,6 +209,62 @@ final class StagingDirectory implements AutoCloseable {
       }
       deleteEmpty(createdParents);
     }
+  }
+
+  // ---- markers and stale folders ----
+
+  private static String prefix(Path target) {
+    return "." + target.getFileName() + ".tmp-";
+  }
+
+  private static void writeMarker(Path tmp, Path target) throws IOException {
+    OwnerMarker.write(tmp.resolve(MARKER), Map.of("target", target.toString()));
+  }
+
+  /**
+   * Removes the staging folders beside {@code target} that interrupted runs of this tool left: a
+   * folder named {@code .NAME.tmp-*}, a real directory (not a link), with a marker naming this
+   * target and a process that is not running. Failures are logged, never thrown: cleaning up is a
+   * courtesy, not the run's job.
+   *
+   * @return the folders removed
+   */
+  static List<Path> removeStale(Path target) {
+    Path parent = target.getParent();
+    List<Path> removed = new ArrayList<>();
+    if (parent == null || !Files.isDirectory(parent)) {
+      return removed;
+    }
+    String prefix = prefix(target);
+    List<Path> candidates;
+    try (Stream<Path> s = Files.list(parent)) {
+      candidates =
+          s.filter(p -> p.getFileName().toString().startsWith(prefix))
+              .filter(p -> Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS))
+              .toList();
+    } catch (IOException e) {
+      LOG.debug("cannot list {} for stale staging folders: {}", parent, reason(e));
+      return removed;
+    }
+    for (Path p : candidates) {
+      if (isStale(p, target)) {
+        try {
+          deleteRecursively(p);
+          removed.add(p);
+          LOG.info("removed {}, the staging folder of an interrupted run", p);
+        } catch (IOException e) {
+          LOG.warn("could not remove the stale staging folder {}: {}", p, reason(e));
+        }
+      }
+    }
+    return removed;
+  }
+
+  private static boolean isStale(Path dir, Path target) {
+    return OwnerMarker.read(dir.resolve(MARKER))
+        .filter(m -> target.toString().equals(m.get("target")))
+        .filter(OwnerMarker::ownerGone)
+        .isPresent();
   }
 
   private static void move(Path from, Path to) throws IOException {

@@ -96,7 +96,12 @@ class PipelineRunnerTest {
 
     JsonNode m = json(r.manifest());
     assertThat(m.path("manifestVersion").asInt()).isEqualTo(1);
-    assertThat(m.path("tool").path("version").asText()).isEqualTo("dev");
+    // the real version: project version + git commit (a build from a git checkout)
+    assertThat(m.path("tool").path("version").asText())
+        .matches("\\d+\\.\\d+\\.\\d+(-SNAPSHOT)?(\\+[0-9a-f]{10}(\\.dirty)?)?");
+    for (String engine : List.of("djl", "pytorch", "onnxruntime")) {
+      assertThat(m.path("tool").path("engines").path(engine).asText()).matches("\\d+\\.\\d+.*");
+    }
     assertThat(m.path("environment").path("java").path("version").asText())
         .isEqualTo(Runtime.version().toString());
     assertThat(m.path("environment").path("os").path("arch").asText())

@@ -1,6 +1,5 @@
 package dev.compress.evaluation.engine;
 
-import ai.onnxruntime.OrtEnvironment;
 import dev.compress.api.CompressionException;
 import dev.compress.api.ConfigException;
 import dev.compress.api.UnsupportedModelException;
@@ -9,6 +8,7 @@ import dev.compress.runtime.Device;
 import dev.compress.runtime.Executor;
 import dev.compress.runtime.djl.DjlExecutor;
 import dev.compress.runtime.ort.OrtExecutor;
+import dev.compress.runtime.ort.OrtNatives;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Objects;
@@ -116,7 +116,7 @@ public record EngineSpec(EngineKind kind, Device device, boolean half, int threa
   public String describe() {
     if (kind == EngineKind.ONNXRUNTIME) {
       return "ONNX Runtime "
-          + OrtEnvironment.getEnvironment().getVersion()
+          + OrtNatives.environment().getVersion()
           + " on CPU, "
           + threads
           + " intra-op threads per model";

@@ -4,6 +4,7 @@ import dev.compress.api.graph.Attribute;
 import dev.compress.api.graph.Graph;
 import dev.compress.api.graph.ModelGraph;
 import dev.compress.api.graph.Node;
+import dev.compress.api.graph.OpsetUpgrade;
 import dev.compress.api.graph.ValueInfo;
 import dev.compress.api.layers.LinearLayer;
 import dev.compress.api.layers.LinearLayer.Kind;
@@ -32,7 +33,8 @@ import java.util.Set;
  *       point {@code [out]} for an asymmetric one; an f32 scale {@code [out]}; a {@code
  *       DequantizeLinear(axis)} node whose output replaces the weight input of the consuming node,
  *       with {@code axis} the storage axis of the output channels (1 for {@code [in, out]}, 0 for
- *       {@code [out, in]} and Conv). Per-axis {@code DequantizeLinear} needs opset 13 or later. The
+ *       {@code [out, in]} and Conv). Per-axis {@code DequantizeLinear} needs opset 13 or later; a
+ *       model below 13 is raised to it ({@link OpsetUpgrade}) before the first one is written. The
  *       integer tensor carries {@link QuantParams} in the IR.
  *   <li><b>4-bit: {@code com.microsoft::MatMulNBits}</b> (layout in {@link MatMulNBitsLayout}). A
  *       MatMul node is turned into {@code MatMulNBits(A, B, scales[, zero_points])} in place,
@@ -58,6 +60,10 @@ public final class QuantizedModelWriter {
   private final Map<String, List<String>> dynamic = new HashMap<>(); // value -> DQL outputs
   private final Map<String, Node> dynamicNodes = new HashMap<>(); // value -> its DQL node
   private final Map<String, List<String>> gathered = new HashMap<>(); // table -> codes, scales
+  private OpsetUpgrade.Result upgrade;
+
+  /** The first opset with per-axis {@code DequantizeLinear}. */
+  private static final long PER_AXIS_OPSET = 13;
 
   /** A writer for {@code model}, which it changes in place. */
   public QuantizedModelWriter(ModelGraph model) {
@@ -66,17 +72,40 @@ public final class QuantizedModelWriter {
     collectNames(graph, names);
   }
 
-  /** Why weights of {@code model} cannot be written with per-channel {@code DequantizeLinear}. */
+  /**
+   * Why weights of {@code model} cannot be written with per-channel {@code DequantizeLinear}: it
+   * needs opset 13, and a model below that is raised by {@link OpsetUpgrade} when the first such
+   * weight is written; this names what prevents that upgrade.
+   */
   public static Optional<String> dequantizeLinearProblem(ModelGraph model) {
     long opset = model.opset("").orElse(1);
-    if (opset < 13) {
-      return Optional.of(
-          "per-channel DequantizeLinear (axis) needs opset >= 13; the model imports opset "
-              + opset
-              + ". HINT: use bits=4 (MatMulNBits, any opset), or re-export the model"
-              + " at opset >= 13");
+    if (opset < PER_AXIS_OPSET) {
+      List<String> p = OpsetUpgrade.problems(model, PER_AXIS_OPSET);
+      if (!p.isEmpty()) {
+        return Optional.of(
+            "per-channel DequantizeLinear (axis) needs opset >= 13; the model imports opset "
+                + opset
+                + " and cannot be raised: "
+                + String.join("; ", p)
+                + ". HINT: use bits=4 (MatMulNBits, any opset), or re-export the model"
+                + " at opset >= 13");
+      }
     }
     return Optional.empty();
+  }
+
+  /** The opset upgrade this writer made (raising the model to opset 13), if it made one. */
+  public Optional<OpsetUpgrade.Result> opsetUpgrade() {
+    return Optional.ofNullable(upgrade);
+  }
+
+  /** Raises the model to opset 13 before the first per-axis {@code DequantizeLinear}. */
+  private void requirePerAxisOpset() {
+    if (model.opset("").orElse(1) >= PER_AXIS_OPSET) {
+      return;
+    }
+    upgrade = OpsetUpgrade.upgrade(model, PER_AXIS_OPSET);
+    collectNames(graph, names); // the upgrade added constants and nodes
   }
 
   /**
@@ -158,6 +187,7 @@ public final class QuantizedModelWriter {
       consumer.inputs().set(inputIndex, done.output(0));
       return 0;
     }
+    requirePerAxisOpset();
     int out = q.rows();
     int in = q.cols();
     boolean sym = q.symmetric();

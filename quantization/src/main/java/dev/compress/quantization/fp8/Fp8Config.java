@@ -15,7 +15,7 @@ import java.util.List;
  * @param activations also quantize each selected layer's input per tensor, with a scale from
  *     calibration ({@code amax / max})
  * @param upgradeOpset raise the model's opset to 19 when it is lower and that is safe ({@link
- *     OpsetUpgrade}); when false, a model below opset 19 is an error
+ *     dev.compress.api.graph.OpsetUpgrade}); when false, a model below opset 19 is an error
  */
 public record Fp8Config(
     LayerSelection selection,

@@ -6,6 +6,7 @@ import dev.compress.api.graph.Attribute;
 import dev.compress.api.graph.Graph;
 import dev.compress.api.graph.ModelGraph;
 import dev.compress.api.graph.Node;
+import dev.compress.api.graph.OpsetUpgrade;
 import dev.compress.api.layers.LinearLayer;
 import dev.compress.api.layers.LinearLayers;
 import dev.compress.api.pass.Pass;
@@ -52,6 +53,9 @@ import java.util.Set;
  * upgradeOpset}); everything is checked before anything changes.
  */
 public final class Fp8Pass implements Pass<Fp8Config> {
+  /** The first opset whose {@code DequantizeLinear} takes FLOAT8. */
+  static final long FLOAT8_OPSET = 19;
+
   private final Fp8Config config;
 
   /** A pass for a validated config. */
@@ -114,14 +118,14 @@ public final class Fp8Pass implements Pass<Fp8Config> {
       }
     }
     long opset = model.opset("").orElse(1);
-    if (!layers.isEmpty() && opset < OpsetUpgrade.TARGET) {
+    if (!layers.isEmpty() && opset < FLOAT8_OPSET) {
       if (!config.upgradeOpset()) {
         problems.add(
             "model: FLOAT8 DequantizeLinear needs opset >= 19, the model imports "
                 + opset
                 + ". HINT: set upgradeOpset: true");
       } else {
-        OpsetUpgrade.problems(model).forEach(p -> problems.add("upgradeOpset: " + p));
+        OpsetUpgrade.problems(model, FLOAT8_OPSET).forEach(p -> problems.add("upgradeOpset: " + p));
       }
     }
     if (config.activations() && context.calibration().isEmpty() && !layers.isEmpty()) {
@@ -166,8 +170,8 @@ public final class Fp8Pass implements Pass<Fp8Config> {
               Fp8Provider.TYPE);
     }
     if (!layers.isEmpty()) {
-      int rewritten = OpsetUpgrade.upgrade(model);
-      metrics.put("opset_reductions_rewritten", (double) rewritten);
+      OpsetUpgrade.Result up = OpsetUpgrade.upgrade(model, FLOAT8_OPSET);
+      metrics.put("opset_nodes_rewritten", (double) up.rewritten());
     }
 
     Set<String> names = new HashSet<>(graph.initializers().keySet());

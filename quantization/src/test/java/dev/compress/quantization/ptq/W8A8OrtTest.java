@@ -131,10 +131,11 @@ class W8A8OrtTest {
     assertThatThrownBy(() -> pass.apply(m, PassContext.of(0)))
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("ptq-static calibrates activation ranges and needs calibration data");
-    m.opsetImports().put("", 11L);
+    m.opsetImports().put("", 10L); // below 11 the opset is not raised
     assertThatThrownBy(() -> pass.apply(m, calibrated()))
         .isInstanceOf(ConfigException.class)
-        .hasMessageContaining("needs opset >= 13");
+        .hasMessageContaining("needs opset >= 13")
+        .hasMessageContaining("supported from opset 11");
     assertThat(m.graph().nodes()).hasSize(nodes);
     assertThatThrownBy(() -> new StaticPtqConfig(null, "entropy", 99.99, 0.01, false, false))
         .isInstanceOf(InvalidConfigException.class)

@@ -122,14 +122,23 @@ class RtnPassTest {
   }
 
   @Test
-  void perChannelInt8NeedsOpset13ButInt4RunsAtOpset11() throws Exception {
-    ModelGraph old = Mlp.build(11, 64, 32, 8, 1);
+  void perChannelInt8RaisesOpset11To13ButInt4RunsAtOpset11() throws Exception {
+    ModelGraph eleven = Mlp.build(11, 64, 32, 8, 1);
+    new RtnPass(new RtnConfig(null, 8, Granularity.PER_CHANNEL, 0, true))
+        .apply(eleven, PassContext.of(0));
+    assertThat(eleven.opsetImports()).containsEntry("", 13L);
+    assertThat(eleven.irVersion()).isGreaterThanOrEqualTo(7);
+    compareInOrt(eleven, () -> Mlp.build(11, 64, 32, 8, 1), Map.of("x", Mlp.input(2, 3, 64)));
+
+    ModelGraph ten = Mlp.build(10, 64, 32, 8, 1);
     RtnPass int8 = new RtnPass(new RtnConfig(null, 8, Granularity.PER_CHANNEL, 0, true));
-    assertThatThrownBy(() -> int8.apply(old, PassContext.of(0)))
+    assertThatThrownBy(() -> int8.apply(ten, PassContext.of(0)))
         .hasMessage(
             "model: per-channel DequantizeLinear (axis) needs opset >= 13; the model imports"
-                + " opset 11. HINT: use bits=4 (MatMulNBits, any opset), or re-export the"
-                + " model at opset >= 13");
+                + " opset 10 and cannot be raised: the model imports opset 10; raising it to 13"
+                + " is supported from opset 11. HINT: re-export the model at opset >= 11. HINT:"
+                + " use bits=4 (MatMulNBits, any opset), or re-export the model at opset >= 13");
+    ModelGraph old = Mlp.build(11, 64, 32, 8, 1);
     new RtnPass(new RtnConfig(null, 4, Granularity.PER_GROUP, 32, true))
         .apply(old, PassContext.of(0));
     assertThat(old.opsetImports()).containsEntry("", 11L).containsEntry("com.microsoft", 1L);

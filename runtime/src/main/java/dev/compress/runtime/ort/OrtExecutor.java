@@ -142,7 +142,7 @@ public final class OrtExecutor implements Executor {
   }
 
   private OrtExecutor(Path path, int intraOpThreads) throws CompressionException {
-    env = OrtEnvironment.getEnvironment();
+    env = OrtNatives.environment();
     try (OrtSession.SessionOptions opts = new OrtSession.SessionOptions()) {
       opts.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
       if (intraOpThreads > 0) {

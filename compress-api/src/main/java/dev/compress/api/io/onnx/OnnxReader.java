@@ -37,6 +37,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Reads an ONNX model ({@code ModelProto}) into a {@link ModelGraph}.
@@ -87,6 +88,18 @@ public final class OnnxReader {
    *     over the 2 GiB protobuf limit, or an external-data file is missing or too short
    */
   public static ModelGraph read(Path file) throws IOException, CorruptCheckpointException {
+    return read(file, null);
+  }
+
+  /**
+   * Reads the model in {@code file} like {@link #read(Path)} and adds to {@code externalFiles}
+   * every external-data file its tensors were read from (absolute, as resolved against the model's
+   * folder).
+   *
+   * @param externalFiles receives the external-data files; null to skip
+   */
+  public static ModelGraph read(Path file, Set<Path> externalFiles)
+      throws IOException, CorruptCheckpointException {
     ByteBuffer mapped;
     try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
       long size = ch.size();
@@ -101,7 +114,7 @@ public final class OnnxReader {
       }
       mapped = ch.map(FileChannel.MapMode.READ_ONLY, 0, size).order(ByteOrder.LITTLE_ENDIAN);
     }
-    return decode(file, mapped);
+    return decode(file, mapped, externalFiles);
   }
 
   /**
@@ -109,6 +122,11 @@ public final class OnnxReader {
    * in errors and anchors external-data locations.
    */
   static ModelGraph decode(Path file, ByteBuffer content) throws CorruptCheckpointException {
+    return decode(file, content, null);
+  }
+
+  private static ModelGraph decode(Path file, ByteBuffer content, Set<Path> externalFiles)
+      throws CorruptCheckpointException {
     OnnxReader r = new OnnxReader(file, content.order(ByteOrder.LITTLE_ENDIAN));
     try {
       return r.model();
@@ -120,6 +138,9 @@ public final class OnnxReader {
       // gets the one exception type the contract promises.
       throw new CorruptCheckpointException(file, -1, "malformed model: " + e, e);
     } finally {
+      if (externalFiles != null) {
+        externalFiles.addAll(r.externalFiles.keySet());
+      }
       r.closeExternalFiles();
     }
   }
