@@ -8,6 +8,8 @@ import dev.compress.api.pipeline.PipelineSpec;
 import dev.compress.api.pipeline.RunOptions;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -40,7 +42,8 @@ final class RunCommand implements Callable<Integer> {
       paramLabel = "MANIFEST",
       description =
           "Rerun the pipeline recorded in a manifest.json (same input model required); writes to"
-              + " --output, or to the directory the manifest recorded.")
+              + " --output, or to the directory the manifest recorded. Does not evaluate again"
+              + " unless --evaluate is given.")
   Path fromManifest;
 
   @Option(
@@ -54,6 +57,34 @@ final class RunCommand implements Callable<Integer> {
   @Option(names = "--overwrite", description = "Replace an existing output directory.")
   boolean overwrite;
 
+  // ---- overrides of the pipeline (see README "Overriding a pipeline") ----
+
+  @Option(
+      names = "--set",
+      paramLabel = "KEY=VALUE",
+      description =
+          "Override one key of the pipeline (repeatable, applied in order): passes[1].observer=minmax,"
+              + " calibration.samples=64, seed=3, evaluate.gates.cosine.mean='>= 0.99'. VALUE is"
+              + " YAML (a scalar or [a, b] / {k: v}); strings are taken as written.")
+  List<String> sets = new ArrayList<>();
+
+  @Option(
+      names = "--model",
+      paramLabel = "PATH",
+      description =
+          "The model to compress (a .onnx file or builtin:NAME), instead of the pipeline's.")
+  String model;
+
+  @Option(names = "--no-evaluate", description = "Skip the pipeline's evaluate block.")
+  boolean noEvaluate;
+
+  @Option(
+      names = "--evaluate",
+      description =
+          "With --from-manifest: evaluate again as the recorded pipeline says (reruns do not by"
+              + " default).")
+  boolean evaluate;
+
   @Override
   public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
@@ -65,6 +96,9 @@ final class RunCommand implements Callable<Integer> {
     // The runner prints pass summaries, the evaluation table and the written files to out;
     // progress goes to stderr (a bar on a terminal, plain lines otherwise; none with --quiet).
     // Closing the progress ends a bar left by a failure, so the error starts on its own line.
+    if (evaluate && noEvaluate) {
+      throw new ConfigException("give --evaluate or --no-evaluate, not both");
+    }
     try (ConsoleProgress bar = ConsoleProgress.forConsole(err)) {
       RunOptions options =
           RunOptions.defaults()
@@ -72,10 +106,31 @@ final class RunCommand implements Callable<Integer> {
               .withOut(out)
               .withProgress(CompressCommand.quiet(spec) ? ProgressListener.NONE : bar);
       PipelineRunner runner = new PipelineRunner();
+      PipelineRunner.Recorded recorded = null;
+      PipelineSpec p;
       if (fromManifest != null) {
-        runner.runFromManifest(fromManifest, output, options);
+        recorded = runner.readManifest(fromManifest);
+        p = recorded.spec().withOverrides(sets, runner.registry());
       } else {
-        runner.run(PipelineSpec.load(pipeline, runner.registry(), output, overwrite), options);
+        // --output stands in for a missing output block (set in the tree before binding).
+        p = PipelineSpec.load(pipeline, runner.registry(), sets, output, overwrite);
+      }
+      if (model != null) {
+        p = p.withModel(model);
+      }
+      if (evaluate && p.evaluate().isEmpty()) {
+        throw new ConfigException("--evaluate: the pipeline has no evaluate block");
+      }
+      if (noEvaluate || (fromManifest != null && !evaluate)) {
+        p = p.withoutEvaluate();
+      }
+      if (recorded != null && output != null) {
+        p = p.withOutput(new PipelineSpec.Output(output, false));
+      }
+      if (recorded != null) {
+        runner.rerun(recorded.withSpec(p), options);
+      } else {
+        runner.run(p, options);
       }
     }
     out.flush();

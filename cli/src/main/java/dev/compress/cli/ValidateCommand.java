@@ -38,13 +38,25 @@ final class ValidateCommand implements Callable<Integer> {
               + " invalid pipeline (still exit code 2 and the error line on stderr).")
   boolean json;
 
+  @Option(
+      names = "--set",
+      paramLabel = "KEY=VALUE",
+      description = "Override one key of the pipeline, as run --set does (repeatable).")
+  List<String> sets = new ArrayList<>();
+
+  @Option(names = "--model", paramLabel = "PATH", description = "Check against this model instead.")
+  String model;
+
   @Override
   public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
     PipelineRunner runner = new PipelineRunner();
     ValidationReport report;
     try {
-      PipelineSpec p = PipelineSpec.load(pipeline, runner.registry());
+      PipelineSpec p = PipelineSpec.load(pipeline, runner.registry(), sets);
+      if (model != null) {
+        p = p.withModel(model);
+      }
       report = runner.validate(p);
     } catch (ConfigException e) {
       if (json) { // the problems for scripts; the error line on stderr and exit 2 as without --json

@@ -2,6 +2,7 @@ package dev.compress.evaluation;
 
 import dev.compress.api.CompressionException;
 import dev.compress.api.ConfigException;
+import dev.compress.api.io.BuiltinModels;
 import dev.compress.api.pass.ProgressListener;
 import dev.compress.api.pipeline.EvaluateSpec;
 import dev.compress.api.pipeline.Evaluator;
@@ -21,6 +22,8 @@ import dev.compress.evaluation.report.JsonReport;
 import dev.compress.evaluation.task.TaskKind;
 import dev.compress.evaluation.task.TaskSpec;
 import dev.compress.runtime.Device;
+import dev.compress.runtime.calibration.TextSamples;
+import dev.compress.runtime.calibration.TokenizerLocator;
 import dev.compress.runtime.ort.OrtExecutor;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -185,6 +188,66 @@ public final class SideBySideEvaluator implements Evaluator {
       throw new ConfigException(problems);
     }
     return gates;
+  }
+
+  /**
+   * What {@link #evaluate} would refuse, checked before the passes run: {@link #validate}'s checks,
+   * the data of the text tasks (a known built-in or a readable file with enough samples), the data
+   * and labels files of the other tasks, and the tokenizer of a text task.
+   */
+  @Override
+  public List<String> check(EvaluateSpec spec, Path original, String modelSpec)
+      throws CompressionException {
+    List<String> problems = new ArrayList<>();
+    try {
+      validate(spec);
+    } catch (ConfigException e) {
+      problems.addAll(e.problems());
+    }
+    TaskKind kind;
+    try {
+      kind = TaskKind.parse(spec.task(), "evaluate.task");
+    } catch (ConfigException e) {
+      return problems; // validate said so
+    }
+    boolean text = kind == TaskKind.EMBEDDING_FIDELITY || kind == TaskKind.OPINION_SENTIMENT;
+    if (text) {
+      try {
+        int n = TextSamples.read(spec.data(), "evaluate.data").size();
+        if (kind == TaskKind.EMBEDDING_FIDELITY && spec.samples() > n) {
+          problems.add(
+              "evaluate.samples: "
+                  + spec.samples()
+                  + " requested but "
+                  + spec.data()
+                  + " has only "
+                  + n
+                  + " samples");
+        }
+      } catch (ConfigException e) {
+        problems.addAll(e.problems());
+      }
+      try {
+        TokenizerLocator.locate(modelSpec, original);
+      } catch (ConfigException e) {
+        e.problems().forEach(p -> problems.add("evaluate.task " + spec.task() + ": " + p));
+      }
+    } else {
+      missingFile(spec.data(), "evaluate.data").ifPresent(problems::add);
+    }
+    if (!spec.labels().isEmpty()) {
+      missingFile(spec.labels(), "evaluate.labels").ifPresent(problems::add);
+    }
+    return problems;
+  }
+
+  private static Optional<String> missingFile(String source, String key) {
+    if (source == null || source.isBlank() || BuiltinModels.isBuiltin(source)) {
+      return Optional.empty();
+    }
+    return Files.exists(Path.of(source))
+        ? Optional.empty()
+        : Optional.of(key + ": no such file: " + source);
   }
 
   /** The measurement an evaluate block asks for. */

@@ -125,14 +125,14 @@ class SideBySideEvaluatorTest {
 
   @Test
   void gatesAreCheckedBeforeAnythingRuns() {
-    EvaluateSpec spec = spec(Map.of("cosine.avg", ">= 0.99"));
+    EvaluateSpec spec = spec(Map.of("throughput.qps", ">= 0.99"));
     assertThatThrownBy(
             () ->
                 new SideBySideEvaluator(1)
                     .evaluate(spec, Path.of("missing.onnx"), Path.of("missing.onnx"), MODEL))
         .isInstanceOf(ConfigException.class)
         .hasMessageStartingWith(
-            "evaluate.gates.cosine.avg: unknown metric; this evaluation measures")
+            "evaluate.gates.throughput.qps: unknown metric; this evaluation measures")
         .hasMessageContaining("cosine.mean")
         .hasMessageContaining("latency.b4.ratio");
   }

@@ -24,4 +24,19 @@ public interface CalibrationLoader {
    */
   CalibrationSet load(CalibrationSpec spec, ModelGraph model, Path modelFile, String modelSpec)
       throws CompressionException;
+
+  /**
+   * Checks a calibration block against the model without loading the samples into tensors ({@code
+   * validate}, and {@code run} before its first pass): what {@link #load} would refuse, such as a
+   * missing source, too few samples, inputs the data cannot feed, a missing tokenizer. The default
+   * finds no problem.
+   *
+   * @return one line per problem, each naming its key; empty when all is well
+   * @throws CompressionException when a check itself fails
+   */
+  default java.util.List<String> check(
+      CalibrationSpec spec, ModelGraph model, Path modelFile, String modelSpec)
+      throws CompressionException {
+    return java.util.List.of();
+  }
 }

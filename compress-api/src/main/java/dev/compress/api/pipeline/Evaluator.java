@@ -41,6 +41,23 @@ public interface Evaluator {
   }
 
   /**
+   * Checks an evaluate block before anything runs ({@code validate}, and {@code run} before its
+   * first pass), so that what {@link #evaluate} would refuse after the passes is reported first:
+   * gate names and bounds, the data, the model's tokenizer. The default finds no problem.
+   *
+   * @param spec the evaluate block
+   * @param original the original model file
+   * @param modelSpec the model argument as given
+   * @return one line per problem, each naming its key ({@code evaluate.gates.cosin.min: ...});
+   *     empty when all is well
+   * @throws CompressionException when a check itself fails (e.g. a built-in file cannot be read)
+   */
+  default List<String> check(EvaluateSpec spec, Path original, String modelSpec)
+      throws CompressionException {
+    return List.of();
+  }
+
+  /**
    * The outcome of an evaluation.
    *
    * @param metrics metric name to value, e.g. {@code cosine.mean}, {@code latency.b1.ratio}

@@ -104,7 +104,10 @@ public final class PipelineRunner {
    * matches a layer and each pass selects at least one; passes that implement {@link
    * PassValidation} accept their layers; passes that need calibration data have a {@code
    * calibration} block; a loader for that block and an evaluator for an {@code evaluate} block are
-   * on the class path. Output directories are not checked (they are at the start of {@link #run}).
+   * on the class path, and each accepts its block ({@link CalibrationLoader#check}, {@link
+   * Evaluator#check}: data, tokenizer, gate names and bounds). {@link #run} makes the same checks
+   * before its first pass, so a pipeline that validates is not refused later for its config. Output
+   * directories are not checked (they are at the start of {@link #run}).
    *
    * @throws ConfigException listing every problem found
    * @throws CompressionException when the model cannot be read (e.g. {@link
@@ -145,7 +148,7 @@ public final class PipelineRunner {
    * with the output directed to {@code outputDir}. The input model must have the SHA-256 the
    * manifest recorded; a relative model path that no longer resolves falls back to the absolute
    * path recorded in {@code input.path}. With the same tool version the model written is
-   * byte-identical to the original run's.
+   * byte-identical to the original run's. Same as {@link #readManifest} then {@link #rerun}.
    *
    * @param outputDir where to write; null for the directory the manifest's pipeline names
    * @throws ConfigException when the manifest cannot be read or its pipeline is invalid
@@ -153,6 +156,36 @@ public final class PipelineRunner {
    */
   public RunResult runFromManifest(Path manifest, Path outputDir, RunOptions options)
       throws CompressionException, IOException {
+    Recorded recorded = readManifest(manifest);
+    if (outputDir != null) {
+      recorded = recorded.withSpec(recorded.spec().withOutput(new Output(outputDir, false)));
+    }
+    return rerun(recorded, options);
+  }
+
+  /**
+   * A pipeline recorded in a manifest, and the SHA-256 of the input model it was made from.
+   *
+   * @param spec the recorded pipeline (change it with {@link PipelineSpec#withOverrides}, {@link
+   *     PipelineSpec#withoutEvaluate}, ... before {@link #rerun})
+   * @param inputSha256 the SHA-256 the input model must have
+   */
+  public record Recorded(PipelineSpec spec, String inputSha256) {
+    /** This record with another spec and the same required input. */
+    public Recorded withSpec(PipelineSpec newSpec) {
+      return new Recorded(newSpec, inputSha256);
+    }
+  }
+
+  /**
+   * Reads the pipeline a {@code manifest.json} recorded. A relative model path that no longer
+   * resolves falls back to the absolute path recorded in {@code input.path}.
+   *
+   * @throws ConfigException when the manifest is missing, not JSON, of an unsupported {@code
+   *     manifestVersion} (the message names the value found, or "missing"), or its pipeline is
+   *     invalid
+   */
+  public Recorded readManifest(Path manifest) throws ConfigException, IOException {
     JsonNode root;
     try {
       root = Manifest.read(manifest);
@@ -162,14 +195,17 @@ public final class PipelineRunner {
       throw new ConfigException(
           "manifest " + manifest + " is not valid JSON: " + e.getOriginalMessage());
     }
-    int version = root.path("manifestVersion").asInt(-1);
+    JsonNode v = root.get("manifestVersion");
+    int version = v != null && v.isIntegralNumber() && v.canConvertToInt() ? v.intValue() : -1;
     if (version < 1 || version > Manifest.VERSION) {
       throw new ConfigException(
           "manifest "
               + manifest
               + ": manifestVersion "
-              + root.path("manifestVersion")
-              + " is not supported (this tool reads 1.."
+              + (v == null || v.isNull()
+                  ? "is missing"
+                  : RecordBinder.describe(v) + " is not supported")
+              + " (this tool reads 1.."
               + Manifest.VERSION
               + ")");
     }
@@ -190,10 +226,18 @@ public final class PipelineRunner {
         spec = spec.withModel(recorded);
       }
     }
-    if (outputDir != null) {
-      spec = spec.withOutput(new Output(outputDir, false));
-    }
-    return run(spec, options, sha);
+    return new Recorded(spec, sha);
+  }
+
+  /**
+   * Runs a recorded pipeline as {@link #run} does, first checking that the input model has the
+   * recorded SHA-256.
+   *
+   * @throws CompressionException when the input model's SHA-256 differs from the recorded one
+   */
+  public RunResult rerun(Recorded recorded, RunOptions options)
+      throws CompressionException, IOException {
+    return run(recorded.spec(), options, recorded.inputSha256());
   }
 
   private RunResult run(PipelineSpec spec, RunOptions options, String expectedSha)
@@ -400,7 +444,7 @@ public final class PipelineRunner {
   }
 
   private ValidationReport check(PipelineSpec spec, ModelGraph model, Path modelFile)
-      throws ConfigException {
+      throws CompressionException {
     List<String> problems = new ArrayList<>();
     List<LinearLayer> layers = LinearLayers.of(model.graph());
     List<PassPlan> plans = new ArrayList<>();
@@ -452,16 +496,25 @@ public final class PipelineRunner {
               provider.needsCalibration(),
               selected.stream().map(LinearLayer::name).toList()));
     }
-    spec.calibration()
-        .filter(cs -> loader(cs).isEmpty())
-        .ifPresent(
-            cs ->
-                problems.add(
-                    "calibration: no loader for kind '"
-                        + cs.kind()
-                        + "' on the classpath (add compress-runtime)"));
-    if (spec.evaluate().isPresent() && evaluators().isEmpty()) {
-      problems.add("evaluate: no evaluator on the classpath (add compress-evaluation)");
+    if (spec.calibration().isPresent()) {
+      CalibrationSpec cs = spec.calibration().get();
+      Optional<CalibrationLoader> l = loader(cs);
+      if (l.isEmpty()) {
+        problems.add(
+            "calibration: no loader for kind '"
+                + cs.kind()
+                + "' on the classpath (add compress-runtime)");
+      } else {
+        problems.addAll(l.get().check(cs, model, modelFile, spec.model()));
+      }
+    }
+    if (spec.evaluate().isPresent()) {
+      if (evaluators().isEmpty()) {
+        problems.add("evaluate: no evaluator on the classpath (add compress-evaluation)");
+      } else {
+        problems.addAll(
+            evaluators().getFirst().check(spec.evaluate().get(), modelFile, spec.model()));
+      }
     }
     if (!problems.isEmpty()) {
       throw new ConfigException(problems);

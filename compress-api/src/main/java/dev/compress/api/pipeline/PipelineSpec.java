@@ -10,6 +10,7 @@ import dev.compress.api.pass.PassConfig;
 import dev.compress.api.pass.PassProvider;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.MalformedInputException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -148,6 +149,12 @@ public record PipelineSpec(
         apiVersion, kind, model, calibration, passes, evaluate, newOutput, seed);
   }
 
+  /** This spec without its {@code evaluate} block (the CLI's {@code run --no-evaluate}). */
+  public PipelineSpec withoutEvaluate() {
+    return new PipelineSpec(
+        apiVersion, kind, model, calibration, passes, Optional.empty(), output, seed);
+  }
+
   /** This spec reading another model (a path or {@code builtin:NAME}). */
   public PipelineSpec withModel(String newModel) {
     return new PipelineSpec(
@@ -164,12 +171,14 @@ public record PipelineSpec(
   /**
    * Reads a pipeline YAML file.
    *
-   * @throws ConfigException listing every problem in the file (also for a missing file)
+   * @throws ConfigException listing every problem in the file (also for a missing file); a YAML
+   *     syntax error is one line {@code FILE:LINE:COLUMN: problem} followed by the source line and
+   *     a caret
    * @throws IOException when the file exists but cannot be read
    */
   public static PipelineSpec load(Path yaml, PassRegistry registry)
       throws ConfigException, IOException {
-    return load(yaml, registry, null, false);
+    return load(yaml, registry, List.of(), null, false);
   }
 
   /**
@@ -185,25 +194,70 @@ public record PipelineSpec(
   public static PipelineSpec load(
       Path yaml, PassRegistry registry, Path outputDir, boolean overwrite)
       throws ConfigException, IOException {
+    return load(yaml, registry, List.of(), outputDir, overwrite);
+  }
+
+  /**
+   * Reads a pipeline YAML file and applies {@code KEY=VALUE} overrides to it before binding (the
+   * CLI's {@code run --set}); see {@link #withOverrides} for the syntax.
+   *
+   * @throws ConfigException listing every problem; one about an override names it ({@code --set
+   *     passes[1].obsrver=minmax: passes[1].obsrver: unknown key; did you mean 'observer'?})
+   * @throws IOException when the file exists but cannot be read
+   */
+  public static PipelineSpec load(Path yaml, PassRegistry registry, List<String> overrides)
+      throws ConfigException, IOException {
+    return load(yaml, registry, overrides, null, false);
+  }
+
+  /**
+   * Reads a pipeline YAML file, applies {@code KEY=VALUE} overrides (see {@link #withOverrides}),
+   * then the caller's output directory (as {@link #load(Path, PassRegistry, Path, boolean)}; it
+   * wins over an override of {@code output.dir}), and binds the result.
+   *
+   * @param overrides {@code KEY=VALUE} strings, applied in order
+   * @param outputDir the output directory; null to use the file's {@code output} block
+   * @param overwrite set {@code output.overwrite} to true (else keep the file's)
+   * @throws ConfigException listing every problem; one about an override names it
+   * @throws IOException when the file exists but cannot be read
+   */
+  public static PipelineSpec load(
+      Path yaml, PassRegistry registry, List<String> overrides, Path outputDir, boolean overwrite)
+      throws ConfigException, IOException {
+    JsonNode tree = readYaml(yaml);
+    return SpecOverrides.bind(
+        tree,
+        registry,
+        overrides,
+        root -> {
+          if (outputDir != null) {
+            ObjectNode out =
+                root.get("output") instanceof ObjectNode given ? given : root.putObject("output");
+            out.put("dir", outputDir.toString());
+            if (overwrite) {
+              out.put("overwrite", true);
+            }
+          }
+        });
+  }
+
+  /**
+   * Reads a YAML file into a tree, the way {@link #load} does: aliases ({@code *name}) expanded
+   * with a bound on the expansion, merge keys ({@code <<: *base}) applied, duplicate keys refused.
+   *
+   * @throws ConfigException for a missing file or invalid YAML, naming the file, line and column
+   * @throws IOException when the file exists but cannot be read
+   */
+  public static JsonNode readYaml(Path yaml) throws ConfigException, IOException {
     String text;
     try {
       text = Files.readString(yaml, StandardCharsets.UTF_8);
     } catch (NoSuchFileException e) {
       throw new ConfigException("no such pipeline file: " + yaml);
+    } catch (MalformedInputException e) {
+      throw new ConfigException(yaml + ": not a UTF-8 text file");
     }
-    if (outputDir == null) {
-      return fromYaml(text, registry);
-    }
-    JsonNode tree = parse(text);
-    if (tree instanceof ObjectNode root) {
-      ObjectNode out =
-          root.get("output") instanceof ObjectNode given ? given : root.putObject("output");
-      out.put("dir", outputDir.toString());
-      if (overwrite) {
-        out.put("overwrite", true);
-      }
-    }
-    return fromTree(tree, registry);
+    return PipelineYaml.read(text, yaml.toString());
   }
 
   /** Parses pipeline YAML with the passes found through {@link PassRegistry#load()}. */
@@ -212,23 +266,13 @@ public record PipelineSpec(
   }
 
   /**
-   * Parses pipeline YAML.
+   * Parses pipeline YAML (aliases, merge keys and errors as in {@link #load}; messages name the
+   * source {@code <yaml>}).
    *
    * @throws ConfigException listing every problem, each naming its key path and the value found
    */
   public static PipelineSpec fromYaml(String yaml, PassRegistry registry) throws ConfigException {
-    return fromTree(parse(yaml), registry);
-  }
-
-  private static JsonNode parse(String yaml) throws ConfigException {
-    try {
-      return SpecBinder.YAML.readTree(yaml);
-    } catch (JsonProcessingException e) {
-      var loc = e.getLocation();
-      String where = loc == null ? "" : "line " + loc.getLineNr() + ", column " + loc.getColumnNr();
-      throw new ConfigException(
-          "invalid YAML" + (where.isEmpty() ? "" : " at " + where) + ": " + e.getOriginalMessage());
-    }
+    return fromTree(PipelineYaml.read(yaml, "<yaml>"), registry);
   }
 
   /**
@@ -238,6 +282,49 @@ public record PipelineSpec(
    */
   public static PipelineSpec fromTree(JsonNode tree, PassRegistry registry) throws ConfigException {
     return new SpecBinder(registry).bind(tree);
+  }
+
+  /**
+   * Binds a tree after applying {@code KEY=VALUE} overrides to a copy of it (see {@link
+   * #withOverrides}).
+   *
+   * @throws ConfigException listing every problem; those caused by an override name it
+   */
+  public static PipelineSpec fromTree(JsonNode tree, PassRegistry registry, List<String> overrides)
+      throws ConfigException {
+    return SpecOverrides.bind(tree, registry, overrides, root -> {});
+  }
+
+  /**
+   * This spec with {@code KEY=VALUE} overrides applied to its resolved form ({@link #toMap()}),
+   * bound again with the same checks as a YAML file.
+   *
+   * <p>{@code KEY} is a path into the pipeline: names separated by dots, list entries by {@code
+   * [INDEX]} (from 0): {@code seed}, {@code calibration.samples}, {@code passes[1].observer},
+   * {@code evaluate.latencyBatchSizes}, {@code output.dir}. Below a key that holds a mapping of
+   * free-form names ({@code evaluate.gates}) the rest of the path is one name, dots included:
+   * {@code evaluate.gates.cosine.mean}; {@code evaluate.gates["cosine.mean"]} says the same
+   * explicitly. A path must exist in the schema (a pass's keys are those of its type); missing
+   * blocks ({@code calibration}, {@code evaluate}) are created; list indexes must exist.
+   *
+   * <p>{@code VALUE} is read as YAML: a scalar ({@code 3}, {@code true}, {@code 0.5}) or a flow
+   * collection ({@code [1, 32]}, {@code {type: gptq, bits: 4}}); {@code null} removes an optional
+   * block ({@code evaluate=null}). Where the key takes a string (a name, a path, a gate bound), the
+   * value is taken as written ({@code >= 0.99} needs no quotes); quote it ({@code '...'}) for YAML
+   * escapes. Where the key takes a list, one scalar is a list of one. Later overrides apply on top
+   * of earlier ones.
+   *
+   * @param overrides {@code KEY=VALUE} strings, applied in order
+   * @param registry the passes (for the keys of each pass type)
+   * @throws ConfigException listing every problem; one about an override names it ({@code --set
+   *     KEY=VALUE: ...})
+   */
+  public PipelineSpec withOverrides(List<String> overrides, PassRegistry registry)
+      throws ConfigException {
+    if (overrides.isEmpty()) {
+      return this;
+    }
+    return SpecOverrides.bind(SpecBinder.YAML.valueToTree(toMap()), registry, overrides, r -> {});
   }
 
   /**

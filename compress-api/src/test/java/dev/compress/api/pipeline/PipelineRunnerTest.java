@@ -454,4 +454,19 @@ class PipelineRunnerTest {
         .isInstanceOf(ConfigException.class)
         .hasMessageStartingWith("no such manifest");
   }
+
+  @Test
+  void unsupportedManifestVersionNamesTheValueFound() throws Exception {
+    Path missing = Files.writeString(tmp.resolve("v0.json"), "{\"pipeline\": {}}");
+    assertThatThrownBy(() -> runner.readManifest(missing))
+        .isInstanceOf(ConfigException.class)
+        .hasMessage("manifest " + missing + ": manifestVersion is missing (this tool reads 1..1)");
+    Path future = Files.writeString(tmp.resolve("v9.json"), "{\"manifestVersion\": 9}");
+    assertThatThrownBy(() -> runner.readManifest(future))
+        .hasMessage(
+            "manifest " + future + ": manifestVersion 9 is not supported (this tool reads 1..1)");
+    Path text = Files.writeString(tmp.resolve("vs.json"), "{\"manifestVersion\": \"one\"}");
+    assertThatThrownBy(() -> runner.readManifest(text))
+        .hasMessageContaining("manifestVersion 'one' is not supported");
+  }
 }

@@ -242,9 +242,10 @@ class PipelineSpecTest {
 
   @Test
   void yamlSyntaxErrorsAndDuplicateKeysAreConfigErrors() {
-    assertThat(problems("apiVersion: [unclosed\n").getMessage()).startsWith("invalid YAML at line");
+    assertThat(problems("apiVersion: [unclosed\n").getMessage()).startsWith("<yaml>:2:1: ");
     assertThat(problems(yaml("- type: scale-weights") + "model: again\n").getMessage())
-        .contains("invalid YAML", "Duplicate field 'model'");
+        .startsWith("<yaml>:7:")
+        .contains("Duplicate field 'model'");
     assertThat(problems("").getMessage()).contains("the pipeline is empty");
     assertThat(problems("- a\n- b\n").getMessage()).contains("must be a mapping");
   }

@@ -87,7 +87,29 @@ public record Gate(String metric, Op op, double bound) {
         key
             + " must be an operator (>=, <=, >, <) followed by a number, e.g. \">= 0.99\"; found '"
             + expression
-            + "'");
+            + "'"
+            + repaired(e).map(r -> "; did you mean '" + r + "'?").orElse(""));
+  }
+
+  /** A likely intended form of a malformed bound: {@code "> = 0.98"}, {@code "=> 0.98"}. */
+  private static java.util.Optional<String> repaired(String e) {
+    String s = e.replaceAll("\\s+", "");
+    if (s.startsWith("=>") || s.startsWith("=<")) {
+      s = s.charAt(1) + "=" + s.substring(2);
+    } else if (s.startsWith("==")) {
+      return java.util.Optional.empty();
+    }
+    for (Op o : Op.values()) {
+      if (s.startsWith(o.symbol)) {
+        String number = s.substring(o.symbol.length());
+        if (NUMBER.matcher(number).matches() && Double.isFinite(Double.parseDouble(number))) {
+          String fixed = o.symbol + " " + number;
+          return fixed.equals(e) ? java.util.Optional.empty() : java.util.Optional.of(fixed);
+        }
+        return java.util.Optional.empty();
+      }
+    }
+    return java.util.Optional.empty();
   }
 
   /** Whether {@code value} satisfies the gate; NaN never does. */

@@ -31,7 +31,7 @@ class GatesTest {
 
   @Test
   void malformedExpressionsNameTheKey() {
-    for (String bad : List.of("0.99", "=> 0.99", ">= ", ">= abc", ">= NaN", ">= 1d", "== 1")) {
+    for (String bad : List.of("0.99", ">= ", ">= abc", ">= NaN", ">= 1d", "== 1")) {
       assertThatThrownBy(() -> Gate.parse("cosine.mean", bad))
           .isInstanceOf(ConfigException.class)
           .hasMessage(
@@ -54,10 +54,38 @@ class GatesTest {
             e ->
                 assertThat(((ConfigException) e).problems())
                     .containsExactly(
-                        "evaluate.gates.cosine.mena: unknown metric; this evaluation measures"
-                            + " [cosine.mean, cosine.min, latency.b1.ratio]",
+                        "evaluate.gates.cosine.mena: unknown metric; did you mean 'cosine.mean'?",
                         "evaluate.gates.cosine.min must be an operator (>=, <=, >, <) followed by"
                             + " a number, e.g. \">= 0.99\"; found 'high'"));
+  }
+
+  @Test
+  void misspelledOperatorsGetTheLikelyBound() {
+    for (String bad : List.of("> = 0.98", "=> 0.98", ">=0.98 x")) {
+      String expected = bad.equals(">=0.98 x") ? "" : "; did you mean '>= 0.98'?";
+      assertThatThrownBy(() -> Gate.parse("cosine.min", bad))
+          .hasMessage(
+              "evaluate.gates.cosine.min must be an operator (>=, <=, >, <) followed by a"
+                  + " number, e.g. \">= 0.99\"; found '"
+                  + bad
+                  + "'"
+                  + expected);
+    }
+  }
+
+  @Test
+  void unknownMetricsSuggestOrSayWhichBatchSizeIsNotMeasured() {
+    assertThat(Gates.unknown("cosin.min", KNOWN))
+        .isEqualTo("evaluate.gates.cosin.min: unknown metric; did you mean 'cosine.min'?");
+    assertThat(Gates.unknown("latency.b8.ratio", KNOWN))
+        .isEqualTo(
+            "evaluate.gates.latency.b8.ratio: batch size 8 is not measured"
+                + " (evaluate.latencyBatchSizes: [1]); add 8 to evaluate.latencyBatchSizes or gate"
+                + " a measured batch size");
+    assertThat(Gates.unknown("latency.b1.ratio", List.of("cosine.mean")))
+        .contains("batch size 1 is not measured (evaluate.latencyBatchSizes: none)");
+    assertThat(Gates.unknown("throughput", KNOWN))
+        .isEqualTo("evaluate.gates.throughput: unknown metric; this evaluation measures " + KNOWN);
   }
 
   @Test

@@ -14,7 +14,8 @@ import java.util.regex.PatternSyntaxException;
  *
  * @param selection the linear layers to quantize (null means all)
  * @param bits bits per weight, 2 to 8
- * @param groupSize input features per scale; 0 for one scale per output channel
+ * @param groupSize input features per scale: 0 for one scale per output channel, else a power of
+ *     two from 16 to 256 (a MatMulNBits block)
  * @param symmetric symmetric grid (zero point {@code 2^(bits-1)}) or asymmetric (a zero point per
  *     group)
  * @param actOrder quantize columns in order of descending Hessian diagonal ({@code desc_act})
@@ -62,8 +63,16 @@ public record GptqConfig(
     if (bits < 2 || bits > 8) {
       problems.add("bits must be in [2, 8], found " + bits);
     }
-    if (groupSize < 0) {
-      problems.add("groupSize must be 0 (per channel) or > 0, found " + groupSize);
+    if (groupSize != 0
+        && !(MatMulNBitsLayout.validBlockSize(groupSize)
+            && groupSize <= MatMulNBitsLayout.MAX_ORT_BLOCK_SIZE)) {
+      // Groups are written as MatMulNBits blocks: refuse what the format cannot hold now, not
+      // after calibration.
+      problems.add(
+          "groupSize must be 0 (per channel) or a power of two from 16 to "
+              + MatMulNBitsLayout.MAX_ORT_BLOCK_SIZE
+              + " (MatMulNBits block_size: 16, 32, 64, 128, 256), found "
+              + groupSize);
     }
     if (!(dampPercent > 0 && dampPercent <= 1)) {
       problems.add("dampPercent must be in (0, 1], found " + dampPercent);

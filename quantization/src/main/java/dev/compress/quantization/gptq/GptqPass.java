@@ -13,6 +13,7 @@ import dev.compress.api.layers.LinearLayers;
 import dev.compress.api.pass.Pass;
 import dev.compress.api.pass.PassContext;
 import dev.compress.api.pass.PassReport;
+import dev.compress.api.pipeline.PassValidation;
 import dev.compress.api.tensor.DataType;
 import dev.compress.api.tensor.Tensor;
 import dev.compress.quantization.calib.BlockSequentialCalibrator;
@@ -57,7 +58,7 @@ import java.util.stream.IntStream;
  * <p>Everything is checked before calibration starts (every offending layer listed); a failure
  * during calibration (a Hessian that stays singular) restores the original weights.
  */
-public final class GptqPass implements Pass<GptqConfig> {
+public final class GptqPass implements Pass<GptqConfig>, PassValidation {
   private final GptqConfig config;
   private final List<String> notes = Collections.synchronizedList(new ArrayList<>());
 
@@ -93,22 +94,7 @@ public final class GptqPass implements Pass<GptqConfig> {
     results.clear();
     Graph graph = model.graph();
     List<LinearLayer> layers = config.selection().select(LinearLayers.of(graph));
-    List<String> problems = new ArrayList<>();
-    Map<String, String> weightOwner = new HashMap<>();
-    for (LinearLayer layer : layers) {
-      check(model, layer, problems);
-      String prev = weightOwner.putIfAbsent(layer.weight(), layer.name());
-      if (prev != null) {
-        problems.add(
-            "layer '"
-                + layer.name()
-                + "': weight "
-                + layer.weight()
-                + " is shared with layer '"
-                + prev
-                + "'; GPTQ needs one Hessian per weight. HINT: add one of them to ignore");
-      }
-    }
+    List<String> problems = new ArrayList<>(validate(model, layers));
     if (context.calibration().isEmpty()) {
       problems.add(
           "gptq needs calibration data: add a calibration block to the pipeline (e.g. kind: text,"
@@ -309,6 +295,32 @@ public final class GptqPass implements Pass<GptqConfig> {
     }
     boolean sym = q.symmetric() && q.bits() == containerBits;
     return QuantizedMatrix.of(rows, cols, containerBits, group, sym, codes, scales, zeros);
+  }
+
+  /**
+   * Every layer problem {@link #apply} refuses, found before any calibration: unsupported layers,
+   * group sizes that do not divide a layer's input features, formats ONNX Runtime cannot run,
+   * weights shared between layers.
+   */
+  @Override
+  public List<String> validate(ModelGraph model, List<LinearLayer> selected) {
+    List<String> problems = new ArrayList<>();
+    Map<String, String> weightOwner = new HashMap<>();
+    for (LinearLayer layer : selected) {
+      check(model, layer, problems);
+      String prev = weightOwner.putIfAbsent(layer.weight(), layer.name());
+      if (prev != null) {
+        problems.add(
+            "layer '"
+                + layer.name()
+                + "': weight "
+                + layer.weight()
+                + " is shared with layer '"
+                + prev
+                + "'; GPTQ needs one Hessian per weight. HINT: add one of them to ignore");
+      }
+    }
+    return problems;
   }
 
   /** Adds the layer's problems. */

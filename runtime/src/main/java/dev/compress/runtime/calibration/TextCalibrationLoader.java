@@ -99,6 +99,46 @@ public final class TextCalibrationLoader implements CalibrationLoader {
     return new CalibrationSet(batches, identity);
   }
 
+  /** What {@link #load} would refuse, without tokenizing: every problem at once. */
+  @Override
+  public List<String> check(
+      CalibrationSpec spec, ModelGraph model, Path modelFile, String modelSpec)
+      throws CompressionException {
+    List<String> problems = new ArrayList<>();
+    if (spec.sequenceLength() < 2) {
+      problems.add(
+          "calibration.sequenceLength must be >= 2 for text ([CLS] and [SEP] take two tokens),"
+              + " found "
+              + spec.sequenceLength());
+    }
+    try {
+      textFeeds(model);
+    } catch (ConfigException e) {
+      problems.addAll(e.problems());
+    }
+    try {
+      int n = TextSamples.read(spec.source(), "calibration.source").size();
+      if (spec.samples() > n) {
+        problems.add(
+            "calibration.samples: "
+                + spec.samples()
+                + " requested but "
+                + spec.source()
+                + " has only "
+                + n
+                + " samples");
+      }
+    } catch (ConfigException e) {
+      problems.addAll(e.problems());
+    }
+    try {
+      TokenizerLocator.locate(modelSpec, modelFile);
+    } catch (ConfigException e) {
+      problems.addAll(e.problems());
+    }
+    return problems;
+  }
+
   /**
    * The model's feed inputs and their element types, checked to be ones a tokenizer provides.
    *
