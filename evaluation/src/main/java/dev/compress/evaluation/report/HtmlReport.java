@@ -337,8 +337,9 @@ public final class HtmlReport {
         var s=svg(sc,kind,L+W+20,T+H+44,title);axes(s,x,y,L,T,W,H,xl,R.task.primaryMetric);
         R.variants.forEach(function(v,i){var c=COLORS[i%COLORS.length];
           el('circle',{cx:x(xs[i]),cy:y(ys[i]),r:5,fill:c,'class':'pt','data-variant':v.name},s);
-          var right=x(xs[i])>L+W*0.7;
-          el('text',{x:x(xs[i])+(right?-7:7),y:y(ys[i])-6,'text-anchor':right?'end':'start'},s,v.name+' '+fmt(ys[i]));});}
+          var right=x(xs[i])>L+W*0.7,below=y(ys[i])<T+14;
+          el('text',{x:x(xs[i])+(right?-7:7),y:y(ys[i])+(below?16:-6),'text-anchor':right?'end':'start'},s,
+            v.name+' '+(Math.abs(ys[i])<10?ys[i].toPrecision(5):fmt(ys[i])));});}
       if(!R.task||R.variants.some(function(v){return v.metrics[R.task.primaryMetric]===undefined;})){
         sc.textContent='No accuracy task ran, so there is nothing to plot against size and latency.';
       }else{
