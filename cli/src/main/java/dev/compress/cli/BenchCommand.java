@@ -50,16 +50,9 @@ final class BenchCommand implements Callable<Integer> {
         options.spec(
             variants,
             models.get(0),
-            hasTokenizer(models.get(0), variants.get(0).path())
+            options.hasTokenizer(models.get(0), variants.get(0).path())
                 ? Optional.of("embedding-fidelity")
                 : Optional.empty());
     return options.run(bench, "compress bench: " + variants.size() + " variant(s)", spec);
-  }
-
-  static boolean hasTokenizer(String model, java.nio.file.Path file) {
-    return dev.compress.api.io.BuiltinModels.isBuiltin(model)
-        || java.nio.file.Files.isRegularFile(
-            file.toAbsolutePath()
-                .resolveSibling(dev.compress.runtime.calibration.TokenizerLocator.FILE_NAME));
   }
 }

@@ -45,7 +45,7 @@ final class EvalCommand implements Callable<Integer> {
         options.spec(
             v,
             original,
-            BenchCommand.hasTokenizer(original, v.get(0).path())
+            options.hasTokenizer(original, v.get(0).path())
                 ? Optional.of("embedding-fidelity")
                 : Optional.empty());
     return options.run(bench, "compress eval: " + original + " vs " + compressed, spec);

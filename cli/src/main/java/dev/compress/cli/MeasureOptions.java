@@ -12,11 +12,14 @@ import dev.compress.evaluation.bench.BenchTable;
 import dev.compress.evaluation.engine.EngineKind;
 import dev.compress.evaluation.engine.EngineSpec;
 import dev.compress.evaluation.latency.LatencyPlan;
+import dev.compress.evaluation.layers.LayerErrors;
 import dev.compress.evaluation.report.HtmlReport;
 import dev.compress.evaluation.report.JsonReport;
+import dev.compress.evaluation.task.Pooling;
 import dev.compress.evaluation.task.TaskKind;
 import dev.compress.evaluation.task.TaskSpec;
 import dev.compress.runtime.Device;
+import dev.compress.runtime.calibration.TokenizerLocator;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -135,6 +138,42 @@ final class MeasureOptions {
   /** Where the reports go without {@code --output}. */
   static final Path DEFAULT_OUTPUT = Path.of("out/report");
 
+  // ---- pooling, tokenizer and per-layer error mode ----
+
+  @Option(
+      names = "--pooling",
+      paramLabel = "POOLING",
+      description =
+          "Embedding pooling for embedding-fidelity and opinion-sentiment: mean (default), cls (the"
+              + " first token, e.g. BGE), none (embedding-fidelity: every token compared).",
+      defaultValue = "mean")
+  String pooling;
+
+  @Option(
+      names = "--tokenizer",
+      paramLabel = "FILE",
+      description =
+          "The baseline's tokenizer.json (default: a built-in model's own, else"
+              + " <model name>-tokenizer.json or tokenizer.json beside the model).")
+  String tokenizer;
+
+  @Option(
+      names = "--layer-errors",
+      paramLabel = "MODE",
+      description =
+          "Per-layer errors on samples of --data: accumulated (through the compressed network),"
+              + " isolated (each layer alone, fed the original's input) or both (default).",
+      defaultValue = "both")
+  String layerErrors;
+
+  /** Whether the baseline has a tokenizer: --tokenizer, a built-in model's, or one beside it. */
+  boolean hasTokenizer(String model, Path file) throws CompressionException {
+    return (tokenizer != null && !tokenizer.isBlank())
+        || TokenizerLocator.find(model, file).isPresent();
+  }
+
+  // ---- end of pooling, tokenizer and per-layer error mode ----
+
   @Option(
       names = {"-o", "--output"},
       paramLabel = "DIR",
@@ -197,8 +236,12 @@ final class MeasureOptions {
         throw new ConfigException("--data is required for task " + kind.id());
       }
       int n = samples != null ? samples : TaskSpec.defaultSamples(kind);
-      taskSpec = Optional.of(new TaskSpec(kind, d, n, labels, 32));
+      taskSpec =
+          Optional.of(
+              new TaskSpec(kind, d, n, labels, 32, Pooling.parse(pooling, "--pooling", kind)));
     }
+    List<LayerErrors.Mode> layerModes =
+        noLayers ? List.of() : LayerErrors.Mode.parse(layerErrors, "--layer-errors");
     String dev = device.toLowerCase(Locale.ROOT);
     if (!dev.equals("cpu") && !dev.equals("gpu")) {
       throw new ConfigException("--device must be cpu or gpu, found '" + device + "'");
@@ -227,7 +270,17 @@ final class MeasureOptions {
             iterations,
             Math.round(timeBudget * 1000));
     return new BenchSpec(
-        variants, modelSpec, taskSpec, eng, plan, bs, seqLengths, !noMemory, !noLayers, 0L);
+        variants,
+        modelSpec,
+        taskSpec,
+        eng,
+        plan,
+        bs,
+        seqLengths,
+        !noMemory,
+        layerModes,
+        0L,
+        tokenizer == null ? "" : tokenizer);
   }
 
   /**

@@ -17,8 +17,11 @@ import dev.compress.evaluation.gate.Gate;
 import dev.compress.evaluation.gate.Gates;
 import dev.compress.evaluation.latency.LatencyPlan;
 import dev.compress.evaluation.latency.LatencyStats;
+import dev.compress.evaluation.layers.LayerErrors;
+import dev.compress.evaluation.report.GateResult;
 import dev.compress.evaluation.report.HtmlReport;
 import dev.compress.evaluation.report.JsonReport;
+import dev.compress.evaluation.task.Pooling;
 import dev.compress.evaluation.task.TaskKind;
 import dev.compress.evaluation.task.TaskSpec;
 import dev.compress.runtime.Device;
@@ -121,7 +124,12 @@ public final class SideBySideEvaluator implements Evaluator {
 
   /** The metrics an evaluation of {@code spec} produces, in report order (gate-able names). */
   public static List<String> metricNames(EvaluateSpec spec) throws ConfigException {
-    List<String> m = new ArrayList<>(taskMetricNames(TaskKind.parse(spec.task(), "evaluate.task")));
+    TaskKind kind = TaskKind.parse(spec.task(), "evaluate.task");
+    List<String> m = new ArrayList<>(taskMetricNames(kind));
+    if (Pooling.parse(spec.pooling(), "evaluate.pooling", kind) == Pooling.NONE) {
+      // Token-level comparison: no sentence vectors, so no nearest neighbours.
+      m.removeAll(List.of("nn.agreement", "nn10.overlap"));
+    }
     for (String prefix : latencyPrefixes(spec)) {
       for (String who : List.of("original", "compressed")) {
         for (String q : List.of("p50_ms", "p90_ms", "p99_ms")) {
@@ -177,6 +185,11 @@ public final class SideBySideEvaluator implements Evaluator {
         && !"djl".equals(spec.engine())
         && !OrtExecutor.cudaProviderAvailable()) {
       problems.add(OrtExecutor.noCudaProvider("evaluate.device:"));
+    }
+    try {
+      LayerErrors.Mode.parse(spec.layerErrors(), "evaluate.layerErrors");
+    } catch (ConfigException e) {
+      problems.addAll(e.problems());
     }
     List<Gate> gates = List.of();
     try {
@@ -274,14 +287,24 @@ public final class SideBySideEvaluator implements Evaluator {
             new BenchSpec.Variant("original", original),
             new BenchSpec.Variant("compressed", compressed)),
         modelSpec,
-        Optional.of(new TaskSpec(kind, spec.data(), spec.samples(), spec.labels(), 32)),
+        Optional.of(
+            new TaskSpec(
+                kind,
+                spec.data(),
+                spec.samples(),
+                spec.labels(),
+                32,
+                Pooling.parse(spec.pooling(), "evaluate.pooling", kind))),
         engine,
         plan,
         spec.latencyBatchSizes(),
         sequenceLengths(spec),
         false,
-        !spec.report().isEmpty(),
-        0L);
+        spec.report().isEmpty()
+            ? List.of()
+            : LayerErrors.Mode.parse(spec.layerErrors(), "evaluate.layerErrors"),
+        0L,
+        spec.tokenizer());
   }
 
   @Override
@@ -329,6 +352,13 @@ public final class SideBySideEvaluator implements Evaluator {
                           identity.put(role + ".sha256", id.sha256());
                         }));
     List<String> failures = Gates.failures(gates, metrics);
+    List<GateResult> gateResults = new ArrayList<>();
+    for (Gate g : gates) {
+      Double v = metrics.get(g.metric());
+      gateResults.add(
+          new GateResult(
+              g.metric(), g.describe(), v == null ? Double.NaN : v, v != null && g.passes(v)));
+    }
     StringBuilder table = new StringBuilder();
     table
         .append(spec.task())
@@ -351,8 +381,8 @@ public final class SideBySideEvaluator implements Evaluator {
       String base = spec.report().replaceFirst("\\.html?$", "");
       Path json = compressed.toAbsolutePath().resolveSibling(base + ".json");
       try {
-        HtmlReport.write(r, "compress evaluate: " + spec.task(), html);
-        JsonReport.write(r, json);
+        HtmlReport.write(r, "compress evaluate: " + spec.task(), gateResults, html);
+        JsonReport.write(r, gateResults, json);
       } catch (IOException e) {
         throw new CompressionException("cannot write the evaluation report " + html + ": " + e, e);
       }

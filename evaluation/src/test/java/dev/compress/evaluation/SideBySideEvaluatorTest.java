@@ -93,6 +93,42 @@ class SideBySideEvaluatorTest {
         .contains("gate size.ratio < 0.5: FAILED");
     assertThat(dir.resolve("evaluation.html")).isRegularFile();
     assertThat(Files.readString(dir.resolve("evaluation.json"))).contains("\"layerErrors\"");
+    // The gates are a table of the HTML report and a list of the JSON one; pooling is recorded.
+    assertThat(Files.readString(dir.resolve("evaluation.html")))
+        .contains("<tr class=\"pass\"><th scope=\"row\">cosine.mean</th><td>&gt;= 0.99</td>")
+        .contains("<tr class=\"fail\"><th scope=\"row\">size.ratio</th><td>&lt; 0.5</td>");
+    assertThat(Files.readString(dir.resolve("evaluation.json")))
+        .contains("\"gates\" : [ {")
+        .contains("\"pooling\" : \"mean\"")
+        .contains("\"layerErrorModes\" : [ \"accumulated\", \"isolated\" ]");
+  }
+
+  @Test
+  void tokenLevelPoolingHasNoNeighbourMetricsToGate() throws Exception {
+    EvaluateSpec base = spec(Map.of("nn.agreement", ">= 0.9"));
+    EvaluateSpec none =
+        new EvaluateSpec(
+            base.task(),
+            base.data(),
+            base.samples(),
+            base.latencyBatchSizes(),
+            base.sequenceLength(),
+            base.iterations(),
+            base.gates(),
+            "onnxruntime",
+            "cpu",
+            List.of(),
+            0,
+            0,
+            "",
+            "",
+            "none",
+            "",
+            "both");
+    assertThatThrownBy(() -> SideBySideEvaluator.validate(none))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith("evaluate.gates.nn.agreement: unknown metric");
+    assertThat(SideBySideEvaluator.validate(spec(Map.of("nn.agreement", ">= 0.9")))).hasSize(1);
   }
 
   @Test

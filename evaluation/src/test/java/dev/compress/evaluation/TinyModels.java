@@ -51,6 +51,72 @@ public final class TinyModels {
     return write(g, file);
   }
 
+  /**
+   * A tiny text encoder over the MiniLM vocabulary: {@code last_hidden_state = E[input_ids] W},
+   * {@code input_ids (B, T) int64 -> (B, T, 8)}, with seeded E; W is the seeded matrix plus {@code
+   * noise} times a second seeded matrix (0: the reference).
+   */
+  public static Path encoder(Path file, float noise) throws Exception {
+    int vocab = 30522;
+    int width = 8;
+    java.util.Random r = new java.util.Random(7);
+    float[] e = new float[vocab * width];
+    for (int i = 0; i < e.length; i++) {
+      e[i] = (float) r.nextGaussian();
+    }
+    float[] w = new float[width * width];
+    for (int i = 0; i < w.length; i++) {
+      w[i] = (float) r.nextGaussian();
+    }
+    java.util.Random n = new java.util.Random(11);
+    for (int i = 0; i < w.length; i++) {
+      w[i] += noise * (float) n.nextGaussian();
+    }
+    Graph g = new Graph("encoder");
+    g.inputs()
+        .add(ValueInfo.tensor("input_ids", DataType.INT64, List.of(Dim.of("b"), Dim.of("t"))));
+    g.putInitializer(Tensor.ofFloats("E", new long[] {vocab, width}, e));
+    g.putInitializer(Tensor.ofFloats("W", new long[] {width, width}, w));
+    g.nodes().add(Node.of("/embed/Gather", "Gather", List.of("E", "input_ids"), List.of("h")));
+    g.nodes()
+        .add(
+            Node.of(
+                "/encoder/dense/MatMul",
+                "MatMul",
+                List.of("h", "W"),
+                List.of("last_hidden_state")));
+    g.outputs().add(ValueInfo.tensor("last_hidden_state", DataType.FLOAT, null));
+    return write(g, file);
+  }
+
+  /**
+   * A two-layer MLP {@code x (N, 4) -> MatMul W1 -> Relu -> MatMul W2 -> y (N, 3)} with seeded
+   * weights; {@code noise1} perturbs W1 (0: the reference).
+   */
+  public static ModelGraph mlp(float noise1) {
+    java.util.Random r = new java.util.Random(3);
+    java.util.Random n = new java.util.Random(5);
+    float[] w1 = new float[4 * 6];
+    for (int i = 0; i < w1.length; i++) {
+      w1[i] = (float) r.nextGaussian() + noise1 * (float) n.nextGaussian();
+    }
+    float[] w2 = new float[6 * 3];
+    for (int i = 0; i < w2.length; i++) {
+      w2[i] = (float) r.nextGaussian();
+    }
+    Graph g = new Graph("mlp");
+    g.inputs().add(ValueInfo.tensor("x", DataType.FLOAT, List.of(Dim.of("N"), Dim.of(4))));
+    g.putInitializer(Tensor.ofFloats("W1", new long[] {4, 6}, w1));
+    g.putInitializer(Tensor.ofFloats("W2", new long[] {6, 3}, w2));
+    g.nodes().add(Node.of("/fc1/MatMul", "MatMul", List.of("x", "W1"), List.of("h")));
+    g.nodes().add(Node.of("/act/Relu", "Relu", List.of("h"), List.of("r")));
+    g.nodes().add(Node.of("/fc2/MatMul", "MatMul", List.of("r", "W2"), List.of("y")));
+    g.outputs().add(ValueInfo.tensor("y", DataType.FLOAT, null));
+    ModelGraph m = new ModelGraph(8, g);
+    m.opsetImports().put("", 17L);
+    return m;
+  }
+
   /** A graph with one {@code com.microsoft::MatMulNBits} node (int4), which ONNX Runtime runs. */
   public static ModelGraph withContribOp() {
     Graph g = new Graph("nbits");

@@ -15,6 +15,9 @@ import java.util.List;
  * @param batchSize samples per batch fed to the model (> 0)
  * @param seed shuffle seed
  * @param shuffle whether to shuffle before taking {@code samples}
+ * @param tokenizer text only: the model's tokenizer.json; empty (default) to find it beside the
+ *     model ({@code <model name>-tokenizer.json}, then {@code tokenizer.json}) or in a built-in
+ *     model
  */
 public record CalibrationSpec(
     String kind,
@@ -23,15 +26,29 @@ public record CalibrationSpec(
     int sequenceLength,
     int batchSize,
     long seed,
-    boolean shuffle) {
+    boolean shuffle,
+    String tokenizer) {
 
   /** The defaults: 128 text samples of up to 128 tokens, batches of 16, seed 0, shuffled. */
   public static CalibrationSpec defaults(String source) {
-    return new CalibrationSpec("text", source, 128, 128, 16, 0, true);
+    return new CalibrationSpec("text", source, 128, 128, 16, 0, true, "");
+  }
+
+  /** A block without a {@code tokenizer} key (found beside the model). */
+  public CalibrationSpec(
+      String kind,
+      String source,
+      int samples,
+      int sequenceLength,
+      int batchSize,
+      long seed,
+      boolean shuffle) {
+    this(kind, source, samples, sequenceLength, batchSize, seed, shuffle, "");
   }
 
   /** Validates every field. */
   public CalibrationSpec {
+    tokenizer = tokenizer == null ? "" : tokenizer;
     List<String> p = new ArrayList<>();
     if (kind == null || !List.of("text", "images", "tensors").contains(kind)) {
       p.add("kind must be one of [text, images, tensors], found " + kind);

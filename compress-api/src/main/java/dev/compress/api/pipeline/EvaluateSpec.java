@@ -34,6 +34,17 @@ import java.util.Map;
  * @param labels labels file for {@code classification} when the data holds none; empty by default
  * @param report file name of a self-contained HTML report written beside the compressed model (a
  *     JSON report with the same base name beside it); empty (default) for none
+ * @param pooling one of {@link #POOLINGS}, how {@code embedding-fidelity} and {@code
+ *     opinion-sentiment} turn hidden states into vectors: {@code mean} (default; the mask-mean of
+ *     the tokens, sentence-transformers' MiniLM), {@code cls} (the first token's state, as BGE and
+ *     other CLS-pooled encoders), {@code none} ({@code embedding-fidelity} only: every real token's
+ *     state compared on its own; {@code nn.*} metrics are then not produced)
+ * @param tokenizer the model's tokenizer.json; empty (default) to use a built-in model's own or
+ *     find {@code <model name>-tokenizer.json} or {@code tokenizer.json} beside the model
+ * @param layerErrors one of {@link #LAYER_ERRORS}, the per-layer errors of the report: {@code
+ *     accumulated} (through the compressed network: each layer's output against the original's),
+ *     {@code isolated} (each layer fed the original's input: its own error alone, the rest float),
+ *     {@code both} (default)
  */
 public record EvaluateSpec(
     String task,
@@ -49,11 +60,20 @@ public record EvaluateSpec(
     double timeBudgetSeconds,
     int threads,
     String labels,
-    String report) {
+    String report,
+    String pooling,
+    String tokenizer,
+    String layerErrors) {
 
   /** The tasks an evaluate block can name. */
   public static final List<String> TASKS =
       List.of("embedding-fidelity", "opinion-sentiment", "classification", "logits", "perplexity");
+
+  /** The poolings an evaluate block can name. */
+  public static final List<String> POOLINGS = List.of("mean", "cls", "none");
+
+  /** The per-layer error modes an evaluate block can name. */
+  public static final List<String> LAYER_ERRORS = List.of("accumulated", "isolated", "both");
 
   /** The engines an evaluate block can name. */
   public static final List<String> ENGINES = List.of("onnxruntime", "djl");
@@ -78,7 +98,48 @@ public record EvaluateSpec(
         0,
         0,
         "",
-        "");
+        "",
+        "mean",
+        "",
+        "both");
+  }
+
+  /**
+   * The fourteen-key block: mean pooling, the tokenizer found beside the model, both layer modes.
+   */
+  public EvaluateSpec(
+      String task,
+      String data,
+      int samples,
+      List<Integer> latencyBatchSizes,
+      int sequenceLength,
+      int iterations,
+      Map<String, String> gates,
+      String engine,
+      String device,
+      List<Integer> sequenceLengths,
+      double timeBudgetSeconds,
+      int threads,
+      String labels,
+      String report) {
+    this(
+        task,
+        data,
+        samples,
+        latencyBatchSizes,
+        sequenceLength,
+        iterations,
+        gates,
+        engine,
+        device,
+        sequenceLengths,
+        timeBudgetSeconds,
+        threads,
+        labels,
+        report,
+        "mean",
+        "",
+        "both");
   }
 
   /**
@@ -108,7 +169,10 @@ public record EvaluateSpec(
         0,
         0,
         "",
-        "");
+        "",
+        "mean",
+        "",
+        "both");
   }
 
   /** Validates every field. */
@@ -120,6 +184,9 @@ public record EvaluateSpec(
     device = device == null ? "cpu" : device.toLowerCase(Locale.ROOT);
     labels = labels == null ? "" : labels;
     report = report == null ? "" : report;
+    pooling = pooling == null ? "mean" : pooling.trim().toLowerCase(Locale.ROOT);
+    tokenizer = tokenizer == null ? "" : tokenizer;
+    layerErrors = layerErrors == null ? "both" : layerErrors.trim().toLowerCase(Locale.ROOT);
     List<String> p = new ArrayList<>();
     if (!TASKS.contains(task)) {
       p.add("task must be one of " + TASKS + ", found " + task);
@@ -160,6 +227,21 @@ public record EvaluateSpec(
     }
     if (report.contains("/") || report.contains("\\")) {
       p.add("report must be a file name (written beside the compressed model), found " + report);
+    }
+    if (!POOLINGS.contains(pooling)) {
+      p.add("pooling must be one of " + POOLINGS + ", found '" + pooling + "'");
+    } else if (!pooling.equals("mean")
+        && !List.of("embedding-fidelity", "opinion-sentiment").contains(task)) {
+      p.add(
+          "pooling applies to the embedding-fidelity and opinion-sentiment tasks, found '"
+              + pooling
+              + "' with task "
+              + task);
+    } else if (pooling.equals("none") && !"embedding-fidelity".equals(task)) {
+      p.add("pooling 'none' (token-level) needs task embedding-fidelity, found task " + task);
+    }
+    if (!LAYER_ERRORS.contains(layerErrors)) {
+      p.add("layerErrors must be one of " + LAYER_ERRORS + ", found '" + layerErrors + "'");
     }
     InvalidConfigException.throwIfAny(p);
   }

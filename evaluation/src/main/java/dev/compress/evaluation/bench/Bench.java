@@ -5,7 +5,6 @@ import dev.compress.api.ConfigException;
 import dev.compress.api.UnsupportedModelException;
 import dev.compress.api.graph.ModelGraph;
 import dev.compress.api.graph.ValueInfo;
-import dev.compress.api.io.BuiltinModels;
 import dev.compress.api.io.onnx.OnnxReader;
 import dev.compress.api.pass.ProgressListener;
 import dev.compress.api.tensor.DataType;
@@ -18,10 +17,12 @@ import dev.compress.evaluation.latency.InterleavedLatency.Workload;
 import dev.compress.evaluation.latency.LatencyStats;
 import dev.compress.evaluation.layers.LayerErrors;
 import dev.compress.evaluation.layers.LayerErrors.LayerError;
+import dev.compress.evaluation.layers.LayerErrors.Mode;
 import dev.compress.evaluation.memory.MemoryProbe;
 import dev.compress.evaluation.size.OnnxFileSize;
 import dev.compress.evaluation.task.TaskOutcome;
 import dev.compress.evaluation.task.TaskRunner;
+import dev.compress.evaluation.task.TaskSpec;
 import dev.compress.runtime.Executor;
 import dev.compress.runtime.calibration.BuiltinTextData;
 import dev.compress.runtime.calibration.TextSamples;
@@ -87,7 +88,14 @@ public final class Bench {
     List<String> notes = new ArrayList<>();
     ModelGraph baseGraph = read(variants.get(0).path());
     List<ValueInfo> feeds = baseGraph.graph().feedInputs();
-    Optional<Path> tokenizer = tokenizer(spec.modelSpec(), variants.get(0).path());
+    Optional<Path> tokenizer =
+        TokenizerLocator.find(
+            spec.modelSpec(), variants.get(0).path(), spec.tokenizer(), "--tokenizer");
+    if (tokenizer.isEmpty() && spec.task().isPresent() && needsTokenizer(spec.task().get())) {
+      throw new ConfigException(
+          TokenizerLocator.missing(
+              variants.get(0).path(), "--tokenizer FILE (evaluate.tokenizer in a pipeline)"));
+    }
     Inputs inputs = new Inputs(feeds, tokenizer, spec.seed());
 
     List<Executor> open = new ArrayList<>();
@@ -181,32 +189,63 @@ public final class Bench {
       }
 
       Map<String, List<LayerError>> layers = new LinkedHashMap<>();
+      String layerInputs = "";
       if (spec.layerErrors() && variants.size() > 1) {
-        Map<String, Tensor> in = inputs.make(names, 2, 32);
+        List<Map<String, Tensor>> batches;
+        if (spec.task().isPresent()) {
+          TaskRunner.SampleInputs s =
+              TaskRunner.sampleInputs(
+                  spec.task().get(), tokenizer, names, feeds, LAYER_ERROR_SAMPLES);
+          batches = s.batches();
+          layerInputs = s.description();
+        } else {
+          batches = List.of(inputs.make(names, 2, 32));
+          layerInputs = inputs.describe(names) + " at batch 2, 32 tokens (no task data)";
+        }
         boolean djlCapture = open.stream().allMatch(Executor::supportsCapture);
+        List<String> layerNotes = new ArrayList<>();
         for (int i = 1; i < variants.size(); i++) {
           steps.next("per-layer error: " + variants.get(i).name());
           ModelGraph g = read(variants.get(i).path());
-          layers.put(
-              variants.get(i).name(),
-              djlCapture
-                  ? LayerErrors.measure(baseGraph, g, open.get(0), open.get(i), in)
-                  : LayerErrors.measure(baseGraph, g, in, spec.engine().threads()));
+          LayerErrors.Result res =
+              LayerErrors.measure(
+                  baseGraph,
+                  g,
+                  open.get(0),
+                  open.get(i),
+                  batches,
+                  spec.layerErrorModes(),
+                  spec.engine().threads());
+          String name = variants.get(i).name();
+          layers.put(name, res.errors());
+          res.notes().forEach(n -> layerNotes.add(name + ": " + n));
         }
         notes.add(
-            "per-layer error: linear layers of the baseline; ACTIVATION = relative L2 error of"
-                + " the layer output ("
+            "per-layer error ("
+                + String.join(", ", spec.layerErrorModes().stream().map(Mode::id).toList())
+                + "): linear layers of the baseline, on "
+                + layerInputs
+                + "; accumulated = each layer's output in the compressed network against the"
+                + " original's ("
                 + (djlCapture
                     ? "captured by the DJL interpreter running both models"
                     : "ONNX Runtime, layer outputs exposed as graph outputs")
-                + ", "
-                + inputs.describe(names)
-                + " at batch 2, 32 tokens), WEIGHT = relative L2 error of the weight where the"
-                + " output is not in the compressed graph");
+                + "), isolated = the compressed layer alone fed the original's input (ONNX"
+                + " Runtime); ACTIVATION = relative L2 error of the output, WEIGHT = of the weight"
+                + " where the output is not in the compressed graph");
+        notes.addAll(layerNotes);
       }
       progress.step(TASK, total, total, "");
       progress.finish(TASK);
-      return new BenchReport(env, results, latency, task, layers, notes);
+      return new BenchReport(
+          env,
+          results,
+          latency,
+          task,
+          layers,
+          notes,
+          layers.isEmpty() ? List.of() : spec.layerErrorModes(),
+          layerInputs);
     } finally {
       for (Executor e : open) {
         e.close();
@@ -253,13 +292,16 @@ public final class Bench {
     }
   }
 
-  /** The tokenizer of a text model, when there is one. */
-  static Optional<Path> tokenizer(String modelSpec, Path baseline) throws CompressionException {
-    if (modelSpec != null && BuiltinModels.isBuiltin(modelSpec)) {
-      return Optional.of(BuiltinModels.tokenizer(modelSpec));
-    }
-    Path beside = baseline.toAbsolutePath().resolveSibling(TokenizerLocator.FILE_NAME);
-    return Files.isRegularFile(beside) ? Optional.of(beside) : Optional.empty();
+  /** Samples of the task's data the per-layer errors are measured on. */
+  static final int LAYER_ERROR_SAMPLES = 8;
+
+  /** Whether the task reads text that must be tokenized. */
+  static boolean needsTokenizer(TaskSpec t) {
+    return switch (t.kind()) {
+      case EMBEDDING_FIDELITY, OPINION_SENTIMENT -> true;
+      case PERPLEXITY -> !t.data().toLowerCase(java.util.Locale.ROOT).endsWith(".ids");
+      case CLASSIFICATION, LOGITS -> false;
+    };
   }
 
   /** Latency and capture inputs for a model's feeds. */

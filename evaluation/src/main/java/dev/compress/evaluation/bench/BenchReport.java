@@ -1,6 +1,7 @@
 package dev.compress.evaluation.bench;
 
 import dev.compress.evaluation.latency.LatencyStats;
+import dev.compress.evaluation.layers.LayerErrors;
 import dev.compress.evaluation.layers.LayerErrors.LayerError;
 import dev.compress.evaluation.memory.MemoryProbe;
 import dev.compress.evaluation.task.TaskOutcome;
@@ -19,6 +20,10 @@ import java.util.Optional;
  * @param task what the accuracy/fidelity task measured, if one ran
  * @param layerErrors per variant name (not the baseline), the per-layer errors against the baseline
  * @param notes how the numbers were made, one line each
+ * @param layerErrorModes the per-layer error modes measured, in order ({@code accumulated}, {@code
+ *     isolated}); empty when none was
+ * @param layerErrorInputs what the per-layer errors were measured on, one line (empty when none
+ *     was)
  */
 public record BenchReport(
     Map<String, String> environment,
@@ -26,10 +31,33 @@ public record BenchReport(
     List<LatencyPoint> latency,
     Optional<TaskOutcome> task,
     Map<String, List<LayerError>> layerErrors,
-    List<String> notes) {
+    List<String> notes,
+    List<LayerErrors.Mode> layerErrorModes,
+    String layerErrorInputs) {
+
+  /** A report whose per-layer errors (if any) are all accumulated ones of unstated inputs. */
+  public BenchReport(
+      Map<String, String> environment,
+      List<VariantResult> variants,
+      List<LatencyPoint> latency,
+      Optional<TaskOutcome> task,
+      Map<String, List<LayerError>> layerErrors,
+      List<String> notes) {
+    this(
+        environment,
+        variants,
+        latency,
+        task,
+        layerErrors,
+        notes,
+        layerErrors.isEmpty() ? List.of() : List.of(LayerErrors.Mode.ACCUMULATED),
+        "");
+  }
 
   /** Copies the collections. */
   public BenchReport {
+    layerErrorModes = List.copyOf(layerErrorModes);
+    layerErrorInputs = layerErrorInputs == null ? "" : layerErrorInputs;
     environment = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(environment));
     variants = List.copyOf(variants);
     latency = List.copyOf(latency);

@@ -2,6 +2,7 @@ package dev.compress.evaluation.bench;
 
 import dev.compress.evaluation.engine.EngineSpec;
 import dev.compress.evaluation.latency.LatencyPlan;
+import dev.compress.evaluation.layers.LayerErrors.Mode;
 import dev.compress.evaluation.task.TaskSpec;
 import java.nio.file.Path;
 import java.util.List;
@@ -22,8 +23,12 @@ import java.util.Optional;
  * @param sequenceLengths sequence lengths of the sweep, for models with token inputs (ignored for
  *     models with fixed-shape float inputs)
  * @param memory whether to measure heap and resident memory of each variant on its own
- * @param layerErrors whether to measure per-layer error of each variant against the baseline
+ * @param layerErrorModes which per-layer errors of each variant against the baseline to measure
+ *     ({@link Mode#ACCUMULATED}, {@link Mode#ISOLATED}, or both; empty for none), on samples of the
+ *     task's data (generated inputs without a task)
  * @param seed seed of generated inputs and of the bootstrap
+ * @param tokenizer the baseline's tokenizer.json; empty to use a built-in model's own or find one
+ *     beside the baseline ({@link dev.compress.runtime.calibration.TokenizerLocator})
  */
 public record BenchSpec(
     List<Variant> variants,
@@ -34,8 +39,43 @@ public record BenchSpec(
     List<Integer> batchSizes,
     List<Integer> sequenceLengths,
     boolean memory,
-    boolean layerErrors,
-    long seed) {
+    List<Mode> layerErrorModes,
+    long seed,
+    String tokenizer) {
+
+  /**
+   * A measurement with both per-layer error modes (or none) and the tokenizer found beside the
+   * baseline.
+   */
+  public BenchSpec(
+      List<Variant> variants,
+      String modelSpec,
+      Optional<TaskSpec> task,
+      EngineSpec engine,
+      LatencyPlan plan,
+      List<Integer> batchSizes,
+      List<Integer> sequenceLengths,
+      boolean memory,
+      boolean layerErrors,
+      long seed) {
+    this(
+        variants,
+        modelSpec,
+        task,
+        engine,
+        plan,
+        batchSizes,
+        sequenceLengths,
+        memory,
+        layerErrors ? List.of(Mode.ACCUMULATED, Mode.ISOLATED) : List.of(),
+        seed,
+        "");
+  }
+
+  /** Whether any per-layer error is measured. */
+  public boolean layerErrors() {
+    return !layerErrorModes.isEmpty();
+  }
 
   /**
    * One model.
@@ -56,6 +96,8 @@ public record BenchSpec(
     variants = List.copyOf(variants);
     batchSizes = List.copyOf(batchSizes);
     sequenceLengths = List.copyOf(sequenceLengths);
+    layerErrorModes = List.copyOf(new java.util.LinkedHashSet<>(layerErrorModes));
+    tokenizer = tokenizer == null ? "" : tokenizer;
     task = task == null ? Optional.empty() : task;
     Objects.requireNonNull(engine, "engine");
     Objects.requireNonNull(plan, "plan");

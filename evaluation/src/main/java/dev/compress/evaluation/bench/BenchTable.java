@@ -18,9 +18,38 @@ import java.util.Set;
 public final class BenchTable {
   private BenchTable() {}
 
-  /** Renders the report. */
+  /**
+   * One table of the report.
+   *
+   * @param caption a line above it (empty for the main table)
+   * @param rows the header row, then one row per variant or point
+   */
+  public record Table(String caption, List<List<String>> rows) {
+    /** Copies the rows. */
+    public Table {
+      rows = rows.stream().map(List::copyOf).toList();
+    }
+  }
+
+  /** Renders the report: the {@link #tables} as text, then the {@link #details}. */
   public static String render(BenchReport r) {
     StringBuilder sb = new StringBuilder();
+    for (Table t : tables(r)) {
+      if (!t.caption().isEmpty()) {
+        sb.append('\n').append(t.caption()).append('\n');
+      }
+      table(sb, t.rows());
+    }
+    details(r).forEach(l -> sb.append(l).append('\n'));
+    return sb.toString();
+  }
+
+  /**
+   * The tables: side by side (size, latency at the first point, task metrics), the latency sweep
+   * when it has more than one point, and memory when measured.
+   */
+  public static List<Table> tables(BenchReport r) {
+    List<Table> out = new ArrayList<>();
     List<String> head = new ArrayList<>(List.of("variant", "size MB", "size x"));
     LatencyPoint first = r.latency().isEmpty() ? null : r.latency().get(0);
     if (first != null) {
@@ -60,11 +89,8 @@ public final class BenchTable {
       }
       rows.add(row);
     }
-    table(sb, rows);
+    out.add(new Table("", rows));
     if (r.latency().size() > 1) {
-      sb.append("\nlatency sweep, p50 ms (ratio to ")
-          .append(r.variants().get(0).name())
-          .append(")\n");
       List<List<String>> sweep = new ArrayList<>();
       List<String> h = new ArrayList<>(List.of("point"));
       r.variants().forEach(v -> h.add(v.name()));
@@ -78,10 +104,10 @@ public final class BenchTable {
         }
         sweep.add(row);
       }
-      table(sb, sweep);
+      out.add(
+          new Table("latency sweep, p50 ms (ratio to " + r.variants().get(0).name() + ")", sweep));
     }
     if (r.variants().get(0).memory().isPresent()) {
-      sb.append("\nmemory, each model alone\n");
       List<List<String>> mem = new ArrayList<>();
       mem.add(List.of("variant", "heap peak +MB", "RSS peak +MB", "RSS held MB"));
       for (BenchReport.VariantResult v : r.variants()) {
@@ -95,32 +121,43 @@ public final class BenchTable {
                     ? "-"
                     : fixed((u.rssAfterBytes() - u.rssBeforeBytes()) / 1e6, 1)));
       }
-      table(sb, mem);
+      out.add(new Table("memory, each model alone", mem));
     }
+    return out;
+  }
+
+  /**
+   * The lines under the tables: the task's data identities and settings (pooling), the environment,
+   * and every note.
+   */
+  public static List<String> details(BenchReport r) {
+    List<String> out = new ArrayList<>();
     r.task()
         .ifPresent(
-            t ->
-                t.data()
-                    .forEach(
-                        (role, id) ->
-                            sb.append(role)
-                                .append(": ")
-                                .append(id.source())
-                                .append(", ")
-                                .append(id.count())
-                                .append(" samples, sha256 ")
-                                .append(id.sha256(), 0, 12)
-                                .append('\n')));
+            t -> {
+              t.data()
+                  .forEach(
+                      (role, id) ->
+                          out.add(
+                              role
+                                  + ": "
+                                  + id.source()
+                                  + ", "
+                                  + id.count()
+                                  + " samples, sha256 "
+                                  + id.sha256().substring(0, Math.min(12, id.sha256().length()))));
+              t.settings().forEach((k, v) -> out.add(k + ": " + v));
+            });
     r.environment()
         .forEach(
             (k, v) -> {
               if (!k.equals("started")) {
-                sb.append(k).append(": ").append(v).append('\n');
+                out.add(k + ": " + v);
               }
             });
-    r.task().ifPresent(t -> t.notes().forEach(n -> sb.append(n).append('\n')));
-    r.notes().forEach(n -> sb.append(n).append('\n'));
-    return sb.toString();
+    r.task().ifPresent(t -> out.addAll(t.notes()));
+    out.addAll(r.notes());
+    return out;
   }
 
   static String point(LatencyPoint p) {

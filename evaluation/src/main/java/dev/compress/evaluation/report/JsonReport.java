@@ -6,6 +6,7 @@ import dev.compress.evaluation.bench.BenchReport;
 import dev.compress.evaluation.bench.BenchReport.LatencyPoint;
 import dev.compress.evaluation.latency.Bootstrap.Interval;
 import dev.compress.evaluation.latency.LatencyStats;
+import dev.compress.evaluation.layers.LayerErrors;
 import dev.compress.evaluation.layers.LayerErrors.LayerError;
 import dev.compress.evaluation.memory.MemoryProbe;
 import dev.compress.evaluation.task.DataIdentity;
@@ -31,14 +32,18 @@ import java.util.TreeMap;
  *                               "rssBeforeBytes", "rssPeakBytes", "rssPeakDeltaBytes",
  *                               "rssAfterBytes", "rssPeakReset" } | null,
  *                   "metrics": { METRIC: number, ... } } ],
- *   "task": { "name", "primaryMetric", "higherIsBetter",
+ *   "task": { "name", "primaryMetric", "higherIsBetter", "primaryMetricRange": [0, 1] | null,
+ *             "pooling": "mean"|"cls"|"none" (embedding tasks only),
  *             "data": { ROLE: { "source", "count", "sha256" } }, "notes": [..] } | null,
  *   "latency": [ { "batch", "sequenceLength",
  *                  "variants": [ { "name", "samples", "p50Ms", "p50Ci": [lo, hi], "p90Ms",
  *                                  "p90Ci", "p99Ms", "p99Ci", "minMs", "meanMs",
  *                                  "throughputPerSec", "p50Ratio", "runsMs": [..] } ] } ],
- *   "layerErrors": { VARIANT: [ { "layer", "method": "activation"|"weight",
- *                                 "relativeError" } ] },
+ *   "layerErrorModes": [ "accumulated" | "isolated", .. ],
+ *   "layerErrorInputs": "what the per-layer errors ran on",
+ *   "layerErrors": { VARIANT: [ { "layer", "mode": "accumulated"|"isolated",
+ *                                 "method": "activation"|"weight", "relativeError" } ] },
+ *   "gates": [ { "metric", "bound", "value", "passed" } ],
  *   "notes": [..] }
  * }</pre>
  *
@@ -53,8 +58,13 @@ public final class JsonReport {
 
   private JsonReport() {}
 
-  /** The report as plain maps and lists, in the schema's key order. */
+  /** The report as plain maps and lists, in the schema's key order; no gates. */
   public static Map<String, Object> toMap(BenchReport r) {
+    return toMap(r, List.of());
+  }
+
+  /** The report and the results of its gates as plain maps and lists, in the schema's order. */
+  public static Map<String, Object> toMap(BenchReport r, List<GateResult> gates) {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("schema", SCHEMA);
     m.put("environment", r.environment());
@@ -82,6 +92,8 @@ public final class JsonReport {
                   x.put("name", t.kind().id());
                   x.put("primaryMetric", t.kind().primaryMetric());
                   x.put("higherIsBetter", t.kind().higherIsBetter());
+                  x.put("primaryMetricRange", t.kind().unitInterval() ? List.of(0, 1) : null);
+                  x.putAll(t.settings());
                   Map<String, Object> data = new TreeMap<>();
                   t.data().forEach((role, id) -> data.put(role, identity(id)));
                   x.put("data", data);
@@ -110,21 +122,39 @@ public final class JsonReport {
               for (LayerError e : list) {
                 Map<String, Object> x = new LinkedHashMap<>();
                 x.put("layer", e.layer());
+                x.put("mode", e.mode().id());
                 x.put("method", e.method().name().toLowerCase(java.util.Locale.ROOT));
                 x.put("relativeError", e.relativeError());
                 l.add(x);
               }
               layers.put(name, l);
             });
+    m.put("layerErrorModes", r.layerErrorModes().stream().map(LayerErrors.Mode::id).toList());
+    m.put("layerErrorInputs", r.layerErrorInputs());
     m.put("layerErrors", layers);
+    List<Object> g = new ArrayList<>();
+    for (GateResult x : gates) {
+      Map<String, Object> e = new LinkedHashMap<>();
+      e.put("metric", x.metric());
+      e.put("bound", x.bound());
+      e.put("value", Double.isFinite(x.value()) ? x.value() : null);
+      e.put("passed", x.passed());
+      g.add(e);
+    }
+    m.put("gates", g);
     m.put("notes", r.notes());
     return m;
   }
 
   /** The report as indented JSON text. */
   public static String toJson(BenchReport r) {
+    return toJson(r, List.of());
+  }
+
+  /** The report and its gates as indented JSON text. */
+  public static String toJson(BenchReport r, List<GateResult> gates) {
     try {
-      return JSON.writeValueAsString(toMap(r));
+      return JSON.writeValueAsString(toMap(r, gates));
     } catch (IOException e) {
       throw new IllegalStateException("cannot serialize the report", e);
     }
@@ -132,7 +162,12 @@ public final class JsonReport {
 
   /** Writes the report to {@code file} (UTF-8). */
   public static void write(BenchReport r, Path file) throws IOException {
-    Files.writeString(file, toJson(r) + "\n", StandardCharsets.UTF_8);
+    write(r, List.of(), file);
+  }
+
+  /** Writes the report and its gates to {@code file} (UTF-8). */
+  public static void write(BenchReport r, List<GateResult> gates, Path file) throws IOException {
+    Files.writeString(file, toJson(r, gates) + "\n", StandardCharsets.UTF_8);
   }
 
   static Map<String, Object> identity(DataIdentity id) {

@@ -91,19 +91,138 @@ public final class TaskRunner {
     return tokenizer.orElseThrow(
         () ->
             new ConfigException(
-                "task " + spec.kind().id() + " needs the model's tokenizer.json beside the model"));
+                "task "
+                    + spec.kind().id()
+                    + " needs the model's tokenizer: <model name>-tokenizer.json or tokenizer.json"
+                    + " beside the model, or --tokenizer FILE"));
+  }
+
+  /**
+   * Inputs drawn from a task's own data, and how they were made.
+   *
+   * @param batches model inputs by name, one map per forward call
+   * @param description one line for the report
+   */
+  public record SampleInputs(List<Map<String, Tensor>> batches, String description) {
+    /** Copies the list. */
+    public SampleInputs {
+      batches = List.copyOf(batches);
+    }
+  }
+
+  /** Tokens per text sample in {@link #sampleInputs}. */
+  public static final int SAMPLE_TOKENS = 128;
+
+  /**
+   * Up to {@code max} samples of the task's data as model inputs (for per-layer errors measured on
+   * the user's data): text (sentences, the lexicon's words, perplexity text) spread evenly over the
+   * data, each tokenized alone at up to {@value #SAMPLE_TOKENS} tokens (batch 1, so no padding
+   * enters the comparison); a {@code .ids} file's first sequences the same way; classification data
+   * as its first {@code max} rows in one batch.
+   *
+   * @param inputNames the model's input names
+   * @param feeds the model's declared inputs (for reshaping classification rows)
+   */
+  public static SampleInputs sampleInputs(
+      TaskSpec spec,
+      Optional<Path> tokenizer,
+      List<String> inputNames,
+      List<ValueInfo> feeds,
+      int max)
+      throws CompressionException {
+    String data = spec.data();
+    switch (spec.kind()) {
+      case CLASSIFICATION, LOGITS -> {
+        LabelledInputs d = LabelledInputs.read(data, spec.labels(), "data").first(max);
+        if (inputNames.size() != 1) {
+          throw new UnsupportedModelException(
+              "task "
+                  + spec.kind().id()
+                  + " needs a model with one float input; it takes "
+                  + inputNames);
+        }
+        String input = inputNames.get(0);
+        int width = d.inputs()[0].length;
+        long[] shape = rowShape(feeds, input, width);
+        shape[0] = d.inputs().length;
+        float[] flat = new float[d.inputs().length * width];
+        for (int i = 0; i < d.inputs().length; i++) {
+          System.arraycopy(d.inputs()[i], 0, flat, i * width, width);
+        }
+        return new SampleInputs(
+            List.of(Map.of(input, Tensor.ofFloats(input, shape, flat))),
+            "the first " + d.inputs().length + " samples of " + data + " in one batch");
+      }
+      default -> {}
+    }
+    List<String> all = TextSamples.read(data, "data");
+    List<String> lines = all.size() <= max ? all : SampleSelection.spread(all, max);
+    List<Map<String, Tensor>> out = new ArrayList<>();
+    if (spec.kind() == TaskKind.PERPLEXITY
+        && data.toLowerCase(java.util.Locale.ROOT).endsWith(".ids")) {
+      for (String l : lines) {
+        long[] ids;
+        try {
+          ids =
+              java.util.Arrays.stream(l.trim().split("\\s+")).mapToLong(Long::parseLong).toArray();
+        } catch (NumberFormatException e) {
+          throw new ConfigException("data: " + data + ": not a token id in '" + shorten(l) + "'");
+        }
+        ids = java.util.Arrays.copyOf(ids, Math.min(ids.length, SAMPLE_TOKENS));
+        Map<String, Tensor> in = new LinkedHashMap<>();
+        for (String name : inputNames) {
+          long[] vals = new long[ids.length];
+          if (name.equals("input_ids")) {
+            vals = ids;
+          } else if (name.equals("attention_mask")) {
+            java.util.Arrays.fill(vals, 1);
+          }
+          in.put(name, Tensor.ofLongs(name, new long[] {1, ids.length}, vals));
+        }
+        out.add(in);
+      }
+      return new SampleInputs(
+          out,
+          lines.size()
+              + " sequences of "
+              + data
+              + " (up to "
+              + SAMPLE_TOKENS
+              + " tokens, batch 1)");
+    }
+    Path tok = need(tokenizer, spec);
+    try (SentenceTokenizer t = SentenceTokenizer.create(tok, SAMPLE_TOKENS)) {
+      for (String l : lines) {
+        String text = l;
+        if (spec.kind() == TaskKind.OPINION_SENTIMENT && l.lastIndexOf('\t') > 0) {
+          text = l.substring(0, l.lastIndexOf('\t')).strip();
+        }
+        out.add(t.encode(List.of(text)).inputsFor(inputNames));
+      }
+    }
+    return new SampleInputs(
+        out,
+        lines.size()
+            + " samples of "
+            + data
+            + " spread over it (up to "
+            + SAMPLE_TOKENS
+            + " tokens each, batch 1)");
   }
 
   // ---- sentence embeddings ----
 
-  /** Mask-mean-pooled, normalized embeddings of every sentence from every variant. */
-  static List<float[][]> embed(List<Executor> variants, List<String> sentences, Path tokenizer)
+  /**
+   * Pooled ({@link Pooling#MEAN} or {@link Pooling#CLS}), L2-normalized embeddings of every
+   * sentence from every variant.
+   */
+  static List<float[][]> embed(
+      List<Executor> variants, List<String> sentences, Path tokenizer, Pooling pooling)
       throws CompressionException {
-    List<Integer> order =
-        IntStream.range(0, sentences.size())
-            .boxed()
-            .sorted(Comparator.comparingInt(i -> sentences.get(i).length()))
-            .toList();
+    if (pooling == Pooling.NONE) {
+      throw new IllegalArgumentException("pooling none gives no sentence vectors");
+    }
+    List<Integer> order = byLength(sentences);
     List<float[][]> out = new ArrayList<>();
     for (int v = 0; v < variants.size(); v++) {
       out.add(new float[sentences.size()][]);
@@ -116,8 +235,7 @@ public final class TaskRunner {
         for (int v = 0; v < variants.size(); v++) {
           Executor e = variants.get(v);
           float[][] emb =
-              SentenceEmbeddings.embed(
-                  hidden(e.forward(b.inputsFor(e.inputNames()))), b.attentionMask());
+              pool(hidden(e.forward(b.inputsFor(e.inputNames()))), b.attentionMask(), pooling);
           for (int i = 0; i < idx.size(); i++) {
             out.get(v)[idx.get(i)] = emb[i];
           }
@@ -125,6 +243,42 @@ public final class TaskRunner {
       }
     }
     return out;
+  }
+
+  /** Sentence indexes sorted by length, so batches pad little. */
+  private static List<Integer> byLength(List<String> sentences) {
+    return IntStream.range(0, sentences.size())
+        .boxed()
+        .sorted(Comparator.comparingInt(i -> sentences.get(i).length()))
+        .toList();
+  }
+
+  /**
+   * One L2-normalized vector per sentence: the mask-mean of the tokens, or the first token's state.
+   *
+   * @param hidden f32 {@code (batch, seq, width)}
+   * @param mask {@code (batch, seq)}, nonzero for real tokens
+   */
+  static float[][] pool(Tensor hidden, Tensor mask, Pooling pooling) {
+    return switch (pooling) {
+      case MEAN -> SentenceEmbeddings.embed(hidden, mask);
+      case CLS -> {
+        if (hidden.rank() != 3) {
+          throw new IllegalArgumentException(
+              "expected hidden (batch, seq, width), found " + hidden.shapeString());
+        }
+        int b = (int) hidden.dim(0);
+        int t = (int) hidden.dim(1);
+        int w = (int) hidden.dim(2);
+        float[] h = hidden.toFloatArray();
+        float[][] first = new float[b][];
+        for (int i = 0; i < b; i++) {
+          first[i] = java.util.Arrays.copyOfRange(h, i * t * w, i * t * w + w);
+        }
+        yield SentenceEmbeddings.l2Normalize(first);
+      }
+      case NONE -> throw new IllegalArgumentException("pooling none gives no sentence vectors");
+    };
   }
 
   /** {@code last_hidden_state}, else the first rank-3 f32 output. */
@@ -160,7 +314,10 @@ public final class TaskRunner {
   private static TaskOutcome fidelity(TaskSpec spec, List<Executor> variants, Path tokenizer)
       throws CompressionException {
     List<String> sentences = select(spec, TextSamples.read(spec.data(), "data"));
-    List<float[][]> emb = embed(variants, sentences, tokenizer);
+    if (spec.pooling() == Pooling.NONE) {
+      return tokenFidelity(spec, variants, sentences, tokenizer);
+    }
+    List<float[][]> emb = embed(variants, sentences, tokenizer, spec.pooling());
     int k = Math.min(10, sentences.size() - 1);
     int[][] base1 = sentences.size() > 1 ? Neighbours.nearest(emb.get(0), 1) : null;
     int[][] baseK = sentences.size() > 1 ? Neighbours.nearest(emb.get(0), k) : null;
@@ -201,13 +358,119 @@ public final class TaskRunner {
         "nn.agreement / nn10.overlap: nearest 1 / "
             + k
             + " other held-out sentences by cosine, compared with the baseline's");
+    notes.add(poolingNote(spec.pooling()));
     return new TaskOutcome(
         spec.kind(),
         per,
         Map.of(
             "heldout",
             new DataIdentity(spec.data(), sentences.size(), TextSamples.sha256(sentences))),
-        notes);
+        notes,
+        Map.of("pooling", spec.pooling().id()));
+  }
+
+  private static String poolingNote(Pooling p) {
+    return switch (p) {
+      case MEAN -> "pooling mean: the mask-mean of the last hidden states, L2-normalized";
+      case CLS -> "pooling cls: the first token's last hidden state, L2-normalized";
+      case NONE ->
+          "pooling none: the cosine of each real token's last hidden state against the"
+              + " baseline's (attention mask 1), over all tokens";
+    };
+  }
+
+  /**
+   * {@link Pooling#NONE}: the cosine of every real token's hidden state against the baseline's,
+   * {@code cosine.mean} over all real tokens of all sentences and {@code cosine.min} the least.
+   */
+  private static TaskOutcome tokenFidelity(
+      TaskSpec spec, List<Executor> variants, List<String> sentences, Path tokenizer)
+      throws CompressionException {
+    int nv = variants.size();
+    double[] sum = new double[nv];
+    double[] min = new double[nv];
+    int[] worst = new int[nv];
+    java.util.Arrays.fill(min, Double.POSITIVE_INFINITY);
+    long tokens = 0;
+    List<Integer> order = byLength(sentences);
+    try (SentenceTokenizer tok = SentenceTokenizer.create(tokenizer, MAX_TOKENS)) {
+      for (int from = 0; from < order.size(); from += 32) {
+        List<Integer> idx = order.subList(from, Math.min(order.size(), from + 32));
+        EncodedBatch b = tok.encode(idx.stream().map(sentences::get).toList());
+        long[] mask = b.attentionMask().toLongArray();
+        float[] base = null;
+        int t = b.sequenceLength();
+        int w = -1;
+        for (int v = 0; v < nv; v++) {
+          Executor e = variants.get(v);
+          Tensor h = hidden(e.forward(b.inputsFor(e.inputNames())));
+          float[] x = h.toFloatArray();
+          if (v == 0) {
+            base = x;
+            w = (int) h.dim(2);
+          } else if (x.length != base.length) {
+            throw new UnsupportedModelException(
+                "variant "
+                    + v
+                    + " has hidden states "
+                    + h.shapeString()
+                    + ", not the baseline's shape (token-level comparison needs equal widths)");
+          }
+          for (int i = 0; i < idx.size(); i++) {
+            for (int j = 0; j < t; j++) {
+              if (mask[i * t + j] == 0) {
+                continue;
+              }
+              int off = (i * t + j) * w;
+              double c =
+                  SentenceEmbeddings.cosine(
+                      java.util.Arrays.copyOfRange(base, off, off + w),
+                      java.util.Arrays.copyOfRange(x, off, off + w));
+              sum[v] += c;
+              if (c < min[v]) {
+                min[v] = c;
+                worst[v] = idx.get(i);
+              }
+              if (v == 0) {
+                tokens++;
+              }
+            }
+          }
+        }
+      }
+    }
+    List<Map<String, Double>> per = new ArrayList<>();
+    List<String> notes = new ArrayList<>();
+    for (int v = 0; v < nv; v++) {
+      Map<String, Double> m = new LinkedHashMap<>();
+      m.put("cosine.mean", sum[v] / tokens);
+      m.put("cosine.min", min[v]);
+      per.add(m);
+      if (v > 0) {
+        notes.add(
+            "variant "
+                + v
+                + ": least similar token (cosine "
+                + String.format(java.util.Locale.ROOT, "%.5f", min[v])
+                + ") in \""
+                + shorten(sentences.get(worst[v]))
+                + "\"");
+      }
+    }
+    notes.add(
+        poolingNote(Pooling.NONE)
+            + " ("
+            + tokens
+            + " tokens); nn.agreement and nn10.overlap need one vector per sentence and are not"
+            + " computed");
+    return new TaskOutcome(
+        spec.kind(),
+        per,
+        Map.of(
+            "heldout",
+            new DataIdentity(spec.data(), sentences.size(), TextSamples.sha256(sentences))),
+        notes,
+        Map.of("pooling", Pooling.NONE.id()));
   }
 
   private static TaskOutcome sentiment(TaskSpec spec, List<Executor> variants, Path tokenizer)
@@ -243,7 +506,7 @@ public final class TaskRunner {
               + words.size());
     }
     int[] labels = labelNames.stream().mapToInt(classes::indexOf).toArray();
-    List<float[][]> emb = embed(variants, words, tokenizer);
+    List<float[][]> emb = embed(variants, words, tokenizer, spec.pooling());
     int[] base = Neighbours.predict(emb.get(0), labels, SENTIMENT_K);
     List<Map<String, Double>> per = new ArrayList<>();
     for (float[][] e : emb) {
@@ -263,7 +526,9 @@ public final class TaskRunner {
                 + "-NN leave-one-out majority vote over "
                 + words.size()
                 + " words, labels "
-                + classes));
+                + classes,
+            poolingNote(spec.pooling())),
+        Map.of("pooling", spec.pooling().id()));
   }
 
   // ---- classifiers ----

@@ -11,11 +11,27 @@ import java.util.Objects;
  *     task says otherwise
  * @param labels classification labels file when they are not in {@code data}; empty for none
  * @param batchSize samples per forward call (> 0)
+ * @param pooling how the embedding tasks pool hidden states (see {@link Pooling#parse} for which
+ *     task takes which); {@link Pooling#MEAN} for the other tasks
  */
-public record TaskSpec(TaskKind kind, String data, int samples, String labels, int batchSize) {
+public record TaskSpec(
+    TaskKind kind, String data, int samples, String labels, int batchSize, Pooling pooling) {
+  /** A task with mean pooling. */
+  public TaskSpec(TaskKind kind, String data, int samples, String labels, int batchSize) {
+    this(kind, data, samples, labels, batchSize, Pooling.MEAN);
+  }
+
   /** Validates the arguments. */
   public TaskSpec {
     Objects.requireNonNull(kind, "kind");
+    pooling = pooling == null ? Pooling.MEAN : pooling;
+    if (pooling != Pooling.MEAN) {
+      try {
+        Pooling.parse(pooling.id(), "pooling", kind);
+      } catch (dev.compress.api.ConfigException e) {
+        throw new IllegalArgumentException(e.getMessage(), e);
+      }
+    }
     labels = labels == null ? "" : labels;
     if (data == null || data.isBlank()) {
       throw new IllegalArgumentException("data is required");

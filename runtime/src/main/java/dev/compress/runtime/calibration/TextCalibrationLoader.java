@@ -27,9 +27,10 @@ import java.util.Optional;
  *       built-in set} ({@link TextSamples#read}: lines stripped, blank lines skipped).
  *   <li>Shuffles with the seed when {@code shuffle} is set and takes the first {@code samples}
  *       ({@link SampleSelection#take}); asking for more samples than the source holds is an error.
- *   <li>Tokenizes with the model's tokenizer ({@link TokenizerLocator}: a built-in model's own,
- *       else {@code tokenizer.json} beside the model file), adding {@code [CLS]}/{@code [SEP]} and
- *       truncating to {@code sequenceLength} tokens.
+ *   <li>Tokenizes with the model's tokenizer ({@link TokenizerLocator}: {@code tokenizer} when set,
+ *       a built-in model's own, else {@code <model name>-tokenizer.json} or {@code tokenizer.json}
+ *       beside the model file), adding {@code [CLS]}/{@code [SEP]} and truncating to {@code
+ *       sequenceLength} tokens.
  *   <li>Batches {@code batchSize} consecutive samples (the last batch may be smaller), each padded
  *       on the right to its longest sample, as a map holding exactly the inputs the model declares
  *       among {@code input_ids}, {@code attention_mask} and {@code token_type_ids} (int64, or int32
@@ -78,7 +79,8 @@ public final class TextCalibrationLoader implements CalibrationLoader {
               + " samples");
     }
     List<String> used = SampleSelection.take(all, spec.samples(), spec.shuffle(), spec.seed());
-    Path tokenizerFile = TokenizerLocator.locate(modelSpec, modelFile);
+    Path tokenizerFile =
+        TokenizerLocator.locate(modelSpec, modelFile, spec.tokenizer(), "calibration.tokenizer");
     List<Map<String, Tensor>> batches = new ArrayList<>();
     try (SentenceTokenizer tokenizer =
         SentenceTokenizer.create(tokenizerFile, spec.sequenceLength())) {

@@ -138,12 +138,58 @@ class TextCalibrationLoaderTest {
     assertThatThrownBy(() -> loader.load(s, model, copy, copy.toString()))
         .isInstanceOf(ConfigException.class)
         .hasMessageStartingWith(
-            "model: text data needs the model's tokenizer, expected at "
+            "model: text data needs the model's tokenizer; looked for "
+                + dir.toAbsolutePath().resolve("model-tokenizer.json")
+                + " and "
                 + dir.toAbsolutePath().resolve("tokenizer.json"));
     Files.copy(BuiltinModels.tokenizer(MODEL), dir.resolve("tokenizer.json"));
     CalibrationSet fromPath = loader.load(s, model, copy, copy.toString());
     CalibrationSet builtin = loader.load(s, model, modelFile, MODEL);
     assertThat(fromPath.batches().get(0).get("input_ids").toLongArray())
         .containsExactly(builtin.batches().get(0).get("input_ids").toLongArray());
+  }
+
+  @Test
+  void modelNamedTokenizerAndTheCalibrationTokenizerKey(@TempDir Path dir) throws Exception {
+    Path link = dir.resolve("all-minilm-l6-v2.onnx");
+    Files.createSymbolicLink(link, modelFile.toAbsolutePath());
+    var s = spec(BuiltinTextData.CALIBRATION_TEXT, 2, 16, 2, 0);
+    CalibrationSet builtin = loader.load(s, model, modelFile, MODEL);
+    // calibration.tokenizer names a file anywhere.
+    var keyed =
+        new CalibrationSpec(
+            "text",
+            BuiltinTextData.CALIBRATION_TEXT,
+            2,
+            16,
+            2,
+            0,
+            true,
+            BuiltinModels.tokenizer(MODEL).toString());
+    long[] expected = builtin.batches().get(0).get("input_ids").toLongArray();
+    assertThat(
+            loader
+                .load(keyed, model, link, link.toString())
+                .batches()
+                .get(0)
+                .get("input_ids")
+                .toLongArray())
+        .containsExactly(expected);
+    var missing =
+        new CalibrationSpec(
+            "text", BuiltinTextData.CALIBRATION_TEXT, 2, 16, 2, 0, true, "nope.json");
+    assertThatThrownBy(() -> loader.load(missing, model, link, link.toString()))
+        .isInstanceOf(ConfigException.class)
+        .hasMessage("calibration.tokenizer: tokenizer file nope.json does not exist");
+    // <model name>-tokenizer.json beside the model.
+    Files.copy(BuiltinModels.tokenizer(MODEL), dir.resolve("all-minilm-l6-v2-tokenizer.json"));
+    assertThat(
+            loader
+                .load(s, model, link, link.toString())
+                .batches()
+                .get(0)
+                .get("input_ids")
+                .toLongArray())
+        .containsExactly(expected);
   }
 }
