@@ -1,11 +1,8 @@
 package dev.compress.maven;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import dev.compress.api.ConfigException;
 import dev.compress.api.calibration.CalibrationSpec;
 import dev.compress.api.io.BuiltinModels;
@@ -13,7 +10,6 @@ import dev.compress.api.pipeline.EvaluateSpec;
 import dev.compress.api.pipeline.PassRegistry;
 import dev.compress.api.pipeline.PipelineSpec;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -39,8 +35,6 @@ import org.apache.maven.plugin.MojoFailureException;
  * and its key path.
  */
 final class PipelineSource {
-  private static final YAMLMapper YAML =
-      YAMLMapper.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
   private static final Pattern TOP_KEY = Pattern.compile("^([A-Za-z]+)(?=[.\\[: ]|$)");
 
   private final Path basedir;
@@ -89,19 +83,11 @@ final class PipelineSource {
       }
       JsonNode n;
       try {
-        n = YAML.readTree(Files.readString(f, StandardCharsets.UTF_8));
-      } catch (JsonProcessingException e) {
-        var loc = e.getLocation();
-        throw new MojoFailureException(
-            goal
-                + ": <pipeline> "
-                + f
-                + " is not valid YAML"
-                + (loc == null
-                    ? ""
-                    : " at line " + loc.getLineNr() + ", column " + loc.getColumnNr())
-                + ": "
-                + e.getOriginalMessage());
+        // The same reader as the CLI: aliases and merge keys resolved (bounded), one-line errors
+        // with file:line:column and a caret.
+        n = PipelineSpec.readYaml(f);
+      } catch (ConfigException e) {
+        throw new MojoFailureException(goal + ": <pipeline> " + e.getMessage());
       } catch (IOException e) {
         throw new MojoFailureException(goal + ": <pipeline>: cannot read " + f + ": " + e, e);
       }

@@ -134,6 +134,36 @@ class PipelineSourceTest {
   }
 
   @Test
+  void aliasesInThePipelineFileAreResolvedAsInTheCli() throws Exception {
+    // an anchor on the model, an alias in evaluate.data (read as the name "m" before)
+    String aliased =
+        YAML.replace("model: builtin:all-minilm-l6-v2", "model: &m builtin:all-minilm-l6-v2")
+            .replace("data: heldout.txt", "data: *m");
+    Files.writeString(dir.resolve("p.yaml"), aliased);
+    PipelineSpec spec =
+        PipelineSource.of(
+                "compress",
+                dir,
+                Path.of("p.yaml"),
+                new PipelineSource.Inline(null, null, null, null, null),
+                REGISTRY)
+            .bind(dir.resolve("out"), REGISTRY);
+    assertThat(spec.evaluate().orElseThrow().data()).endsWith("builtin:all-minilm-l6-v2");
+    Files.writeString(dir.resolve("bad.yaml"), "passes: [\n  - type: x\n");
+    assertThatThrownBy(
+            () ->
+                PipelineSource.of(
+                    "compress",
+                    dir,
+                    Path.of("bad.yaml"),
+                    new PipelineSource.Inline(null, null, null, null, null),
+                    REGISTRY))
+        .isInstanceOf(MojoFailureException.class)
+        .hasMessageContaining("compress: <pipeline> ")
+        .hasMessageContaining("bad.yaml:");
+  }
+
+  @Test
   void problemsInTheFileNameTheFile() throws Exception {
     Files.writeString(dir.resolve("p.yaml"), YAML.replace("bits: 4", "bitz: 4"));
     PipelineSource s =
