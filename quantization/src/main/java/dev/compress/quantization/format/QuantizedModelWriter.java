@@ -12,6 +12,7 @@ import dev.compress.api.tensor.DataType;
 import dev.compress.api.tensor.QuantParams;
 import dev.compress.api.tensor.Tensor;
 import dev.compress.quantization.grid.QuantizedMatrix;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -181,8 +182,11 @@ public final class QuantizedModelWriter {
             ? null
             : Tensor.ofBytes(fresh(weight + "_zero_point"), DataType.UINT8, shape(out), zeros);
     Tensor qt =
-        Tensor.ofBytes(
-                fresh(weight + "_quantized"), sym ? DataType.INT8 : DataType.UINT8, shape, codes)
+        Tensor.of(
+                fresh(weight + "_quantized"),
+                sym ? DataType.INT8 : DataType.UINT8,
+                shape,
+                ByteBuffer.wrap(codes)) // not copied: codes is ours alone
             .withQuant(new QuantParams(scale, zp, axis, 0));
     String output = fresh(weight + "_dequantized");
     List<String> inputs = new ArrayList<>(List.of(qt.name(), scale.name()));
@@ -242,7 +246,9 @@ public final class QuantizedModelWriter {
     if (tensors == null) {
       MatMulNBitsLayout.Packed p = MatMulNBitsLayout.pack(q, blockSize);
       String base = layer.weight();
-      Tensor b = Tensor.ofBytes(fresh(base + "_q" + q.bits()), DataType.UINT8, p.bShape(), p.b());
+      Tensor b =
+          Tensor.of(
+              fresh(base + "_q" + q.bits()), DataType.UINT8, p.bShape(), ByteBuffer.wrap(p.b()));
       Tensor scales =
           Tensor.ofFloats(fresh(base + "_scales"), shape(p.scales().length), p.scales());
       Tensor zp =
@@ -410,7 +416,9 @@ public final class QuantizedModelWriter {
         kn[i * out + o] = codes[o * in + i];
       }
     }
-    Tensor wq = Tensor.ofBytes(fresh(w + "_quantized"), DataType.INT8, new long[] {in, out}, kn);
+    Tensor wq =
+        Tensor.of(
+            fresh(w + "_quantized"), DataType.INT8, new long[] {in, out}, ByteBuffer.wrap(kn));
     Tensor ws = Tensor.ofFloats(fresh(w + "_scale"), new long[] {out}, scales);
     wq = wq.withQuant(new QuantParams(ws, null, 1, 0));
     addInitializer(wq);

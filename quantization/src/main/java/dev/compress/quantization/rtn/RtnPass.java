@@ -19,6 +19,7 @@ import dev.compress.quantization.format.QuantizedModelWriter;
 import dev.compress.quantization.format.WeightMatrix;
 import dev.compress.quantization.grid.Granularity;
 import dev.compress.quantization.grid.QuantizedMatrix;
+import dev.compress.quantization.grid.RowSource;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -123,7 +124,8 @@ public final class RtnPass implements Pass<RtnConfig> {
     double sqnrMin = Double.POSITIVE_INFINITY;
     for (Item it : items) {
       Tensor w = graph.constant(it.weight).orElseThrow();
-      float[] m = WeightMatrix.outByIn(w, it.layout, it.out, it.in);
+      // Read a block of rows at a time from the (mapped) weight: never a whole f32 copy.
+      RowSource m = WeightMatrix.rows(w, it.layout, it.out, it.in);
       int bits = it.layer == null ? 8 : config.bits();
       int group = it.layer == null ? it.in : config.effectiveGroupSize(it.in);
       QuantizedMatrix q;
