@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.compress.api.CompressionException;
 import dev.compress.api.ConfigException;
+import dev.compress.api.OutOfMemoryException;
 import dev.compress.api.calibration.CalibrationLoader;
 import dev.compress.api.calibration.CalibrationSet;
 import dev.compress.api.calibration.CalibrationSpec;
@@ -130,6 +131,8 @@ public final class PipelineRunner {
    * @throws ConfigException for a problem with the spec, the model path or the output directory
    * @throws GateFailedException when an evaluation gate fails; thrown after the outputs are in
    *     place
+   * @throws OutOfMemoryException when the heap runs out, naming the step (loading the model, a
+   *     pass, writing, evaluating); nothing is written
    * @throws CompressionException for an unreadable model or a failing pass
    */
   public RunResult run(PipelineSpec spec, RunOptions options)
@@ -200,6 +203,7 @@ public final class PipelineRunner {
     boolean overwrite = options.overwrite() || spec.output().overwrite();
     checkTarget(target, overwrite);
     PrintWriter out = options.out();
+    String step = "loading the model"; // named in an out-of-memory error
     try (StagingDirectory staging = StagingDirectory.create(target)) {
       ModelFiles.Loaded loaded = loadModel(spec);
       Path input = loaded.path().toAbsolutePath().normalize();
@@ -227,6 +231,7 @@ public final class PipelineRunner {
 
       Optional<CalibrationSet> calibration = Optional.empty();
       if (spec.calibration().isPresent()) {
+        step = "loading the calibration data";
         CalibrationSpec cs = spec.calibration().get();
         calibration = Optional.of(loader(cs).orElseThrow().load(cs, model, input, spec.model()));
       }
@@ -234,6 +239,7 @@ public final class PipelineRunner {
       List<PassReport> reports = new ArrayList<>();
       for (int i = 0; i < spec.passes().size(); i++) {
         PassSpec ps = spec.passes().get(i);
+        step = "applying passes[" + i + "] (" + ps.type() + ")";
         PassProvider<?> provider = registry.require(ps.type(), "passes[" + i + "].type");
         Pass<?> pass = PassRegistry.create(provider, ps.config());
         PassContext ctx =
@@ -262,11 +268,13 @@ public final class PipelineRunner {
 
       Path dir = staging.dir();
       Path modelOut = dir.resolve(MODEL_FILE);
+      step = "writing the model";
       OnnxWriter.write(model, modelOut);
       String outputSha = sha256(modelOut);
 
       Optional<EvaluationResult> evaluation = Optional.empty();
       if (spec.evaluate().isPresent()) {
+        step = "evaluating";
         evaluation =
             Optional.of(
                 evaluators()
@@ -274,6 +282,7 @@ public final class PipelineRunner {
                     .evaluate(spec.evaluate().get(), input, modelOut, spec.model()));
       }
 
+      step = "writing the manifest";
       Map<String, Object> output = new LinkedHashMap<>();
       output.put("dir", target.toString());
       output.put("model", MODEL_FILE);
@@ -325,6 +334,9 @@ public final class PipelineRunner {
         throw new GateFailedException(failures, result);
       }
       return result;
+    } catch (OutOfMemoryError e) {
+      // The staging folder is already deleted (closed above) and the heap the step held is free.
+      throw new OutOfMemoryException(step, e);
     }
   }
 
