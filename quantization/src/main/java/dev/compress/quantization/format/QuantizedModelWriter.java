@@ -468,7 +468,8 @@ public final class QuantizedModelWriter {
    *
    * The Mul produces the Gather's original output.
    *
-   * @param codes signed codes {@code [V, D]} row-major
+   * @param codes signed codes {@code [V, D]} row-major; held by the model, not copied (the caller
+   *     must not change them afterwards)
    * @param scales one per row
    * @return bytes of the tensors added (0 when the table was already written for another Gather)
    */
@@ -480,7 +481,11 @@ public final class QuantizedModelWriter {
       long rows = scales.length;
       long dim = codes.length / Math.max(1, scales.length);
       Tensor q =
-          Tensor.ofBytes(fresh(table + "_quantized"), DataType.INT8, new long[] {rows, dim}, codes);
+          Tensor.of(
+              fresh(table + "_quantized"),
+              DataType.INT8,
+              new long[] {rows, dim},
+              ByteBuffer.wrap(codes)); // not copied (see @param codes)
       Tensor s = Tensor.ofFloats(fresh(table + "_row_scale"), new long[] {rows, 1}, scales);
       q = q.withQuant(new QuantParams(s, null, 0, 0));
       addInitializer(q);

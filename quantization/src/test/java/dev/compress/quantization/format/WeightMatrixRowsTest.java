@@ -6,6 +6,7 @@ import dev.compress.api.layers.LinearLayer.WeightLayout;
 import dev.compress.api.tensor.Tensor;
 import dev.compress.quantization.grid.QuantizedMatrix;
 import dev.compress.quantization.grid.RowSource;
+import dev.compress.quantization.ptq.Int8Weights;
 import dev.compress.quantization.rtn.ClipSearch;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -14,8 +15,8 @@ import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * Quantizing a weight read a block of rows at a time ({@link WeightMatrix#rows}) gives exactly what
- * quantizing the whole {@link WeightMatrix#outByIn} copy gives, while no read covers the whole
- * weight.
+ * quantizing the whole {@link WeightMatrix#outByIn} copy gives (RTN, its clipping search, int8 of
+ * the W8A8 passes), while no read covers the whole weight.
  */
 class WeightMatrixRowsTest {
   private static final int OUT = 700;
@@ -53,6 +54,11 @@ class WeightMatrixRowsTest {
     QuantizedMatrix clipA = ClipSearch.quantize(whole, OUT, IN, 4, 64, false);
     QuantizedMatrix clipB = ClipSearch.quantize(rows, OUT, IN, 4, 64, false);
     assertSame(clipA, clipB);
+    Int8Weights int8A = Int8Weights.quantize(whole, OUT, IN);
+    Int8Weights int8B = Int8Weights.quantize(rows, OUT, IN);
+    assertThat(int8B.codes()).isEqualTo(int8A.codes());
+    assertThat(int8B.scales()).isEqualTo(int8A.scales());
+    assertThat(int8B.sqnrDb(rows)).isEqualTo(int8A.sqnrDb(whole));
     // measured: blocks of 256 rows (RowSource.BLOCK_ELEMENTS / 256 columns) of the 700
     assertThat(largestRead.get()).isEqualTo(RowSource.blockRows(IN)).isLessThan(OUT);
   }
