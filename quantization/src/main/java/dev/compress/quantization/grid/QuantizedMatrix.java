@@ -1,6 +1,7 @@
 package dev.compress.quantization.grid;
 
 import java.util.Objects;
+import java.util.stream.IntStream;
 
 /**
  * A weight matrix quantized on the {@link MinMaxGrid}: unsigned integer codes in the {@code out x
@@ -159,7 +160,7 @@ public final class QuantizedMatrix {
 
     /** Rows {@code [r0, r0 + n)}, held in {@code w} from index 0. */
     void rows(float[] w, int r0, int n, GroupFit fit, boolean parallel) {
-      java.util.stream.IntStream range = java.util.stream.IntStream.range(0, n);
+      IntStream range = IntStream.range(0, n);
       (parallel ? range.parallel() : range).forEach(j -> row(w, j * cols, r0 + j, fit));
     }
 

@@ -47,6 +47,10 @@ import java.util.Set;
  * per channel; group size dividing the input features; Gemm with {@code alpha = beta = 1} for
  * MatMulNBits; opset 13 for DequantizeLinear), then every weight is quantized (a non-finite weight
  * is an error), and only then is the graph rewritten.
+ *
+ * <p>Memory: each weight is read a block of rows at a time from its (memory-mapped) tensor ({@link
+ * WeightMatrix#rows}), for the codes and again for the SQNR, so no f32 copy of a weight is made;
+ * the heap holds the codes (a byte per weight) until they are written.
  */
 public final class RtnPass implements Pass<RtnConfig> {
   /** Reported SQNR of a layer that quantizes exactly, instead of infinity. */
