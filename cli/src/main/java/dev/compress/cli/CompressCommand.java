@@ -3,12 +3,14 @@ package dev.compress.cli;
 import dev.compress.api.CompressionException;
 import dev.compress.api.ConfigException;
 import dev.compress.api.CorruptCheckpointException;
+import dev.compress.api.OutOfMemoryException;
 import dev.compress.api.ToolVersion;
 import dev.compress.api.UnsupportedModelException;
 import dev.compress.api.pipeline.GateFailedException;
 import java.io.PrintWriter;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.NoSuchFileException;
+import java.util.Arrays;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -70,7 +72,9 @@ public final class CompressCommand {
         (ex, cmd, parsed) -> {
           boolean verbose = matched(parsed, "--verbose");
           String msg = ex.getMessage() == null ? ex.toString() : ex.getMessage();
-          if (ex instanceof NoSuchFileException) {
+          if (ex instanceof OutOfMemoryException oom) {
+            msg += ". " + heapHint(oom.maxHeapBytes());
+          } else if (ex instanceof NoSuchFileException) {
             msg = "no such file: " + msg;
           } else if (ex instanceof AccessDeniedException) {
             msg = "permission denied: " + msg;
@@ -92,7 +96,20 @@ public final class CompressCommand {
           cmd.getErr().flush();
           return USAGE;
         });
-    int code = cl.execute(args);
+    int code;
+    try {
+      code = cl.execute(args);
+    } catch (OutOfMemoryError e) { // outside a pipeline run (inspect, eval, bench, ...)
+      String command = Arrays.stream(args).filter(a -> !a.startsWith("-")).findFirst().orElse("");
+      long max = Runtime.getRuntime().maxMemory();
+      err.println(
+          "error: "
+              + new OutOfMemoryException(("running compress " + command).strip(), max, e)
+                  .getMessage()
+              + ". "
+              + heapHint(max));
+      code = FAILURE;
+    }
     out.flush();
     err.flush();
     return code;
@@ -118,7 +135,17 @@ public final class CompressCommand {
     return root != null && matched(root, "--quiet");
   }
 
+  /** How to give the launcher's JVM more heap than {@code maxHeapBytes}. */
+  static String heapHint(long maxHeapBytes) {
+    return "HINT: give the JVM more heap, e.g. COMPRESS_JAVA_OPTS=-Xmx"
+        + OutOfMemoryException.suggestedMaxHeap(maxHeapBytes)
+        + " ./compress ...";
+  }
+
   static int exitCode(Throwable ex) {
+    if (ex instanceof OutOfMemoryException) {
+      return FAILURE;
+    }
     if (ex instanceof GateFailedException) {
       return GATE_FAILED;
     }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.compress.api.CompressionException;
 import dev.compress.api.ConfigException;
+import dev.compress.api.OutOfMemoryException;
 import dev.compress.api.calibration.CalibrationLoader;
 import dev.compress.api.calibration.CalibrationSet;
 import dev.compress.api.calibration.CalibrationSpec;
@@ -136,6 +137,8 @@ public final class PipelineRunner {
    * @throws ConfigException for a problem with the spec, the model path or the output directory
    * @throws GateFailedException when an evaluation gate fails; thrown after the outputs are in
    *     place
+   * @throws OutOfMemoryException when the heap runs out, naming the step (loading the model, a
+   *     pass, writing, evaluating); nothing is written
    * @throws CompressionException for an unreadable model or a failing pass
    */
   public RunResult run(PipelineSpec spec, RunOptions options)
@@ -247,7 +250,13 @@ public final class PipelineRunner {
     boolean overwrite = options.overwrite() || spec.output().overwrite();
     checkTarget(target, overwrite);
     PrintWriter out = options.out();
-    ModelFiles.Loaded loaded = loadModel(spec);
+    String step = "loading the model"; // named in an out-of-memory error
+    ModelFiles.Loaded loaded;
+    try {
+      loaded = loadModel(spec);
+    } catch (OutOfMemoryError e) {
+      throw new OutOfMemoryException(step, e);
+    }
     Path input = loaded.path().toAbsolutePath().normalize();
     InputGuard.check(target, inputs(spec, loaded));
     try (StagingDirectory staging = StagingDirectory.create(target)) {
@@ -267,6 +276,7 @@ public final class PipelineRunner {
 
       Optional<CalibrationSet> calibration = Optional.empty();
       if (spec.calibration().isPresent()) {
+        step = "loading the calibration data";
         CalibrationSpec cs = spec.calibration().get();
         calibration = Optional.of(loader(cs).orElseThrow().load(cs, model, input, spec.model()));
       }
@@ -274,6 +284,7 @@ public final class PipelineRunner {
       List<PassReport> reports = new ArrayList<>();
       for (int i = 0; i < spec.passes().size(); i++) {
         PassSpec ps = spec.passes().get(i);
+        step = "applying passes[" + i + "] (" + ps.type() + ")";
         PassProvider<?> provider = registry.require(ps.type(), "passes[" + i + "].type");
         Pass<?> pass = PassRegistry.create(provider, ps.config());
         PassContext ctx =
@@ -302,11 +313,13 @@ public final class PipelineRunner {
 
       Path dir = staging.dir();
       Path modelOut = dir.resolve(MODEL_FILE);
+      step = "writing the model";
       OnnxWriter.write(model, modelOut);
       String outputSha = sha256(modelOut);
 
       Optional<EvaluationResult> evaluation = Optional.empty();
       if (spec.evaluate().isPresent()) {
+        step = "evaluating";
         evaluation =
             Optional.of(
                 evaluators()
@@ -315,6 +328,7 @@ public final class PipelineRunner {
                         spec.evaluate().get(), input, modelOut, spec.model(), options.progress()));
       }
 
+      step = "writing the manifest";
       Map<String, Object> output = new LinkedHashMap<>();
       output.put("dir", target.toString());
       output.put("model", MODEL_FILE);
@@ -366,6 +380,9 @@ public final class PipelineRunner {
         throw new GateFailedException(failures, result);
       }
       return result;
+    } catch (OutOfMemoryError e) {
+      // The staging folder is already deleted (closed above) and the heap the step held is free.
+      throw new OutOfMemoryException(step, e);
     }
   }
 

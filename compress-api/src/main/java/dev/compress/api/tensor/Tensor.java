@@ -221,65 +221,82 @@ public final class Tensor {
   public float[] toFloatArray() {
     int n = checkedCount();
     float[] out = new float[n];
+    readFloats(0, out, 0, n);
+    return out;
+  }
+
+  /**
+   * Reads {@code length} consecutive elements from flat index {@code start} (row-major), widened to
+   * f32 as {@link #toFloatArray()} does, into {@code dst[offset, offset + length)}. Nothing else is
+   * copied: over a memory-mapped tensor this reads a block of rows without the whole tensor on the
+   * heap.
+   *
+   * @throws IndexOutOfBoundsException when the range is outside the tensor or {@code dst}
+   * @throws UnsupportedOperationException for a type {@link #toFloatArray()} does not convert
+   */
+  public void readFloats(long start, float[] dst, int offset, int length) {
+    Objects.checkFromIndexSize(start, length, elementCount());
+    Objects.checkFromIndexSize(offset, length, dst.length);
     ByteBuffer b = data();
+    int s = (int) start; // a ByteBuffer holds fewer than 2^31 bytes, so fewer elements
     switch (dtype) {
-      case FLOAT -> b.asFloatBuffer().get(out);
+      case FLOAT -> b.asFloatBuffer().get(s, dst, offset, length);
       case DOUBLE -> {
-        for (int i = 0; i < n; i++) {
-          out[i] = (float) b.getDouble(i * 8);
+        for (int i = 0; i < length; i++) {
+          dst[offset + i] = (float) b.getDouble((s + i) * 8);
         }
       }
       case FLOAT16 -> {
-        for (int i = 0; i < n; i++) {
-          out[i] = Float.float16ToFloat(b.getShort(i * 2));
+        for (int i = 0; i < length; i++) {
+          dst[offset + i] = Float.float16ToFloat(b.getShort((s + i) * 2));
         }
       }
       case BFLOAT16 -> {
-        for (int i = 0; i < n; i++) {
-          out[i] = Float.intBitsToFloat((b.getShort(i * 2) & 0xffff) << 16);
+        for (int i = 0; i < length; i++) {
+          dst[offset + i] = Float.intBitsToFloat((b.getShort((s + i) * 2) & 0xffff) << 16);
         }
       }
       case INT8 -> {
-        for (int i = 0; i < n; i++) {
-          out[i] = b.get(i);
+        for (int i = 0; i < length; i++) {
+          dst[offset + i] = b.get(s + i);
         }
       }
       case UINT8, BOOL -> {
-        for (int i = 0; i < n; i++) {
-          out[i] = b.get(i) & 0xff;
+        for (int i = 0; i < length; i++) {
+          dst[offset + i] = b.get(s + i) & 0xff;
         }
       }
       case INT16 -> {
-        for (int i = 0; i < n; i++) {
-          out[i] = b.getShort(i * 2);
+        for (int i = 0; i < length; i++) {
+          dst[offset + i] = b.getShort((s + i) * 2);
         }
       }
       case UINT16 -> {
-        for (int i = 0; i < n; i++) {
-          out[i] = b.getShort(i * 2) & 0xffff;
+        for (int i = 0; i < length; i++) {
+          dst[offset + i] = b.getShort((s + i) * 2) & 0xffff;
         }
       }
       case INT32 -> {
-        for (int i = 0; i < n; i++) {
-          out[i] = b.getInt(i * 4);
+        for (int i = 0; i < length; i++) {
+          dst[offset + i] = b.getInt((s + i) * 4);
         }
       }
       case INT64 -> {
-        for (int i = 0; i < n; i++) {
-          out[i] = b.getLong(i * 8);
+        for (int i = 0; i < length; i++) {
+          dst[offset + i] = b.getLong((s + i) * 8);
         }
       }
       case INT4, UINT4 -> {
-        for (int i = 0; i < n; i++) {
-          int nibble = (b.get(i >> 1) >> ((i & 1) * 4)) & 0xf;
-          out[i] = dtype == DataType.INT4 ? ((nibble << 28) >> 28) : nibble;
+        for (int i = 0; i < length; i++) {
+          int e = s + i;
+          int nibble = (b.get(e >> 1) >> ((e & 1) * 4)) & 0xf;
+          dst[offset + i] = dtype == DataType.INT4 ? ((nibble << 28) >> 28) : nibble;
         }
       }
       default ->
           throw new UnsupportedOperationException(
               "tensor '" + name + "': conversion of " + dtype + " to f32 is not supported");
     }
-    return out;
   }
 
   /** The values of an integer tensor widened to int64 (a heap copy). */

@@ -13,6 +13,7 @@ import dev.compress.api.tensor.DataType;
 import dev.compress.api.tensor.QuantParams;
 import dev.compress.api.tensor.Tensor;
 import dev.compress.quantization.grid.QuantizedMatrix;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -211,8 +212,11 @@ public final class QuantizedModelWriter {
             ? null
             : Tensor.ofBytes(fresh(weight + "_zero_point"), DataType.UINT8, shape(out), zeros);
     Tensor qt =
-        Tensor.ofBytes(
-                fresh(weight + "_quantized"), sym ? DataType.INT8 : DataType.UINT8, shape, codes)
+        Tensor.of(
+                fresh(weight + "_quantized"),
+                sym ? DataType.INT8 : DataType.UINT8,
+                shape,
+                ByteBuffer.wrap(codes)) // not copied: codes is ours alone
             .withQuant(new QuantParams(scale, zp, axis, 0));
     String output = fresh(weight + "_dequantized");
     List<String> inputs = new ArrayList<>(List.of(qt.name(), scale.name()));
@@ -272,7 +276,9 @@ public final class QuantizedModelWriter {
     if (tensors == null) {
       MatMulNBitsLayout.Packed p = MatMulNBitsLayout.pack(q, blockSize);
       String base = layer.weight();
-      Tensor b = Tensor.ofBytes(fresh(base + "_q" + q.bits()), DataType.UINT8, p.bShape(), p.b());
+      Tensor b =
+          Tensor.of(
+              fresh(base + "_q" + q.bits()), DataType.UINT8, p.bShape(), ByteBuffer.wrap(p.b()));
       Tensor scales =
           Tensor.ofFloats(fresh(base + "_scales"), shape(p.scales().length), p.scales());
       Tensor zp =
@@ -440,7 +446,9 @@ public final class QuantizedModelWriter {
         kn[i * out + o] = codes[o * in + i];
       }
     }
-    Tensor wq = Tensor.ofBytes(fresh(w + "_quantized"), DataType.INT8, new long[] {in, out}, kn);
+    Tensor wq =
+        Tensor.of(
+            fresh(w + "_quantized"), DataType.INT8, new long[] {in, out}, ByteBuffer.wrap(kn));
     Tensor ws = Tensor.ofFloats(fresh(w + "_scale"), new long[] {out}, scales);
     wq = wq.withQuant(new QuantParams(ws, null, 1, 0));
     addInitializer(wq);
@@ -490,7 +498,8 @@ public final class QuantizedModelWriter {
    *
    * The Mul produces the Gather's original output.
    *
-   * @param codes signed codes {@code [V, D]} row-major
+   * @param codes signed codes {@code [V, D]} row-major; held by the model, not copied (the caller
+   *     must not change them afterwards)
    * @param scales one per row
    * @return bytes of the tensors added (0 when the table was already written for another Gather)
    */
@@ -502,7 +511,11 @@ public final class QuantizedModelWriter {
       long rows = scales.length;
       long dim = codes.length / Math.max(1, scales.length);
       Tensor q =
-          Tensor.ofBytes(fresh(table + "_quantized"), DataType.INT8, new long[] {rows, dim}, codes);
+          Tensor.of(
+              fresh(table + "_quantized"),
+              DataType.INT8,
+              new long[] {rows, dim},
+              ByteBuffer.wrap(codes)); // not copied (see @param codes)
       Tensor s = Tensor.ofFloats(fresh(table + "_row_scale"), new long[] {rows, 1}, scales);
       q = q.withQuant(new QuantParams(s, null, 0, 0));
       addInitializer(q);

@@ -2,6 +2,7 @@ package dev.compress.quantization.format;
 
 import dev.compress.api.layers.LinearLayer.WeightLayout;
 import dev.compress.api.tensor.Tensor;
+import dev.compress.quantization.grid.RowSource;
 
 /**
  * Maps a stored weight to the {@code out x in} view the quantizers work on, and back.
@@ -35,6 +36,33 @@ public final class WeightMatrix {
       }
     }
     return m;
+  }
+
+  /**
+   * The weight's {@code (out, in)} view read a block of output rows at a time straight from its
+   * (usually memory-mapped) bytes: no copy of the whole weight is made. Rows read equal the
+   * corresponding rows of {@link #outByIn}.
+   *
+   * @throws IllegalArgumentException when the element count is not {@code out * in}
+   */
+  public static RowSource rows(Tensor w, WeightLayout layout, int out, int in) {
+    if (w.elementCount() != (long) out * in) {
+      throw new IllegalArgumentException(
+          "weight " + w.name() + " " + w.shapeString() + " is not " + out + " x " + in);
+    }
+    if (layout == WeightLayout.OUT_IN) {
+      return (row0, rows, dst) -> w.readFloats((long) row0 * in, dst, 0, rows * in);
+    }
+    // [in, out]: output row o is column o; read the block's columns one stored row at a time.
+    return (row0, rows, dst) -> {
+      float[] seg = new float[rows];
+      for (int i = 0; i < in; i++) {
+        w.readFloats((long) i * out + row0, seg, 0, rows);
+        for (int r = 0; r < rows; r++) {
+          dst[r * in + i] = seg[r];
+        }
+      }
+    };
   }
 
   /** The flat index in storage of element {@code (o, i)} of the {@code out x in} view. */

@@ -8,6 +8,7 @@ import dev.compress.api.graph.ModelGraph;
 import dev.compress.api.graph.Node;
 import dev.compress.api.graph.OpsetUpgrade;
 import dev.compress.api.layers.LinearLayer;
+import dev.compress.api.layers.LinearLayer.WeightLayout;
 import dev.compress.api.layers.LinearLayers;
 import dev.compress.api.pass.Pass;
 import dev.compress.api.pass.PassContext;
@@ -16,6 +17,7 @@ import dev.compress.api.tensor.DataType;
 import dev.compress.api.tensor.QuantParams;
 import dev.compress.api.tensor.Tensor;
 import dev.compress.quantization.format.WeightMatrix;
+import dev.compress.quantization.grid.RowSource;
 import dev.compress.quantization.observer.ActivationGranularity;
 import dev.compress.quantization.observer.MinMaxObserver;
 import dev.compress.quantization.observer.Observer;
@@ -71,31 +73,47 @@ public final class Fp8Pass implements Pass<Fp8Config> {
   /** Per-channel (or per-tensor, one element) scales and the codes of a weight, stored layout. */
   record Encoded(byte[] codes, float[] scales, double sqnrDb) {}
 
-  /** Encodes an {@code out x in} matrix; {@code perChannel} gives one scale per row. */
-  static Encoded encode(float[] m, int out, int in, Fp8Format f, boolean perChannel) {
+  /**
+   * Encodes an {@code out x in} matrix read a block of rows at a time (twice: the scales first,
+   * then the codes), with the codes placed in the weight's stored {@code layout}; {@code
+   * perChannel} gives one scale per row.
+   */
+  static Encoded encode(
+      RowSource m, int out, int in, WeightLayout layout, Fp8Format f, boolean perChannel) {
+    int block = RowSource.blockRows(in);
+    float[] buf = new float[Math.min(block, out) * in];
     float[] scales = new float[perChannel ? out : 1];
-    for (int o = 0; o < out; o++) {
-      for (int i = 0; i < in; i++) {
-        int k = perChannel ? o : 0;
-        scales[k] = Math.max(scales[k], Math.abs(m[o * in + i]));
+    for (int o0 = 0; o0 < out; o0 += block) {
+      int n = Math.min(block, out - o0);
+      m.read(o0, n, buf);
+      for (int j = 0; j < n; j++) {
+        int k = perChannel ? o0 + j : 0;
+        for (int i = 0; i < in; i++) {
+          scales[k] = Math.max(scales[k], Math.abs(buf[j * in + i]));
+        }
       }
     }
     for (int k = 0; k < scales.length; k++) {
       float s = scales[k] / f.max();
       scales[k] = s > 0 && Float.isFinite(s) ? s : 1f;
     }
-    byte[] codes = new byte[m.length];
+    byte[] codes = new byte[Math.multiplyExact(out, in)];
     double sig = 0;
     double err = 0;
-    for (int o = 0; o < out; o++) {
-      float s = scales[perChannel ? o : 0];
-      for (int i = 0; i < in; i++) {
-        float v = m[o * in + i];
-        byte c = f.encode(v / s);
-        codes[o * in + i] = c;
-        double d = v - f.decode(c) * s;
-        sig += (double) v * v;
-        err += d * d;
+    for (int o0 = 0; o0 < out; o0 += block) {
+      int n = Math.min(block, out - o0);
+      m.read(o0, n, buf);
+      for (int j = 0; j < n; j++) {
+        int o = o0 + j;
+        float s = scales[perChannel ? o : 0];
+        for (int i = 0; i < in; i++) {
+          float v = buf[j * in + i];
+          byte c = f.encode(v / s);
+          codes[WeightMatrix.storedIndex(layout, out, in, o, i)] = c;
+          double d = v - f.decode(c) * s;
+          sig += (double) v * v;
+          err += d * d;
+        }
       }
     }
     return new Encoded(codes, scales, err == 0 ? 300 : Math.min(300, 10 * Math.log10(sig / err)));
@@ -144,8 +162,15 @@ public final class Fp8Pass implements Pass<Fp8Config> {
       Tensor w = graph.constant(l.weight()).orElseThrow();
       int out = (int) l.outFeatures();
       int in = (int) l.inFeatures();
+      // A block of rows at a time from the (mapped) weight: never a whole f32 copy.
       Encoded e =
-          encode(WeightMatrix.outByIn(w, l.layout(), out, in), out, in, f, config.perChannel());
+          encode(
+              WeightMatrix.rows(w, l.layout(), out, in),
+              out,
+              in,
+              l.layout(),
+              f,
+              config.perChannel());
       encoded.add(e);
       metrics.put(l.name() + "/weight_sqnr_db", e.sqnrDb());
       if (counted.add(l.weight())) {
@@ -217,12 +242,8 @@ public final class Fp8Pass implements Pass<Fp8Config> {
       Encoded e = encoded.get(i);
       int out = (int) l.outFeatures();
       int in = (int) l.inFeatures();
-      byte[] stored = new byte[e.codes().length];
-      for (int o = 0; o < out; o++) {
-        for (int k = 0; k < in; k++) {
-          stored[WeightMatrix.storedIndex(l.layout(), out, in, o, k)] = e.codes()[o * in + k];
-        }
-      }
+      byte[] stored = e.codes(); // already in the stored layout; the model keeps it
+      encoded.set(i, null);
       int axis = WeightMatrix.outputAxis(l.layout());
       Tensor scale =
           Tensor.ofFloats(

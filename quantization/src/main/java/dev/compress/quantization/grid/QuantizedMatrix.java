@@ -1,6 +1,7 @@
 package dev.compress.quantization.grid;
 
 import java.util.Objects;
+import java.util.stream.IntStream;
 
 /**
  * A weight matrix quantized on the {@link MinMaxGrid}: unsigned integer codes in the {@code out x
@@ -42,6 +43,41 @@ public final class QuantizedMatrix {
   }
 
   /**
+   * Fits the grid of one group: {@code w[start, start + n)} holds row {@code row}'s columns {@code
+   * [col0, col0 + n)}.
+   */
+  @FunctionalInterface
+  public interface GroupFit {
+    /**
+     * The scale and zero point of the group.
+     *
+     * @throws IllegalArgumentException on a non-finite weight, naming its row and column
+     */
+    MinMaxGrid.Params fit(float[] w, int start, int n, int row, int col0, int bits, boolean sym);
+  }
+
+  /** Each group's full min-max range (round-to-nearest). */
+  public static final GroupFit MIN_MAX =
+      (w, start, n, row, col0, bits, sym) -> {
+        float min = Float.POSITIVE_INFINITY;
+        float max = Float.NEGATIVE_INFINITY;
+        for (int i = start; i < start + n; i++) {
+          float x = w[i];
+          if (!Float.isFinite(x)) {
+            throw nonFinite(row, col0 + (i - start), x);
+          }
+          min = Math.min(min, x);
+          max = Math.max(max, x);
+        }
+        return MinMaxGrid.fit(min, max, bits, sym);
+      };
+
+  /** The error for a non-finite weight at {@code (row, col)}. */
+  public static IllegalArgumentException nonFinite(int row, int col, float x) {
+    return new IllegalArgumentException("weight at row " + row + ", column " + col + " is " + x);
+  }
+
+  /**
    * Round-to-nearest quantization of a row-major {@code (rows, cols)} matrix.
    *
    * @param w the weights, {@code w[r * cols + c]}; must be finite
@@ -57,34 +93,95 @@ public final class QuantizedMatrix {
       throw new IllegalArgumentException(
           w.length + " weights for a " + rows + " x " + cols + " matrix");
     }
-    int maxq = MinMaxGrid.maxq(bits);
-    int groups = cols / groupSize;
-    byte[] codes = new byte[w.length];
-    float[] scales = new float[rows * groups];
-    int[] zeros = new int[rows * groups];
-    for (int r = 0; r < rows; r++) {
+    Builder b = new Builder(rows, cols, bits, groupSize, symmetric);
+    b.rows(w, 0, rows, MIN_MAX, false);
+    return b.build();
+  }
+
+  /**
+   * Round-to-nearest quantization of a matrix read {@link RowSource#blockRows a block of rows} at a
+   * time: the result equals {@link #quantize(float[], int, int, int, int, boolean)} of the whole
+   * matrix, with one block of f32 values on the heap instead of all of them.
+   */
+  public static QuantizedMatrix quantize(
+      RowSource src, int rows, int cols, int bits, int groupSize, boolean symmetric) {
+    return quantize(src, rows, cols, bits, groupSize, symmetric, MIN_MAX, false);
+  }
+
+  /**
+   * Quantizes a matrix read a block of rows at a time, each group on the grid {@code fit} chooses.
+   *
+   * @param parallel fit the rows of a block in parallel (the result is the same)
+   * @throws IllegalArgumentException as {@link #quantize(float[], int, int, int, int, boolean)}
+   */
+  public static QuantizedMatrix quantize(
+      RowSource src,
+      int rows,
+      int cols,
+      int bits,
+      int groupSize,
+      boolean symmetric,
+      GroupFit fit,
+      boolean parallel) {
+    checkShape(rows, cols, groupSize);
+    Builder b = new Builder(rows, cols, bits, groupSize, symmetric);
+    int block = RowSource.blockRows(cols);
+    float[] buf = new float[Math.multiplyExact(Math.min(block, rows), cols)];
+    for (int r0 = 0; r0 < rows; r0 += block) {
+      int n = Math.min(block, rows - r0);
+      src.read(r0, n, buf);
+      b.rows(buf, r0, n, fit, parallel);
+    }
+    return b.build();
+  }
+
+  /** Codes, scales and zero points filled a block of rows at a time. */
+  private static final class Builder {
+    final int rows;
+    final int cols;
+    final int bits;
+    final int groupSize;
+    final boolean symmetric;
+    final byte[] codes;
+    final float[] scales;
+    final int[] zeros;
+
+    Builder(int rows, int cols, int bits, int groupSize, boolean symmetric) {
+      MinMaxGrid.maxq(bits); // validates bits
+      this.rows = rows;
+      this.cols = cols;
+      this.bits = bits;
+      this.groupSize = groupSize;
+      this.symmetric = symmetric;
+      this.codes = new byte[Math.multiplyExact(rows, cols)];
+      this.scales = new float[rows * (cols / groupSize)];
+      this.zeros = new int[scales.length];
+    }
+
+    /** Rows {@code [r0, r0 + n)}, held in {@code w} from index 0. */
+    void rows(float[] w, int r0, int n, GroupFit fit, boolean parallel) {
+      IntStream range = IntStream.range(0, n);
+      (parallel ? range.parallel() : range).forEach(j -> row(w, j * cols, r0 + j, fit));
+    }
+
+    private void row(float[] w, int base, int r, GroupFit fit) {
+      int maxq = MinMaxGrid.maxq(bits);
+      int groups = cols / groupSize;
       for (int g = 0; g < groups; g++) {
-        int start = r * cols + g * groupSize;
-        float min = Float.POSITIVE_INFINITY;
-        float max = Float.NEGATIVE_INFINITY;
-        for (int i = start; i < start + groupSize; i++) {
-          float x = w[i];
-          if (!Float.isFinite(x)) {
-            throw new IllegalArgumentException(
-                "weight at row " + r + ", column " + (i - r * cols) + " is " + x);
-          }
-          min = Math.min(min, x);
-          max = Math.max(max, x);
-        }
-        MinMaxGrid.Params p = MinMaxGrid.fit(min, max, bits, symmetric);
+        int start = base + g * groupSize;
+        MinMaxGrid.Params p = fit.fit(w, start, groupSize, r, g * groupSize, bits, symmetric);
         scales[r * groups + g] = p.scale();
         zeros[r * groups + g] = p.zero();
-        for (int i = start; i < start + groupSize; i++) {
-          codes[i] = (byte) MinMaxGrid.quantize(w[i], p, maxq);
+        int out = r * cols + g * groupSize;
+        for (int i = 0; i < groupSize; i++) {
+          codes[out + i] = (byte) MinMaxGrid.quantize(w[start + i], p, maxq);
         }
       }
     }
-    return new QuantizedMatrix(rows, cols, bits, groupSize, symmetric, codes, scales, zeros);
+
+    QuantizedMatrix build() {
+      return new QuantizedMatrix(rows, cols, bits, groupSize, symmetric, codes, scales, zeros);
+    }
   }
 
   /**
@@ -221,13 +318,31 @@ public final class QuantizedMatrix {
     if (original.length != codes.length) {
       throw new IllegalArgumentException(original.length + " weights for " + codes.length);
     }
-    float[] deq = dequantize();
+    return sqnrDb(RowSource.of(original, cols));
+  }
+
+  /**
+   * {@link #sqnrDb(float[])} against the original weights read a block of rows at a time (the same
+   * sums in the same order, so the same value).
+   */
+  public double sqnrDb(RowSource original) {
+    int block = RowSource.blockRows(cols);
+    float[] buf = new float[Math.min(block, rows) * cols];
+    int groups = groups();
     double signal = 0;
     double noise = 0;
-    for (int i = 0; i < deq.length; i++) {
-      double d = (double) original[i] - deq[i];
-      signal += (double) original[i] * original[i];
-      noise += d * d;
+    for (int r0 = 0; r0 < rows; r0 += block) {
+      int n = Math.min(block, rows - r0);
+      original.read(r0, n, buf);
+      for (int j = 0; j < n * cols; j++) {
+        int r = r0 + j / cols;
+        int c = j % cols;
+        int g = r * groups + c / groupSize;
+        float deq = MinMaxGrid.dequantize(codes[r * cols + c] & 0xff, scales[g], zeros[g]);
+        double d = (double) buf[j] - deq;
+        signal += (double) buf[j] * buf[j];
+        noise += d * d;
+      }
     }
     return noise == 0 ? Double.POSITIVE_INFINITY : 10 * Math.log10(signal / noise);
   }

@@ -1,6 +1,7 @@
 package dev.compress.quantization.ptq;
 
 import dev.compress.quantization.grid.QuantizedMatrix;
+import dev.compress.quantization.grid.RowSource;
 
 /**
  * A weight matrix quantized to signed 8 bits, symmetric, one scale per output channel: {@code
@@ -19,25 +20,41 @@ public record Int8Weights(int rows, int cols, byte[] codes, float[] scales) {
     if (w.length != (long) rows * cols) {
       throw new IllegalArgumentException(w.length + " weights for " + rows + " x " + cols);
     }
-    byte[] codes = new byte[w.length];
+    return quantize(RowSource.of(w, cols), rows, cols);
+  }
+
+  /**
+   * Quantizes a matrix read a block of rows at a time (the same result as the whole-array {@link
+   * #quantize(float[], int, int)}, with one block of f32 values on the heap).
+   */
+  public static Int8Weights quantize(RowSource w, int rows, int cols) {
+    byte[] codes = new byte[Math.multiplyExact(rows, cols)];
     float[] scales = new float[rows];
-    for (int r = 0; r < rows; r++) {
-      float amax = 0;
-      for (int c = 0; c < cols; c++) {
-        float v = w[r * cols + c];
-        if (!Float.isFinite(v)) {
-          throw new IllegalArgumentException("weight at row " + r + ", column " + c + " is " + v);
+    int block = RowSource.blockRows(cols);
+    float[] buf = new float[Math.min(block, rows) * cols];
+    for (int r0 = 0; r0 < rows; r0 += block) {
+      int n = Math.min(block, rows - r0);
+      w.read(r0, n, buf);
+      for (int j = 0; j < n; j++) {
+        int r = r0 + j;
+        int base = j * cols;
+        float amax = 0;
+        for (int c = 0; c < cols; c++) {
+          float v = buf[base + c];
+          if (!Float.isFinite(v)) {
+            throw new IllegalArgumentException("weight at row " + r + ", column " + c + " is " + v);
+          }
+          amax = Math.max(amax, Math.abs(v));
         }
-        amax = Math.max(amax, Math.abs(v));
-      }
-      float s = amax / 127f;
-      if (!(s > 0) || !Float.isFinite(s)) {
-        s = 1f;
-      }
-      scales[r] = s;
-      for (int c = 0; c < cols; c++) {
-        float q = (float) Math.rint(w[r * cols + c] / s);
-        codes[r * cols + c] = (byte) Math.max(-127, Math.min(127, q));
+        float s = amax / 127f;
+        if (!(s > 0) || !Float.isFinite(s)) {
+          s = 1f;
+        }
+        scales[r] = s;
+        for (int c = 0; c < cols; c++) {
+          float q = (float) Math.rint(buf[base + c] / s);
+          codes[r * cols + c] = (byte) Math.max(-127, Math.min(127, q));
+        }
       }
     }
     return new Int8Weights(rows, cols, codes, scales);
@@ -50,14 +67,25 @@ public record Int8Weights(int rows, int cols, byte[] codes, float[] scales) {
 
   /** SQNR against {@code original} in dB (capped at 300 when exact). */
   public double sqnrDb(float[] original) {
+    return sqnrDb(RowSource.of(original, cols));
+  }
+
+  /** {@link #sqnrDb(float[])} against weights read a block of rows at a time (the same value). */
+  public double sqnrDb(RowSource original) {
+    int block = RowSource.blockRows(cols);
+    float[] buf = new float[Math.min(block, rows) * cols];
     double sig = 0;
     double err = 0;
-    for (int r = 0; r < rows; r++) {
-      for (int c = 0; c < cols; c++) {
-        double v = original[r * cols + c];
-        double d = v - dequantize(r, c);
-        sig += v * v;
-        err += d * d;
+    for (int r0 = 0; r0 < rows; r0 += block) {
+      int n = Math.min(block, rows - r0);
+      original.read(r0, n, buf);
+      for (int j = 0; j < n; j++) {
+        for (int c = 0; c < cols; c++) {
+          double v = buf[j * cols + c];
+          double d = v - dequantize(r0 + j, c);
+          sig += v * v;
+          err += d * d;
+        }
       }
     }
     return err == 0 ? 300 : Math.min(300, 10 * Math.log10(sig / err));

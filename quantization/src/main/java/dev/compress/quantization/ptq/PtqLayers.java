@@ -5,11 +5,13 @@ import dev.compress.api.graph.ModelGraph;
 import dev.compress.api.graph.Node;
 import dev.compress.api.layers.LinearLayer;
 import dev.compress.api.layers.LinearLayer.Kind;
+import dev.compress.api.layers.LinearLayer.WeightLayout;
 import dev.compress.api.layers.LinearLayers;
 import dev.compress.api.tensor.DataType;
 import dev.compress.api.tensor.Tensor;
 import dev.compress.quantization.format.QuantizedModelWriter;
 import dev.compress.quantization.format.WeightMatrix;
+import dev.compress.quantization.grid.RowSource;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -72,7 +74,8 @@ final class PtqLayers {
     double sqnrSum = 0;
     for (LinearLayer l : layers) {
       Tensor t = graph.constant(l.weight()).orElseThrow();
-      float[] m = WeightMatrix.outByIn(t, l.layout(), (int) l.outFeatures(), (int) l.inFeatures());
+      // A block of rows at a time from the (mapped) weight: never a whole f32 copy.
+      RowSource m = WeightMatrix.rows(t, l.layout(), (int) l.outFeatures(), (int) l.inFeatures());
       Int8Weights w;
       try {
         w = Int8Weights.quantize(m, (int) l.outFeatures(), (int) l.inFeatures());
@@ -139,7 +142,9 @@ final class PtqLayers {
     for (Table t : tables) {
       int rows = (int) t.table().dim(0);
       int dim = (int) t.table().dim(1);
-      Int8Weights q = Int8Weights.quantize(t.table().toFloatArray(), rows, dim);
+      Int8Weights q =
+          Int8Weights.quantize(
+              WeightMatrix.rows(t.table(), WeightLayout.OUT_IN, rows, dim), rows, dim);
       if (counted.add(t.table().name())) {
         before += t.table().byteSize();
       }

@@ -2,7 +2,7 @@ package dev.compress.quantization.rtn;
 
 import dev.compress.quantization.grid.MinMaxGrid;
 import dev.compress.quantization.grid.QuantizedMatrix;
-import java.util.stream.IntStream;
+import dev.compress.quantization.grid.RowSource;
 
 /**
  * Data-free clipping search for the min-max grid: for each output row and group, the range {@code
@@ -46,42 +46,32 @@ public final class ClipSearch {
       throw new IllegalArgumentException(
           w.length + " weights for a " + rows + " x " + cols + " matrix");
     }
-    int maxq = MinMaxGrid.maxq(bits);
-    int groups = cols / groupSize;
-    byte[] codes = new byte[w.length];
-    float[] scales = new float[rows * groups];
-    int[] zeros = new int[rows * groups];
-    IntStream.range(0, rows)
-        .parallel()
-        .forEach(
-            r -> {
-              for (int g = 0; g < groups; g++) {
-                int start = r * cols + g * groupSize;
-                MinMaxGrid.Params p = search(w, start, groupSize, bits, symmetric, r, cols);
-                scales[r * groups + g] = p.scale();
-                zeros[r * groups + g] = p.zero();
-                for (int i = start; i < start + groupSize; i++) {
-                  codes[i] = (byte) MinMaxGrid.quantize(w[i], p, maxq);
-                }
-              }
-            });
-    return QuantizedMatrix.of(rows, cols, bits, groupSize, symmetric, codes, scales, zeros);
+    return quantize(RowSource.of(w, cols), rows, cols, bits, groupSize, symmetric);
   }
 
   /**
-   * The best grid for {@code w[start, start + n)}.
+   * {@link #quantize(float[], int, int, int, int, boolean)} of a matrix read a block of rows at a
+   * time (the same result; rows of a block are searched in parallel).
+   */
+  public static QuantizedMatrix quantize(
+      RowSource w, int rows, int cols, int bits, int groupSize, boolean symmetric) {
+    return QuantizedMatrix.quantize(
+        w, rows, cols, bits, groupSize, symmetric, ClipSearch::search, true);
+  }
+
+  /**
+   * The best grid for {@code w[start, start + n)}, row {@code r}'s columns from {@code col0}.
    *
-   * @throws IllegalArgumentException on a non-finite weight (naming row {@code r})
+   * @throws IllegalArgumentException on a non-finite weight (naming its row and column)
    */
   static MinMaxGrid.Params search(
-      float[] w, int start, int n, int bits, boolean symmetric, int r, int cols) {
+      float[] w, int start, int n, int r, int col0, int bits, boolean symmetric) {
     float min = Float.POSITIVE_INFINITY;
     float max = Float.NEGATIVE_INFINITY;
     for (int i = start; i < start + n; i++) {
       float x = w[i];
       if (!Float.isFinite(x)) {
-        throw new IllegalArgumentException(
-            "weight at row " + r + ", column " + (i - r * cols) + " is " + x);
+        throw QuantizedMatrix.nonFinite(r, col0 + (i - start), x);
       }
       min = Math.min(min, x);
       max = Math.max(max, x);

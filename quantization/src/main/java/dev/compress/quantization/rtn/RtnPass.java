@@ -19,6 +19,7 @@ import dev.compress.quantization.format.QuantizedModelWriter;
 import dev.compress.quantization.format.WeightMatrix;
 import dev.compress.quantization.grid.Granularity;
 import dev.compress.quantization.grid.QuantizedMatrix;
+import dev.compress.quantization.grid.RowSource;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -46,6 +47,10 @@ import java.util.Set;
  * per channel; group size dividing the input features; Gemm with {@code alpha = beta = 1} for
  * MatMulNBits; opset 13 for DequantizeLinear), then every weight is quantized (a non-finite weight
  * is an error), and only then is the graph rewritten.
+ *
+ * <p>Memory: each weight is read a block of rows at a time from its (memory-mapped) tensor ({@link
+ * WeightMatrix#rows}), for the codes and again for the SQNR, so no f32 copy of a weight is made;
+ * the heap holds the codes (a byte per weight) until they are written.
  */
 public final class RtnPass implements Pass<RtnConfig> {
   /** Reported SQNR of a layer that quantizes exactly, instead of infinity. */
@@ -123,7 +128,8 @@ public final class RtnPass implements Pass<RtnConfig> {
     double sqnrMin = Double.POSITIVE_INFINITY;
     for (Item it : items) {
       Tensor w = graph.constant(it.weight).orElseThrow();
-      float[] m = WeightMatrix.outByIn(w, it.layout, it.out, it.in);
+      // Read a block of rows at a time from the (mapped) weight: never a whole f32 copy.
+      RowSource m = WeightMatrix.rows(w, it.layout, it.out, it.in);
       int bits = it.layer == null ? 8 : config.bits();
       int group = it.layer == null ? it.in : config.effectiveGroupSize(it.in);
       QuantizedMatrix q;

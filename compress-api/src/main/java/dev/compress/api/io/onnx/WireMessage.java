@@ -177,7 +177,8 @@ final class WireMessage {
 
   /**
    * Buffered output to a channel: small writes are gathered in a direct staging buffer, large
-   * buffers are written straight through.
+   * direct (memory-mapped) buffers are written straight through, large heap buffers through the
+   * staging buffer a piece at a time.
    */
   static final class Output {
     private final WritableByteChannel ch;
@@ -214,6 +215,17 @@ final class WireMessage {
         return;
       }
       flush();
+      if (!b.isDirect()) {
+        // A channel copies a heap buffer into a temporary direct buffer of its whole size (as
+        // much native memory as the tensor); go through the staging buffer a piece at a time.
+        while (b.hasRemaining()) {
+          int n = Math.min(b.remaining(), stage.remaining());
+          stage.put(b.slice(b.position(), n));
+          b.position(b.position() + n);
+          flush();
+        }
+        return;
+      }
       while (b.hasRemaining()) {
         ch.write(b);
       }
