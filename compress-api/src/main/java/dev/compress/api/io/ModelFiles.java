@@ -7,6 +7,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 
 /** Opens a model given as a path or {@code builtin:NAME}. */
 public final class ModelFiles {
@@ -17,15 +19,27 @@ public final class ModelFiles {
    *
    * @param path the resolved file
    * @param model the model
+   * @param notes what the reader repaired, one line each (nodes sorted into topological order)
    */
-  public record Loaded(Path path, ModelGraph model) {}
+  public record Loaded(Path path, ModelGraph model, List<String> notes) {
+    /** Copies the notes. */
+    public Loaded {
+      notes = List.copyOf(notes);
+    }
+
+    /** A model read without notes. */
+    public Loaded(Path path, ModelGraph model) {
+      this(path, model, List.of());
+    }
+  }
 
   /**
    * Resolves and reads a model.
    *
    * @throws NoSuchFileException when the path does not exist
-   * @throws CompressionException for an unknown built-in name, an unsupported format or a corrupt
-   *     file
+   * @throws CompressionException for an unknown built-in name, a directory or other non-regular
+   *     file (a FIFO), an unsupported format, or a corrupt file (including a structurally invalid
+   *     graph, see {@link dev.compress.api.graph.GraphCheck})
    */
   public static Loaded load(String spec) throws IOException, CompressionException {
     Path p = BuiltinModels.resolve(spec);
@@ -35,6 +49,7 @@ public final class ModelFiles {
     if (Files.isDirectory(p)) {
       throw new CompressionException(p + " is a directory, not a model file");
     }
+
     String n = p.getFileName().toString().toLowerCase(java.util.Locale.ROOT);
     if (n.endsWith(".safetensors")) {
       throw new CompressionException(
@@ -42,6 +57,8 @@ public final class ModelFiles {
               + ": a safetensors file holds weights without a graph; give the .onnx model (HINT:"
               + " graphs come from ONNX exports)");
     }
-    return new Loaded(p, OnnxReader.read(p));
+    List<String> notes = new ArrayList<>();
+    ModelGraph model = OnnxReader.read(p, notes::add);
+    return new Loaded(p, model, notes);
   }
 }

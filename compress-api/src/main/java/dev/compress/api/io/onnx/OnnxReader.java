@@ -3,6 +3,7 @@ package dev.compress.api.io.onnx;
 import dev.compress.api.CorruptCheckpointException;
 import dev.compress.api.graph.Attribute;
 import dev.compress.api.graph.Graph;
+import dev.compress.api.graph.GraphCheck;
 import dev.compress.api.graph.ModelGraph;
 import dev.compress.api.graph.Node;
 import dev.compress.api.graph.PreservedFields;
@@ -27,6 +28,7 @@ import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
+import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -37,6 +39,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 
 /**
  * Reads an ONNX model ({@code ModelProto}) into a {@link ModelGraph}.
@@ -87,6 +90,23 @@ public final class OnnxReader {
    *     over the 2 GiB protobuf limit, or an external-data file is missing or too short
    */
   public static ModelGraph read(Path file) throws IOException, CorruptCheckpointException {
+    return read(file, note -> {});
+  }
+
+  /**
+   * Reads the model in {@code file}, telling {@code notes} (one line each) what was repaired on the
+   * way: today only nodes that were not in topological order and were sorted.
+   *
+   * @throws IOException if the file (not an external-data file) cannot be opened or mapped
+   * @throws CorruptCheckpointException as {@link #read(Path)}
+   */
+  public static ModelGraph read(Path file, Consumer<String> notes)
+      throws IOException, CorruptCheckpointException {
+    if (Files.exists(file) && !Files.isRegularFile(file)) {
+      // A FIFO or device would block in open() or cannot be mapped: refuse it before opening.
+      throw new CorruptCheckpointException(
+          file, -1, "not a regular file (" + fileKind(file) + "); an ONNX model must be a file");
+    }
     ByteBuffer mapped;
     try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
       long size = ch.size();
@@ -101,7 +121,29 @@ public final class OnnxReader {
       }
       mapped = ch.map(FileChannel.MapMode.READ_ONLY, 0, size).order(ByteOrder.LITTLE_ENDIAN);
     }
-    return decode(file, mapped);
+    return decode(file, mapped, notes);
+  }
+
+  /** What kind of non-regular file {@code p} is, in words. */
+  private static String fileKind(Path p) {
+    if (Files.isDirectory(p)) {
+      return "a directory";
+    }
+    try {
+      Object mode = Files.getAttribute(p, "unix:mode");
+      if (mode instanceof Integer m) {
+        return switch (m & 0170000) {
+          case 0010000 -> "a named pipe (FIFO)";
+          case 0020000 -> "a character device";
+          case 0060000 -> "a block device";
+          case 0140000 -> "a socket";
+          default -> "not a plain file";
+        };
+      }
+    } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
+      // no unix attributes here: fall through to the generic words
+    }
+    return "a pipe, device or socket";
   }
 
   /**
@@ -109,9 +151,16 @@ public final class OnnxReader {
    * in errors and anchors external-data locations.
    */
   static ModelGraph decode(Path file, ByteBuffer content) throws CorruptCheckpointException {
-    OnnxReader r = new OnnxReader(file, content.order(ByteOrder.LITTLE_ENDIAN));
+    return decode(file, content, note -> {});
+  }
+
+  private static ModelGraph decode(Path file, ByteBuffer content, Consumer<String> notes)
+      throws CorruptCheckpointException {
+    NotOnnx.check(file, content.order(ByteOrder.LITTLE_ENDIAN));
+    OnnxReader r = new OnnxReader(file, content);
+    ModelGraph m;
     try {
-      return r.model();
+      m = r.model();
     } catch (IndexOutOfBoundsException
         | BufferUnderflowException
         | IllegalArgumentException
@@ -122,6 +171,21 @@ public final class OnnxReader {
     } finally {
       r.closeExternalFiles();
     }
+    List<GraphCheck.Problem> errors = GraphCheck.errors(m);
+    if (!errors.isEmpty()) {
+      throw new CorruptCheckpointException(file, -1, GraphCheck.summary(errors));
+    }
+    List<GraphCheck.Problem> unsorted = GraphCheck.problems(m);
+    if (!unsorted.isEmpty()) { // only OUT_OF_ORDER problems are left
+      GraphCheck.sortNodes(m);
+      notes.accept(
+          file
+              + ": "
+              + unsorted.getFirst().message()
+              + "; the nodes were sorted into topological order (as ONNX Runtime does) and are"
+              + " written sorted");
+    }
+    return m;
   }
 
   private ModelGraph model() throws CorruptCheckpointException {
@@ -700,6 +764,15 @@ public final class OnnxReader {
     FileChannel ch = externalFiles.get(target);
     try {
       if (ch == null) {
+        if (Files.exists(target) && !Files.isRegularFile(target)) {
+          throw c.messageError(
+              label
+                  + ": external-data file "
+                  + target
+                  + " is "
+                  + fileKind(target)
+                  + ", not a file");
+        }
         ch = FileChannel.open(target, StandardOpenOption.READ);
         externalFiles.put(target, ch);
       }
