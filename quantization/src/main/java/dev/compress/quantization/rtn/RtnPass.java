@@ -108,9 +108,7 @@ public final class RtnPass implements Pass<RtnConfig> {
     if (tables || (dequantizeLinear() && !items.isEmpty())) {
       // The embedding tables are always 8-bit per row behind DequantizeLinear.
       String key = dequantizeLinear() ? "model: " : "embeddings: ";
-      // bits=4 helps the layers, never the tables (always 8-bit DequantizeLinear)
-      List<LinearLayer> layers =
-          items.stream().map(i -> i.layer).filter(java.util.Objects::nonNull).toList();
+      // bits=4 helps the layers, never the tables
       QuantizedModelWriter.dequantizeLinearProblem(
               model, layers, tables ? null : "bits=4 with granularity PER_GROUP")
           .ifPresent(p -> problems.add(key + p));
