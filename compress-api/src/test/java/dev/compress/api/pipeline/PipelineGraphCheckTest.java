@@ -34,14 +34,14 @@ class PipelineGraphCheckTest {
 
   @TempDir Path tmp;
 
-  private PipelineSpec spec(Path model, Mode mode) {
+  private PipelineSpec spec(Path model, List<String> tags) {
     return PipelineSpec.builder()
         .model(model)
         .output(tmp.resolve("work").resolve("out"))
         .registry(REGISTRY)
         .pass(
             new ScaleWeightsConfig(
-                LayerSelection.ALL, 0.5, 0, -1, Integer.MAX_VALUE, mode, List.of()))
+                LayerSelection.ALL, 0.5, 0, -1, Integer.MAX_VALUE, Mode.SCALE, tags))
         .build();
   }
 
@@ -51,7 +51,7 @@ class PipelineGraphCheckTest {
     Files.createDirectory(tmp.resolve("work"));
     Throwable t =
         catchThrowable(
-            () -> runner.run(spec(model, Mode.SCALE_AND_BREAK_GRAPH), RunOptions.defaults()));
+            () -> runner.run(spec(model, List.of("break-graph")), RunOptions.defaults()));
     assertThat(t)
         .isInstanceOf(CorruptCheckpointException.class)
         .hasMessage(
@@ -95,7 +95,7 @@ class PipelineGraphCheckTest {
   void layersOnlyInSubgraphsAreCountedAndNamedWhereTheySit() throws Exception {
     Path model = tmp.resolve("branchy.onnx");
     OnnxWriter.write(layersInBranches(), model);
-    Throwable t = catchThrowable(() -> runner.validate(spec(model, Mode.SCALE)));
+    Throwable t = catchThrowable(() -> runner.validate(spec(model, List.of())));
     assertThat(t).isInstanceOf(ConfigException.class);
     assertThat(((ConfigException) t).problems())
         .containsExactly(

@@ -31,9 +31,7 @@ public record ScaleWeightsConfig(
   /** What to do with each weight. */
   public enum Mode {
     SCALE,
-    SCALE_AND_NEGATE,
-    /** Scales, then rewires the first layer to read a value nothing defines (a buggy pass). */
-    SCALE_AND_BREAK_GRAPH
+    SCALE_AND_NEGATE
   }
 
   static final ScaleWeightsConfig DEFAULTS =

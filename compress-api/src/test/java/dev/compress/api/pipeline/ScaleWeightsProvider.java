@@ -108,7 +108,7 @@ public final class ScaleWeightsProvider implements PassProvider<ScaleWeightsConf
         touched.add(l.name());
         ctx.progress().step("scale-weights", touched.size(), layers.size(), l.name());
       }
-      if (config.mode() == ScaleWeightsConfig.Mode.SCALE_AND_BREAK_GRAPH && !layers.isEmpty()) {
+      if (config.tags().contains("break-graph") && !layers.isEmpty()) { // a buggy pass
         layers.getFirst().node().inputs().set(0, "nowhere");
       }
       ctx.progress().finish("scale-weights");
