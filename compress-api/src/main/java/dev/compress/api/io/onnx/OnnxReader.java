@@ -59,7 +59,12 @@ import java.util.function.Consumer;
  *
  * <p>Anything malformed ends in a {@link CorruptCheckpointException} naming the file, the byte
  * offset and the field path; lengths are checked against the bytes left before anything is
- * allocated, and subgraph nesting is capped at {@value #MAX_GRAPH_DEPTH} levels.
+ * allocated, and subgraph nesting is capped at {@value #MAX_GRAPH_DEPTH} levels. A file that is
+ * recognizably something else (text such as a tokenizer.json, a zip, a pickle, safetensors) is
+ * refused as "not an ONNX model" before decoding, and a file that is not a regular file (a FIFO)
+ * before it is opened. The decoded graph is checked with {@link GraphCheck}: a broken rule is a
+ * {@link CorruptCheckpointException} naming the node and the value; nodes merely out of topological
+ * order are sorted and reported through the {@code notes} of {@link #read(Path, Consumer)}.
  *
  * <p>The returned tensors stay valid while the model is reachable; the file must not be truncated
  * or rewritten in place meanwhile (write a new model to another path and rename it).
