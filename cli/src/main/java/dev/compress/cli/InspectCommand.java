@@ -52,6 +52,7 @@ final class InspectCommand implements Callable<Integer> {
     out.printf(
         "Format    ONNX IR %d, opsets %s, producer %s%n",
         s.irVersion(), opsets(s.opsets()), s.producer().isEmpty() ? "-" : s.producer());
+    loaded.notes().forEach(n -> out.println("Note      " + n));
     out.println();
     out.println("Inputs");
     for (ValueInfo v : s.inputs()) {
@@ -62,7 +63,16 @@ final class InspectCommand implements Callable<Integer> {
       out.printf("  %-28s %s%n", v.name(), v.typeString());
     }
     out.println();
-    out.printf("Operators (%d nodes)%n", s.nodeCount());
+    if (s.subgraphCount() == 0) {
+      out.printf("Operators (%d nodes)%n", s.nodeCount());
+    } else {
+      out.printf(
+          "Operators (%d nodes in the main graph, %d in %d subgraph%s; counted together)%n",
+          s.nodeCount(),
+          s.subgraphNodeCount(),
+          s.subgraphCount(),
+          s.subgraphCount() == 1 ? "" : "s");
+    }
     s.opHistogram().entrySet().stream()
         .sorted(Map.Entry.<String, Integer>comparingByValue().reversed())
         .forEach(e -> out.printf("  %-28s %6d%n", e.getKey(), e.getValue()));

@@ -158,6 +158,28 @@ public final class Graph {
     return m;
   }
 
+  /**
+   * The subgraphs held by this graph's nodes (GRAPH and GRAPHS attributes: If branches, Loop and
+   * Scan bodies), in node order; not those nested deeper.
+   */
+  public List<Graph> subgraphs() {
+    List<Graph> out = new ArrayList<>();
+    for (Node n : nodes) {
+      out.addAll(n.subgraphs());
+    }
+    return out;
+  }
+
+  /** Every node of every subgraph at any depth below this graph (not this graph's own nodes). */
+  public List<Node> subgraphNodes() {
+    List<Node> out = new ArrayList<>();
+    for (Graph sub : subgraphs()) {
+      out.addAll(sub.nodes());
+      out.addAll(sub.subgraphNodes());
+    }
+    return out;
+  }
+
   /** The node with this name, if any. */
   public Optional<Node> node(String nodeName) {
     return nodes.stream().filter(n -> n.name().equals(nodeName)).findFirst();

@@ -157,6 +157,22 @@ public final class Node {
     return preserved;
   }
 
+  /**
+   * The subgraphs this node holds in GRAPH and GRAPHS attributes (If branches, Loop and Scan
+   * bodies), in attribute order.
+   */
+  public List<Graph> subgraphs() {
+    List<Graph> out = new ArrayList<>();
+    for (Attribute a : attributes.values()) {
+      if (a.type() == Attribute.Type.GRAPH && a.value() != null) {
+        out.add(a.asGraph());
+      } else if (a.type() == Attribute.Type.GRAPHS && a.value() != null) {
+        out.addAll(a.asGraphs());
+      }
+    }
+    return out;
+  }
+
   /** {@code domain::opType} for custom domains, just {@code opType} for the default one. */
   public String qualifiedOpType() {
     return domain.isEmpty() ? opType : domain + "::" + opType;

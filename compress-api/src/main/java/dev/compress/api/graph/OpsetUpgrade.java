@@ -215,14 +215,13 @@ public final class OpsetUpgrade {
     }
     if (from < MIN_SOURCE) {
       p.add(
-          "the model imports opset "
-              + from
-              + "; raising it to "
+          "raising the opset to "
               + target
               + " is supported from opset "
               + MIN_SOURCE
-              + ". HINT: re-export the model at opset >= "
-              + MIN_SOURCE);
+              + " (the model imports "
+              + from
+              + ")");
       return p;
     }
     collectProblems(model.graph(), from, target, p);

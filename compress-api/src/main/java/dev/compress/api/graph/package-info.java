@@ -3,6 +3,8 @@
  * dev.compress.api.graph.Graph} (nodes, initializers, inputs and outputs), {@link
  * dev.compress.api.graph.Node}, {@link dev.compress.api.graph.Attribute} and {@link
  * dev.compress.api.graph.ValueInfo}. What the toolkit does not model is carried as {@link
- * dev.compress.api.graph.PreservedFields} so nothing is lost on a round trip.
+ * dev.compress.api.graph.PreservedFields} so nothing is lost on a round trip. {@link
+ * dev.compress.api.graph.GraphCheck} holds the structural rules (every input defined, outputs
+ * produced, single assignment, no cycle) that readers and writers enforce.
  */
 package dev.compress.api.graph;

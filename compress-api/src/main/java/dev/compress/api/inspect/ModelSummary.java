@@ -21,8 +21,11 @@ import java.util.TreeMap;
  * @param irVersion ONNX IR version
  * @param opsets opset imports by domain ("" is the default ONNX domain)
  * @param producer producer name and version
- * @param nodeCount nodes in the main graph (subgraph nodes counted in the histogram too)
- * @param opHistogram node count per (qualified) operator type, sorted by name
+ * @param nodeCount nodes in the main graph
+ * @param subgraphCount subgraphs (If branches, Loop and Scan bodies) at any depth
+ * @param subgraphNodeCount nodes inside those subgraphs
+ * @param opHistogram node count per (qualified) operator type over the main graph and all subgraphs
+ *     ({@code nodeCount + subgraphNodeCount} in all), sorted by name
  * @param byType parameters and bytes per element type, over initializers and Constant tensors
  * @param linearLayers the linear layers (MatMul/Gemm/Conv with constant weights)
  * @param inputs inputs a caller feeds
@@ -33,6 +36,8 @@ public record ModelSummary(
     Map<String, Long> opsets,
     String producer,
     int nodeCount,
+    int subgraphCount,
+    int subgraphNodeCount,
     Map<String, Integer> opHistogram,
     Map<DataType, TypeTotals> byType,
     List<LinearLayer> linearLayers,
@@ -66,6 +71,8 @@ public record ModelSummary(
         Map.copyOf(model.opsetImports()),
         (model.producerName() + " " + model.producerVersion()).trim(),
         g.nodes().size(),
+        subgraphs(g),
+        g.subgraphNodes().size(),
         hist,
         types,
         LinearLayers.of(g),
@@ -90,6 +97,14 @@ public record ModelSummary(
         }
       }
     }
+  }
+
+  private static int subgraphs(Graph g) {
+    int n = 0;
+    for (Graph sub : g.subgraphs()) {
+      n += 1 + subgraphs(sub);
+    }
+    return n;
   }
 
   private static TypeTotals sum(TypeTotals a, TypeTotals b) {

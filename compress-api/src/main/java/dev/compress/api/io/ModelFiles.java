@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
@@ -22,16 +23,19 @@ public final class ModelFiles {
    * @param model the model
    * @param externalDataFiles the ONNX external-data files its tensors were read from (absolute;
    *     empty for a self-contained model)
+   * @param notes what the reader repaired, one line each (nodes sorted into topological order)
    */
-  public record Loaded(Path path, ModelGraph model, List<Path> externalDataFiles) {
-    /** Copies the list. */
+  public record Loaded(
+      Path path, ModelGraph model, List<Path> externalDataFiles, List<String> notes) {
+    /** Copies the lists. */
     public Loaded {
       externalDataFiles = List.copyOf(externalDataFiles);
+      notes = List.copyOf(notes);
     }
 
-    /** A model read from one self-contained file. */
+    /** A model read from one self-contained file, without notes. */
     public Loaded(Path path, ModelGraph model) {
-      this(path, model, List.of());
+      this(path, model, List.of(), List.of());
     }
   }
 
@@ -39,8 +43,9 @@ public final class ModelFiles {
    * Resolves and reads a model.
    *
    * @throws NoSuchFileException when the path does not exist
-   * @throws CompressionException for an unknown built-in name, an unsupported format or a corrupt
-   *     file
+   * @throws CompressionException for an unknown built-in name, a directory or other non-regular
+   *     file (a FIFO), an unsupported format, or a corrupt file (including a structurally invalid
+   *     graph, see {@link dev.compress.api.graph.GraphCheck})
    */
   public static Loaded load(String spec) throws IOException, CompressionException {
     Path p = BuiltinModels.resolve(spec);
@@ -50,6 +55,7 @@ public final class ModelFiles {
     if (Files.isDirectory(p)) {
       throw new CompressionException(p + " is a directory, not a model file");
     }
+
     String n = p.getFileName().toString().toLowerCase(java.util.Locale.ROOT);
     if (n.endsWith(".safetensors")) {
       throw new CompressionException(
@@ -58,7 +64,8 @@ public final class ModelFiles {
               + " graphs come from ONNX exports)");
     }
     Set<Path> external = new LinkedHashSet<>();
-    ModelGraph model = OnnxReader.read(p, external);
-    return new Loaded(p, model, List.copyOf(external));
+    List<String> notes = new ArrayList<>();
+    ModelGraph model = OnnxReader.read(p, external, notes::add);
+    return new Loaded(p, model, List.copyOf(external), notes);
   }
 }

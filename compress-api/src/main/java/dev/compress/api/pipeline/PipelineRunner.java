@@ -4,10 +4,12 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.compress.api.CompressionException;
 import dev.compress.api.ConfigException;
+import dev.compress.api.CorruptCheckpointException;
 import dev.compress.api.OutOfMemoryException;
 import dev.compress.api.calibration.CalibrationLoader;
 import dev.compress.api.calibration.CalibrationSet;
 import dev.compress.api.calibration.CalibrationSpec;
+import dev.compress.api.graph.GraphCheck;
 import dev.compress.api.graph.ModelGraph;
 import dev.compress.api.io.BuiltinModels;
 import dev.compress.api.io.ModelFiles;
@@ -296,6 +298,7 @@ public final class PipelineRunner {
           String key = "passes[" + i + "] (" + ps.type() + "): ";
           throw new ConfigException(e.problems().stream().map(p -> key + p).toList());
         }
+        checkGraph(model, input, "passes[" + i + "] (" + ps.type() + ")");
         reports.add(r);
         out.printf(
             Locale.ROOT,
@@ -387,6 +390,63 @@ public final class PipelineRunner {
   }
 
   // ---- checks ----
+
+  /**
+   * Why a model has no linear layer: none at all, or only inside subgraphs (If branches, Loop
+   * bodies), which {@link LinearLayers} does not scan.
+   */
+  private static String noLayers(ModelGraph model) {
+    Map<String, Integer> ops = new java.util.TreeMap<>();
+    List<String> holders = new ArrayList<>();
+    int total = 0;
+    for (dev.compress.api.graph.Node n : model.graph().nodes()) {
+      int before = total;
+      for (dev.compress.api.graph.Graph sub : n.subgraphs()) {
+        List<dev.compress.api.graph.Node> inside = new ArrayList<>(sub.nodes());
+        inside.addAll(sub.subgraphNodes());
+        for (dev.compress.api.graph.Node s : inside) {
+          if (s.domain().isEmpty() && SUBGRAPH_LAYER_OPS.contains(s.opType())) {
+            ops.merge(s.opType(), 1, Integer::sum);
+            total++;
+          }
+        }
+      }
+      if (total > before) {
+        holders.add("'" + n.name() + "' (" + n.opType() + ")");
+      }
+    }
+    if (total == 0) {
+      return " (the model has none)";
+    }
+    String where =
+        holders.size() <= 3
+            ? String.join(", ", holders)
+            : String.join(", ", holders.subList(0, 3)) + " and " + (holders.size() - 3) + " more";
+    return " (the main graph has none; "
+        + total
+        + " layer nodes "
+        + ops
+        + " sit in subgraphs of "
+        + where
+        + ", and subgraphs are not compressed yet)";
+  }
+
+  private static final java.util.Set<String> SUBGRAPH_LAYER_OPS =
+      java.util.Set.of("MatMul", "Gemm", "Conv", "ConvTranspose", "LSTM", "GRU", "RNN");
+
+  /** Stops a run whose pass broke the graph (a bug), before anything is written. */
+  private static void checkGraph(ModelGraph model, Path input, String pass)
+      throws CorruptCheckpointException {
+    List<GraphCheck.Problem> errors = GraphCheck.errors(model);
+    if (!errors.isEmpty()) {
+      throw new CorruptCheckpointException(
+          input,
+          -1,
+          pass
+              + " left an invalid graph, nothing was written (a bug in the pass): "
+              + GraphCheck.summary(errors));
+    }
+  }
 
   private static void checkTarget(Path target, boolean overwrite) throws ConfigException {
     if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
@@ -500,7 +560,7 @@ public final class PipelineRunner {
         problems.add(
             named
                 + " selects no linear layer"
-                + (layers.isEmpty() ? " (the model has none)" : " (all are ignored)"));
+                + (layers.isEmpty() ? noLayers(model) : " (all are ignored)"));
       }
       Pass<?> pass = PassRegistry.create(provider, ps.config());
       if (pass instanceof PassValidation v && !selected.isEmpty()) {

@@ -171,7 +171,8 @@ public final class AwqPass implements Pass<AwqConfig>, PassValidation {
       check(graph, l, problems);
     }
     if (config.bits() == 8 && !picked.layers().isEmpty()) {
-      QuantizedModelWriter.dequantizeLinearProblem(model).ifPresent(problems::add);
+      QuantizedModelWriter.dequantizeLinearProblem(model, picked.layers(), "bits=4")
+          .ifPresent(problems::add);
     }
     if (!problems.isEmpty()) {
       throw new ConfigException(problems);

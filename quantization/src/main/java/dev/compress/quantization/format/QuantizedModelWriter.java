@@ -15,6 +15,7 @@ import dev.compress.api.tensor.Tensor;
 import dev.compress.quantization.grid.QuantizedMatrix;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
@@ -74,25 +75,63 @@ public final class QuantizedModelWriter {
   }
 
   /**
-   * Why weights of {@code model} cannot be written with per-channel {@code DequantizeLinear}: it
-   * needs opset 13, and a model below that is raised by {@link OpsetUpgrade} when the first such
-   * weight is written; this names what prevents that upgrade.
+   * Why weights of {@code model} cannot be written with per-channel {@code DequantizeLinear}, for a
+   * pass that offers no other format. Per-axis {@code DequantizeLinear} needs opset 13; a model
+   * below that is raised by {@link OpsetUpgrade} when the first such weight is written, so this
+   * names only what prevents that upgrade.
    */
   public static Optional<String> dequantizeLinearProblem(ModelGraph model) {
+    return dequantizeLinearProblem(model, List.of(), null);
+  }
+
+  /**
+   * Why weights of {@code model} cannot be written with per-channel {@code DequantizeLinear}. The
+   * hint offers {@code nBitsSetting} (the calling pass's setting that writes {@code MatMulNBits}
+   * instead, which needs no opset, e.g. {@code "bits=4"}) only for the layers MatMulNBits can hold:
+   * a Conv cannot become one, so with Conv layers among {@code layers} the hint says so and names
+   * them, instead of leading to a second error.
+   *
+   * @param layers the layers the pass would write
+   * @param nBitsSetting the setting to suggest, or null when the pass has none
+   */
+  public static Optional<String> dequantizeLinearProblem(
+      ModelGraph model, Collection<LinearLayer> layers, String nBitsSetting) {
     long opset = model.opset("").orElse(1);
-    if (opset < PER_AXIS_OPSET) {
-      List<String> p = OpsetUpgrade.problems(model, PER_AXIS_OPSET);
-      if (!p.isEmpty()) {
-        return Optional.of(
-            "per-channel DequantizeLinear (axis) needs opset >= 13; the model imports opset "
-                + opset
-                + " and cannot be raised: "
-                + String.join("; ", p)
-                + ". HINT: use bits=4 (MatMulNBits, any opset), or re-export the model"
-                + " at opset >= 13");
-      }
+    if (opset >= PER_AXIS_OPSET) {
+      return Optional.empty();
     }
-    return Optional.empty();
+    List<String> blockers = OpsetUpgrade.problems(model, PER_AXIS_OPSET);
+    if (blockers.isEmpty()) {
+      return Optional.empty(); // raised to 13 when the first weight is written
+    }
+    String problem =
+        "per-channel DequantizeLinear (axis) needs opset >= 13; the model imports opset "
+            + opset
+            + " and cannot be raised: "
+            + String.join("; ", blockers)
+            + ". HINT: re-export the model at opset >= 13";
+    if (nBitsSetting == null) {
+      return Optional.of(problem);
+    }
+    List<String> convs =
+        layers.stream().filter(l -> l.kind() == Kind.CONV).map(LinearLayer::name).toList();
+    if (convs.isEmpty()) {
+      return Optional.of(problem + ", or use " + nBitsSetting + " (MatMulNBits, any opset)");
+    }
+    return Optional.of(
+        problem
+            + "; "
+            + nBitsSetting
+            + " (MatMulNBits, any opset) cannot hold the "
+            + convs.size()
+            + " Conv layer"
+            + (convs.size() == 1 ? "" : "s")
+            + " selected ("
+            + String.join(", ", convs.size() > 3 ? convs.subList(0, 3) : convs)
+            + (convs.size() > 3 ? ", ..." : "")
+            + "): leave them out with ignore to use "
+            + nBitsSetting
+            + " for the rest");
   }
 
   /** The opset upgrade this writer made (raising the model to opset 13), if it made one. */

@@ -363,7 +363,9 @@ public final class GptqPass implements Pass<GptqConfig>, PassValidation {
               + " input features");
     }
     if (config.groupSize() == 0) {
-      QuantizedModelWriter.dequantizeLinearProblem(model).ifPresent(p -> problems.add(where + p));
+      QuantizedModelWriter.dequantizeLinearProblem(
+              model, List.of(layer), "groupSize 32, 64 or 128 with bits <= 4")
+          .ifPresent(p -> problems.add(where + p));
     } else if (config.bits() > 4) {
       problems.add(
           where

@@ -113,7 +113,10 @@ public final class RtnPass implements Pass<RtnConfig> {
     if (tables || (dequantizeLinear() && !items.isEmpty())) {
       // The embedding tables are always 8-bit per row behind DequantizeLinear.
       String key = dequantizeLinear() ? "model: " : "embeddings: ";
-      QuantizedModelWriter.dequantizeLinearProblem(model).ifPresent(p -> problems.add(key + p));
+      // bits=4 helps the layers, never the tables
+      QuantizedModelWriter.dequantizeLinearProblem(
+              model, layers, tables ? null : "bits=4 with granularity PER_GROUP")
+          .ifPresent(p -> problems.add(key + p));
     }
     if (!problems.isEmpty()) {
       throw new ConfigException(problems);

@@ -135,14 +135,43 @@ class RtnPassTest {
     assertThatThrownBy(() -> int8.apply(ten, PassContext.of(0)))
         .hasMessage(
             "model: per-channel DequantizeLinear (axis) needs opset >= 13; the model imports"
-                + " opset 10 and cannot be raised: the model imports opset 10; raising it to 13"
-                + " is supported from opset 11. HINT: re-export the model at opset >= 11. HINT:"
-                + " use bits=4 (MatMulNBits, any opset), or re-export the model at opset >= 13");
+                + " opset 10 and cannot be raised: raising the opset to 13 is supported from opset"
+                + " 11 (the model imports 10). HINT: re-export the model at opset >= 13, or use"
+                + " bits=4 with granularity PER_GROUP (MatMulNBits, any opset)");
     ModelGraph old = Mlp.build(11, 64, 32, 8, 1);
     new RtnPass(new RtnConfig(null, 4, Granularity.PER_GROUP, 32, true))
         .apply(old, PassContext.of(0));
     assertThat(old.opsetImports()).containsEntry("", 11L).containsEntry("com.microsoft", 1L);
     compareInOrt(old, () -> Mlp.build(11, 64, 32, 8, 1), Map.of("x", Mlp.input(2, 3, 64)));
+  }
+
+  @Test
+  void theOpsetHintOnAConvModelLeadsNowhereElse() throws Exception {
+    ModelGraph old = convAndEmbedding();
+    old.opsetImports().put("", 10L); // below 11: not raised
+    old.setIrVersion(5);
+    Random r = new Random(5); // 32 features, so groups of 32 fit
+    old.graph().putInitializer(Mlp.gaussian("table", r, 1f, 50, 32));
+    old.graph().putInitializer(Mlp.gaussian("W", r, 0.2f, 32, 8));
+    RtnPass int8 = new RtnPass(new RtnConfig(null, 8, Granularity.PER_CHANNEL, 0, true));
+    assertThatThrownBy(() -> int8.apply(old, PassContext.of(0)))
+        .hasMessage(
+            "model: per-channel DequantizeLinear (axis) needs opset >= 13; the model imports"
+                + " opset 10 and cannot be raised: raising the opset to 13 is supported from opset"
+                + " 11 (the model imports 10). HINT: re-export the model at opset >= 13; bits=4 with granularity"
+                + " PER_GROUP (MatMulNBits, any opset) cannot hold the 1 Conv layer selected"
+                + " (/conv/Conv): leave them out with ignore to use bits=4 with granularity"
+                + " PER_GROUP for the rest");
+    // Following the hint works: the Conv left out, the MatMul goes to 4 bits.
+    RtnConfig rest =
+        new RtnConfig(
+            new LayerSelection(List.of(), List.of("/conv/Conv")),
+            4,
+            Granularity.PER_GROUP,
+            32,
+            true);
+    assertThat(new RtnPass(rest).apply(old, PassContext.of(0)).layersTouched())
+        .containsExactly("/proj/MatMul");
   }
 
   /** ids -> Gather(table) -> MatMul(W) -> y; img -> Conv(Wc, Bc) -> z. */

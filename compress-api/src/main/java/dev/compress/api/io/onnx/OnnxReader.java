@@ -3,6 +3,7 @@ package dev.compress.api.io.onnx;
 import dev.compress.api.CorruptCheckpointException;
 import dev.compress.api.graph.Attribute;
 import dev.compress.api.graph.Graph;
+import dev.compress.api.graph.GraphCheck;
 import dev.compress.api.graph.ModelGraph;
 import dev.compress.api.graph.Node;
 import dev.compress.api.graph.PreservedFields;
@@ -27,6 +28,7 @@ import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
+import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -38,6 +40,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Consumer;
 
 /**
  * Reads an ONNX model ({@code ModelProto}) into a {@link ModelGraph}.
@@ -57,7 +60,12 @@ import java.util.Set;
  *
  * <p>Anything malformed ends in a {@link CorruptCheckpointException} naming the file, the byte
  * offset and the field path; lengths are checked against the bytes left before anything is
- * allocated, and subgraph nesting is capped at {@value #MAX_GRAPH_DEPTH} levels.
+ * allocated, and subgraph nesting is capped at {@value #MAX_GRAPH_DEPTH} levels. A file that is
+ * recognizably something else (text such as a tokenizer.json, a zip, a pickle, safetensors) is
+ * refused as "not an ONNX model" before decoding, and a file that is not a regular file (a FIFO)
+ * before it is opened. The decoded graph is checked with {@link GraphCheck}: a broken rule is a
+ * {@link CorruptCheckpointException} naming the node and the value; nodes merely out of topological
+ * order are sorted and reported through the {@code notes} of {@link #read(Path, Consumer)}.
  *
  * <p>The returned tensors stay valid while the model is reachable; the file must not be truncated
  * or rewritten in place meanwhile (write a new model to another path and rename it).
@@ -88,7 +96,7 @@ public final class OnnxReader {
    *     over the 2 GiB protobuf limit, or an external-data file is missing or too short
    */
   public static ModelGraph read(Path file) throws IOException, CorruptCheckpointException {
-    return read(file, null);
+    return read(file, null, note -> {});
   }
 
   /**
@@ -100,6 +108,34 @@ public final class OnnxReader {
    */
   public static ModelGraph read(Path file, Set<Path> externalFiles)
       throws IOException, CorruptCheckpointException {
+    return read(file, externalFiles, note -> {});
+  }
+
+  /**
+   * Reads the model in {@code file}, telling {@code notes} (one line each) what was repaired on the
+   * way: today only nodes that were not in topological order and were sorted.
+   *
+   * @throws IOException if the file (not an external-data file) cannot be opened or mapped
+   * @throws CorruptCheckpointException as {@link #read(Path)}
+   */
+  public static ModelGraph read(Path file, Consumer<String> notes)
+      throws IOException, CorruptCheckpointException {
+    return read(file, null, notes);
+  }
+
+  /**
+   * Reads the model in {@code file}, collecting its external-data files and the reader's notes.
+   *
+   * @param externalFiles receives the external-data files; null to skip
+   * @param notes receives what was repaired, one line each
+   */
+  public static ModelGraph read(Path file, Set<Path> externalFiles, Consumer<String> notes)
+      throws IOException, CorruptCheckpointException {
+    if (Files.exists(file) && !Files.isRegularFile(file)) {
+      // A FIFO or device would block in open() or cannot be mapped: refuse it before opening.
+      throw new CorruptCheckpointException(
+          file, -1, "not a regular file (" + fileKind(file) + "); an ONNX model must be a file");
+    }
     ByteBuffer mapped;
     try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
       long size = ch.size();
@@ -114,7 +150,29 @@ public final class OnnxReader {
       }
       mapped = ch.map(FileChannel.MapMode.READ_ONLY, 0, size).order(ByteOrder.LITTLE_ENDIAN);
     }
-    return decode(file, mapped, externalFiles);
+    return decode(file, mapped, externalFiles, notes);
+  }
+
+  /** What kind of non-regular file {@code p} is, in words. */
+  private static String fileKind(Path p) {
+    if (Files.isDirectory(p)) {
+      return "a directory";
+    }
+    try {
+      Object mode = Files.getAttribute(p, "unix:mode");
+      if (mode instanceof Integer m) {
+        return switch (m & 0170000) {
+          case 0010000 -> "a named pipe (FIFO)";
+          case 0020000 -> "a character device";
+          case 0060000 -> "a block device";
+          case 0140000 -> "a socket";
+          default -> "not a plain file";
+        };
+      }
+    } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
+      // no unix attributes here: fall through to the generic words
+    }
+    return "a pipe, device or socket";
   }
 
   /**
@@ -122,14 +180,17 @@ public final class OnnxReader {
    * in errors and anchors external-data locations.
    */
   static ModelGraph decode(Path file, ByteBuffer content) throws CorruptCheckpointException {
-    return decode(file, content, null);
+    return decode(file, content, null, note -> {});
   }
 
-  private static ModelGraph decode(Path file, ByteBuffer content, Set<Path> externalFiles)
+  private static ModelGraph decode(
+      Path file, ByteBuffer content, Set<Path> externalFiles, Consumer<String> notes)
       throws CorruptCheckpointException {
-    OnnxReader r = new OnnxReader(file, content.order(ByteOrder.LITTLE_ENDIAN));
+    NotOnnx.check(file, content.order(ByteOrder.LITTLE_ENDIAN));
+    OnnxReader r = new OnnxReader(file, content);
+    ModelGraph m;
     try {
-      return r.model();
+      m = r.model();
     } catch (IndexOutOfBoundsException
         | BufferUnderflowException
         | IllegalArgumentException
@@ -143,6 +204,21 @@ public final class OnnxReader {
       }
       r.closeExternalFiles();
     }
+    List<GraphCheck.Problem> errors = GraphCheck.errors(m);
+    if (!errors.isEmpty()) {
+      throw new CorruptCheckpointException(file, -1, GraphCheck.summary(errors));
+    }
+    List<GraphCheck.Problem> unsorted = GraphCheck.problems(m);
+    if (!unsorted.isEmpty()) { // only OUT_OF_ORDER problems are left
+      GraphCheck.sortNodes(m);
+      notes.accept(
+          file
+              + ": "
+              + unsorted.getFirst().message()
+              + "; the nodes were sorted into topological order (as ONNX Runtime does) and are"
+              + " written sorted");
+    }
+    return m;
   }
 
   private ModelGraph model() throws CorruptCheckpointException {
@@ -721,6 +797,15 @@ public final class OnnxReader {
     FileChannel ch = externalFiles.get(target);
     try {
       if (ch == null) {
+        if (Files.exists(target) && !Files.isRegularFile(target)) {
+          throw c.messageError(
+              label
+                  + ": external-data file "
+                  + target
+                  + " is "
+                  + fileKind(target)
+                  + ", not a file");
+        }
         ch = FileChannel.open(target, StandardOpenOption.READ);
         externalFiles.put(target, ch);
       }

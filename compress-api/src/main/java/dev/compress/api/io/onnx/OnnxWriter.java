@@ -2,6 +2,7 @@ package dev.compress.api.io.onnx;
 
 import dev.compress.api.graph.Attribute;
 import dev.compress.api.graph.Graph;
+import dev.compress.api.graph.GraphCheck;
 import dev.compress.api.graph.ModelGraph;
 import dev.compress.api.graph.Node;
 import dev.compress.api.graph.PreservedFields;
@@ -117,6 +118,12 @@ public final class OnnxWriter {
   /**
    * Writes {@code model} to {@code out} (and, when tensors go external, the data file beside it).
    *
+   * <p>The graph is checked first ({@link GraphCheck}): nodes out of topological order are sorted
+   * in place; any other problem (an input nothing defines, an output nothing computes, a value
+   * defined twice, a cycle) throws before a file is opened.
+   *
+   * @throws IllegalStateException when the graph breaks a rule of {@link GraphCheck} other than
+   *     node order (nothing is written)
    * @throws IOException if a file cannot be written, or the model exceeds the 2 GiB protobuf limit
    *     even with its tensors in external data
    */
@@ -127,6 +134,14 @@ public final class OnnxWriter {
   /** As {@link #write(ModelGraph, Path, Options)} with a lower size limit, for tests. */
   static void write(ModelGraph model, Path out, Options options, long limit) throws IOException {
     Objects.requireNonNull(model.graph(), "model has no graph");
+    List<GraphCheck.Problem> errors = GraphCheck.errors(model);
+    if (!errors.isEmpty()) {
+      throw new IllegalStateException(
+          out
+              + ": not written, the graph is invalid (a bug in the code that built or edited it): "
+              + GraphCheck.summary(errors));
+    }
+    GraphCheck.sortNodes(model); // ONNX requires topological order; a no-op when already sorted
     String dataName = options.dataFileNameFor(out);
     Encoder e = new Encoder(options.externalData(), options, dataName);
     WireMessage msg = e.model(model);

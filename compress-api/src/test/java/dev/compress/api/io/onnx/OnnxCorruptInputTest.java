@@ -15,6 +15,8 @@ import dev.compress.api.graph.Attribute;
 import dev.compress.api.graph.Graph;
 import dev.compress.api.graph.ModelGraph;
 import dev.compress.api.graph.Node;
+import dev.compress.api.graph.ValueInfo;
+import dev.compress.api.tensor.DataType;
 import java.io.ByteArrayOutputStream;
 import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
@@ -279,6 +281,7 @@ class OnnxCorruptInputTest {
                   .put(Attribute.of("then_branch", inner)));
       inner = outer;
     }
+    inner.inputs().add(ValueInfo.tensor("c", DataType.BOOL, List.of())); // read at every level
     ModelGraph m = new ModelGraph(8, inner);
     m.opsetImports().put("", 17L);
     Path f = dir.resolve("deep.onnx");

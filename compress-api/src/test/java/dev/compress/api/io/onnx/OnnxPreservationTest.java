@@ -250,31 +250,33 @@ class OnnxPreservationTest {
   void attributesWithoutATypeFieldGetOneInferredAndUnknownTypeShapesStayRaw() throws Exception {
     byte[] model =
         modelWithGraph(
-            g ->
-                g.message(
-                    1,
-                    msg(
-                        n -> {
-                          n.string(1, "x");
-                          n.string(2, "y");
-                          n.string(4, "Old");
-                          n.message(
-                              5,
-                              msg(
-                                  a -> {
-                                    a.string(1, "k");
-                                    a.varint(3, 4); // i, no type field (IR version 1)
-                                  }));
-                          n.message(
-                              5,
-                              msg(
-                                  a -> {
-                                    a.string(1, "mixed");
-                                    a.varint(20, 1); // FLOAT, with a stray INT value
-                                    a.float32(2, 0.5f);
-                                    a.varint(3, 9);
-                                  }));
-                        })));
+            g -> {
+              g.message(11, msg(v -> v.string(1, "x"))); // the graph input the node reads
+              g.message(
+                  1,
+                  msg(
+                      n -> {
+                        n.string(1, "x");
+                        n.string(2, "y");
+                        n.string(4, "Old");
+                        n.message(
+                            5,
+                            msg(
+                                a -> {
+                                  a.string(1, "k");
+                                  a.varint(3, 4); // i, no type field (IR version 1)
+                                }));
+                        n.message(
+                            5,
+                            msg(
+                                a -> {
+                                  a.string(1, "mixed");
+                                  a.varint(20, 1); // FLOAT, with a stray INT value
+                                  a.float32(2, 0.5f);
+                                  a.varint(3, 9);
+                                }));
+                      }));
+            });
     byte[] withInput =
         proto(
             m -> {
