@@ -2,6 +2,7 @@ package dev.compress.maven;
 
 import dev.compress.api.CompressionException;
 import dev.compress.api.ConfigException;
+import dev.compress.api.OutOfMemoryException;
 import dev.compress.api.pipeline.PipelineSpec;
 import java.io.File;
 import java.nio.file.Path;
@@ -166,6 +167,16 @@ abstract class AbstractPipelineMojo extends AbstractMojo {
       throw e;
     } catch (ConfigException e) {
       throw new MojoFailureException(source.describe(e.problems()), e);
+    } catch (OutOfMemoryException e) {
+      // Maven's own JVM runs the pipeline: its heap comes from MAVEN_OPTS (or .mvn/jvm.config).
+      throw new MojoExecutionException(
+          goal()
+              + ": "
+              + e.getMessage()
+              + ". HINT: give Maven more heap, e.g. MAVEN_OPTS=-Xmx"
+              + e.suggestedMaxHeap()
+              + " (or -Xmx in .mvn/jvm.config)",
+          e);
     } catch (CompressionException e) {
       throw new MojoExecutionException(goal() + ": " + e.getMessage(), e);
     } catch (Exception e) {

@@ -2,6 +2,7 @@ package dev.compress.maven;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.compress.api.ToolVersion;
 import dev.compress.api.pipeline.PipelineRunner;
 import dev.compress.api.pipeline.PipelineSpec;
 import dev.compress.api.pipeline.RunOptions;
@@ -54,7 +55,9 @@ class UpToDateTest {
   void sameInputsAreUpToDate() throws Exception {
     UpToDate.Verdict v = UpToDate.check(spec, out, SERVICES.calibrationLoaders());
     assertThat(v.upToDate()).as(v.reason()).isTrue();
-    assertThat(v.reason()).contains("same model (SHA-256 ").contains("tool version (dev)");
+    assertThat(v.reason())
+        .contains("same model (SHA-256 ")
+        .contains("tool version (" + ToolVersion.version() + ")");
     assertThat(v.gateFailures()).isEmpty();
   }
 
