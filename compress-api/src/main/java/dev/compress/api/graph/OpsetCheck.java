@@ -30,11 +30,11 @@ import java.util.TreeSet;
  *       within the signature's bounds.
  * </ol>
  *
- * <p>The table holds the operators this project reads or writes (about 130; see {@link
- * #knownOperators()}), complete for default-domain opsets up to {@value OperatorTable#COMPLETE_TO}.
- * At a newer imported opset only existence is checked, since a newer signature may define
- * attributes or inputs the table lacks. An operator the table does not know (or a node of another
- * domain) is not an error: it is listed in {@link Result#notChecked()}.
+ * <p>The table holds the operators this project reads or writes (132 in ai.onnx, 7 in
+ * com.microsoft; see {@link #knownOperators()}), complete for default-domain opsets up to {@value
+ * OperatorTable#COMPLETE_TO}. At a newer imported opset only existence is checked, since a newer
+ * signature may define attributes or inputs the table lacks. An operator the table does not know
+ * (or a node of another domain) is not an error: it is listed in {@link Result#notChecked()}.
  *
  * <p>Not covered: output counts, attribute types and values (ranges, enumerations such as {@code
  * auto_pad}), required attributes, element types of inputs and outputs, and shape and type
