@@ -1,6 +1,7 @@
 package dev.compress.cli;
 
 import dev.compress.api.graph.ModelGraph;
+import dev.compress.api.graph.OpsetCheck;
 import dev.compress.api.graph.ValueInfo;
 import dev.compress.api.inspect.ModelSummary;
 import dev.compress.api.io.ModelFiles;
@@ -24,7 +25,9 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     description = {
       "Show a model's operators, parameters by type, linear layers, inputs and outputs.",
-      "MODEL is an .onnx file or builtin:all-minilm-l6-v2."
+      "MODEL is an .onnx file or builtin:all-minilm-l6-v2.",
+      "With --check, also check every node against the ONNX operator specification at the opset"
+          + " the model imports (exit code 3 when a node does not conform)."
     })
 final class InspectCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
@@ -37,15 +40,31 @@ final class InspectCommand implements Callable<Integer> {
       description = "Print one JSON object (schema compress/inspect/v1) instead of the text.")
   boolean json;
 
+  @Option(
+      names = "--check",
+      description =
+          "Check every node (subgraphs too) against the ONNX operator specification at the"
+              + " imported opset: the operator exists, its attributes and input count fit that"
+              + " version. Operators outside the checker's table are listed as not checked."
+              + " Exit code 3 when there are violations.")
+  boolean check;
+
   @Override
   public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
     ModelFiles.Loaded loaded = ModelFiles.load(model);
     ModelGraph m = loaded.model();
     ModelSummary s = ModelSummary.of(m);
+    OpsetCheck.Result conformance = check ? OpsetCheck.check(m) : null;
+    int exit =
+        conformance == null || conformance.ok() ? CompressCommand.OK : CompressCommand.UNREADABLE;
     if (json) {
-      JsonOutput.print(out, json(loaded, s));
-      return CompressCommand.OK;
+      Map<String, Object> d = json(loaded, s);
+      if (conformance != null) {
+        d.put("check", json(conformance));
+      }
+      JsonOutput.print(out, d);
+      return exit;
     }
 
     out.printf("Model     %s%n", loaded.path());
@@ -99,8 +118,52 @@ final class InspectCommand implements Callable<Integer> {
           l.inFeatures(),
           l.weight());
     }
+    if (conformance != null) {
+      out.println();
+      print(out, conformance);
+    }
     out.flush();
-    return CompressCommand.OK;
+    return exit;
+  }
+
+  private static void print(PrintWriter out, OpsetCheck.Result r) {
+    if (r.ok()) {
+      out.println(
+          "Check     every node conforms to the ONNX operator specification at the opsets it imports");
+    } else {
+      int n = r.violations().size();
+      out.printf(
+          "Check     %d node%s not conforming to the ONNX operator specification at the opsets"
+              + " it imports%n",
+          n, n == 1 ? "" : "s");
+      r.violations().forEach(v -> out.println("  " + v.message()));
+    }
+    if (!r.notChecked().isEmpty()) {
+      out.println(
+          "  not checked (operators outside the checker's table): "
+              + String.join(", ", r.notChecked()));
+    }
+  }
+
+  /** The {@code check} member of the {@code --json} document. */
+  static Map<String, Object> json(OpsetCheck.Result r) {
+    Map<String, Object> c = new LinkedHashMap<>();
+    c.put("ok", r.ok());
+    List<Map<String, Object>> vs = new ArrayList<>();
+    for (OpsetCheck.Violation v : r.violations()) {
+      Map<String, Object> x = new LinkedHashMap<>();
+      x.put("graph", v.graph());
+      x.put("node", v.node().name());
+      x.put("operator", v.node().opType());
+      x.put("domain", v.domain());
+      x.put("opset", v.opset());
+      x.put("detail", v.detail());
+      x.put("message", v.message());
+      vs.add(x);
+    }
+    c.put("violations", vs);
+    c.put("notChecked", List.copyOf(r.notChecked()));
+    return c;
   }
 
   /** The {@code --json} document: the same facts as the text, as numbers where they are numbers. */

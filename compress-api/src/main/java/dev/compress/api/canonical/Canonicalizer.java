@@ -31,15 +31,19 @@ import java.util.TreeMap;
  *       normalized axis, negative) and {@code epsilon} (read from the graph). ONNX defines this
  *       operator from opset 17; ONNX Runtime also registers it for the default domain at opsets
  *       1-16 (a contrib schema), so models at opset 11-16 keep their opset import and load there
- *       unchanged; other runtimes may need opset 17.
+ *       unchanged; but such a model does not conform to the ONNX specification ({@link
+ *       dev.compress.api.graph.OpsetCheck}, which the ONNX writer enforces): a pass that writes the
+ *       canonical form raises the opset first ({@link dev.compress.api.graph.OpsetUpgrade}, as AWQ
+ *       does).
  *   <li>decomposed exact GELU ({@link GeluPattern}) to {@code Gelu} in domain {@code com.microsoft}
  *       (ONNX Runtime's contrib operator), adding the opset import {@code com.microsoft: 1} when it
  *       is missing. This form is used at every opset, also 20+ where ONNX defines its own {@code
  *       Gelu}, so executors have one operator to recognize.
  * </ul>
  *
- * <p>Both forms were verified to load and match the decomposed originals in ONNX Runtime 1.22 at
- * opsets 11, 14 and 17 (runtime module, {@code CanonicalizationOrtTest}).
+ * <p>Both forms were verified to load and match the decomposed originals in ONNX Runtime 1.22,
+ * raised to opset 17 from exports at opsets 11 and 14 (runtime module, {@code
+ * CanonicalizationOrtTest}).
  *
  * <p>Algorithm: index the graph's def-use relations; match every pattern against that snapshot
  * (each anchored at its one distinctive node: the Div of a layer norm, the Erf of a GELU); replace

@@ -1,9 +1,12 @@
 package dev.compress.api.canonical;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.compress.api.graph.ModelGraph;
 import dev.compress.api.graph.Node;
+import dev.compress.api.graph.OpsetCheck;
+import dev.compress.api.graph.OpsetUpgrade;
 import dev.compress.api.io.onnx.OnnxReader;
 import dev.compress.api.io.onnx.OnnxWriter;
 import java.nio.file.Files;
@@ -73,9 +76,23 @@ class CanonicalizerMiniLmTest {
     assertThat(again.changed()).isFalse();
     assertThat(again.opsAfter()).isEqualTo(r.opsAfter());
 
-    // What is written reads back with the same operators and opset imports.
+    // LayerNormalization is ONNX from opset 17: the writer refuses it at the export's opset,
+    // naming the node, the operator and the opset, and writes nothing.
     Path dir = Files.createDirectories(Path.of("target", "canonical"));
     Path file = dir.resolve("minilm-" + which + "-canonical.onnx");
+    Files.deleteIfExists(file);
+    assertThatThrownBy(() -> OnnxWriter.write(m, file))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining(
+            "node '/embeddings/LayerNorm/LayerNormalization' (LayerNormalization, ai.onnx opset "
+                + opset
+                + "): operator LayerNormalization is defined from ai.onnx opset 17")
+        .hasMessageContaining("(and 12 more violations)");
+    assertThat(file).doesNotExist();
+
+    // Raised to 17, what is written reads back with the same operators and opset imports.
+    assertThat(OpsetCheck.minimumDefaultOpset(m)).isEqualTo(17);
+    OpsetUpgrade.upgrade(m, 17);
     OnnxWriter.write(m, file);
     ModelGraph back = OnnxReader.read(file);
     assertThat(Canonicalizer.opHistogram(back.graph())).isEqualTo(r.opsAfter());

@@ -8,6 +8,8 @@ import dev.compress.api.canonical.Canonicalizer;
 import dev.compress.api.graph.Graph;
 import dev.compress.api.graph.ModelGraph;
 import dev.compress.api.graph.Node;
+import dev.compress.api.graph.OpsetCheck;
+import dev.compress.api.graph.OpsetUpgrade;
 import dev.compress.api.layers.LinearLayer;
 import dev.compress.api.layers.LinearLayer.Kind;
 import dev.compress.api.layers.LinearLayers;
@@ -44,10 +46,12 @@ import java.util.Set;
  * layer, ...):
  *
  * <ol>
- *   <li>The model is {@link Canonicalizer canonicalized} (fused {@code LayerNormalization}), and
- *       each group's input {@code X} is captured on the calibration data with the DJL executor
- *       ({@link DjlExecutor#forward(Map, Set)}); padded tokens ({@code attention_mask = 0}) are
- *       left out of every statistic.
+ *   <li>The model is {@link Canonicalizer canonicalized} (fused {@code LayerNormalization}; a model
+ *       importing an opset older than 17, where ONNX defines that operator, is raised to 17 with
+ *       {@link OpsetUpgrade}: report metric {@code opset_raised_to}), and each group's input {@code
+ *       X} is captured on the calibration data with the DJL executor ({@link
+ *       DjlExecutor#forward(Map, Set)}); padded tokens ({@code attention_mask = 0}) are left out of
+ *       every statistic.
  *   <li>{@code s_x = mean |x|} per input channel. When the group's input can be rescaled without
  *       changing the function (below), for each {@code alpha} of the grid: {@code s =
  *       max(s_x^alpha, 1e-4)} ({@link AwqConfig#duoScaling}: divided by {@code s_w^(1-alpha) +
@@ -183,11 +187,16 @@ public final class AwqPass implements Pass<AwqConfig>, PassValidation {
     String type = AwqProvider.TYPE;
     int total = picked.layers().size();
     context.progress().start(type, total);
+    long opsetBefore = model.opset("").orElse(1);
     Map<String, Group> groups = searchAndFold(model, calibration, picked.layers(), context);
     long searched = System.nanoTime();
     int done = 0;
     // 4: clip, quantize, write.
     Map<String, Double> metrics = new LinkedHashMap<>();
+    long opsetAfter = model.opset("").orElse(1);
+    if (opsetAfter != opsetBefore) {
+      metrics.put("opset_raised_to", (double) opsetAfter);
+    }
     List<QuantizedMatrix> quantized = new ArrayList<>();
     List<LinearLayer> layers = new ArrayList<>();
     long bytesBefore = 0;
@@ -285,6 +294,7 @@ public final class AwqPass implements Pass<AwqConfig>, PassValidation {
       ModelGraph model, CalibrationSet calibration, List<LinearLayer> selected, PassContext context)
       throws CompressionException {
     Canonicalizer.canonicalize(model);
+    raiseOpsetForFusedOperators(model);
     unscaled.clear();
     Graph graph = model.graph();
     Set<String> names = new HashSet<>();
@@ -341,6 +351,34 @@ public final class AwqPass implements Pass<AwqConfig>, PassValidation {
     }
 
     return groups;
+  }
+
+  /**
+   * The fused {@code LayerNormalization} is an ONNX operator from opset 17: a model importing an
+   * older opset is raised to it ({@link OpsetUpgrade}, the same function), so what is written
+   * conforms to the opset it declares. (The other fused form, {@code com.microsoft::Gelu}, is valid
+   * at any opset.)
+   */
+  private static void raiseOpsetForFusedOperators(ModelGraph model)
+      throws UnsupportedModelException {
+    long has = model.opset("").orElse(1);
+    long need = OpsetCheck.minimumDefaultOpset(model);
+    if (need <= has) {
+      return;
+    }
+    List<String> blockers = OpsetUpgrade.problems(model, need);
+    if (!blockers.isEmpty()) {
+      throw new UnsupportedModelException(
+          "awq folds its scales into fused LayerNormalization nodes, an ONNX operator from opset "
+              + need
+              + "; the model imports opset "
+              + has
+              + " and cannot be raised: "
+              + String.join("; ", blockers)
+              + ". HINT: re-export the model at opset >= "
+              + need);
+    }
+    OpsetUpgrade.upgrade(model, need);
   }
 
   /** Test hook: steps 1-3 on every layer {@link AwqConfig#selection} picks; best alpha by input. */

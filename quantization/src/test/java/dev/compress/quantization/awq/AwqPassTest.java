@@ -4,9 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.compress.api.ConfigException;
+import dev.compress.api.UnsupportedModelException;
 import dev.compress.api.calibration.CalibrationSet;
 import dev.compress.api.graph.ModelGraph;
 import dev.compress.api.graph.Node;
+import dev.compress.api.graph.OpsetCheck;
 import dev.compress.api.io.onnx.OnnxWriter;
 import dev.compress.api.pass.LayerSelection;
 import dev.compress.api.pass.PassContext;
@@ -86,6 +88,35 @@ class AwqPassTest {
     assertThat(folded.graph().initializers().get("b1").data())
         .isNotEqualTo(original.graph().initializers().get("b1").data());
     assertSameFunction(original, folded, Block.activations(8, 16, Block.D));
+  }
+
+  @Test
+  void aModelBelowOpset17IsRaisedForTheFusedLayerNorm() throws Exception {
+    ModelGraph m = Block.postNorm(1);
+    m.opsetImports().put("", 14L); // LayerNormalization is ONNX from 17
+    PassReport report = new AwqPass(config(2, ClipMethod.NONE, false)).apply(m, context(CAL3));
+    assertThat(m.opset("")).hasValue(17);
+    assertThat(report.metrics()).containsEntry("opset_raised_to", 17.0);
+    assertThat(OpsetCheck.check(m).violations()).isEmpty();
+    Path file = tmp.resolve("raised.onnx");
+    OnnxWriter.write(m, file); // the writer accepts it
+
+    ModelGraph at17 = Block.postNorm(1);
+    PassReport same = new AwqPass(config(2, ClipMethod.NONE, false)).apply(at17, context(CAL3));
+    assertThat(same.metrics()).doesNotContainKey("opset_raised_to");
+  }
+
+  @Test
+  void aModelThatCannotBeRaisedIsRefusedNamingWhy() {
+    ModelGraph m = Block.postNorm(1);
+    m.opsetImports().put("", 14L);
+    // An operator the opset upgrade does not know keeps the model from being raised.
+    m.graph().nodes().add(Node.of("/up", "Upsample", List.of("y"), List.of("up")));
+    assertThatThrownBy(() -> new AwqPass(config(2, ClipMethod.NONE, false)).apply(m, context(CAL3)))
+        .isInstanceOf(UnsupportedModelException.class)
+        .hasMessageContaining("an ONNX operator from opset 17; the model imports opset 14")
+        .hasMessageContaining("node '/up': operator Upsample is not known")
+        .hasMessageContaining("HINT: re-export the model at opset >= 17");
   }
 
   private static void assertSameFunction(ModelGraph a, ModelGraph b, Tensor x) throws Exception {

@@ -6,6 +6,7 @@ import dev.compress.api.graph.Graph;
 import dev.compress.api.graph.GraphCheck;
 import dev.compress.api.graph.ModelGraph;
 import dev.compress.api.graph.Node;
+import dev.compress.api.graph.OpsetCheck;
 import dev.compress.api.graph.PreservedFields;
 import dev.compress.api.graph.ValueInfo;
 import dev.compress.api.io.onnx.OnnxSchema.AttrF;
@@ -65,7 +66,9 @@ import java.util.function.Consumer;
  * refused as "not an ONNX model" before decoding, and a file that is not a regular file (a FIFO)
  * before it is opened. The decoded graph is checked with {@link GraphCheck}: a broken rule is a
  * {@link CorruptCheckpointException} naming the node and the value; nodes merely out of topological
- * order are sorted and reported through the {@code notes} of {@link #read(Path, Consumer)}.
+ * order are sorted and reported through the {@code notes} of {@link #read(Path, Consumer)}. Nodes
+ * that do not conform to their operator's signature at the imported opset ({@link OpsetCheck}) are
+ * a note too, not a refusal: ONNX Runtime may still load the model.
  *
  * <p>The returned tensors stay valid while the model is reachable; the file must not be truncated
  * or rewritten in place meanwhile (write a new model to another path and rename it).
@@ -217,6 +220,14 @@ public final class OnnxReader {
               + unsorted.getFirst().message()
               + "; the nodes were sorted into topological order (as ONNX Runtime does) and are"
               + " written sorted");
+    }
+    OpsetCheck.Result conformance = OpsetCheck.check(m);
+    if (!conformance.ok()) { // ONNX Runtime may accept it: a note, not a refusal
+      notes.accept(
+          file
+              + ": does not conform to the ONNX operator specification at the opsets it imports: "
+              + conformance.summary()
+              + " (it is read as it is; `compress inspect --check` lists every violation)");
     }
     return m;
   }

@@ -5,6 +5,7 @@ import dev.compress.api.graph.Graph;
 import dev.compress.api.graph.GraphCheck;
 import dev.compress.api.graph.ModelGraph;
 import dev.compress.api.graph.Node;
+import dev.compress.api.graph.OpsetCheck;
 import dev.compress.api.graph.PreservedFields;
 import dev.compress.api.graph.ValueInfo;
 import dev.compress.api.io.onnx.OnnxSchema.AttrF;
@@ -120,10 +121,11 @@ public final class OnnxWriter {
    *
    * <p>The graph is checked first ({@link GraphCheck}): nodes out of topological order are sorted
    * in place; any other problem (an input nothing defines, an output nothing computes, a value
-   * defined twice, a cycle) throws before a file is opened.
+   * defined twice, a cycle) throws before a file is opened. So does a node that does not conform to
+   * its operator's signature at the opset the model imports ({@link OpsetCheck}).
    *
    * @throws IllegalStateException when the graph breaks a rule of {@link GraphCheck} other than
-   *     node order (nothing is written)
+   *     node order, or of {@link OpsetCheck} (nothing is written)
    * @throws IOException if a file cannot be written, or the model exceeds the 2 GiB protobuf limit
    *     even with its tensors in external data
    */
@@ -140,6 +142,14 @@ public final class OnnxWriter {
           out
               + ": not written, the graph is invalid (a bug in the code that built or edited it): "
               + GraphCheck.summary(errors));
+    }
+    OpsetCheck.Result conformance = OpsetCheck.check(model);
+    if (!conformance.ok()) {
+      throw new IllegalStateException(
+          out
+              + ": not written, a node does not conform to the opset the model imports (a bug in"
+              + " the code that built or edited it): "
+              + conformance.summary());
     }
     GraphCheck.sortNodes(model); // ONNX requires topological order; a no-op when already sorted
     String dataName = options.dataFileNameFor(out);
