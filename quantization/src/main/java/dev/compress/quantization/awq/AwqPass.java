@@ -6,6 +6,8 @@ import dev.compress.api.UnsupportedModelException;
 import dev.compress.api.calibration.CalibrationSet;
 import dev.compress.api.canonical.Canonicalizer;
 import dev.compress.api.graph.Graph;
+import dev.compress.api.graph.GraphEditor;
+import dev.compress.api.graph.GraphIndex;
 import dev.compress.api.graph.ModelGraph;
 import dev.compress.api.graph.Node;
 import dev.compress.api.layers.LinearLayer;
@@ -482,7 +484,7 @@ public final class AwqPass implements Pass<AwqConfig>, PassValidation {
     List<String> layerOutputs = g.layers.stream().map(LinearLayer::output).toList();
     int rank = xs.get(0).rank();
     ModelGraph module = null;
-    Node producer = graph.producer(g.input).orElse(null);
+    Node producer = GraphIndex.of(graph).producer(g.input).orElse(null);
     if (producer != null && producer.opType().equals("LayerNormalization")) {
       Optional<String> y = ModuleExtractor.nextNormInput(graph, layerOutputs);
       if (y.isPresent()) {
@@ -628,7 +630,7 @@ public final class AwqPass implements Pass<AwqConfig>, PassValidation {
   /** Why the group's input cannot be rescaled, if it cannot. */
   private Optional<String> foldProblem(Graph graph, Group g, List<LinearLayer> all) {
     if (foldTarget(graph, g.input, all).isEmpty()) {
-      Optional<Node> p = graph.producer(g.input);
+      Optional<Node> p = GraphIndex.of(graph).producer(g.input);
       return Optional.of(
           "no foldable producer of its input ("
               + p.map(n -> n.qualifiedOpType() + " '" + LinearLayers.nameOf(n) + "'")
@@ -646,7 +648,7 @@ public final class AwqPass implements Pass<AwqConfig>, PassValidation {
 
   /** A LayerNormalization node, or a linear layer, whose output rows can absorb {@code 1/s}. */
   private static Optional<Object> foldTarget(Graph graph, String x, List<LinearLayer> all) {
-    Optional<Node> p = graph.producer(x);
+    Optional<Node> p = GraphIndex.of(graph).producer(x);
     if (p.isEmpty()) {
       return Optional.empty();
     }
@@ -670,7 +672,7 @@ public final class AwqPass implements Pass<AwqConfig>, PassValidation {
       if ((direct || viaBias)
           && l.kind() != Kind.CONV
           && graph.initializers().containsKey(l.weight())
-          && graph.consumers(l.weight()).size() == 1
+          && GraphIndex.of(graph).readers(l.weight()).size() == 1
           && (direct && l.kind() == Kind.MATMUL
               ? true
               : l.bias().map(b -> graph.initializers().containsKey(b)).orElse(true))) {
@@ -683,7 +685,7 @@ public final class AwqPass implements Pass<AwqConfig>, PassValidation {
   /** Consumers of the group's input that are neither its layers nor other scalable linears. */
   private static List<Node> otherConsumers(Graph graph, Group g, List<LinearLayer> all) {
     List<Node> out = new ArrayList<>();
-    for (Node c : graph.consumers(g.input)) {
+    for (Node c : GraphIndex.of(graph).readers(g.input)) {
       if (g.layers.stream().anyMatch(l -> l.node() == c)) {
         continue;
       }
@@ -700,7 +702,7 @@ public final class AwqPass implements Pass<AwqConfig>, PassValidation {
     return all.stream()
         .filter(l -> l.node() == c && l.input().equals(x) && l.kind() != Kind.CONV)
         .filter(l -> graph.initializers().containsKey(l.weight()))
-        .filter(l -> graph.consumers(l.weight()).size() == 1)
+        .filter(l -> GraphIndex.of(graph).readers(l.weight()).size() == 1)
         .findFirst();
   }
 
@@ -711,7 +713,7 @@ public final class AwqPass implements Pass<AwqConfig>, PassValidation {
     int in = s.length;
     List<Node> others = otherConsumers(graph, g, all);
     List<LinearLayer> readers = new ArrayList<>(g.layers);
-    for (Node c : graph.consumers(g.input)) {
+    for (Node c : GraphIndex.of(graph).readers(g.input)) {
       if (g.layers.stream().noneMatch(l -> l.node() == c)) {
         scalableLinear(graph, c, g.input, all).ifPresent(readers::add);
       }
@@ -748,26 +750,17 @@ public final class AwqPass implements Pass<AwqConfig>, PassValidation {
       }
     }
     if (!others.isEmpty()) {
-      Set<String> taken = new HashSet<>(graph.initializers().keySet());
-      for (Node n : graph.nodes()) {
-        taken.addAll(n.outputs());
-        taken.add(n.name());
-      }
-      String sName = fresh(taken, g.input + "_awq_scale");
-      String yName = fresh(taken, g.input + "_awq_unscaled");
-      graph.putInitializer(Tensor.ofFloats(sName, new long[] {in}, s));
+      GraphEditor ed = GraphEditor.of(graph);
+      String sName = ed.freshName(g.input + "_awq_scale");
+      String yName = ed.freshName(g.input + "_awq_unscaled");
+      ed.putInitializer(Tensor.ofFloats(sName, new long[] {in}, s));
       Node mul =
           Node.of(
-              fresh(taken, g.input + "_awq_Mul"), "Mul", List.of(g.input, sName), List.of(yName));
-      Node producer = graph.producer(g.input).orElseThrow();
-      graph.nodes().add(graph.nodes().indexOf(producer) + 1, mul);
-      for (Node c : others) {
-        for (int i = 0; i < c.inputs().size(); i++) {
-          if (c.input(i).equals(g.input)) {
-            c.inputs().set(i, yName);
-          }
-        }
-      }
+              ed.freshName(g.input + "_awq_Mul"), "Mul", List.of(g.input, sName), List.of(yName));
+      ed.insertAfter(ed.index().producer(g.input).orElseThrow(), mul);
+      Set<Node> rewired = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+      rewired.addAll(others);
+      ed.rewire(g.input, yName, rewired::contains);
     }
   }
 
@@ -783,23 +776,13 @@ public final class AwqPass implements Pass<AwqConfig>, PassValidation {
     for (int i = 0; i < v.length; i++) {
       v[i] /= s[i];
     }
-    boolean shared = graph.consumers(name).size() > 1 || !graph.initializers().containsKey(name);
+    boolean shared =
+        GraphIndex.of(graph).readers(name).size() > 1 || !graph.initializers().containsKey(name);
     String target = name;
     if (shared) {
-      Set<String> taken = new HashSet<>(graph.initializers().keySet());
-      graph.nodes().forEach(m -> taken.addAll(m.outputs()));
-      target = fresh(taken, name + "_awq");
+      target = GraphEditor.of(graph).freshName(name + "_awq");
       n.inputs().set(idx, target);
     }
     graph.putInitializer(Tensor.ofFloats(target, t.shape(), v));
-  }
-
-  private static String fresh(Set<String> taken, String base) {
-    String name = base;
-    for (int i = 1; taken.contains(name); i++) {
-      name = base + "_" + i;
-    }
-    taken.add(name);
-    return name;
   }
 }

@@ -2,6 +2,7 @@ package dev.compress.quantization.rtn;
 
 import dev.compress.api.ConfigException;
 import dev.compress.api.graph.Graph;
+import dev.compress.api.graph.GraphIndex;
 import dev.compress.api.graph.Node;
 import dev.compress.api.layers.LinearLayer;
 import dev.compress.api.layers.LinearLayers;
@@ -9,7 +10,6 @@ import dev.compress.api.pass.LayerSelection;
 import dev.compress.api.pass.PassReport;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 
 /**
@@ -60,13 +60,13 @@ public final class QuantizedLayers {
    * output of a {@code DequantizeLinear} of a constant.
    */
   public static List<String> names(Graph graph) {
-    Map<String, Node> producers = graph.producerIndex();
+    GraphIndex producers = GraphIndex.of(graph);
     List<String> out = new ArrayList<>();
     for (Node n : graph.nodes()) {
       if (QUANTIZED_OPS.contains(n.qualifiedOpType())) {
         out.add(LinearLayers.nameOf(n));
       } else if (n.domain().isEmpty() && LINEAR_OPS.contains(n.opType()) && n.inputs().size() > 1) {
-        Node p = producers.get(n.input(1));
+        Node p = producers.producer(n.input(1)).orElse(null);
         if (p != null
             && p.domain().isEmpty()
             && p.opType().equals("DequantizeLinear")

@@ -4,6 +4,8 @@ import dev.compress.api.CompressionException;
 import dev.compress.api.ConfigException;
 import dev.compress.api.canonical.LayerNormPattern;
 import dev.compress.api.graph.Graph;
+import dev.compress.api.graph.GraphEditor;
+import dev.compress.api.graph.GraphIndex;
 import dev.compress.api.graph.ModelGraph;
 import dev.compress.api.graph.Node;
 import dev.compress.api.layers.LinearLayer;
@@ -89,7 +91,7 @@ public final class SmoothQuantPass implements Pass<SmoothQuantConfig> {
         config.mappings().isEmpty()
             ? automatic(graph, all, problems)
             : manual(graph, all, problems);
-    Map<String, List<Node>> consumers = graph.consumerIndex();
+    GraphIndex consumers = GraphIndex.of(graph);
     Set<String> outputs = new HashSet<>();
     graph.outputs().forEach(v -> outputs.add(v.name()));
     List<Group> kept = new ArrayList<>();
@@ -190,12 +192,7 @@ public final class SmoothQuantPass implements Pass<SmoothQuantConfig> {
       metrics.put(name + "/input_absmax_after", xAfter);
     }
 
-    Set<String> names = new HashSet<>();
-    graph.initializers().keySet().forEach(names::add);
-    for (Node n : graph.nodes()) {
-      names.add(n.name());
-      names.addAll(n.outputs());
-    }
+    GraphEditor ed = GraphEditor.of(graph);
     List<String> touched = new ArrayList<>();
     long bytes = 0;
     int compensated = 0;
@@ -208,9 +205,9 @@ public final class SmoothQuantPass implements Pass<SmoothQuantConfig> {
       if (p.betaNode() != null) {
         replaced.add(p.betaNode().input(p.betaIndex()));
       }
-      divide(graph, p.gammaNode(), p.gammaIndex(), s, names);
+      divide(ed, p.gammaNode(), p.gammaIndex(), s);
       if (p.betaNode() != null) {
-        divide(graph, p.betaNode(), p.betaIndex(), s, names);
+        divide(ed, p.betaNode(), p.betaIndex(), s);
       }
       for (LinearLayer l : g.layers()) {
         Tensor w = graph.constant(l.weight()).orElseThrow();
@@ -223,37 +220,39 @@ public final class SmoothQuantPass implements Pass<SmoothQuantConfig> {
             stored[WeightMatrix.storedIndex(l.layout(), out, in, o, j)] *= s[j];
           }
         }
-        Tensor nw = Tensor.ofFloats(fresh(l.weight() + "_smoothed", names), w.shape(), stored);
-        graph.putInitializer(nw);
-        l.node().inputs().set(1, nw.name());
+        Tensor nw = Tensor.ofFloats(ed.freshName(l.weight() + "_smoothed"), w.shape(), stored);
+        ed.putInitializer(nw);
+        ed.setInput(l.node(), 1, nw.name());
         bytes += w.byteSize();
         touched.add(l.name());
       }
-      List<Node> others = others(g, graph.consumerIndex());
+      List<Node> others = others(g, ed.index());
       if (!others.isEmpty()) {
         Tensor st =
             Tensor.ofFloats(
-                fresh(g.output() + "_smoothquant_scale", names), new long[] {s.length}, s);
-        graph.putInitializer(st);
-        String restored = fresh(g.output() + "_unsmoothed", names);
+                ed.freshName(g.output() + "_smoothquant_scale"), new long[] {s.length}, s);
+        ed.putInitializer(st);
+        String restored = ed.freshName(g.output() + "_unsmoothed");
         Node mul =
             Node.of(
-                fresh(LinearLayers.nameOf(g.norm()) + "_smoothquant_restore", names),
+                ed.freshName(LinearLayers.nameOf(g.norm()) + "_smoothquant_restore"),
                 "Mul",
                 List.of(g.output(), st.name()),
                 List.of(restored));
-        graph.nodes().add(graph.nodes().indexOf(g.norm()) + 1, mul);
-        for (Node c : others) {
-          for (int k = 0; k < c.inputs().size(); k++) {
-            if (c.input(k).equals(g.output())) {
-              c.inputs().set(k, restored);
-            }
-          }
-        }
+        ed.insertAfter(g.norm(), mul);
+        Set<Node> rewired = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        rewired.addAll(others);
+        ed.rewire(g.output(), restored, rewired::contains);
         compensated++;
       }
     }
-    removeUnread(graph, replaced);
+    // Also any Constant node nothing reads, as this pass always removed.
+    for (Node n : graph.nodes()) {
+      if (n.opType().equals("Constant") && n.domain().isEmpty()) {
+        replaced.add(n.output(0));
+      }
+    }
+    ed.removeUnread(replaced);
     metrics.put("norms_smoothed", (double) kept.size());
     metrics.put("restoring_muls", (double) compensated);
     return new PassReport(
@@ -275,11 +274,11 @@ public final class SmoothQuantPass implements Pass<SmoothQuantConfig> {
   }
 
   /** Consumers of the norm output other than its linear layers. */
-  private static List<Node> others(Group g, Map<String, List<Node>> consumers) {
+  private static List<Node> others(Group g, GraphIndex index) {
     Set<Node> mine = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
     g.layers().forEach(l -> mine.add(l.node()));
     List<Node> out = new ArrayList<>();
-    for (Node c : consumers.getOrDefault(g.output(), List.of())) {
+    for (Node c : index.consumers(g.output())) {
       if (!mine.contains(c) && !out.contains(c)) {
         out.add(c);
       }
@@ -288,52 +287,19 @@ public final class SmoothQuantPass implements Pass<SmoothQuantConfig> {
   }
 
   /** Replaces input {@code index} of {@code node} (a constant [K]) by its values divided by s. */
-  private static void divide(Graph graph, Node node, int index, float[] s, Set<String> names) {
-    Tensor t = graph.constant(node.input(index)).orElseThrow();
+  private static void divide(GraphEditor ed, Node node, int index, float[] s) {
+    Tensor t = ed.graph().constant(node.input(index)).orElseThrow();
     float[] v = t.toFloatArray();
     for (int j = 0; j < v.length; j++) {
       v[j] /= s[j];
     }
     Tensor nt =
         Tensor.ofFloats(
-            fresh(t.name().isEmpty() ? "smoothquant" : t.name() + "_smoothed", names),
+            ed.freshName(t.name().isEmpty() ? "smoothquant" : t.name() + "_smoothed"),
             t.shape(),
             v);
-    graph.putInitializer(nt);
-    node.inputs().set(index, nt.name());
-  }
-
-  /** Removes the replaced originals that nothing reads any more. */
-  private static void removeUnread(Graph graph, Set<String> replaced) {
-    Set<String> read = new HashSet<>();
-    for (Node n : graph.nodes()) {
-      read.addAll(n.inputs());
-    }
-    graph.outputs().forEach(v -> read.add(v.name()));
-    List<String> gone = new ArrayList<>();
-    for (String name : graph.initializers().keySet()) {
-      if (replaced.contains(name) && !read.contains(name)) {
-        gone.add(name);
-      }
-    }
-    gone.forEach(graph.initializers()::remove);
-    graph.inputs().removeIf(v -> gone.contains(v.name()));
-    graph
-        .nodes()
-        .removeIf(
-            n ->
-                n.opType().equals("Constant")
-                    && n.domain().isEmpty()
-                    && !read.contains(n.output(0)));
-  }
-
-  private static String fresh(String base, Set<String> names) {
-    String n = base;
-    for (int i = 1; names.contains(n); i++) {
-      n = base + "_" + i;
-    }
-    names.add(n);
-    return n;
+    ed.putInitializer(nt);
+    ed.setInput(node, index, nt.name());
   }
 
   private void checkParams(Graph graph, Group g, String where, List<String> problems) {
