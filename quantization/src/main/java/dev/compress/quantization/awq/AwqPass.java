@@ -10,6 +10,7 @@ import dev.compress.api.graph.GraphEditor;
 import dev.compress.api.graph.GraphIndex;
 import dev.compress.api.graph.ModelGraph;
 import dev.compress.api.graph.Node;
+import dev.compress.api.layers.ChannelScaling;
 import dev.compress.api.layers.LinearLayer;
 import dev.compress.api.layers.LinearLayer.Kind;
 import dev.compress.api.layers.LinearLayers;
@@ -706,83 +707,32 @@ public final class AwqPass implements Pass<AwqConfig>, PassValidation {
         .findFirst();
   }
 
+  /** How this pass names what channel scaling writes (the names its outputs always had). */
+  private static final ChannelScaling.Style STYLE =
+      new ChannelScaling.Style(
+          "_awq",
+          ChannelScaling.Rewrite.IN_PLACE,
+          "_awq_scale",
+          "_awq_unscaled",
+          "_awq_Mul",
+          false);
+
   /** Applies {@code W s} to the readers of the group's input and {@code 1/s} to its producer. */
   private static void applyScale(ModelGraph model, Group g, List<LinearLayer> all) {
     Graph graph = model.graph();
-    float[] s = g.scale;
-    int in = s.length;
-    List<Node> others = otherConsumers(graph, g, all);
+    GraphEditor ed = GraphEditor.of(graph);
     List<LinearLayer> readers = new ArrayList<>(g.layers);
-    for (Node c : GraphIndex.of(graph).readers(g.input)) {
+    for (Node c : ed.index().readers(g.input)) {
       if (g.layers.stream().noneMatch(l -> l.node() == c)) {
         scalableLinear(graph, c, g.input, all).ifPresent(readers::add);
       }
     }
-    for (LinearLayer l : readers) {
-      int out = (int) l.outFeatures();
-      float[] w =
-          WeightMatrix.outByIn(graph.constant(l.weight()).orElseThrow(), l.layout(), out, in);
-      graph.putInitializer(stored(l, AwqMath.scaleColumns(w, in, s)));
-    }
-    Object target = foldTarget(graph, g.input, all).orElseThrow();
-    if (target instanceof Node norm) {
-      divideVector(graph, norm, 1, s);
-      if (norm.inputs().size() > 2 && !norm.input(2).isEmpty()) {
-        divideVector(graph, norm, 2, s);
-      }
-    } else {
-      LinearLayer p = (LinearLayer) target;
-      int out = (int) p.outFeatures();
-      int pin = (int) p.inFeatures();
-      float[] w =
-          WeightMatrix.outByIn(graph.constant(p.weight()).orElseThrow(), p.layout(), out, pin);
-      for (int o = 0; o < out; o++) {
-        for (int i = 0; i < pin; i++) {
-          w[o * pin + i] /= s[o];
-        }
-      }
-      graph.putInitializer(stored(p, w));
-      if (p.bias().isPresent()) {
-        Node holder =
-            p.kind() == Kind.GEMM ? p.node() : graph.node(p.biasNode().orElseThrow()).orElseThrow();
-        int idx = holder.inputs().indexOf(p.bias().get());
-        divideVector(graph, holder, idx, s);
-      }
-    }
-    if (!others.isEmpty()) {
-      GraphEditor ed = GraphEditor.of(graph);
-      String sName = ed.freshName(g.input + "_awq_scale");
-      String yName = ed.freshName(g.input + "_awq_unscaled");
-      ed.putInitializer(Tensor.ofFloats(sName, new long[] {in}, s));
-      Node mul =
-          Node.of(
-              ed.freshName(g.input + "_awq_Mul"), "Mul", List.of(g.input, sName), List.of(yName));
-      ed.insertAfter(ed.index().producer(g.input).orElseThrow(), mul);
-      Set<Node> rewired = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
-      rewired.addAll(others);
-      ed.rewire(g.input, yName, rewired::contains);
-    }
-  }
-
-  /** Divides the 1-D float constant at input {@code idx} of {@code n} by {@code s}. */
-  private static void divideVector(Graph graph, Node n, int idx, float[] s) {
-    String name = n.input(idx);
-    Tensor t = graph.constant(name).orElseThrow();
-    float[] v = t.toFloatArray();
-    if (v.length != s.length) {
-      throw new IllegalStateException(
-          name + " has " + v.length + " values for " + s.length + " channels");
-    }
-    for (int i = 0; i < v.length; i++) {
-      v[i] /= s[i];
-    }
-    boolean shared =
-        GraphIndex.of(graph).readers(name).size() > 1 || !graph.initializers().containsKey(name);
-    String target = name;
-    if (shared) {
-      target = GraphEditor.of(graph).freshName(name + "_awq");
-      n.inputs().set(idx, target);
-    }
-    graph.putInitializer(Tensor.ofFloats(target, t.shape(), v));
+    ChannelScaling.Fold fold =
+        switch (foldTarget(graph, g.input, all).orElseThrow()) {
+          case Node norm -> ChannelScaling.normConstants(graph, norm).orElseThrow().fold();
+          case LinearLayer p -> new ChannelScaling.Fold.Rows(p);
+          default -> throw new IllegalStateException("no fold target for " + g.input);
+        };
+    ChannelScaling.apply(ed, g.input, fold, readers, g.scale, STYLE);
   }
 }

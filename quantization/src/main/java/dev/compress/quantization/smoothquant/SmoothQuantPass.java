@@ -2,12 +2,13 @@ package dev.compress.quantization.smoothquant;
 
 import dev.compress.api.CompressionException;
 import dev.compress.api.ConfigException;
-import dev.compress.api.canonical.LayerNormPattern;
 import dev.compress.api.graph.Graph;
 import dev.compress.api.graph.GraphEditor;
 import dev.compress.api.graph.GraphIndex;
 import dev.compress.api.graph.ModelGraph;
 import dev.compress.api.graph.Node;
+import dev.compress.api.layers.ChannelScaling;
+import dev.compress.api.layers.ChannelScaling.NormConstants;
 import dev.compress.api.layers.LinearLayer;
 import dev.compress.api.layers.LinearLayer.Kind;
 import dev.compress.api.layers.LinearLayers;
@@ -26,6 +27,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -74,11 +76,18 @@ public final class SmoothQuantPass implements Pass<SmoothQuantConfig> {
     return config;
   }
 
-  /** Where a norm's gamma (and beta) enter the graph. */
-  record NormParams(Node gammaNode, int gammaIndex, Node betaNode, int betaIndex) {}
+  /** How this pass names what channel scaling writes (the names its outputs always had). */
+  private static final ChannelScaling.Style STYLE =
+      new ChannelScaling.Style(
+          "_smoothed",
+          ChannelScaling.Rewrite.COPY,
+          "_smoothquant_scale",
+          "_unsmoothed",
+          "_smoothquant_restore",
+          true);
 
   /** One norm and the linear layers reading its output. */
-  record Group(Node norm, String output, List<LinearLayer> layers, NormParams params) {}
+  record Group(Node norm, String output, List<LinearLayer> layers, NormConstants params) {}
 
   @Override
   public PassReport apply(ModelGraph model, PassContext context) throws CompressionException {
@@ -115,12 +124,13 @@ public final class SmoothQuantPass implements Pass<SmoothQuantConfig> {
       if (problems.size() > before) {
         continue;
       }
-      if (!config.compensate() && !others(g, consumers).isEmpty()) {
+      List<Node> others = ChannelScaling.otherReaders(consumers, g.output(), g.layers());
+      if (!config.compensate() && !others.isEmpty()) {
         skips.add(
             new PassReport.Skip(
                 LinearLayers.nameOf(g.norm()),
                 "its output also feeds "
-                    + others(g, consumers).stream().map(LinearLayers::nameOf).toList()
+                    + others.stream().map(LinearLayers::nameOf).toList()
                     + " and compensate is false"));
         continue;
       }
@@ -196,63 +206,27 @@ public final class SmoothQuantPass implements Pass<SmoothQuantConfig> {
     List<String> touched = new ArrayList<>();
     long bytes = 0;
     int compensated = 0;
-    Set<String> replaced = new HashSet<>();
     for (int i = 0; i < kept.size(); i++) {
       Group g = kept.get(i);
       float[] s = scales.get(i);
-      NormParams p = g.params();
-      replaced.add(p.gammaNode().input(p.gammaIndex()));
-      if (p.betaNode() != null) {
-        replaced.add(p.betaNode().input(p.betaIndex()));
-      }
-      divide(ed, p.gammaNode(), p.gammaIndex(), s);
-      if (p.betaNode() != null) {
-        divide(ed, p.betaNode(), p.betaIndex(), s);
-      }
       for (LinearLayer l : g.layers()) {
-        Tensor w = graph.constant(l.weight()).orElseThrow();
-        replaced.add(l.weight());
-        float[] stored = w.toFloatArray();
-        int out = (int) l.outFeatures();
-        int in = (int) l.inFeatures();
-        for (int o = 0; o < out; o++) {
-          for (int j = 0; j < in; j++) {
-            stored[WeightMatrix.storedIndex(l.layout(), out, in, o, j)] *= s[j];
-          }
-        }
-        Tensor nw = Tensor.ofFloats(ed.freshName(l.weight() + "_smoothed"), w.shape(), stored);
-        ed.putInitializer(nw);
-        ed.setInput(l.node(), 1, nw.name());
-        bytes += w.byteSize();
+        bytes += graph.constant(l.weight()).orElseThrow().byteSize();
         touched.add(l.name());
       }
-      List<Node> others = others(g, ed.index());
-      if (!others.isEmpty()) {
-        Tensor st =
-            Tensor.ofFloats(
-                ed.freshName(g.output() + "_smoothquant_scale"), new long[] {s.length}, s);
-        ed.putInitializer(st);
-        String restored = ed.freshName(g.output() + "_unsmoothed");
-        Node mul =
-            Node.of(
-                ed.freshName(LinearLayers.nameOf(g.norm()) + "_smoothquant_restore"),
-                "Mul",
-                List.of(g.output(), st.name()),
-                List.of(restored));
-        ed.insertAfter(g.norm(), mul);
-        Set<Node> rewired = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
-        rewired.addAll(others);
-        ed.rewire(g.output(), restored, rewired::contains);
+      ChannelScaling.Result r =
+          ChannelScaling.apply(ed, g.output(), g.params().fold(), g.layers(), s, STYLE);
+      if (r.compensation().isPresent()) {
         compensated++;
       }
     }
-    // Also any Constant node nothing reads, as this pass always removed.
+    // Any Constant node nothing reads, as this pass always removed.
+    Set<String> constants = new LinkedHashSet<>();
     for (Node n : graph.nodes()) {
       if (n.opType().equals("Constant") && n.domain().isEmpty()) {
-        replaced.add(n.output(0));
+        constants.add(n.output(0));
       }
     }
-    ed.removeUnread(replaced);
+    ed.removeUnread(constants);
     metrics.put("norms_smoothed", (double) kept.size());
     metrics.put("restoring_muls", (double) compensated);
     return new PassReport(
@@ -273,58 +247,26 @@ public final class SmoothQuantPass implements Pass<SmoothQuantConfig> {
         (int) l.inFeatures());
   }
 
-  /** Consumers of the norm output other than its linear layers. */
-  private static List<Node> others(Group g, GraphIndex index) {
-    Set<Node> mine = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
-    g.layers().forEach(l -> mine.add(l.node()));
-    List<Node> out = new ArrayList<>();
-    for (Node c : index.consumers(g.output())) {
-      if (!mine.contains(c) && !out.contains(c)) {
-        out.add(c);
-      }
-    }
-    return out;
-  }
-
-  /** Replaces input {@code index} of {@code node} (a constant [K]) by its values divided by s. */
-  private static void divide(GraphEditor ed, Node node, int index, float[] s) {
-    Tensor t = ed.graph().constant(node.input(index)).orElseThrow();
-    float[] v = t.toFloatArray();
-    for (int j = 0; j < v.length; j++) {
-      v[j] /= s[j];
-    }
-    Tensor nt =
-        Tensor.ofFloats(
-            ed.freshName(t.name().isEmpty() ? "smoothquant" : t.name() + "_smoothed"),
-            t.shape(),
-            v);
-    ed.putInitializer(nt);
-    ed.setInput(node, index, nt.name());
-  }
-
   private void checkParams(Graph graph, Group g, String where, List<String> problems) {
-    NormParams p = g.params();
+    NormConstants p = g.params();
     if (p == null) {
       problems.add(where + "its gamma/beta could not be found");
       return;
     }
     long k = g.layers().get(0).inFeatures();
-    for (Object[] e :
-        new Object[][] {
-          {p.gammaNode(), p.gammaIndex(), "gamma"}, {p.betaNode(), p.betaIndex(), "beta"}
-        }) {
-      Node n = (Node) e[0];
-      if (n == null) {
+    for (Object[] e : new Object[][] {{p.scale(), "gamma"}, {p.bias().orElse(null), "beta"}}) {
+      ChannelScaling.Input in = (ChannelScaling.Input) e[0];
+      if (in == null) {
         continue;
       }
-      Optional<Tensor> t = graph.constant(n.input((Integer) e[1]));
+      Optional<Tensor> t = graph.constant(in.node().input(in.index()));
       if (t.isEmpty()
           || t.get().dtype() != DataType.FLOAT
           || t.get().rank() != 1
           || t.get().dim(0) != k) {
         problems.add(
             where
-                + e[2]
+                + e[1]
                 + " must be a constant f32 ["
                 + k
                 + "], found "
@@ -350,7 +292,12 @@ public final class SmoothQuantPass implements Pass<SmoothQuantConfig> {
       }
       String normName = e.getValue().get(0).norm().orElseThrow().node();
       Node norm = nodeNamed(graph, normName);
-      out.add(new Group(norm, e.getKey(), e.getValue(), params(graph, norm)));
+      out.add(
+          new Group(
+              norm,
+              e.getKey(),
+              e.getValue(),
+              ChannelScaling.normConstants(graph, norm).orElse(null)));
     }
     return out;
   }
@@ -385,7 +332,7 @@ public final class SmoothQuantPass implements Pass<SmoothQuantConfig> {
                   + "' also reads the norm's output; list it too (its weight must be scaled)");
         }
       }
-      NormParams p = params(graph, norm);
+      NormConstants p = ChannelScaling.normConstants(graph, norm).orElse(null);
       if (p == null) {
         problems.add(
             key + ": node " + norm.qualifiedOpType() + " is not a supported normalization");
@@ -405,44 +352,5 @@ public final class SmoothQuantPass implements Pass<SmoothQuantConfig> {
       }
     }
     return null;
-  }
-
-  /** Where gamma and beta of a normalization node enter, or null when unknown. */
-  static NormParams params(Graph graph, Node norm) {
-    switch (norm.opType()) {
-      case "LayerNormalization":
-        return new NormParams(norm, 1, norm.input(2).isEmpty() ? null : norm, 2);
-      case "SimplifiedLayerNormalization", "RMSNormalization":
-        return new NormParams(norm, 1, null, -1);
-      case "SkipLayerNormalization":
-        return new NormParams(norm, 2, norm.input(3).isEmpty() ? null : norm, 3);
-      case "SkipSimplifiedLayerNormalization":
-        return new NormParams(norm, 2, null, -1);
-      default:
-        break;
-    }
-    Optional<LayerNormPattern.Match> m = LayerNormPattern.matchEndingAt(graph, norm);
-    if (m.isEmpty()) {
-      return null;
-    }
-    Node gammaNode = null;
-    Node betaNode = null;
-    int gi = -1;
-    int bi = -1;
-    for (Node n : m.get().nodes()) {
-      for (int i = 0; i < n.inputs().size(); i++) {
-        if (n.opType().equals("Mul") && n.input(i).equals(m.get().scale())) {
-          gammaNode = n;
-          gi = i;
-        }
-        if (m.get().bias().isPresent()
-            && n.opType().equals("Add")
-            && n.input(i).equals(m.get().bias().get())) {
-          betaNode = n;
-          bi = i;
-        }
-      }
-    }
-    return gammaNode == null ? null : new NormParams(gammaNode, gi, betaNode, bi);
   }
 }
