@@ -61,11 +61,13 @@ import java.util.Set;
  *       that of the block output); for a group after a linear layer, the group's layers alone. The
  *       alpha with the smallest output MSE (over real tokens) against the float module wins.
  *   <li>The scale is applied: {@code W <- W s} for the group and {@code 1/s} folded into the
- *       producer of {@code X}: a {@code LayerNormalization}'s scale and bias, or a preceding linear
- *       layer's output rows and bias. Other linear layers reading {@code X} get {@code W s} too
- *       (float); any other consumer (the residual branch of a post-norm model such as BERT) reads
- *       {@code X s} through an inserted {@code Mul} ({@link AwqConfig#residualMul}). A group with
- *       no foldable producer is not scaled (metric {@code LAYER/awq_alpha = -1}).
+ *       producer of {@code X} ({@link ChannelScaling}): the scale and bias of a {@code
+ *       LayerNormalization}, RMSNorm ({@code SimplifiedLayerNormalization}, {@code
+ *       RMSNormalization}) or ONNX Runtime's {@code Skip(Simplified)LayerNormalization}, or a
+ *       preceding linear layer's output rows and bias. Other linear layers reading {@code X} get
+ *       {@code W s} too (float); any other consumer (the residual branch of a post-norm model such
+ *       as BERT) reads {@code X s} through an inserted {@code Mul} ({@link AwqConfig#residualMul}).
+ *       A group with no foldable producer is not scaled (metric {@code LAYER/awq_alpha = -1}).
  *   <li>Clip search ({@link AwqMath#clipThresholds}) per output channel and group on {@link
  *       AwqConfig#clipTokens} tokens of the (scaled) input, skipping {@link AwqConfig#clipIgnore};
  *       then round-to-nearest on the GPTQ min-max grid and {@link QuantizedModelWriter} ({@code
@@ -647,22 +649,43 @@ public final class AwqPass implements Pass<AwqConfig>, PassValidation {
     return Optional.empty();
   }
 
-  /** A LayerNormalization node, or a linear layer, whose output rows can absorb {@code 1/s}. */
+  /** Normalizations over the last axis whose scale (and bias) can absorb {@code 1/s}. */
+  private static final Set<String> FOLDABLE_NORMS =
+      Set.of(
+          "LayerNormalization",
+          "SimplifiedLayerNormalization",
+          "RMSNormalization",
+          "com.microsoft::SkipLayerNormalization",
+          "com.microsoft::SkipSimplifiedLayerNormalization");
+
+  private static boolean isFloat(Graph graph, ChannelScaling.Input in) {
+    return graph
+        .constant(in.node().input(in.index()))
+        .map(t -> t.dtype() == DataType.FLOAT)
+        .orElse(false);
+  }
+
+  /**
+   * A normalization node ({@link #FOLDABLE_NORMS}), or a linear layer, whose output rows can absorb
+   * {@code 1/s}.
+   */
   private static Optional<Object> foldTarget(Graph graph, String x, List<LinearLayer> all) {
     Optional<Node> p = GraphIndex.of(graph).producer(x);
     if (p.isEmpty()) {
       return Optional.empty();
     }
     Node n = p.get();
-    if (n.domain().isEmpty()
-        && n.opType().equals("LayerNormalization")
+    // The norm's other outputs (mean, inverse std, SkipLayerNorm's residual sum) do not depend on
+    // its scale and bias, so they may be read.
+    Optional<ChannelScaling.NormConstants> norm =
+        FOLDABLE_NORMS.contains(n.qualifiedOpType())
+            ? ChannelScaling.normConstants(graph, n)
+            : Optional.empty();
+    if (norm.isPresent()
         && n.output(0).equals(x)
-        && n.outputs().stream().skip(1).allMatch(String::isEmpty)
         && n.intAttr("axis", -1) == -1
-        && graph.constant(n.input(1)).map(t -> t.dtype() == DataType.FLOAT).orElse(false)
-        && (n.inputs().size() < 3
-            || n.input(2).isEmpty()
-            || graph.constant(n.input(2)).map(t -> t.dtype() == DataType.FLOAT).orElse(false))) {
+        && isFloat(graph, norm.get().scale())
+        && norm.get().bias().map(b -> isFloat(graph, b)).orElse(true)) {
       return Optional.of(n);
     }
     for (LinearLayer l : all) {
