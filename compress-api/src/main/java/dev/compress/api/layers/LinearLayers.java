@@ -115,6 +115,55 @@ public final class LinearLayers {
     return out;
   }
 
+  /** Operators that are a linear layer computing in integers (what W8A8 writes). */
+  private static final Set<String> INTEGER_OPS =
+      Set.of(
+          "MatMulInteger",
+          "QLinearMatMul",
+          "QLinearConv",
+          "ConvInteger",
+          "com.microsoft::DynamicQuantizeMatMul",
+          "com.microsoft::MatMulIntegerToFloat",
+          "com.microsoft::QGemm");
+
+  /**
+   * The linear operators of {@code graph}'s main graph whose weights earlier passes compressed, in
+   * graph order: {@code MatMulNBits}, the integer operators, and MatMul/Gemm/Conv whose weight
+   * (input 1) is the output of a {@code DequantizeLinear} of a constant. Together with {@link #of}
+   * (the {@link LinearLayer.WeightForm#FLOAT} ones) this is every linear layer a model has, so a
+   * later pass can tell a layer it may change from one it must leave.
+   */
+  public static List<LinearLayer.Compressed> compressed(Graph graph) {
+    GraphIndex ix = GraphIndex.of(graph);
+    List<LinearLayer.Compressed> out = new ArrayList<>();
+    for (Node n : graph.nodes()) {
+      LinearLayer.WeightForm form = null;
+      if (n.qualifiedOpType().equals("com.microsoft::MatMulNBits")) {
+        form = LinearLayer.WeightForm.MATMUL_NBITS;
+      } else if (INTEGER_OPS.contains(n.qualifiedOpType())) {
+        form = LinearLayer.WeightForm.W8A8;
+      } else if (n.domain().isEmpty()
+          && (n.opType().equals("MatMul") || n.opType().equals("Gemm") || n.opType().equals("Conv"))
+          && n.inputs().size() > 1
+          && dequantizedConstant(ix, n.input(1))) {
+        form =
+            ix.producer(n.input(0), "DequantizeLinear").isPresent()
+                ? LinearLayer.WeightForm.W8A8
+                : LinearLayer.WeightForm.DEQUANTIZE_LINEAR;
+      }
+      if (form != null) {
+        out.add(new LinearLayer.Compressed(nameOf(n), n, form));
+      }
+    }
+    return out;
+  }
+
+  private static boolean dequantizedConstant(GraphIndex ix, String value) {
+    return ix.producer(value, "DequantizeLinear")
+        .map(dq -> ix.constant(dq.input(0)).isPresent())
+        .orElse(false);
+  }
+
   /** The layer with this name, if any. */
   public static Optional<LinearLayer> find(List<LinearLayer> layers, String name) {
     return layers.stream().filter(l -> l.name().equals(name)).findFirst();
