@@ -4,5 +4,12 @@
  * dev.compress.api.graph.Node}, {@link dev.compress.api.graph.Attribute} and {@link
  * dev.compress.api.graph.ValueInfo}. What the toolkit does not model is carried as {@link
  * dev.compress.api.graph.PreservedFields} so nothing is lost on a round trip.
+ *
+ * <p>Editing: {@link dev.compress.api.graph.GraphIndex} answers def-use questions (producer,
+ * consumers, constants, observability); {@link dev.compress.api.graph.GraphEditor} changes a graph
+ * and keeps its index current (fresh unique names, copy-on-share of constants, insert/rewire,
+ * removal of what nothing reads, extraction of the subgraph between values). Passes edit through
+ * them instead of keeping private indexes and name generators; {@link
+ * dev.compress.api.graph.OpsetUpgrade} raises a model's opset.
  */
 package dev.compress.api.graph;
