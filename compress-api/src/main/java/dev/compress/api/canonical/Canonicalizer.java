@@ -4,19 +4,18 @@ import dev.compress.api.canonical.CanonicalizationReport.Fusion;
 import dev.compress.api.canonical.CanonicalizationReport.Kind;
 import dev.compress.api.graph.Attribute;
 import dev.compress.api.graph.Graph;
+import dev.compress.api.graph.GraphEditor;
+import dev.compress.api.graph.GraphIndex;
 import dev.compress.api.graph.ModelGraph;
 import dev.compress.api.graph.Node;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
-import java.util.Deque;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.SortedMap;
 import java.util.TreeMap;
@@ -81,10 +80,10 @@ public final class Canonicalizer {
     int initsBefore = g.initializers().size();
     List<Fusion> fusions = new ArrayList<>();
     for (int round = 0; round < 8; round++) {
-      GraphIndex ix = new GraphIndex(g);
+      GraphIndex ix = GraphIndex.of(g);
       Set<Node> taken = Collections.newSetFromMap(new IdentityHashMap<>());
       List<Node> removed = new ArrayList<>();
-      Set<String> names = ix.nodeNames();
+      GraphEditor names = GraphEditor.of(g);
       int n0 = fusions.size();
       for (LayerNormPattern.Match m : LayerNormPattern.findAll(ix)) {
         if (disjoint(m.nodes(), taken)) {
@@ -156,11 +155,10 @@ public final class Canonicalizer {
       List<Node> pattern,
       Node last,
       Node fused,
-      Set<String> names,
+      GraphEditor names,
       Kind kind,
       String input) {
-    String name = uniqueName(scopeOf(pattern) + fused.opType(), names);
-    names.add(name);
+    String name = names.freshName(scopeOf(pattern) + fused.opType());
     fused.setName(name);
     List<Node> nodes = g.nodes();
     int at = indexOfIdentity(nodes, last);
@@ -212,70 +210,22 @@ public final class Canonicalizer {
     return slash >= 0 ? prefix.substring(0, slash + 1) : prefix;
   }
 
-  private static String uniqueName(String base, Set<String> names) {
-    if (!names.contains(base)) {
-      return base;
-    }
-    for (int i = 1; ; i++) {
-      String s = base + "_" + i;
-      if (!names.contains(s)) {
-        return s;
-      }
-    }
-  }
-
   /**
    * Removes initializers and nodes made dead by removing {@code removed}: starting from their
    * inputs, anything whose outputs no remaining node, subgraph or graph output reads. Declared
    * value types of values that no longer exist are dropped too.
    */
   private static void removeDead(Graph g, List<Node> removed) {
-    GraphIndex ix = new GraphIndex(g);
-    Set<Node> dead = Collections.newSetFromMap(new IdentityHashMap<>());
+    GraphEditor ed = GraphEditor.of(g);
     Set<String> goneValues = new HashSet<>();
-    Deque<String> work = new ArrayDeque<>();
+    List<String> work = new ArrayList<>();
     for (Node n : removed) {
       work.addAll(n.inputs());
       goneValues.addAll(n.outputs());
     }
-    while (!work.isEmpty()) {
-      String v = work.pop();
-      if (v.isEmpty() || isRead(ix, v, dead)) {
-        continue;
-      }
-      if (g.initializers().containsKey(v)) {
-        g.initializers().remove(v);
-        g.inputs().removeIf(in -> in.name().equals(v));
-        continue;
-      }
-      Optional<Node> p = ix.producer(v);
-      if (p.isPresent() && !dead.contains(p.get())) {
-        boolean allUnread = true;
-        for (String o : p.get().outputs()) {
-          allUnread &= o.isEmpty() || !isRead(ix, o, dead);
-        }
-        if (allUnread) {
-          dead.add(p.get());
-          goneValues.addAll(p.get().outputs());
-          work.addAll(p.get().inputs());
-        }
-      }
-    }
-    g.nodes().removeIf(dead::contains);
+    goneValues.addAll(ed.removeUnread(work));
     // Values still produced by a node (the fused outputs) keep their declared types.
-    Set<String> produced = g.producerIndex().keySet();
-    g.valueInfo().removeIf(v -> goneValues.contains(v.name()) && !produced.contains(v.name()));
-  }
-
-  private static boolean isRead(GraphIndex ix, String v, Set<Node> dead) {
-    if (ix.isObservable(v)) {
-      return true;
-    }
-    for (Node c : ix.consumers(v)) {
-      if (!dead.contains(c)) {
-        return true;
-      }
-    }
-    return false;
+    g.valueInfo()
+        .removeIf(v -> goneValues.contains(v.name()) && ed.index().producer(v.name()).isEmpty());
   }
 }

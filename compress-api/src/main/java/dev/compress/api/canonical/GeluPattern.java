@@ -1,6 +1,7 @@
 package dev.compress.api.canonical;
 
 import dev.compress.api.graph.Graph;
+import dev.compress.api.graph.GraphIndex;
 import dev.compress.api.graph.Node;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -53,12 +54,12 @@ public final class GeluPattern {
 
   /** Every decomposed exact GELU in {@code graph} (main graph only), in graph order. */
   public static List<Match> findAll(Graph graph) {
-    return findAll(new GraphIndex(graph));
+    return findAll(GraphIndex.of(graph));
   }
 
   static List<Match> findAll(GraphIndex ix) {
     List<Match> out = new ArrayList<>();
-    for (Node n : ix.graph.nodes()) {
+    for (Node n : ix.graph().nodes()) {
       if (GraphIndex.isOp(n, "Erf")) {
         matchAtErf(ix, n).ifPresent(out::add);
       }
@@ -74,14 +75,15 @@ public final class GeluPattern {
       return Optional.empty();
     }
     String x;
-    if (GraphIndex.isOp(scale, "Div") && ix.isScalar(scale.input(1), SQRT2, IRRATIONAL_TOL)) {
+    if (GraphIndex.isOp(scale, "Div")
+        && Patterns.isScalar(ix, scale.input(1), SQRT2, IRRATIONAL_TOL)) {
       x = scale.input(0);
     } else if (GraphIndex.isOp(scale, "Mul")) {
       int c = scalarOperand(ix, scale, 1 / SQRT2, IRRATIONAL_TOL);
       if (c < 0) {
         return Optional.empty();
       }
-      x = GraphIndex.other(scale, c);
+      x = Patterns.other(scale, c);
     } else {
       return Optional.empty();
     }
@@ -106,7 +108,7 @@ public final class GeluPattern {
     Set<Node> nodes = Collections.newSetFromMap(new IdentityHashMap<>());
     nodes.addAll(List.of(scale, erf, add, m1));
     Node last;
-    if (o.equals(x) || ix.isScalar(o, 0.5, EXACT_TOL)) {
+    if (o.equals(x) || Patterns.isScalar(ix, o, 0.5, EXACT_TOL)) {
       // (x * e) * 0.5   or   (e * 0.5) * x
       String want = o.equals(x) ? null : x;
       Node m2 = ix.soleConsumer(m1.output(0)).filter(n -> GraphIndex.isOp(n, "Mul")).orElse(null);
@@ -117,8 +119,8 @@ public final class GeluPattern {
       String rest = m2.input(i);
       boolean ok =
           want == null
-              ? ix.isScalar(rest, 0.5, EXACT_TOL)
-              : rest.equals(want) && !GraphIndex.other(m2, i).equals(want);
+              ? Patterns.isScalar(ix, rest, 0.5, EXACT_TOL)
+              : rest.equals(want) && !Patterns.other(m2, i).equals(want);
       if (!ok) {
         return Optional.empty();
       }
@@ -131,7 +133,7 @@ public final class GeluPattern {
         return Optional.empty();
       }
       int c = scalarOperand(ix, half, 0.5, EXACT_TOL);
-      if (c < 0 || !GraphIndex.other(half, c).equals(x)) {
+      if (c < 0 || !Patterns.other(half, c).equals(x)) {
         return Optional.empty();
       }
       nodes.add(half);
@@ -143,7 +145,7 @@ public final class GeluPattern {
       }
     }
     List<Node> ordered = new ArrayList<>();
-    for (Node n : ix.graph.nodes()) {
+    for (Node n : ix.graph().nodes()) {
       if (nodes.contains(n)) {
         ordered.add(n);
       }
@@ -154,7 +156,7 @@ public final class GeluPattern {
   /** Index of the operand of binary {@code n} that is a scalar constant near {@code v}, or -1. */
   private static int scalarOperand(GraphIndex ix, Node n, double v, double tol) {
     for (int i = 0; i < 2; i++) {
-      if (ix.isScalar(n.input(i), v, tol)) {
+      if (Patterns.isScalar(ix, n.input(i), v, tol)) {
         return i;
       }
     }

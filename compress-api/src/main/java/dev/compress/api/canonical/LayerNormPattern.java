@@ -2,6 +2,7 @@ package dev.compress.api.canonical;
 
 import dev.compress.api.graph.Attribute;
 import dev.compress.api.graph.Graph;
+import dev.compress.api.graph.GraphIndex;
 import dev.compress.api.graph.Node;
 import dev.compress.api.graph.ValueInfo;
 import dev.compress.api.tensor.DataType;
@@ -74,12 +75,12 @@ public final class LayerNormPattern {
 
   /** Every decomposed layer normalization in {@code graph} (main graph only), in graph order. */
   public static List<Match> findAll(Graph graph) {
-    return findAll(new GraphIndex(graph));
+    return findAll(GraphIndex.of(graph));
   }
 
   static List<Match> findAll(GraphIndex ix) {
     List<Match> out = new ArrayList<>();
-    for (Node n : ix.graph.nodes()) {
+    for (Node n : ix.graph().nodes()) {
       if (GraphIndex.isOp(n, "Div")) {
         matchAtDiv(ix, n).ifPresent(out::add);
       }
@@ -95,7 +96,7 @@ public final class LayerNormPattern {
     if (!GraphIndex.isOp(last, "Add") && !GraphIndex.isOp(last, "Mul")) {
       return Optional.empty();
     }
-    GraphIndex ix = new GraphIndex(graph);
+    GraphIndex ix = GraphIndex.of(graph);
     List<Node> mulCandidates = new ArrayList<>();
     if (GraphIndex.isOp(last, "Add")) {
       for (String in : last.inputs()) {
@@ -106,7 +107,7 @@ public final class LayerNormPattern {
     }
     for (Node mul : mulCandidates) {
       for (String in : mul.inputs()) {
-        String v = ix.skipCastsUp(in, new ArrayList<>());
+        String v = Patterns.skipCastsUp(ix, in, new ArrayList<>());
         Optional<Match> m = ix.producer(v, "Div").flatMap(div -> matchAtDiv(ix, div));
         if (m.isPresent() && m.get().last() == last) {
           return m;
@@ -143,11 +144,11 @@ public final class LayerNormPattern {
 
     // Denominator: Sqrt(Add(ReduceMean(Pow(d, 2)), eps)), with optional float Casts between.
     List<Node> casts = new ArrayList<>();
-    Node sqrt = ix.producer(ix.skipCastsUp(div.input(1), casts), "Sqrt").orElse(null);
+    Node sqrt = ix.producer(Patterns.skipCastsUp(ix, div.input(1), casts), "Sqrt").orElse(null);
     if (sqrt == null) {
       return Optional.empty();
     }
-    Node addEps = ix.producer(ix.skipCastsUp(sqrt.input(0), casts), "Add").orElse(null);
+    Node addEps = ix.producer(Patterns.skipCastsUp(ix, sqrt.input(0), casts), "Add").orElse(null);
     if (addEps == null || addEps.inputs().size() != 2) {
       return Optional.empty();
     }
@@ -158,7 +159,8 @@ public final class LayerNormPattern {
       if (e.isPresent()) {
         List<Node> c = new ArrayList<>();
         Node r =
-            ix.producer(ix.skipCastsUp(GraphIndex.other(addEps, i), c), "ReduceMean").orElse(null);
+            ix.producer(Patterns.skipCastsUp(ix, Patterns.other(addEps, i), c), "ReduceMean")
+                .orElse(null);
         if (r != null) {
           rm2 = r;
           eps = e.get();
@@ -172,11 +174,11 @@ public final class LayerNormPattern {
     if (!Arrays.equals(axes, reduceAxes(ix, rm2))) {
       return Optional.empty();
     }
-    Node pow = ix.producer(ix.skipCastsUp(rm2.input(0), casts), "Pow").orElse(null);
-    if (pow == null || !ix.isScalar(pow.input(1), 2.0, 1e-6)) {
+    Node pow = ix.producer(Patterns.skipCastsUp(ix, rm2.input(0), casts), "Pow").orElse(null);
+    if (pow == null || !Patterns.isScalar(ix, pow.input(1), 2.0, 1e-6)) {
       return Optional.empty();
     }
-    Node sub2 = ix.producer(ix.skipCastsUp(pow.input(0), casts), "Sub").orElse(null);
+    Node sub2 = ix.producer(Patterns.skipCastsUp(ix, pow.input(0), casts), "Sub").orElse(null);
     if (sub2 == null || !(sub2 == sub || sub2.inputs().equals(sub.inputs()))) {
       return Optional.empty();
     }
@@ -187,7 +189,7 @@ public final class LayerNormPattern {
     List<Node> mainCasts = new ArrayList<>();
     String cur = div.output(0);
     Node next = ix.soleConsumer(cur).orElse(null);
-    while (next != null && GraphIndex.isFloatCast(next) && mainCasts.size() < 2) {
+    while (next != null && Patterns.isFloatCast(next) && mainCasts.size() < 2) {
       mainCasts.add(next);
       cur = next.output(0);
       next = ix.soleConsumer(cur).orElse(null);
@@ -227,7 +229,7 @@ public final class LayerNormPattern {
     if (!mainCasts.isEmpty()) {
       DataType target = GraphIndex.castTarget(mainCasts.get(mainCasts.size() - 1)).orElseThrow();
       if (ix.dtype(x).filter(t -> t == target).isEmpty()) {
-        Node rootCast = ix.producer(x).filter(GraphIndex::isFloatCast).orElse(null);
+        Node rootCast = ix.producer(x).filter(Patterns::isFloatCast).orElse(null);
         if (rootCast == null || ix.dtype(rootCast.input(0)).filter(t -> t == target).isEmpty()) {
           return Optional.empty();
         }
@@ -247,7 +249,7 @@ public final class LayerNormPattern {
       }
     }
     List<Node> ordered = new ArrayList<>();
-    for (Node n : ix.graph.nodes()) {
+    for (Node n : ix.graph().nodes()) {
       if (nodes.contains(n)) {
         ordered.add(n);
       }
@@ -270,7 +272,7 @@ public final class LayerNormPattern {
    */
   private static int constantOperand(GraphIndex ix, Node n, String value) {
     for (int i = 0; i < 2; i++) {
-      if (GraphIndex.other(n, i).equals(value)
+      if (Patterns.other(n, i).equals(value)
           && !n.input(i).equals(value)
           && ix.constant(n.input(i)).isPresent()) {
         return i;
@@ -327,7 +329,7 @@ public final class LayerNormPattern {
 
   /** The rank of {@code value} if declared (graph input, output or value_info), else -1. */
   private static int declaredRank(GraphIndex ix, String value) {
-    Graph g = ix.graph;
+    Graph g = ix.graph();
     for (List<ValueInfo> l : List.of(g.inputs(), g.valueInfo(), g.outputs())) {
       for (ValueInfo v : l) {
         if (v.name().equals(value) && v.shape() != null) {

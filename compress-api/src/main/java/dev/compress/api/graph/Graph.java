@@ -2,7 +2,6 @@ package dev.compress.api.graph;
 
 import dev.compress.api.tensor.Tensor;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -13,8 +12,8 @@ import java.util.Optional;
  * (initializers), declared inputs and outputs. Subgraphs of control-flow nodes (If/Loop/Scan) are
  * held in their node's GRAPH attributes.
  *
- * <p>Mutable: passes replace weights and rewire nodes. Lookups by value name are computed on demand
- * (not cached), so they never go stale after a change.
+ * <p>Mutable: passes replace weights and rewire nodes, through a {@link GraphEditor} that keeps the
+ * graph's def-use {@link GraphIndex} (producers, consumers, constants) current.
  */
 public final class Graph {
   private String name;
@@ -109,53 +108,6 @@ public final class Graph {
       }
     }
     return Optional.empty();
-  }
-
-  /** The node producing {@code valueName}, if any. */
-  public Optional<Node> producer(String valueName) {
-    for (Node n : nodes) {
-      if (n.outputs().contains(valueName)) {
-        return Optional.of(n);
-      }
-    }
-    return Optional.empty();
-  }
-
-  /** Nodes consuming {@code valueName}, in graph order. */
-  public List<Node> consumers(String valueName) {
-    List<Node> out = new ArrayList<>();
-    for (Node n : nodes) {
-      if (n.inputs().contains(valueName)) {
-        out.add(n);
-      }
-    }
-    return out;
-  }
-
-  /** Map from value name to its producing node, for repeated lookups on an unchanging graph. */
-  public Map<String, Node> producerIndex() {
-    Map<String, Node> m = new HashMap<>();
-    for (Node n : nodes) {
-      for (String o : n.outputs()) {
-        if (!o.isEmpty()) {
-          m.put(o, n);
-        }
-      }
-    }
-    return m;
-  }
-
-  /** Map from value name to the nodes consuming it, for repeated lookups on an unchanging graph. */
-  public Map<String, List<Node>> consumerIndex() {
-    Map<String, List<Node>> m = new HashMap<>();
-    for (Node n : nodes) {
-      for (String i : n.inputs()) {
-        if (!i.isEmpty()) {
-          m.computeIfAbsent(i, k -> new ArrayList<>()).add(n);
-        }
-      }
-    }
-    return m;
   }
 
   /**

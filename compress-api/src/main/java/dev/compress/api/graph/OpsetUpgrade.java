@@ -3,7 +3,6 @@ package dev.compress.api.graph;
 import dev.compress.api.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -265,9 +264,7 @@ public final class OpsetUpgrade {
     if (from >= target) {
       return new Result(from, from, 0, List.of());
     }
-    Set<String> names = new HashSet<>();
-    collectNames(model.graph(), names);
-    Rewriter r = new Rewriter(from, target, names);
+    Rewriter r = new Rewriter(from, target, GraphEditor.of(model.graph()));
     r.graph(model.graph(), Map.of());
     model.opsetImports().put("", target);
     long ir = minimumIrVersion(target);
@@ -294,11 +291,11 @@ public final class OpsetUpgrade {
   private static final class Rewriter {
     final long from;
     final long to;
-    final Set<String> names;
+    final GraphEditor names; // fresh names across the graph and its subgraphs
     final List<String> changes = new ArrayList<>();
     int rewritten;
 
-    Rewriter(long from, long to, Set<String> names) {
+    Rewriter(long from, long to, GraphEditor names) {
       this.from = from;
       this.to = to;
       this.names = names;
@@ -394,12 +391,7 @@ public final class OpsetUpgrade {
     }
 
     private String fresh(String base) {
-      String name = base;
-      for (int i = 1; names.contains(name); i++) {
-        name = base + "_" + i;
-      }
-      names.add(name);
-      return name;
+      return names.freshName(base);
     }
   }
 
@@ -428,18 +420,6 @@ public final class OpsetUpgrade {
       }
     }
     return out;
-  }
-
-  private static void collectNames(Graph g, Set<String> names) {
-    names.addAll(g.initializers().keySet());
-    g.inputs().forEach(v -> names.add(v.name()));
-    for (Node n : g.nodes()) {
-      names.add(n.name());
-      names.addAll(n.outputs());
-      for (Graph sub : subgraphs(n)) {
-        collectNames(sub, names);
-      }
-    }
   }
 
   /**

@@ -8,5 +8,12 @@
  * produced, single assignment, no cycle) that readers and writers enforce; {@link
  * dev.compress.api.graph.OpsetCheck} the per-operator rules (the operator exists at the imported
  * opset, its attributes and input count fit that version), which writers enforce and readers note.
+ *
+ * <p>Editing: {@link dev.compress.api.graph.GraphIndex} answers def-use questions (producer,
+ * consumers, constants, observability); {@link dev.compress.api.graph.GraphEditor} changes a graph
+ * and keeps its index current (fresh unique names, copy-on-share of constants, insert/rewire,
+ * removal of what nothing reads, extraction of the subgraph between values). Passes edit through
+ * them instead of keeping private indexes and name generators; {@link
+ * dev.compress.api.graph.OpsetUpgrade} raises a model's opset.
  */
 package dev.compress.api.graph;

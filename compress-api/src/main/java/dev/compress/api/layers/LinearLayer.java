@@ -70,6 +70,35 @@ public record LinearLayer(
     CONV
   }
 
+  /**
+   * The form of a linear operator's weight. {@link LinearLayers#of} lists the {@link #FLOAT} ones
+   * as {@link LinearLayer}s (what a compression pass can still change); {@link
+   * LinearLayers#compressed} lists the others, which an earlier pass wrote.
+   */
+  public enum WeightForm {
+    /** A constant float weight read directly. */
+    FLOAT,
+    /** A constant integer or float8 weight behind a {@code DequantizeLinear} (weight-only). */
+    DEQUANTIZE_LINEAR,
+    /** ONNX Runtime's {@code MatMulNBits}: packed 2..8-bit blocks with scales. */
+    MATMUL_NBITS,
+    /**
+     * Weight and activation both quantized: a {@code DequantizeLinear} weight read together with a
+     * {@code DequantizeLinear} activation (static QDQ), or an integer operator ({@code
+     * MatMulInteger}, {@code QLinearMatMul}, ...).
+     */
+    W8A8
+  }
+
+  /**
+   * A linear operator whose weight an earlier pass compressed.
+   *
+   * @param name the node name (synthesized like {@link LinearLayer#name} when it has none)
+   * @param node the node
+   * @param form its weight form, never {@link WeightForm#FLOAT}
+   */
+  public record Compressed(String name, Node node, WeightForm form) {}
+
   /** How a weight is laid out in storage. */
   public enum WeightLayout {
     /** {@code [in, out]}: MatMul, Gemm with {@code transB=0}. */

@@ -2,6 +2,7 @@ package dev.compress.api.layers;
 
 import dev.compress.api.canonical.LayerNormPattern;
 import dev.compress.api.graph.Graph;
+import dev.compress.api.graph.GraphIndex;
 import dev.compress.api.graph.Node;
 import dev.compress.api.layers.LinearLayer.Kind;
 import dev.compress.api.layers.LinearLayer.Normalization;
@@ -55,18 +56,7 @@ public final class LinearLayers {
 
   /** The linear layers of {@code graph}'s main graph, in graph order. */
   public static List<LinearLayer> of(Graph graph) {
-    Map<String, Node> producers = graph.producerIndex();
-    Map<String, List<Node>> consumers = graph.consumerIndex();
-    Map<String, Tensor> constantNodes = new LinkedHashMap<>();
-    for (Node n : graph.nodes()) {
-      if (n.opType().equals("Constant") && n.domain().isEmpty()) {
-        n.attribute("value")
-            .filter(a -> a.type() == dev.compress.api.graph.Attribute.Type.TENSOR)
-            .ifPresent(a -> constantNodes.put(n.output(0), a.asTensor()));
-      }
-    }
-    Set<String> graphOutputs = new java.util.HashSet<>();
-    graph.outputs().forEach(v -> graphOutputs.add(v.name()));
+    GraphIndex ix = GraphIndex.of(graph);
 
     List<Draft> drafts = new ArrayList<>();
     for (Node n : graph.nodes()) {
@@ -75,9 +65,9 @@ public final class LinearLayers {
       }
       Draft d =
           switch (n.opType()) {
-            case "MatMul" -> matMul(n, graph, constantNodes, consumers, graphOutputs);
-            case "Gemm" -> gemm(n, graph, constantNodes);
-            case "Conv" -> conv(n, graph, constantNodes);
+            case "MatMul" -> matMul(n, ix);
+            case "Gemm" -> gemm(n, ix);
+            case "Conv" -> conv(n, ix);
             default -> null;
           };
       if (d != null) {
@@ -93,7 +83,7 @@ public final class LinearLayers {
     List<LinearLayer> out = new ArrayList<>();
     for (Draft d : drafts) {
       String input = d.node.input(0);
-      Node producer = producers.get(input);
+      Node producer = ix.producer(input).orElse(null);
       List<String> shared = new ArrayList<>(byInput.get(input));
       shared.remove(d.name);
       Optional<Normalization> norm =
@@ -123,6 +113,55 @@ public final class LinearLayers {
               norm));
     }
     return out;
+  }
+
+  /** Operators that are a linear layer computing in integers (what W8A8 writes). */
+  private static final Set<String> INTEGER_OPS =
+      Set.of(
+          "MatMulInteger",
+          "QLinearMatMul",
+          "QLinearConv",
+          "ConvInteger",
+          "com.microsoft::DynamicQuantizeMatMul",
+          "com.microsoft::MatMulIntegerToFloat",
+          "com.microsoft::QGemm");
+
+  /**
+   * The linear operators of {@code graph}'s main graph whose weights earlier passes compressed, in
+   * graph order: {@code MatMulNBits}, the integer operators, and MatMul/Gemm/Conv whose weight
+   * (input 1) is the output of a {@code DequantizeLinear} of a constant. Together with {@link #of}
+   * (the {@link LinearLayer.WeightForm#FLOAT} ones) this is every linear layer a model has, so a
+   * later pass can tell a layer it may change from one it must leave.
+   */
+  public static List<LinearLayer.Compressed> compressed(Graph graph) {
+    GraphIndex ix = GraphIndex.of(graph);
+    List<LinearLayer.Compressed> out = new ArrayList<>();
+    for (Node n : graph.nodes()) {
+      LinearLayer.WeightForm form = null;
+      if (n.qualifiedOpType().equals("com.microsoft::MatMulNBits")) {
+        form = LinearLayer.WeightForm.MATMUL_NBITS;
+      } else if (INTEGER_OPS.contains(n.qualifiedOpType())) {
+        form = LinearLayer.WeightForm.W8A8;
+      } else if (n.domain().isEmpty()
+          && (n.opType().equals("MatMul") || n.opType().equals("Gemm") || n.opType().equals("Conv"))
+          && n.inputs().size() > 1
+          && dequantizedConstant(ix, n.input(1))) {
+        form =
+            ix.producer(n.input(0), "DequantizeLinear").isPresent()
+                ? LinearLayer.WeightForm.W8A8
+                : LinearLayer.WeightForm.DEQUANTIZE_LINEAR;
+      }
+      if (form != null) {
+        out.add(new LinearLayer.Compressed(nameOf(n), n, form));
+      }
+    }
+    return out;
+  }
+
+  private static boolean dequantizedConstant(GraphIndex ix, String value) {
+    return ix.producer(value, "DequantizeLinear")
+        .map(dq -> ix.constant(dq.input(0)).isPresent())
+        .orElse(false);
   }
 
   /** The layer with this name, if any. */
@@ -162,22 +201,13 @@ public final class LinearLayers {
       String bias,
       String biasNode) {}
 
-  private static Tensor constant(Graph g, Map<String, Tensor> constantNodes, String value) {
-    if (value.isEmpty()) {
-      return null;
-    }
-    Tensor t = g.initializers().get(value);
-    return t != null ? t : constantNodes.get(value);
+  private static Tensor constant(GraphIndex ix, String value) {
+    return ix.constant(value).orElse(null);
   }
 
-  private static Draft matMul(
-      Node n,
-      Graph g,
-      Map<String, Tensor> constantNodes,
-      Map<String, List<Node>> consumers,
-      Set<String> graphOutputs) {
-    Tensor w = constant(g, constantNodes, n.input(1));
-    if (w == null || w.rank() != 2 || constant(g, constantNodes, n.input(0)) != null) {
+  private static Draft matMul(Node n, GraphIndex ix) {
+    Tensor w = constant(ix, n.input(1));
+    if (w == null || w.rank() != 2 || constant(ix, n.input(0)) != null) {
       return null;
     }
     long in = w.dim(0);
@@ -185,12 +215,12 @@ public final class LinearLayers {
     // Bias: the sole consumer is Add(y, b) with b a constant [out].
     String bias = null;
     String biasNode = null;
-    List<Node> cs = consumers.getOrDefault(n.output(0), List.of());
-    if (cs.size() == 1 && !graphOutputs.contains(n.output(0))) {
+    List<Node> cs = ix.consumers(n.output(0));
+    if (cs.size() == 1 && !ix.isGraphOutput(n.output(0))) {
       Node add = cs.get(0);
       if (add.domain().isEmpty() && add.opType().equals("Add") && add.inputs().size() == 2) {
         String other = add.input(0).equals(n.output(0)) ? add.input(1) : add.input(0);
-        Tensor b = constant(g, constantNodes, other);
+        Tensor b = constant(ix, other);
         if (b != null && b.rank() == 1 && b.dim(0) == out && !other.equals(n.output(0))) {
           bias = other;
           biasNode = nameOf(add);
@@ -212,8 +242,8 @@ public final class LinearLayers {
         biasNode);
   }
 
-  private static Draft gemm(Node n, Graph g, Map<String, Tensor> constantNodes) {
-    Tensor w = constant(g, constantNodes, n.input(1));
+  private static Draft gemm(Node n, GraphIndex ix) {
+    Tensor w = constant(ix, n.input(1));
     if (w == null || w.rank() != 2 || n.intAttr("transA", 0) != 0) {
       return null;
     }
@@ -236,8 +266,8 @@ public final class LinearLayers {
         null);
   }
 
-  private static Draft conv(Node n, Graph g, Map<String, Tensor> constantNodes) {
-    Tensor w = constant(g, constantNodes, n.input(1));
+  private static Draft conv(Node n, GraphIndex ix) {
+    Tensor w = constant(ix, n.input(1));
     if (w == null || w.rank() < 3) {
       return null;
     }

@@ -4,6 +4,7 @@ import dev.compress.api.CompressionException;
 import dev.compress.api.ConfigException;
 import dev.compress.api.graph.Attribute;
 import dev.compress.api.graph.Graph;
+import dev.compress.api.graph.GraphIndex;
 import dev.compress.api.graph.ModelGraph;
 import dev.compress.api.graph.Node;
 import dev.compress.api.graph.ValueInfo;
@@ -438,7 +439,7 @@ public final class LayerErrors {
               + " producer?)";
       return Optional.empty();
     }
-    Map<String, Node> producers = g.producerIndex();
+    GraphIndex producers = GraphIndex.of(g);
     Set<Node> included = Collections.newSetFromMap(new IdentityHashMap<>());
     Set<String> seen = new HashSet<>();
     Deque<String> todo = new ArrayDeque<>(List.of(l.output()));
@@ -455,7 +456,7 @@ public final class LayerErrors {
       if (g.initializers().containsKey(v)) {
         continue;
       }
-      Node p = producers.get(v);
+      Node p = producers.producer(v).orElse(null);
       if (p == null) {
         why[0] = "its compressed nodes also read '" + v + "', not only the layer input";
         return Optional.empty();
@@ -503,8 +504,8 @@ public final class LayerErrors {
    * rows AWQ rescaled or a pass compressed) means the compressed layer expects a different input.
    */
   private static boolean sameProducer(Graph go, Graph gc, String value) {
-    Optional<Node> po = go.producer(value);
-    Optional<Node> pc = gc.producer(value);
+    Optional<Node> po = GraphIndex.of(go).producer(value);
+    Optional<Node> pc = GraphIndex.of(gc).producer(value);
     if (po.isEmpty() || pc.isEmpty()) {
       return po.isEmpty() && pc.isEmpty();
     }
@@ -545,10 +546,10 @@ public final class LayerErrors {
   private record DjlCapture(Graph g, Set<String> values, Executor exec) implements Capture {
     @Override
     public Map<String, Tensor> values(Map<String, Tensor> inputs) throws CompressionException {
-      Map<String, List<Node>> consumers = g.consumerIndex();
+      GraphIndex consumers = GraphIndex.of(g);
       Set<String> nodes = new LinkedHashSet<>();
       for (String v : values) {
-        List<Node> c = consumers.getOrDefault(v, List.of());
+        List<Node> c = consumers.consumers(v);
         if (!c.isEmpty() && !c.get(0).name().isEmpty()) {
           nodes.add(c.get(0).name());
         }

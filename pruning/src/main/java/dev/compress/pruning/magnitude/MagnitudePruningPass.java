@@ -2,8 +2,8 @@ package dev.compress.pruning.magnitude;
 
 import dev.compress.api.CompressionException;
 import dev.compress.api.ConfigException;
-import dev.compress.api.graph.Attribute;
 import dev.compress.api.graph.Graph;
+import dev.compress.api.graph.GraphEditor;
 import dev.compress.api.graph.ModelGraph;
 import dev.compress.api.graph.Node;
 import dev.compress.api.layers.LinearLayer;
@@ -16,7 +16,7 @@ import dev.compress.api.tensor.Tensor;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashSet;
+import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -134,14 +134,13 @@ public final class MagnitudePruningPass implements Pass<MagnitudePruningConfig> 
     }
 
     // Everything is computed; now change the graph.
-    Set<Node> selectedNodes = new HashSet<>();
-    layers.forEach(l -> selectedNodes.add(l.node()));
     long bytes = 0;
     long zeros = 0;
     long prunedCount = 0;
     List<String> touched = new ArrayList<>();
+    GraphEditor ed = GraphEditor.of(graph);
     for (Unit u : list) {
-      replace(graph, u, pruned.get(u), selectedNodes);
+      replace(ed, u, pruned.get(u));
       bytes += u.tensor.byteSize();
       zeros += u.zeros;
       prunedCount += u.pruned;
@@ -208,68 +207,9 @@ public final class MagnitudePruningPass implements Pass<MagnitudePruningConfig> 
   }
 
   /** Puts the pruned tensor in place of the weight, copying it when others read the original. */
-  private static void replace(Graph graph, Unit u, Tensor pruned, Set<Node> selected) {
-    boolean shared =
-        graph.outputs().stream().anyMatch(v -> v.name().equals(u.weight))
-            || readOutside(graph, u.weight, selected);
-    if (shared) {
-      String name = freshName(graph, u.weight + "_pruned");
-      graph.putInitializer(pruned.withName(name));
-      for (LinearLayer l : u.layers) {
-        l.node().inputs().set(1, name);
-      }
-      return;
-    }
-    if (graph.initializers().containsKey(u.weight)) {
-      graph.putInitializer(pruned);
-      return;
-    }
-    for (Node n : graph.nodes()) {
-      if (n.opType().equals("Constant") && n.domain().isEmpty() && n.output(0).equals(u.weight)) {
-        Attribute old = n.attribute("value").orElseThrow();
-        n.put(
-            new Attribute(
-                "value",
-                Attribute.Type.TENSOR,
-                pruned,
-                old.refAttrName(),
-                old.docString(),
-                old.preserved()));
-      }
-    }
-  }
-
-  private static boolean readOutside(Graph g, String name, Set<Node> selected) {
-    for (Node n : g.nodes()) {
-      if (!selected.contains(n) && n.inputs().contains(name)) {
-        return true;
-      }
-      for (Attribute a : n.attributes().values()) {
-        if (a.type() == Attribute.Type.GRAPH && readOutside(a.asGraph(), name, selected)) {
-          return true;
-        }
-        if (a.type() == Attribute.Type.GRAPHS) {
-          for (Graph sub : a.asGraphs()) {
-            if (readOutside(sub, name, selected)) {
-              return true;
-            }
-          }
-        }
-      }
-    }
-    return false;
-  }
-
-  private static String freshName(Graph g, String base) {
-    Set<String> taken = new HashSet<>(g.initializers().keySet());
-    g.inputs().forEach(v -> taken.add(v.name()));
-    for (Node n : g.nodes()) {
-      taken.addAll(n.outputs());
-    }
-    String name = base;
-    for (int i = 1; taken.contains(name); i++) {
-      name = base + "_" + i;
-    }
-    return name;
+  private static void replace(GraphEditor ed, Unit u, Tensor pruned) {
+    Set<Node> readers = Collections.newSetFromMap(new IdentityHashMap<>());
+    u.layers.forEach(l -> readers.add(l.node()));
+    ed.replaceConstant(u.weight, pruned, readers, "_pruned");
   }
 }

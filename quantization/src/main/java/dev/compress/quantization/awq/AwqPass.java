@@ -6,10 +6,13 @@ import dev.compress.api.UnsupportedModelException;
 import dev.compress.api.calibration.CalibrationSet;
 import dev.compress.api.canonical.Canonicalizer;
 import dev.compress.api.graph.Graph;
+import dev.compress.api.graph.GraphEditor;
+import dev.compress.api.graph.GraphIndex;
 import dev.compress.api.graph.ModelGraph;
 import dev.compress.api.graph.Node;
 import dev.compress.api.graph.OpsetCheck;
 import dev.compress.api.graph.OpsetUpgrade;
+import dev.compress.api.layers.ChannelScaling;
 import dev.compress.api.layers.LinearLayer;
 import dev.compress.api.layers.LinearLayer.Kind;
 import dev.compress.api.layers.LinearLayers;
@@ -62,11 +65,13 @@ import java.util.Set;
  *       that of the block output); for a group after a linear layer, the group's layers alone. The
  *       alpha with the smallest output MSE (over real tokens) against the float module wins.
  *   <li>The scale is applied: {@code W <- W s} for the group and {@code 1/s} folded into the
- *       producer of {@code X}: a {@code LayerNormalization}'s scale and bias, or a preceding linear
- *       layer's output rows and bias. Other linear layers reading {@code X} get {@code W s} too
- *       (float); any other consumer (the residual branch of a post-norm model such as BERT) reads
- *       {@code X s} through an inserted {@code Mul} ({@link AwqConfig#residualMul}). A group with
- *       no foldable producer is not scaled (metric {@code LAYER/awq_alpha = -1}).
+ *       producer of {@code X} ({@link ChannelScaling}): the scale and bias of a {@code
+ *       LayerNormalization}, RMSNorm ({@code SimplifiedLayerNormalization}, {@code
+ *       RMSNormalization}) or ONNX Runtime's {@code Skip(Simplified)LayerNormalization}, or a
+ *       preceding linear layer's output rows and bias. Other linear layers reading {@code X} get
+ *       {@code W s} too (float); any other consumer (the residual branch of a post-norm model such
+ *       as BERT) reads {@code X s} through an inserted {@code Mul} ({@link AwqConfig#residualMul}).
+ *       A group with no foldable producer is not scaled (metric {@code LAYER/awq_alpha = -1}).
  *   <li>Clip search ({@link AwqMath#clipThresholds}) per output channel and group on {@link
  *       AwqConfig#clipTokens} tokens of the (scaled) input, skipping {@link AwqConfig#clipIgnore};
  *       then round-to-nearest on the GPTQ min-max grid and {@link QuantizedModelWriter} ({@code
@@ -521,7 +526,7 @@ public final class AwqPass implements Pass<AwqConfig>, PassValidation {
     List<String> layerOutputs = g.layers.stream().map(LinearLayer::output).toList();
     int rank = xs.get(0).rank();
     ModelGraph module = null;
-    Node producer = graph.producer(g.input).orElse(null);
+    Node producer = GraphIndex.of(graph).producer(g.input).orElse(null);
     if (producer != null && producer.opType().equals("LayerNormalization")) {
       Optional<String> y = ModuleExtractor.nextNormInput(graph, layerOutputs);
       if (y.isPresent()) {
@@ -667,7 +672,7 @@ public final class AwqPass implements Pass<AwqConfig>, PassValidation {
   /** Why the group's input cannot be rescaled, if it cannot. */
   private Optional<String> foldProblem(Graph graph, Group g, List<LinearLayer> all) {
     if (foldTarget(graph, g.input, all).isEmpty()) {
-      Optional<Node> p = graph.producer(g.input);
+      Optional<Node> p = GraphIndex.of(graph).producer(g.input);
       return Optional.of(
           "no foldable producer of its input ("
               + p.map(n -> n.qualifiedOpType() + " '" + LinearLayers.nameOf(n) + "'")
@@ -683,22 +688,43 @@ public final class AwqPass implements Pass<AwqConfig>, PassValidation {
     return Optional.empty();
   }
 
-  /** A LayerNormalization node, or a linear layer, whose output rows can absorb {@code 1/s}. */
+  /** Normalizations over the last axis whose scale (and bias) can absorb {@code 1/s}. */
+  private static final Set<String> FOLDABLE_NORMS =
+      Set.of(
+          "LayerNormalization",
+          "SimplifiedLayerNormalization",
+          "RMSNormalization",
+          "com.microsoft::SkipLayerNormalization",
+          "com.microsoft::SkipSimplifiedLayerNormalization");
+
+  private static boolean isFloat(Graph graph, ChannelScaling.Input in) {
+    return graph
+        .constant(in.node().input(in.index()))
+        .map(t -> t.dtype() == DataType.FLOAT)
+        .orElse(false);
+  }
+
+  /**
+   * A normalization node ({@link #FOLDABLE_NORMS}), or a linear layer, whose output rows can absorb
+   * {@code 1/s}.
+   */
   private static Optional<Object> foldTarget(Graph graph, String x, List<LinearLayer> all) {
-    Optional<Node> p = graph.producer(x);
+    Optional<Node> p = GraphIndex.of(graph).producer(x);
     if (p.isEmpty()) {
       return Optional.empty();
     }
     Node n = p.get();
-    if (n.domain().isEmpty()
-        && n.opType().equals("LayerNormalization")
+    // The norm's other outputs (mean, inverse std, SkipLayerNorm's residual sum) do not depend on
+    // its scale and bias, so they may be read.
+    Optional<ChannelScaling.NormConstants> norm =
+        FOLDABLE_NORMS.contains(n.qualifiedOpType())
+            ? ChannelScaling.normConstants(graph, n)
+            : Optional.empty();
+    if (norm.isPresent()
         && n.output(0).equals(x)
-        && n.outputs().stream().skip(1).allMatch(String::isEmpty)
         && n.intAttr("axis", -1) == -1
-        && graph.constant(n.input(1)).map(t -> t.dtype() == DataType.FLOAT).orElse(false)
-        && (n.inputs().size() < 3
-            || n.input(2).isEmpty()
-            || graph.constant(n.input(2)).map(t -> t.dtype() == DataType.FLOAT).orElse(false))) {
+        && isFloat(graph, norm.get().scale())
+        && norm.get().bias().map(b -> isFloat(graph, b)).orElse(true)) {
       return Optional.of(n);
     }
     for (LinearLayer l : all) {
@@ -709,7 +735,7 @@ public final class AwqPass implements Pass<AwqConfig>, PassValidation {
       if ((direct || viaBias)
           && l.kind() != Kind.CONV
           && graph.initializers().containsKey(l.weight())
-          && graph.consumers(l.weight()).size() == 1
+          && GraphIndex.of(graph).readers(l.weight()).size() == 1
           && (direct && l.kind() == Kind.MATMUL
               ? true
               : l.bias().map(b -> graph.initializers().containsKey(b)).orElse(true))) {
@@ -722,7 +748,7 @@ public final class AwqPass implements Pass<AwqConfig>, PassValidation {
   /** Consumers of the group's input that are neither its layers nor other scalable linears. */
   private static List<Node> otherConsumers(Graph graph, Group g, List<LinearLayer> all) {
     List<Node> out = new ArrayList<>();
-    for (Node c : graph.consumers(g.input)) {
+    for (Node c : GraphIndex.of(graph).readers(g.input)) {
       if (g.layers.stream().anyMatch(l -> l.node() == c)) {
         continue;
       }
@@ -739,106 +765,36 @@ public final class AwqPass implements Pass<AwqConfig>, PassValidation {
     return all.stream()
         .filter(l -> l.node() == c && l.input().equals(x) && l.kind() != Kind.CONV)
         .filter(l -> graph.initializers().containsKey(l.weight()))
-        .filter(l -> graph.consumers(l.weight()).size() == 1)
+        .filter(l -> GraphIndex.of(graph).readers(l.weight()).size() == 1)
         .findFirst();
   }
+
+  /** How this pass names what channel scaling writes (the names its outputs always had). */
+  private static final ChannelScaling.Style STYLE =
+      new ChannelScaling.Style(
+          "_awq",
+          ChannelScaling.Rewrite.IN_PLACE,
+          "_awq_scale",
+          "_awq_unscaled",
+          "_awq_Mul",
+          false);
 
   /** Applies {@code W s} to the readers of the group's input and {@code 1/s} to its producer. */
   private static void applyScale(ModelGraph model, Group g, List<LinearLayer> all) {
     Graph graph = model.graph();
-    float[] s = g.scale;
-    int in = s.length;
-    List<Node> others = otherConsumers(graph, g, all);
+    GraphEditor ed = GraphEditor.of(graph);
     List<LinearLayer> readers = new ArrayList<>(g.layers);
-    for (Node c : graph.consumers(g.input)) {
+    for (Node c : ed.index().readers(g.input)) {
       if (g.layers.stream().noneMatch(l -> l.node() == c)) {
         scalableLinear(graph, c, g.input, all).ifPresent(readers::add);
       }
     }
-    for (LinearLayer l : readers) {
-      int out = (int) l.outFeatures();
-      float[] w =
-          WeightMatrix.outByIn(graph.constant(l.weight()).orElseThrow(), l.layout(), out, in);
-      graph.putInitializer(stored(l, AwqMath.scaleColumns(w, in, s)));
-    }
-    Object target = foldTarget(graph, g.input, all).orElseThrow();
-    if (target instanceof Node norm) {
-      divideVector(graph, norm, 1, s);
-      if (norm.inputs().size() > 2 && !norm.input(2).isEmpty()) {
-        divideVector(graph, norm, 2, s);
-      }
-    } else {
-      LinearLayer p = (LinearLayer) target;
-      int out = (int) p.outFeatures();
-      int pin = (int) p.inFeatures();
-      float[] w =
-          WeightMatrix.outByIn(graph.constant(p.weight()).orElseThrow(), p.layout(), out, pin);
-      for (int o = 0; o < out; o++) {
-        for (int i = 0; i < pin; i++) {
-          w[o * pin + i] /= s[o];
-        }
-      }
-      graph.putInitializer(stored(p, w));
-      if (p.bias().isPresent()) {
-        Node holder =
-            p.kind() == Kind.GEMM ? p.node() : graph.node(p.biasNode().orElseThrow()).orElseThrow();
-        int idx = holder.inputs().indexOf(p.bias().get());
-        divideVector(graph, holder, idx, s);
-      }
-    }
-    if (!others.isEmpty()) {
-      Set<String> taken = new HashSet<>(graph.initializers().keySet());
-      for (Node n : graph.nodes()) {
-        taken.addAll(n.outputs());
-        taken.add(n.name());
-      }
-      String sName = fresh(taken, g.input + "_awq_scale");
-      String yName = fresh(taken, g.input + "_awq_unscaled");
-      graph.putInitializer(Tensor.ofFloats(sName, new long[] {in}, s));
-      Node mul =
-          Node.of(
-              fresh(taken, g.input + "_awq_Mul"), "Mul", List.of(g.input, sName), List.of(yName));
-      Node producer = graph.producer(g.input).orElseThrow();
-      graph.nodes().add(graph.nodes().indexOf(producer) + 1, mul);
-      for (Node c : others) {
-        for (int i = 0; i < c.inputs().size(); i++) {
-          if (c.input(i).equals(g.input)) {
-            c.inputs().set(i, yName);
-          }
-        }
-      }
-    }
-  }
-
-  /** Divides the 1-D float constant at input {@code idx} of {@code n} by {@code s}. */
-  private static void divideVector(Graph graph, Node n, int idx, float[] s) {
-    String name = n.input(idx);
-    Tensor t = graph.constant(name).orElseThrow();
-    float[] v = t.toFloatArray();
-    if (v.length != s.length) {
-      throw new IllegalStateException(
-          name + " has " + v.length + " values for " + s.length + " channels");
-    }
-    for (int i = 0; i < v.length; i++) {
-      v[i] /= s[i];
-    }
-    boolean shared = graph.consumers(name).size() > 1 || !graph.initializers().containsKey(name);
-    String target = name;
-    if (shared) {
-      Set<String> taken = new HashSet<>(graph.initializers().keySet());
-      graph.nodes().forEach(m -> taken.addAll(m.outputs()));
-      target = fresh(taken, name + "_awq");
-      n.inputs().set(idx, target);
-    }
-    graph.putInitializer(Tensor.ofFloats(target, t.shape(), v));
-  }
-
-  private static String fresh(Set<String> taken, String base) {
-    String name = base;
-    for (int i = 1; taken.contains(name); i++) {
-      name = base + "_" + i;
-    }
-    taken.add(name);
-    return name;
+    ChannelScaling.Fold fold =
+        switch (foldTarget(graph, g.input, all).orElseThrow()) {
+          case Node norm -> ChannelScaling.normConstants(graph, norm).orElseThrow().fold();
+          case LinearLayer p -> new ChannelScaling.Fold.Rows(p);
+          default -> throw new IllegalStateException("no fold target for " + g.input);
+        };
+    ChannelScaling.apply(ed, g.input, fold, readers, g.scale, STYLE);
   }
 }

@@ -2,20 +2,15 @@ package dev.compress.quantization.calib;
 
 import dev.compress.api.CompressionException;
 import dev.compress.api.calibration.CalibrationSet;
-import dev.compress.api.graph.Attribute;
 import dev.compress.api.graph.Graph;
+import dev.compress.api.graph.GraphEditor;
 import dev.compress.api.graph.ModelGraph;
-import dev.compress.api.graph.Node;
-import dev.compress.api.graph.ValueInfo;
 import dev.compress.api.layers.LinearLayer;
-import dev.compress.api.tensor.DataType;
 import dev.compress.api.tensor.Tensor;
 import dev.compress.quantization.format.WeightMatrix;
 import dev.compress.runtime.ForwardResult;
 import dev.compress.runtime.djl.DjlExecutor;
-import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -112,53 +107,19 @@ public final class BlockSequentialCalibrator {
 
   /**
    * The part of {@code model} that the inputs of {@code captureNodes} depend on, with those nodes'
-   * first outputs as graph outputs; the model itself when it has subgraphs (If/Loop bodies may read
-   * outer values, so nothing is pruned).
+   * first outputs as graph outputs ({@link GraphEditor#extract}); the model itself when a node it
+   * needs holds a subgraph (If/Loop bodies may read outer values, so nothing is pruned).
    */
   static ModelGraph prefix(ModelGraph model, Set<String> captureNodes) {
-    Graph g = model.graph();
-    List<Node> nodes = g.nodes();
-    for (Node n : nodes) {
-      for (Attribute a : n.attributes().values()) {
-        if (a.type() == Attribute.Type.GRAPH || a.type() == Attribute.Type.GRAPHS) {
-          return model;
-        }
-      }
-    }
-    Set<String> needed = new HashSet<>();
-    boolean[] keep = new boolean[nodes.size()];
-    for (int i = nodes.size() - 1; i >= 0; i--) {
-      Node n = nodes.get(i);
-      if (captureNodes.contains(n.name()) || n.outputs().stream().anyMatch(needed::contains)) {
-        keep[i] = true;
-        needed.addAll(n.inputs());
-      }
-    }
-    Graph t = new Graph(g.name());
-    List<ValueInfo> outputs = new ArrayList<>();
-    for (int i = 0; i < nodes.size(); i++) {
-      if (keep[i]) {
-        Node n = nodes.get(i);
-        t.nodes().add(n);
-        if (captureNodes.contains(n.name())) {
-          outputs.add(ValueInfo.tensor(n.output(0), DataType.FLOAT, null));
-        }
-      }
-    }
-    for (Tensor init : g.initializers().values()) {
-      if (needed.contains(init.name())) {
-        t.putInitializer(init);
-      }
-    }
-    for (ValueInfo in : g.inputs()) {
-      if (!g.initializers().containsKey(in.name()) || needed.contains(in.name())) {
-        t.inputs().add(in);
-      }
-    }
-    t.outputs().addAll(outputs);
-    ModelGraph m = new ModelGraph(model.irVersion(), t);
-    m.opsetImports().putAll(model.opsetImports());
-    return m;
+    return GraphEditor.extract(
+            model,
+            List.of(),
+            model.graph().nodes().stream()
+                .filter(n -> captureNodes.contains(n.name()))
+                .map(n -> n.output(0))
+                .toList(),
+            GraphEditor.Feeds.ALL)
+        .orElse(model);
   }
 
   /** Adds one captured activation {@code [..., in]}, dropping padded tokens. */

@@ -2,6 +2,7 @@ package dev.compress.quantization.format;
 
 import dev.compress.api.graph.Attribute;
 import dev.compress.api.graph.Graph;
+import dev.compress.api.graph.GraphEditor;
 import dev.compress.api.graph.ModelGraph;
 import dev.compress.api.graph.Node;
 import dev.compress.api.graph.OpsetUpgrade;
@@ -17,7 +18,6 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -55,7 +55,7 @@ public final class QuantizedModelWriter {
 
   private final ModelGraph model;
   private final Graph graph;
-  private final Set<String> names = new HashSet<>();
+  private final GraphEditor editor;
   private final Set<String> replaced = new LinkedHashSet<>();
   private final Map<String, Node> dequantized = new HashMap<>(); // weight -> its DQ node
   private final Map<String, List<String>> nbits = new HashMap<>(); // weight+format -> inputs
@@ -71,7 +71,7 @@ public final class QuantizedModelWriter {
   public QuantizedModelWriter(ModelGraph model) {
     this.model = model;
     this.graph = model.graph();
-    collectNames(graph, names);
+    this.editor = GraphEditor.of(graph);
   }
 
   /**
@@ -145,7 +145,7 @@ public final class QuantizedModelWriter {
       return;
     }
     upgrade = OpsetUpgrade.upgrade(model, PER_AXIS_OPSET);
-    collectNames(graph, names); // the upgrade added constants and nodes
+    editor.rescan(); // the upgrade added constants and nodes
   }
 
   /**
@@ -270,8 +270,8 @@ public final class QuantizedModelWriter {
     if (zp != null) {
       addInitializer(zp);
     }
-    graph.nodes().add(graph.nodes().indexOf(consumer), dq);
-    consumer.inputs().set(inputIndex, output);
+    editor.insertBefore(consumer, dq);
+    editor.setInput(consumer, inputIndex, output);
     dequantized.put(weight, dq);
     replaced.add(weight);
     return qt.byteSize() + scale.byteSize() + (zp == null ? 0 : zp.byteSize());
@@ -360,7 +360,7 @@ public final class QuantizedModelWriter {
     n.outputs().set(0, mmOut);
     if (!c.isEmpty()) {
       Node add = Node.of(fresh(layer.name() + "_bias_add"), "Add", List.of(mmOut, c), List.of(y));
-      graph.nodes().add(graph.nodes().indexOf(n) + 1, add);
+      editor.insertAfter(n, add);
     }
     model.opsetImports().putIfAbsent(MS_DOMAIN, 1L);
     replaced.add(layer.weight());
@@ -410,14 +410,14 @@ public final class QuantizedModelWriter {
             "DequantizeLinear",
             List.of(q, s.name(), zp.name()),
             List.of(dq));
-    int at = firstIndex(consumers);
-    graph.nodes().add(at, dqn);
-    graph.nodes().add(at, qn);
+    Node first = graph.nodes().get(firstIndex(consumers));
+    editor.insertBefore(first, qn);
+    editor.insertBefore(first, dqn);
     for (Node c : consumers) {
       if (!c.input(0).equals(value)) {
         throw new IllegalArgumentException(c + " does not read " + value + " as input 0");
       }
-      c.inputs().set(0, dq);
+      editor.setInput(c, 0, dq);
     }
     return s.byteSize() + zp.byteSize();
   }
@@ -446,7 +446,7 @@ public final class QuantizedModelWriter {
     Node n =
         Node.of(
             fresh(base + "_DynamicQuantizeLinear"), "DynamicQuantizeLinear", List.of(value), outs);
-    graph.nodes().add(indexOfIdentity(graph.nodes(), before), n);
+    editor.insertBefore(before, n);
     dynamic.put(value, outs);
     dynamicNodes.put(value, n);
     return outs;
@@ -620,23 +620,8 @@ public final class QuantizedModelWriter {
    * entries in older models, and {@code Constant} nodes).
    */
   public void finish() {
-    Set<String> stillRead = new HashSet<>();
-    collectInputs(graph, stillRead);
-    graph.outputs().forEach(v -> stillRead.add(v.name()));
-    for (String w : replaced) {
-      if (stillRead.contains(w)) {
-        continue;
-      }
-      if (graph.initializers().remove(w) != null) {
-        graph.inputs().removeIf(v -> v.name().equals(w));
-      } else {
-        graph
-            .nodes()
-            .removeIf(
-                n ->
-                    n.opType().equals("Constant") && n.domain().isEmpty() && n.output(0).equals(w));
-      }
-    }
+    editor.rescan(); // the writer also moves and rewires nodes in the node list directly
+    editor.removeUnread(replaced);
     replaced.clear();
   }
 
@@ -658,41 +643,6 @@ public final class QuantizedModelWriter {
 
   /** {@code base}, or {@code base_N} when that name is taken; reserves the name. */
   private String fresh(String base) {
-    String name = base;
-    for (int i = 1; names.contains(name); i++) {
-      name = base + "_" + i;
-    }
-    names.add(name);
-    return name;
-  }
-
-  private static void collectNames(Graph g, Set<String> out) {
-    out.addAll(g.initializers().keySet());
-    g.inputs().forEach(v -> out.add(v.name()));
-    g.outputs().forEach(v -> out.add(v.name()));
-    g.valueInfo().forEach(v -> out.add(v.name()));
-    for (Node n : g.nodes()) {
-      out.add(n.name());
-      out.addAll(n.inputs());
-      out.addAll(n.outputs());
-      forEachSubgraph(n, sub -> collectNames(sub, out));
-    }
-  }
-
-  private static void collectInputs(Graph g, Set<String> out) {
-    for (Node n : g.nodes()) {
-      out.addAll(n.inputs());
-      forEachSubgraph(n, sub -> collectInputs(sub, out));
-    }
-  }
-
-  private static void forEachSubgraph(Node n, java.util.function.Consumer<Graph> action) {
-    for (Attribute a : n.attributes().values()) {
-      if (a.type() == Attribute.Type.GRAPH) {
-        action.accept(a.asGraph());
-      } else if (a.type() == Attribute.Type.GRAPHS) {
-        a.asGraphs().forEach(action);
-      }
-    }
+    return editor.freshName(base);
   }
 }

@@ -4,6 +4,7 @@ import dev.compress.api.CompressionException;
 import dev.compress.api.ConfigException;
 import dev.compress.api.graph.Attribute;
 import dev.compress.api.graph.Graph;
+import dev.compress.api.graph.GraphEditor;
 import dev.compress.api.graph.ModelGraph;
 import dev.compress.api.graph.Node;
 import dev.compress.api.graph.OpsetUpgrade;
@@ -199,39 +200,36 @@ public final class Fp8Pass implements Pass<Fp8Config> {
       metrics.put("opset_nodes_rewritten", (double) up.rewritten());
     }
 
-    Set<String> names = new HashSet<>(graph.initializers().keySet());
-    for (Node n : graph.nodes()) {
-      names.add(n.name());
-      names.addAll(n.outputs());
-    }
+    GraphEditor ed = GraphEditor.of(graph);
     long after = 0;
     for (Map.Entry<String, List<LinearLayer>> e : byInput.entrySet()) {
       float amax = ranges.get(e.getKey()).range().absMax();
       float s = amax / f.max();
       s = s > 0 && Float.isFinite(s) ? s : 1f;
-      Tensor st = Tensor.ofFloats(fresh(e.getKey() + "_scale", names), new long[0], s);
-      graph.putInitializer(st);
+      Tensor st = Tensor.ofFloats(ed.freshName(e.getKey() + "_scale"), new long[0], s);
+      ed.putInitializer(st);
       String x = e.getKey();
-      String div = fresh(x + "_fp8_scaled", names);
-      String q = fresh(x + "_fp8", names);
-      String back = fresh(x + "_fp8_float", names);
-      String dq = fresh(x + "_fp8_dequantized", names);
+      String div = ed.freshName(x + "_fp8_scaled");
+      String q = ed.freshName(x + "_fp8");
+      String back = ed.freshName(x + "_fp8_float");
+      String dq = ed.freshName(x + "_fp8_dequantized");
       int at = Integer.MAX_VALUE;
       for (LinearLayer l : e.getValue()) {
         at = Math.min(at, graph.nodes().indexOf(l.node()));
       }
+      Node first = graph.nodes().get(at);
       List<Node> block =
           List.of(
-              Node.of(fresh(x + "_fp8_Div", names), "Div", List.of(x, st.name()), List.of(div)),
-              Node.of(fresh(x + "_fp8_Cast", names), "Cast", List.of(div), List.of(q))
+              Node.of(ed.freshName(x + "_fp8_Div"), "Div", List.of(x, st.name()), List.of(div)),
+              Node.of(ed.freshName(x + "_fp8_Cast"), "Cast", List.of(div), List.of(q))
                   .put(Attribute.of("to", (long) f.dataType().onnxCode()))
                   .put(Attribute.of("saturate", 1L)),
-              Node.of(fresh(x + "_fp8_Cast_back", names), "Cast", List.of(q), List.of(back))
+              Node.of(ed.freshName(x + "_fp8_Cast_back"), "Cast", List.of(q), List.of(back))
                   .put(Attribute.of("to", (long) DataType.FLOAT.onnxCode())),
-              Node.of(fresh(x + "_fp8_Mul", names), "Mul", List.of(back, st.name()), List.of(dq)));
-      graph.nodes().addAll(at, block);
+              Node.of(ed.freshName(x + "_fp8_Mul"), "Mul", List.of(back, st.name()), List.of(dq)));
+      block.forEach(b -> ed.insertBefore(first, b));
       for (LinearLayer l : e.getValue()) {
-        l.node().inputs().set(0, dq);
+        ed.setInput(l.node(), 0, dq);
       }
       metrics.put(e.getKey() + "/input_scale", (double) s);
     }
@@ -247,42 +245,35 @@ public final class Fp8Pass implements Pass<Fp8Config> {
       int axis = WeightMatrix.outputAxis(l.layout());
       Tensor scale =
           Tensor.ofFloats(
-              fresh(l.weight() + "_fp8_scale", names),
+              ed.freshName(l.weight() + "_fp8_scale"),
               config.perChannel() ? new long[] {out} : new long[0],
               e.scales());
       Tensor wq =
           Tensor.of(
-                  fresh(l.weight() + "_fp8", names),
+                  ed.freshName(l.weight() + "_fp8"),
                   f.dataType(),
                   l.weightShape(),
                   ByteBuffer.wrap(stored))
               .withQuant(new QuantParams(scale, null, axis, 0));
-      graph.putInitializer(wq);
-      graph.putInitializer(scale);
-      String dq = fresh(l.weight() + "_fp8_dequantized", names);
+      ed.putInitializer(wq);
+      ed.putInitializer(scale);
+      String dq = ed.freshName(l.weight() + "_fp8_dequantized");
       Node n =
           Node.of(
-              fresh(l.weight() + "_fp8_DequantizeLinear", names),
+              ed.freshName(l.weight() + "_fp8_DequantizeLinear"),
               "DequantizeLinear",
               List.of(wq.name(), scale.name()),
               List.of(dq));
       if (config.perChannel()) {
         n.put(Attribute.of("axis", (long) axis));
       }
-      graph.nodes().add(graph.nodes().indexOf(l.node()), n);
-      l.node().inputs().set(1, dq);
+      ed.insertBefore(l.node(), n);
+      ed.setInput(l.node(), 1, dq);
       replaced.add(l.weight());
       after += wq.byteSize() + scale.byteSize();
       touched.add(l.name());
     }
-    Set<String> read = new HashSet<>();
-    graph.nodes().forEach(n -> read.addAll(n.inputs()));
-    graph.outputs().forEach(v -> read.add(v.name()));
-    for (String w : replaced) {
-      if (!read.contains(w) && graph.initializers().remove(w) != null) {
-        graph.inputs().removeIf(v -> v.name().equals(w));
-      }
-    }
+    ed.removeUnread(replaced);
     if (before > 0) {
       metrics.put("weight_bytes_ratio", (double) after / before);
     }
@@ -294,14 +285,5 @@ public final class Fp8Pass implements Pass<Fp8Config> {
         after,
         metrics,
         Duration.ofNanos(System.nanoTime() - start));
-  }
-
-  private static String fresh(String base, Set<String> names) {
-    String n = base;
-    for (int i = 1; names.contains(n); i++) {
-      n = base + "_" + i;
-    }
-    names.add(n);
-    return n;
   }
 }

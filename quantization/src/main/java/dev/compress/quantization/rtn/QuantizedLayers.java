@@ -2,15 +2,12 @@ package dev.compress.quantization.rtn;
 
 import dev.compress.api.ConfigException;
 import dev.compress.api.graph.Graph;
-import dev.compress.api.graph.Node;
 import dev.compress.api.layers.LinearLayer;
 import dev.compress.api.layers.LinearLayers;
 import dev.compress.api.pass.LayerSelection;
 import dev.compress.api.pass.PassReport;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
 
 /**
  * Layer selection for weight quantizers that compose in one pipeline (mixed precision by selector,
@@ -24,20 +21,6 @@ import java.util.Set;
  * a selector that matches neither stays an error.
  */
 public final class QuantizedLayers {
-  /** Operators that are a linear layer with an integer weight. */
-  private static final Set<String> QUANTIZED_OPS =
-      Set.of(
-          "com.microsoft::MatMulNBits",
-          "MatMulInteger",
-          "QLinearMatMul",
-          "QLinearConv",
-          "ConvInteger",
-          "com.microsoft::DynamicQuantizeMatMul",
-          "com.microsoft::MatMulIntegerToFloat",
-          "com.microsoft::QGemm");
-
-  private static final Set<String> LINEAR_OPS = Set.of("MatMul", "Gemm", "Conv");
-
   private QuantizedLayers() {}
 
   /**
@@ -55,27 +38,11 @@ public final class QuantizedLayers {
   }
 
   /**
-   * Names of the nodes of {@code graph} that are linear layers with quantized weights: {@code
-   * MatMulNBits} and the integer operators, and MatMul/Gemm/Conv whose weight (input 1) is the
-   * output of a {@code DequantizeLinear} of a constant.
+   * Names of the nodes of {@code graph} that are linear layers with compressed weights ({@link
+   * LinearLayers#compressed}).
    */
   public static List<String> names(Graph graph) {
-    Map<String, Node> producers = graph.producerIndex();
-    List<String> out = new ArrayList<>();
-    for (Node n : graph.nodes()) {
-      if (QUANTIZED_OPS.contains(n.qualifiedOpType())) {
-        out.add(LinearLayers.nameOf(n));
-      } else if (n.domain().isEmpty() && LINEAR_OPS.contains(n.opType()) && n.inputs().size() > 1) {
-        Node p = producers.get(n.input(1));
-        if (p != null
-            && p.domain().isEmpty()
-            && p.opType().equals("DequantizeLinear")
-            && graph.constant(p.input(0)).isPresent()) {
-          out.add(LinearLayers.nameOf(n));
-        }
-      }
-    }
-    return out;
+    return LinearLayers.compressed(graph).stream().map(LinearLayer.Compressed::name).toList();
   }
 
   /**

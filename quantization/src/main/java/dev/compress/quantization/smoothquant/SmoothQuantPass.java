@@ -2,10 +2,13 @@ package dev.compress.quantization.smoothquant;
 
 import dev.compress.api.CompressionException;
 import dev.compress.api.ConfigException;
-import dev.compress.api.canonical.LayerNormPattern;
 import dev.compress.api.graph.Graph;
+import dev.compress.api.graph.GraphEditor;
+import dev.compress.api.graph.GraphIndex;
 import dev.compress.api.graph.ModelGraph;
 import dev.compress.api.graph.Node;
+import dev.compress.api.layers.ChannelScaling;
+import dev.compress.api.layers.ChannelScaling.NormConstants;
 import dev.compress.api.layers.LinearLayer;
 import dev.compress.api.layers.LinearLayer.Kind;
 import dev.compress.api.layers.LinearLayers;
@@ -24,6 +27,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -72,11 +76,18 @@ public final class SmoothQuantPass implements Pass<SmoothQuantConfig> {
     return config;
   }
 
-  /** Where a norm's gamma (and beta) enter the graph. */
-  record NormParams(Node gammaNode, int gammaIndex, Node betaNode, int betaIndex) {}
+  /** How this pass names what channel scaling writes (the names its outputs always had). */
+  private static final ChannelScaling.Style STYLE =
+      new ChannelScaling.Style(
+          "_smoothed",
+          ChannelScaling.Rewrite.COPY,
+          "_smoothquant_scale",
+          "_unsmoothed",
+          "_smoothquant_restore",
+          true);
 
   /** One norm and the linear layers reading its output. */
-  record Group(Node norm, String output, List<LinearLayer> layers, NormParams params) {}
+  record Group(Node norm, String output, List<LinearLayer> layers, NormConstants params) {}
 
   @Override
   public PassReport apply(ModelGraph model, PassContext context) throws CompressionException {
@@ -89,7 +100,7 @@ public final class SmoothQuantPass implements Pass<SmoothQuantConfig> {
         config.mappings().isEmpty()
             ? automatic(graph, all, problems)
             : manual(graph, all, problems);
-    Map<String, List<Node>> consumers = graph.consumerIndex();
+    GraphIndex consumers = GraphIndex.of(graph);
     Set<String> outputs = new HashSet<>();
     graph.outputs().forEach(v -> outputs.add(v.name()));
     List<Group> kept = new ArrayList<>();
@@ -113,12 +124,13 @@ public final class SmoothQuantPass implements Pass<SmoothQuantConfig> {
       if (problems.size() > before) {
         continue;
       }
-      if (!config.compensate() && !others(g, consumers).isEmpty()) {
+      List<Node> others = ChannelScaling.otherReaders(consumers, g.output(), g.layers());
+      if (!config.compensate() && !others.isEmpty()) {
         skips.add(
             new PassReport.Skip(
                 LinearLayers.nameOf(g.norm()),
                 "its output also feeds "
-                    + others(g, consumers).stream().map(LinearLayers::nameOf).toList()
+                    + others.stream().map(LinearLayers::nameOf).toList()
                     + " and compensate is false"));
         continue;
       }
@@ -190,70 +202,31 @@ public final class SmoothQuantPass implements Pass<SmoothQuantConfig> {
       metrics.put(name + "/input_absmax_after", xAfter);
     }
 
-    Set<String> names = new HashSet<>();
-    graph.initializers().keySet().forEach(names::add);
-    for (Node n : graph.nodes()) {
-      names.add(n.name());
-      names.addAll(n.outputs());
-    }
+    GraphEditor ed = GraphEditor.of(graph);
     List<String> touched = new ArrayList<>();
     long bytes = 0;
     int compensated = 0;
-    Set<String> replaced = new HashSet<>();
     for (int i = 0; i < kept.size(); i++) {
       Group g = kept.get(i);
       float[] s = scales.get(i);
-      NormParams p = g.params();
-      replaced.add(p.gammaNode().input(p.gammaIndex()));
-      if (p.betaNode() != null) {
-        replaced.add(p.betaNode().input(p.betaIndex()));
-      }
-      divide(graph, p.gammaNode(), p.gammaIndex(), s, names);
-      if (p.betaNode() != null) {
-        divide(graph, p.betaNode(), p.betaIndex(), s, names);
-      }
       for (LinearLayer l : g.layers()) {
-        Tensor w = graph.constant(l.weight()).orElseThrow();
-        replaced.add(l.weight());
-        float[] stored = w.toFloatArray();
-        int out = (int) l.outFeatures();
-        int in = (int) l.inFeatures();
-        for (int o = 0; o < out; o++) {
-          for (int j = 0; j < in; j++) {
-            stored[WeightMatrix.storedIndex(l.layout(), out, in, o, j)] *= s[j];
-          }
-        }
-        Tensor nw = Tensor.ofFloats(fresh(l.weight() + "_smoothed", names), w.shape(), stored);
-        graph.putInitializer(nw);
-        l.node().inputs().set(1, nw.name());
-        bytes += w.byteSize();
+        bytes += graph.constant(l.weight()).orElseThrow().byteSize();
         touched.add(l.name());
       }
-      List<Node> others = others(g, graph.consumerIndex());
-      if (!others.isEmpty()) {
-        Tensor st =
-            Tensor.ofFloats(
-                fresh(g.output() + "_smoothquant_scale", names), new long[] {s.length}, s);
-        graph.putInitializer(st);
-        String restored = fresh(g.output() + "_unsmoothed", names);
-        Node mul =
-            Node.of(
-                fresh(LinearLayers.nameOf(g.norm()) + "_smoothquant_restore", names),
-                "Mul",
-                List.of(g.output(), st.name()),
-                List.of(restored));
-        graph.nodes().add(graph.nodes().indexOf(g.norm()) + 1, mul);
-        for (Node c : others) {
-          for (int k = 0; k < c.inputs().size(); k++) {
-            if (c.input(k).equals(g.output())) {
-              c.inputs().set(k, restored);
-            }
-          }
-        }
+      ChannelScaling.Result r =
+          ChannelScaling.apply(ed, g.output(), g.params().fold(), g.layers(), s, STYLE);
+      if (r.compensation().isPresent()) {
         compensated++;
       }
     }
-    removeUnread(graph, replaced);
+    // Any Constant node nothing reads, as this pass always removed.
+    Set<String> constants = new LinkedHashSet<>();
+    for (Node n : graph.nodes()) {
+      if (n.opType().equals("Constant") && n.domain().isEmpty()) {
+        constants.add(n.output(0));
+      }
+    }
+    ed.removeUnread(constants);
     metrics.put("norms_smoothed", (double) kept.size());
     metrics.put("restoring_muls", (double) compensated);
     return new PassReport(
@@ -274,91 +247,26 @@ public final class SmoothQuantPass implements Pass<SmoothQuantConfig> {
         (int) l.inFeatures());
   }
 
-  /** Consumers of the norm output other than its linear layers. */
-  private static List<Node> others(Group g, Map<String, List<Node>> consumers) {
-    Set<Node> mine = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
-    g.layers().forEach(l -> mine.add(l.node()));
-    List<Node> out = new ArrayList<>();
-    for (Node c : consumers.getOrDefault(g.output(), List.of())) {
-      if (!mine.contains(c) && !out.contains(c)) {
-        out.add(c);
-      }
-    }
-    return out;
-  }
-
-  /** Replaces input {@code index} of {@code node} (a constant [K]) by its values divided by s. */
-  private static void divide(Graph graph, Node node, int index, float[] s, Set<String> names) {
-    Tensor t = graph.constant(node.input(index)).orElseThrow();
-    float[] v = t.toFloatArray();
-    for (int j = 0; j < v.length; j++) {
-      v[j] /= s[j];
-    }
-    Tensor nt =
-        Tensor.ofFloats(
-            fresh(t.name().isEmpty() ? "smoothquant" : t.name() + "_smoothed", names),
-            t.shape(),
-            v);
-    graph.putInitializer(nt);
-    node.inputs().set(index, nt.name());
-  }
-
-  /** Removes the replaced originals that nothing reads any more. */
-  private static void removeUnread(Graph graph, Set<String> replaced) {
-    Set<String> read = new HashSet<>();
-    for (Node n : graph.nodes()) {
-      read.addAll(n.inputs());
-    }
-    graph.outputs().forEach(v -> read.add(v.name()));
-    List<String> gone = new ArrayList<>();
-    for (String name : graph.initializers().keySet()) {
-      if (replaced.contains(name) && !read.contains(name)) {
-        gone.add(name);
-      }
-    }
-    gone.forEach(graph.initializers()::remove);
-    graph.inputs().removeIf(v -> gone.contains(v.name()));
-    graph
-        .nodes()
-        .removeIf(
-            n ->
-                n.opType().equals("Constant")
-                    && n.domain().isEmpty()
-                    && !read.contains(n.output(0)));
-  }
-
-  private static String fresh(String base, Set<String> names) {
-    String n = base;
-    for (int i = 1; names.contains(n); i++) {
-      n = base + "_" + i;
-    }
-    names.add(n);
-    return n;
-  }
-
   private void checkParams(Graph graph, Group g, String where, List<String> problems) {
-    NormParams p = g.params();
+    NormConstants p = g.params();
     if (p == null) {
       problems.add(where + "its gamma/beta could not be found");
       return;
     }
     long k = g.layers().get(0).inFeatures();
-    for (Object[] e :
-        new Object[][] {
-          {p.gammaNode(), p.gammaIndex(), "gamma"}, {p.betaNode(), p.betaIndex(), "beta"}
-        }) {
-      Node n = (Node) e[0];
-      if (n == null) {
+    for (Object[] e : new Object[][] {{p.scale(), "gamma"}, {p.bias().orElse(null), "beta"}}) {
+      ChannelScaling.Input in = (ChannelScaling.Input) e[0];
+      if (in == null) {
         continue;
       }
-      Optional<Tensor> t = graph.constant(n.input((Integer) e[1]));
+      Optional<Tensor> t = graph.constant(in.node().input(in.index()));
       if (t.isEmpty()
           || t.get().dtype() != DataType.FLOAT
           || t.get().rank() != 1
           || t.get().dim(0) != k) {
         problems.add(
             where
-                + e[2]
+                + e[1]
                 + " must be a constant f32 ["
                 + k
                 + "], found "
@@ -384,7 +292,12 @@ public final class SmoothQuantPass implements Pass<SmoothQuantConfig> {
       }
       String normName = e.getValue().get(0).norm().orElseThrow().node();
       Node norm = nodeNamed(graph, normName);
-      out.add(new Group(norm, e.getKey(), e.getValue(), params(graph, norm)));
+      out.add(
+          new Group(
+              norm,
+              e.getKey(),
+              e.getValue(),
+              ChannelScaling.normConstants(graph, norm).orElse(null)));
     }
     return out;
   }
@@ -419,7 +332,7 @@ public final class SmoothQuantPass implements Pass<SmoothQuantConfig> {
                   + "' also reads the norm's output; list it too (its weight must be scaled)");
         }
       }
-      NormParams p = params(graph, norm);
+      NormConstants p = ChannelScaling.normConstants(graph, norm).orElse(null);
       if (p == null) {
         problems.add(
             key + ": node " + norm.qualifiedOpType() + " is not a supported normalization");
@@ -439,44 +352,5 @@ public final class SmoothQuantPass implements Pass<SmoothQuantConfig> {
       }
     }
     return null;
-  }
-
-  /** Where gamma and beta of a normalization node enter, or null when unknown. */
-  static NormParams params(Graph graph, Node norm) {
-    switch (norm.opType()) {
-      case "LayerNormalization":
-        return new NormParams(norm, 1, norm.input(2).isEmpty() ? null : norm, 2);
-      case "SimplifiedLayerNormalization", "RMSNormalization":
-        return new NormParams(norm, 1, null, -1);
-      case "SkipLayerNormalization":
-        return new NormParams(norm, 2, norm.input(3).isEmpty() ? null : norm, 3);
-      case "SkipSimplifiedLayerNormalization":
-        return new NormParams(norm, 2, null, -1);
-      default:
-        break;
-    }
-    Optional<LayerNormPattern.Match> m = LayerNormPattern.matchEndingAt(graph, norm);
-    if (m.isEmpty()) {
-      return null;
-    }
-    Node gammaNode = null;
-    Node betaNode = null;
-    int gi = -1;
-    int bi = -1;
-    for (Node n : m.get().nodes()) {
-      for (int i = 0; i < n.inputs().size(); i++) {
-        if (n.opType().equals("Mul") && n.input(i).equals(m.get().scale())) {
-          gammaNode = n;
-          gi = i;
-        }
-        if (m.get().bias().isPresent()
-            && n.opType().equals("Add")
-            && n.input(i).equals(m.get().bias().get())) {
-          betaNode = n;
-          bi = i;
-        }
-      }
-    }
-    return gammaNode == null ? null : new NormParams(gammaNode, gi, betaNode, bi);
   }
 }

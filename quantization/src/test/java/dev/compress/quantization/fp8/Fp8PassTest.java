@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.compress.api.ConfigException;
+import dev.compress.api.graph.GraphIndex;
 import dev.compress.api.graph.ModelGraph;
 import dev.compress.api.graph.Node;
 import dev.compress.api.graph.OpsetUpgrade;
@@ -49,7 +50,7 @@ class Fp8PassTest {
     assertThat(m.opset("").orElseThrow()).isEqualTo(19);
     assertThat(r.layersTouched()).hasSize(3);
     Node a = m.graph().node(TinyEncoder.A).orElseThrow();
-    Node dq = m.graph().producer(a.input(1)).orElseThrow();
+    Node dq = GraphIndex.of(m.graph()).producer(a.input(1)).orElseThrow();
     Tensor w8 = m.graph().constant(dq.input(0)).orElseThrow();
     Tensor s = m.graph().constant(dq.input(1)).orElseThrow();
     assertThat(w8.dtype()).isEqualTo(f.dataType());
@@ -60,7 +61,7 @@ class Fp8PassTest {
     for (String[] w :
         new String[][] {{TinyEncoder.A, "Wa"}, {TinyEncoder.B, "Wb"}, {TinyEncoder.OUT, "W2"}}) {
       Node n = m.graph().node(w[0]).orElseThrow();
-      Node d = m.graph().producer(n.input(1)).orElseThrow();
+      Node d = GraphIndex.of(m.graph()).producer(n.input(1)).orElseThrow();
       Tensor codes = m.graph().constant(d.input(0)).orElseThrow();
       float[] sc = m.graph().constant(d.input(1)).orElseThrow().toFloatArray();
       int axis = (int) d.intAttr("axis", 1);

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.compress.api.ConfigException;
+import dev.compress.api.graph.GraphIndex;
 import dev.compress.api.graph.ModelGraph;
 import dev.compress.api.graph.Node;
 import dev.compress.api.io.onnx.OnnxReader;
@@ -66,10 +67,10 @@ class W8A8OrtTest {
 
     ModelGraph back = OnnxReader.read(q);
     Node a = back.graph().node(TinyEncoder.A).orElseThrow();
-    Node xdq = back.graph().producer(a.input(0)).orElseThrow();
-    Node wdq = back.graph().producer(a.input(1)).orElseThrow();
+    Node xdq = GraphIndex.of(back.graph()).producer(a.input(0)).orElseThrow();
+    Node wdq = GraphIndex.of(back.graph()).producer(a.input(1)).orElseThrow();
     assertThat(xdq.opType()).isEqualTo("DequantizeLinear");
-    assertThat(back.graph().producer(xdq.input(0)).orElseThrow().opType())
+    assertThat(GraphIndex.of(back.graph()).producer(xdq.input(0)).orElseThrow().opType())
         .isEqualTo("QuantizeLinear");
     assertThat(back.graph().constant(xdq.input(2)).orElseThrow().dtype()).isEqualTo(DataType.UINT8);
     assertThat(back.graph().constant(xdq.input(1)).orElseThrow().rank()).isZero(); // per tensor

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.compress.api.ConfigException;
 import dev.compress.api.graph.Attribute;
 import dev.compress.api.graph.Graph;
+import dev.compress.api.graph.GraphIndex;
 import dev.compress.api.graph.ModelGraph;
 import dev.compress.api.graph.Node;
 import dev.compress.api.graph.ValueInfo;
@@ -328,7 +329,7 @@ class RtnPassTest {
       Tensor t = rg.constant(w).orElse(null);
       boolean quantizedNode =
           qn.opType().equals("MatMulNBits")
-              || back.graph()
+              || GraphIndex.of(back.graph())
                   .producer(qn.input(wi))
                   .map(p -> p.opType().equals("DequantizeLinear"))
                   .orElse(false);

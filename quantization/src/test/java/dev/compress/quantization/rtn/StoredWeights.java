@@ -1,6 +1,7 @@
 package dev.compress.quantization.rtn;
 
 import dev.compress.api.graph.Graph;
+import dev.compress.api.graph.GraphIndex;
 import dev.compress.api.graph.ModelGraph;
 import dev.compress.api.graph.Node;
 import dev.compress.api.tensor.Tensor;
@@ -37,7 +38,7 @@ final class StoredWeights {
       }
       return kn;
     }
-    Node dq = g.producer(n.input(n.opType().equals("Gather") ? 0 : 1)).orElseThrow();
+    Node dq = GraphIndex.of(g).producer(n.input(n.opType().equals("Gather") ? 0 : 1)).orElseThrow();
     if (!dq.opType().equals("DequantizeLinear")) {
       throw new AssertionError(nodeName + " reads " + dq);
     }

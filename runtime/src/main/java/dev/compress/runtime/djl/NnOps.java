@@ -20,6 +20,10 @@ final class NnOps {
     OpRegistry.register("GlobalMaxPool", n -> globalPool(n, true));
     OpRegistry.register("BatchNormalization", NnOps::batchNorm);
     OpRegistry.register("LayerNormalization", NnOps::layerNorm);
+    OpRegistry.register("SimplifiedLayerNormalization", NnOps::rmsNorm);
+    OpRegistry.register("RMSNormalization", NnOps::rmsNorm);
+    OpRegistry.register("com.microsoft::SkipLayerNormalization", n -> skipNorm(n, false));
+    OpRegistry.register("com.microsoft::SkipSimplifiedLayerNormalization", n -> skipNorm(n, true));
     OpRegistry.register("Gelu", NnOps::onnxGelu);
     OpRegistry.register("com.microsoft::Gelu", n -> MathOps.single(n, (in, m) -> geluErf(in[0])));
     OpRegistry.register(
@@ -315,6 +319,62 @@ final class NnOps {
         y = y.add(bias);
       }
       return new NDArray[] {y, n.wantsOutput(1) ? mean : null, n.wantsOutput(2) ? invStd : null};
+    };
+  }
+
+  /**
+   * {@code SimplifiedLayerNormalization} (ONNX Runtime) and {@code RMSNormalization} (ONNX 23):
+   * {@code x / sqrt(mean(x^2 over the axes from axis) + epsilon) * scale}.
+   */
+  private static Kernel rmsNorm(OpNode n) throws UnsupportedModelException {
+    long axisAttr = n.intAttr("axis", -1);
+    float eps = n.floatAttr("epsilon", 1e-5f);
+    n.requireAtMostOutputs(1, "the inverse standard deviation is not computed");
+    return (in, m) -> {
+      NDArray x = in[0];
+      int rank = Nd.dims(x).length;
+      return new NDArray[] {x.mul(rms(x, Nd.axis(axisAttr, rank), rank, eps)).mul(in[1])};
+    };
+  }
+
+  /** {@code 1 / sqrt(mean(x^2 over the axes from axis) + eps)}, keeping dimensions. */
+  private static NDArray rms(NDArray x, int axis, int rank, float eps) {
+    NDArray ms = x.square();
+    for (int a = rank - 1; a >= axis; a--) {
+      ms = ms.mean(new int[] {a}, true);
+    }
+    NDArray std = ms.add(eps).sqrt();
+    return std.onesLike().div(std);
+  }
+
+  /**
+   * ONNX Runtime's {@code SkipLayerNormalization} / {@code SkipSimplifiedLayerNormalization}:
+   * {@code s = input + skip (+ bias)}, then layer (or RMS) normalization of {@code s} over the last
+   * axis with {@code gamma} (and {@code beta}); output 3 is {@code s} itself.
+   */
+  private static Kernel skipNorm(OpNode n, boolean simplified) throws UnsupportedModelException {
+    float eps = n.floatAttr("epsilon", 1e-12f);
+    if (n.wantsOutput(1) || n.wantsOutput(2)) {
+      throw n.unsupported("the mean and inverse standard deviation outputs are not computed");
+    }
+    int biasAt = simplified ? 3 : 4;
+    return (in, m) -> {
+      NDArray s = in[0].add(in[1]);
+      if (in.length > biasAt && in[biasAt] != null) {
+        s = s.add(in[biasAt]);
+      }
+      int rank = Nd.dims(s).length;
+      NDArray y;
+      if (simplified) {
+        y = s.mul(rms(s, rank - 1, rank, eps)).mul(in[2]);
+      } else {
+        NDArray centered = s.sub(s.mean(new int[] {rank - 1}, true));
+        y = centered.mul(rms(centered, rank - 1, rank, eps)).mul(in[2]);
+        if (in.length > 3 && in[3] != null) {
+          y = y.add(in[3]);
+        }
+      }
+      return new NDArray[] {y, null, null, n.wantsOutput(3) ? s : null};
     };
   }
 }

@@ -2,14 +2,13 @@ package dev.compress.runtime.djl;
 
 import ai.djl.ndarray.NDArray;
 import dev.compress.api.graph.Graph;
+import dev.compress.api.graph.GraphIndex;
 import dev.compress.api.graph.Node;
 import dev.compress.api.tensor.Tensor;
 import dev.compress.runtime.kernels.Int8Linear;
 import dev.compress.runtime.kernels.QuantizedLinear;
 import dev.compress.runtime.kernels.W8A8Linear;
 import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -61,34 +60,13 @@ final class QuantFusion {
     }
   }
 
-  private static final class Index {
-    final Map<String, Node> producer = new HashMap<>();
-    final Map<String, List<Node>> consumers = new HashMap<>();
-    final Set<String> graphOutputs = new HashSet<>();
-    final Map<String, Tensor> constants;
-
-    Index(Graph g, Map<String, Tensor> constants) {
-      this.constants = constants;
-      for (Node n : g.nodes()) {
-        for (String o : n.outputs()) {
-          if (!o.isEmpty()) {
-            producer.put(o, n);
-          }
-        }
-        for (String i : n.inputs()) {
-          if (!i.isEmpty()) {
-            consumers.computeIfAbsent(i, k -> new ArrayList<>()).add(n);
-          }
-        }
-      }
-      g.outputs().forEach(v -> graphOutputs.add(v.name()));
-    }
-
+  /**
+   * The graph's def-use index with the executor's constants (initializers and folded constants,
+   * which the graph alone does not know).
+   */
+  private record Index(GraphIndex graph, Map<String, Tensor> constants) {
     Optional<Node> producer(String value, String op) {
-      Node p = producer.get(value);
-      return p != null && p.domain().isEmpty() && p.opType().equals(op)
-          ? Optional.of(p)
-          : Optional.empty();
+      return graph.producer(value, op);
     }
 
     Tensor constant(Node n, int i) {
@@ -152,7 +130,7 @@ final class QuantFusion {
 
   /** Plans the fusions of {@code g}. */
   static Plan plan(Graph g, Map<String, Tensor> constants) {
-    Index ix = new Index(g, constants);
+    Index ix = new Index(GraphIndex.of(g), constants);
     Map<Node, Group> groups = new IdentityHashMap<>();
     Map<Node, Int8Linear> int8Cache = new IdentityHashMap<>();
     Map<Node, W8A8Linear> w8a8Cache = new IdentityHashMap<>();
@@ -192,11 +170,11 @@ final class QuantFusion {
           if (o.isEmpty()) {
             continue;
           }
-          if (ix.graphOutputs.contains(o)) {
+          if (ix.graph().isGraphOutput(o)) {
             ok = false;
             break;
           }
-          for (Node c : ix.consumers.getOrDefault(o, List.of())) {
+          for (Node c : ix.graph().consumers(o)) {
             Group cg = groups.get(c);
             boolean covered = cg != null && cg.members().contains(m);
             if (!skip.contains(c) && !covered) {
@@ -483,10 +461,10 @@ final class QuantFusion {
     // Only when the dequantized table is needed by nothing but such Gathers (else it is built
     // anyway and gathering from it costs nothing extra).
     String table = dq.output(0);
-    if (ix.graphOutputs.contains(table)) {
+    if (ix.graph().isGraphOutput(table)) {
       return Optional.empty();
     }
-    for (Node c : ix.consumers.getOrDefault(table, List.of())) {
+    for (Node c : ix.graph().consumers(table)) {
       if (!c.domain().isEmpty()
           || !c.opType().equals("Gather")
           || c.inputs().size() != 2

@@ -14,9 +14,69 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
- * LayerNormalization (ONNX semantics: axis, epsilon, Scale, B) and inference BatchNormalization.
+ * LayerNormalization (ONNX semantics: axis, epsilon, Scale, B), RMSNorm and ONNX Runtime's
+ * Skip(Simplified)LayerNormalization, and inference BatchNormalization.
  */
 class NormOpsTest {
+
+  @Test
+  void rmsNormalizationAsOnnxRuntimeComputesIt() throws Exception {
+    ModelGraph m =
+        TestGraphs.opset(17)
+            .input("x", DataType.FLOAT, 2, 3, 8)
+            .init(TestGraphs.randomTensor("g", 51, 8))
+            .node(
+                "SimplifiedLayerNormalization",
+                List.of("x", "g"),
+                List.of("y"),
+                Attribute.of("epsilon", 1e-6f))
+            .output("y", DataType.FLOAT)
+            .build();
+    Tensor x = TestGraphs.randomTensor("x", 52, 2, 3, 8);
+    // measured 6.0e-8
+    Map<String, Tensor> out = agree("SimplifiedLayerNorm", m, Map.of("x", x), 5e-6);
+    // y[0][0][:] by hand: x / sqrt(mean(x^2) + eps) * g
+    float[] xs = x.toFloatArray();
+    float[] g = TestGraphs.randomTensor("g", 51, 8).toFloatArray();
+    double ms = 0;
+    for (int i = 0; i < 8; i++) {
+      ms += xs[i] * xs[i] / 8.0;
+    }
+    for (int i = 0; i < 8; i++) {
+      assertThat(out.get("y").toFloatArray()[i])
+          .isCloseTo((float) (xs[i] / Math.sqrt(ms + 1e-6) * g[i]), within(1e-5f));
+    }
+  }
+
+  @Test
+  void skipLayerNormalizationWithBiasAndItsSumOutput() throws Exception {
+    for (String op : List.of("SkipLayerNormalization", "SkipSimplifiedLayerNormalization")) {
+      boolean simplified = op.startsWith("SkipSimplified");
+      List<String> in =
+          simplified ? List.of("x", "skip", "g", "bias") : List.of("x", "skip", "g", "b", "bias");
+      ModelGraph m =
+          TestGraphs.opset(17)
+              .domain("com.microsoft", 1)
+              .input("x", DataType.FLOAT, 2, 3, 8)
+              .input("skip", DataType.FLOAT, 2, 3, 8)
+              .init(TestGraphs.randomTensor("g", 61, 8))
+              .init(TestGraphs.randomTensor("b", 62, 8))
+              .init(TestGraphs.randomTensor("bias", 63, 8))
+              .node(
+                  "com.microsoft",
+                  op,
+                  in,
+                  List.of("y", "", "", "sum"),
+                  Attribute.of("epsilon", 1e-5f))
+              .output("y", DataType.FLOAT)
+              .output("sum", DataType.FLOAT)
+              .build();
+      Tensor x = TestGraphs.randomTensor("x", 64, 2, 3, 8);
+      Tensor skip = TestGraphs.randomTensor("skip", 65, 2, 3, 8);
+      // measured 1.2e-7 (SkipLayerNormalization y), 6.0e-8 (SkipSimplified y), 0 (sum)
+      agree(op, m, Map.of("x", x, "skip", skip), 5e-6);
+    }
+  }
 
   @Test
   void layerNormalizationOverTheLastAxisAndOverSeveral() throws Exception {

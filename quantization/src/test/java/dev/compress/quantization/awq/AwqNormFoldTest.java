@@ -1,0 +1,169 @@
+package dev.compress.quantization.awq;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.compress.api.graph.Attribute;
+import dev.compress.api.graph.Graph;
+import dev.compress.api.graph.ModelGraph;
+import dev.compress.api.graph.Node;
+import dev.compress.api.graph.ValueInfo;
+import dev.compress.api.io.onnx.OnnxWriter;
+import dev.compress.api.pass.LayerSelection;
+import dev.compress.api.tensor.DataType;
+import dev.compress.api.tensor.Tensor;
+import dev.compress.quantization.rtn.ClipMethod;
+import dev.compress.runtime.ort.OrtExecutor;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.function.LongFunction;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * AWQ folds its scales into RMSNorm ({@code SimplifiedLayerNormalization}) and ONNX Runtime's
+ * {@code SkipLayerNormalization}, as SmoothQuant does: the scaled float model computes the same
+ * function in ONNX Runtime.
+ */
+class AwqNormFoldTest {
+  @TempDir Path tmp;
+
+  private static final int D = Block.D;
+
+  /**
+   * {@code h = RMSNorm(x)}; {@code m = (h Wa) * (h Wb)}; {@code y = m + h}: the residual reads the
+   * norm's output, so folding needs the compensating Mul.
+   */
+  static ModelGraph rmsNorm(long seed) {
+    Graph g = new Graph("rms");
+    ModelGraph m = new ModelGraph(8, g);
+    m.opsetImports().put("", 17L);
+    Random r = new Random(seed);
+    g.inputs().add(input("x"));
+    g.outputs().add(ValueInfo.tensor("y", DataType.FLOAT, null));
+    g.putInitializer(Block.gaussian("g1", r, 0.3f, 1f, D));
+    g.putInitializer(Block.gaussian("Wa", r, 0.1f, 0f, D, D));
+    g.putInitializer(Block.gaussian("Wb", r, 0.1f, 0f, D, D));
+    g.nodes()
+        .add(
+            Node.of(
+                    "/norm/RMSNorm",
+                    "SimplifiedLayerNormalization",
+                    List.of("x", "g1"),
+                    List.of("h"))
+                .put(Attribute.of("epsilon", 1e-6f)));
+    tail(g);
+    return m;
+  }
+
+  /**
+   * {@code (h, _, _, s) = SkipLayerNorm(x, x0)} with {@code x0 = x W0}; the same tail as {@link
+   * #rmsNorm}, plus the sum output {@code s} added to {@code y}.
+   */
+  static ModelGraph skipLayerNorm(long seed) {
+    Graph g = new Graph("skip");
+    ModelGraph m = new ModelGraph(8, g);
+    m.opsetImports().put("", 17L);
+    m.opsetImports().put("com.microsoft", 1L);
+    Random r = new Random(seed);
+    g.inputs().add(input("x"));
+    g.outputs().add(ValueInfo.tensor("y", DataType.FLOAT, null));
+    g.outputs().add(ValueInfo.tensor("s", DataType.FLOAT, null));
+    g.putInitializer(Block.gaussian("W0", r, 0.1f, 0f, D, D));
+    g.putInitializer(Block.gaussian("g1", r, 0.3f, 1f, D));
+    g.putInitializer(Block.gaussian("be1", r, 0.1f, 0f, D));
+    g.putInitializer(Block.gaussian("Wa", r, 0.1f, 0f, D, D));
+    g.putInitializer(Block.gaussian("Wb", r, 0.1f, 0f, D, D));
+    g.nodes().add(Node.of("/in/MatMul", "MatMul", List.of("x", "W0"), List.of("x0")));
+    g.nodes()
+        .add(
+            new Node(
+                    "/norm/SkipLayerNorm",
+                    "SkipLayerNormalization",
+                    "com.microsoft",
+                    List.of("x", "x0", "g1", "be1"),
+                    List.of("h", "", "", "s"))
+                .put(Attribute.of("epsilon", 1e-5f)));
+    tail(g);
+    return m;
+  }
+
+  private static void tail(Graph g) {
+    g.nodes().add(Node.of("/a/MatMul", "MatMul", List.of("h", "Wa"), List.of("a")));
+    g.nodes().add(Node.of("/b/MatMul", "MatMul", List.of("h", "Wb"), List.of("b")));
+    g.nodes().add(Node.of("/mul", "Mul", List.of("a", "b"), List.of("mm")));
+    g.nodes().add(Node.of("/res/Add", "Add", List.of("mm", "h"), List.of("y")));
+  }
+
+  private static ValueInfo input(String name) {
+    return ValueInfo.tensor(
+        name,
+        DataType.FLOAT,
+        List.of(ValueInfo.Dim.of("n0"), ValueInfo.Dim.of("n1"), ValueInfo.Dim.of(D)));
+  }
+
+  private static AwqConfig config() {
+    return new AwqConfig(
+        LayerSelection.ALL, 4, 32, false, 20, false, ClipMethod.NONE, 512, null, true, 0);
+  }
+
+  @Test
+  void foldsIntoRmsNormWithTheCompensatingMul() throws Exception {
+    double diff = foldAndCompare("rms", AwqNormFoldTest::rmsNorm, "/norm/RMSNorm", 1);
+    assertThat(diff).isLessThan(1e-5); // measured 1.1e-7 (alpha 0.40)
+  }
+
+  @Test
+  void foldsIntoSkipLayerNormWithTheCompensatingMul() throws Exception {
+    double diff = foldAndCompare("skip", AwqNormFoldTest::skipLayerNorm, "/norm/SkipLayerNorm", 1);
+    assertThat(diff).isLessThan(1e-5); // measured 2.5e-8 (alpha 0.45)
+  }
+
+  /**
+   * Searches and folds the scales of {@code model}, checks the group after the norm was scaled (its
+   * constants divided, one compensating Mul), and returns the largest difference of the outputs of
+   * the folded and the original float models in ONNX Runtime, relative to the largest output.
+   */
+  private double foldAndCompare(String label, LongFunction<ModelGraph> model, String norm, int muls)
+      throws Exception {
+    ModelGraph original = model.apply(3);
+    ModelGraph folded = model.apply(3);
+    AwqPass pass = new AwqPass(config());
+    Map<String, Double> alphas = pass.searchAndFold(folded, Block.calibration(3, 4, 16, D));
+    assertThat(alphas.get("h")).as("alpha of the group after " + norm).isGreaterThan(0);
+    Node n = folded.graph().node(norm).orElseThrow();
+    String gamma = n.input(n.opType().startsWith("Skip") ? 2 : 1);
+    assertThat(folded.graph().initializers().get(gamma).data())
+        .isNotEqualTo(original.graph().initializers().get(gamma).data());
+    long mulCount =
+        folded.graph().nodes().stream().filter(x -> x.opType().equals("Mul")).count() - 1;
+    assertThat(mulCount).as("compensating Muls").isEqualTo(muls);
+
+    Path fo = tmp.resolve(label + "-original.onnx");
+    Path ff = tmp.resolve(label + "-folded.onnx");
+    OnnxWriter.write(original, fo);
+    OnnxWriter.write(folded, ff);
+    Tensor x = Block.activations(9, 2, 8, D);
+    double maxAbs = 0;
+    double maxDiff = 0;
+    try (OrtExecutor a = OrtExecutor.builder().setModelPath(fo).build();
+        OrtExecutor b = OrtExecutor.builder().setModelPath(ff).build()) {
+      Map<String, Tensor> ya = a.forward(Map.of("x", x));
+      Map<String, Tensor> yb = b.forward(Map.of("x", x));
+      for (String out : ya.keySet()) {
+        float[] va = ya.get(out).toFloatArray();
+        float[] vb = yb.get(out).toFloatArray();
+        for (int i = 0; i < va.length; i++) {
+          maxAbs = Math.max(maxAbs, Math.abs(va[i]));
+          maxDiff = Math.max(maxDiff, Math.abs(va[i] - vb[i]));
+        }
+      }
+    }
+    double rel = maxDiff / Math.max(1, maxAbs);
+    System.out.printf(
+        "AWQ fold into %s: alpha %.2f, max |diff| %.3g (relative %.3g)%n",
+        norm, alphas.get("h"), maxDiff, rel);
+    return rel;
+  }
+}
