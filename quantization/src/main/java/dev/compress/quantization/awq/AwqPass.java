@@ -5,6 +5,8 @@ import dev.compress.api.ConfigException;
 import dev.compress.api.UnsupportedModelException;
 import dev.compress.api.calibration.CalibrationSet;
 import dev.compress.api.canonical.Canonicalizer;
+import dev.compress.api.exec.Executor;
+import dev.compress.api.exec.ForwardResult;
 import dev.compress.api.graph.Graph;
 import dev.compress.api.graph.ModelGraph;
 import dev.compress.api.graph.Node;
@@ -24,8 +26,6 @@ import dev.compress.quantization.format.WeightMatrix;
 import dev.compress.quantization.grid.QuantizedMatrix;
 import dev.compress.quantization.rtn.ClipMethod;
 import dev.compress.quantization.rtn.QuantizedLayers;
-import dev.compress.runtime.ForwardResult;
-import dev.compress.runtime.djl.DjlExecutor;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -46,8 +46,8 @@ import java.util.Set;
  * <ol>
  *   <li>The model is {@link Canonicalizer canonicalized} (fused {@code LayerNormalization}), and
  *       each group's input {@code X} is captured on the calibration data with the DJL executor
- *       ({@link DjlExecutor#forward(Map, Set)}); padded tokens ({@code attention_mask = 0}) are
- *       left out of every statistic.
+ *       ({@link Executor#forward(Map, Set)} on the context's engine); padded tokens ({@code
+ *       attention_mask = 0}) are left out of every statistic.
  *   <li>{@code s_x = mean |x|} per input channel. When the group's input can be rescaled without
  *       changing the function (below), for each {@code alpha} of the grid: {@code s =
  *       max(s_x^alpha, 1e-4)} ({@link AwqConfig#duoScaling}: divided by {@code s_w^(1-alpha) +
@@ -298,7 +298,7 @@ public final class AwqPass implements Pass<AwqConfig>, PassValidation {
     String type = AwqProvider.TYPE;
 
     // 1-2: capture and search, chunk by chunk; nothing in the graph changes yet.
-    try (DjlExecutor full = executor(model)) {
+    try (Executor full = executor(context, model)) {
       List<Group> order = new ArrayList<>(groups.values());
       long tokens = 0;
       for (Map<String, Tensor> b : calibration.batches()) {
@@ -326,7 +326,7 @@ public final class AwqPass implements Pass<AwqConfig>, PassValidation {
           }
         }
         for (Group g : chunk) {
-          search(model, g, xs.remove(g.input), calibration.batches(), all);
+          search(model, g, xs.remove(g.input), calibration.batches(), all, context);
         }
         from = to;
       }
@@ -360,9 +360,10 @@ public final class AwqPass implements Pass<AwqConfig>, PassValidation {
     return Map.copyOf(unscaled);
   }
 
-  private static DjlExecutor executor(ModelGraph model) throws CompressionException {
+  private static Executor executor(PassContext context, ModelGraph model)
+      throws CompressionException {
     try {
-      return DjlExecutor.create(model);
+      return context.executor(model);
     } catch (UnsupportedModelException e) {
       throw new UnsupportedModelException(
           "awq runs the float model on the DJL executor, which cannot run it: "
@@ -371,7 +372,7 @@ public final class AwqPass implements Pass<AwqConfig>, PassValidation {
     }
   }
 
-  private static Map<String, Tensor> feeds(DjlExecutor ex, Map<String, Tensor> batch) {
+  private static Map<String, Tensor> feeds(Executor ex, Map<String, Tensor> batch) {
     Map<String, Tensor> m = new LinkedHashMap<>();
     for (String n : ex.inputNames()) {
       Tensor t = batch.get(n);
@@ -415,7 +416,8 @@ public final class AwqPass implements Pass<AwqConfig>, PassValidation {
       Group g,
       List<Tensor> xs,
       List<Map<String, Tensor>> batches,
-      List<LinearLayer> all)
+      List<LinearLayer> all,
+      PassContext context)
       throws CompressionException {
     int in = g.in();
     double[] sum = new double[in];
@@ -469,12 +471,16 @@ public final class AwqPass implements Pass<AwqConfig>, PassValidation {
     if (config.alphaGrid() == 1 && !config.duoScaling()) {
       return; // alpha = 0 only: s = 1, nothing to search or apply
     }
-    scoreAlphas(model, g, xs, batches);
+    scoreAlphas(model, g, xs, batches, context);
   }
 
   /** Runs the module for every alpha and keeps the best scale. */
   private void scoreAlphas(
-      ModelGraph model, Group g, List<Tensor> xs, List<Map<String, Tensor>> batches)
+      ModelGraph model,
+      Group g,
+      List<Tensor> xs,
+      List<Map<String, Tensor>> batches,
+      PassContext context)
       throws CompressionException {
     Graph graph = model.graph();
     int in = g.in();
@@ -511,7 +517,7 @@ public final class AwqPass implements Pass<AwqConfig>, PassValidation {
     }
     double[] sw =
         config.duoScaling() ? AwqMath.weightMean(w, in, config.effectiveGroupSize(in)) : null;
-    try (DjlExecutor ex = executor(module)) {
+    try (Executor ex = executor(context, module)) {
       List<List<float[]>> reference = new ArrayList<>();
       for (int b = 0; b < xs.size(); b++) {
         reference.add(run(ex, xs.get(b), batches.get(b), g, Map.of(), module));
@@ -568,7 +574,7 @@ public final class AwqPass implements Pass<AwqConfig>, PassValidation {
   }
 
   private static List<float[]> run(
-      DjlExecutor ex,
+      Executor ex,
       Tensor x,
       Map<String, Tensor> batch,
       Group g,

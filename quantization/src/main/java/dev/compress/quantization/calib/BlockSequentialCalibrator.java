@@ -2,17 +2,18 @@ package dev.compress.quantization.calib;
 
 import dev.compress.api.CompressionException;
 import dev.compress.api.calibration.CalibrationSet;
+import dev.compress.api.exec.Executor;
+import dev.compress.api.exec.ForwardResult;
 import dev.compress.api.graph.Attribute;
 import dev.compress.api.graph.Graph;
 import dev.compress.api.graph.ModelGraph;
 import dev.compress.api.graph.Node;
 import dev.compress.api.graph.ValueInfo;
 import dev.compress.api.layers.LinearLayer;
+import dev.compress.api.pass.PassContext;
 import dev.compress.api.tensor.DataType;
 import dev.compress.api.tensor.Tensor;
 import dev.compress.quantization.format.WeightMatrix;
-import dev.compress.runtime.ForwardResult;
-import dev.compress.runtime.djl.DjlExecutor;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -55,11 +56,13 @@ public final class BlockSequentialCalibrator {
   }
 
   private final ModelGraph model;
+  private final PassContext context;
   private final Map<String, Tensor> originals = new LinkedHashMap<>();
 
   /** A calibrator that changes {@code model}'s weights in place as blocks are quantized. */
-  public BlockSequentialCalibrator(ModelGraph model) {
+  public BlockSequentialCalibrator(ModelGraph model, PassContext context) {
     this.model = model;
+    this.context = context;
   }
 
   /**
@@ -96,7 +99,7 @@ public final class BlockSequentialCalibrator {
       hessians.put(l.name(), new HessianAccumulator((int) l.inFeatures()));
       nodes.add(l.node().name());
     }
-    try (DjlExecutor ex = DjlExecutor.create(prefix(model, nodes))) {
+    try (Executor ex = context.executor(prefix(model, nodes))) {
       for (Map<String, Tensor> batch : calibration.batches()) {
         ForwardResult r = ex.forward(batch, nodes);
         for (LinearLayer l : layers) {

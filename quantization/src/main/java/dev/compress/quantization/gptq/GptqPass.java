@@ -129,7 +129,7 @@ public final class GptqPass implements Pass<GptqConfig>, PassValidation {
     String type = GptqProvider.TYPE;
     context.progress().start(type, layers.size());
     int[] done = {0};
-    BlockSequentialCalibrator calibrator = new BlockSequentialCalibrator(model);
+    BlockSequentialCalibrator calibrator = new BlockSequentialCalibrator(model, context);
     try {
       calibrator.run(
           calibration,

@@ -2,20 +2,21 @@ package dev.compress.quantization.ptq;
 
 import dev.compress.api.CompressionException;
 import dev.compress.api.calibration.CalibrationSet;
+import dev.compress.api.exec.Executor;
+import dev.compress.api.exec.ForwardResult;
 import dev.compress.api.graph.ModelGraph;
+import dev.compress.api.pass.PassContext;
 import dev.compress.api.pass.ProgressListener;
 import dev.compress.api.tensor.Tensor;
 import dev.compress.quantization.observer.Observer;
-import dev.compress.runtime.ForwardResult;
-import dev.compress.runtime.djl.DjlExecutor;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
 
 /**
- * Runs calibration batches through the float model on the DJL executor and feeds the activations
- * entering chosen nodes to one {@link Observer} per activation value.
+ * Runs calibration batches through the float model on the context's engine and feeds the
+ * activations entering chosen nodes to one {@link Observer} per activation value.
  *
  * <p>An activation of shape {@code [..., K]} is seen as rows of {@code K} features (tokens). When
  * the batch has an {@code attention_mask} input of shape {@code [b, t]} and the activation has
@@ -27,26 +28,27 @@ public final class ActivationCalibrator {
   /**
    * Observes the activations.
    *
+   * @param context the engine and device to run on, and the progress listener
    * @param model the float model (not changed)
    * @param calibration the batches
    * @param captureNode for each activation value, one node that reads it as input 0
    * @param observers makes a fresh observer for a value
-   * @param progress receives one step per batch under {@code label}
    * @return the observer of each value, in the order of {@code captureNode}
    */
   public static Map<String, Observer> observe(
+      PassContext context,
       ModelGraph model,
       CalibrationSet calibration,
       Map<String, String> captureNode,
       Supplier<Observer> observers,
-      ProgressListener progress,
       String label)
       throws CompressionException {
+    ProgressListener progress = context.progress();
     Map<String, Observer> out = new LinkedHashMap<>();
     captureNode.keySet().forEach(v -> out.put(v, observers.get()));
     List<Map<String, Tensor>> batches = calibration.batches();
     progress.start(label + " calibration", batches.size());
-    try (DjlExecutor djl = DjlExecutor.create(model)) {
+    try (Executor djl = context.executor(model)) {
       int i = 0;
       for (Map<String, Tensor> batch : batches) {
         ForwardResult r = djl.forward(batch, new java.util.LinkedHashSet<>(captureNode.values()));

@@ -134,7 +134,7 @@ class GptqMiniLmTest {
     ModelGraph m = fx.read();
     List<LinearLayer> layers = LinearLayers.of(m.graph());
     Map<String, HessianAccumulator> hs =
-        new BlockSequentialCalibrator(m).capture(fx.calibration(m, 128), layers);
+        new BlockSequentialCalibrator(m, PassContext.of(0)).capture(fx.calibration(m, 128), layers);
     GptqConfig cfg = GptqConfig.defaults();
     int worse = 0;
     double worstRatio = 0;
