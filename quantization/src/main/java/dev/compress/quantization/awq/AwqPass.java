@@ -20,6 +20,8 @@ import dev.compress.api.pass.PassReport;
 import dev.compress.api.pipeline.PassValidation;
 import dev.compress.api.tensor.DataType;
 import dev.compress.api.tensor.Tensor;
+import dev.compress.calibration.activation.ActivationStats;
+import dev.compress.calibration.activation.TokenRows;
 import dev.compress.quantization.format.MatMulNBitsLayout;
 import dev.compress.quantization.format.QuantizedModelWriter;
 import dev.compress.quantization.format.WeightMatrix;
@@ -393,23 +395,6 @@ public final class AwqPass implements Pass<AwqConfig>, PassValidation {
     return batch.values().stream().mapToLong(Tensor::elementCount).max().orElse(1);
   }
 
-  /** Which rows of {@code x} (flattened to {@code (rows, last dim)}) are real tokens. */
-  private static boolean[] validRows(Tensor x, Map<String, Tensor> batch) {
-    int cols = (int) x.dim(x.rank() - 1);
-    int rows = (int) (x.elementCount() / cols);
-    boolean[] valid = new boolean[rows];
-    Tensor mask = batch.get("attention_mask");
-    if (mask != null && x.rank() >= 3 && mask.elementCount() == rows) {
-      long[] m = mask.toLongArray();
-      for (int i = 0; i < rows; i++) {
-        valid[i] = m[i] != 0;
-      }
-    } else {
-      java.util.Arrays.fill(valid, true);
-    }
-    return valid;
-  }
-
   /** Statistics, clip samples and (where the group can be scaled) the alpha search. */
   private void search(
       ModelGraph model,
@@ -420,26 +405,12 @@ public final class AwqPass implements Pass<AwqConfig>, PassValidation {
       PassContext context)
       throws CompressionException {
     int in = g.in();
-    double[] sum = new double[in];
-    long count = 0;
+    ActivationStats stats = new ActivationStats(in);
     for (int b = 0; b < xs.size(); b++) {
-      Tensor x = xs.get(b);
-      float[] v = x.toFloatArray();
-      boolean[] valid = validRows(x, batches.get(b));
-      for (int r = 0; r < valid.length; r++) {
-        if (!valid[r]) {
-          continue;
-        }
-        for (int j = 0; j < in; j++) {
-          sum[j] += Math.abs(v[r * in + j]);
-        }
-        count++;
-      }
+      stats.add(TokenRows.of(xs.get(b), batches.get(b).get("attention_mask")));
     }
-    g.sx = new double[in];
-    for (int j = 0; j < in; j++) {
-      g.sx[j] = count == 0 ? 0 : sum[j] / count;
-    }
+    long count = stats.tokens();
+    g.sx = stats.meanAbs();
     // Every (count / clipTokens)-th real token, as the reference's input_feat[:, 0::step].
     long step = Math.max(1, count / config.clipTokens());
     int take = (int) ((count + step - 1) / step);
@@ -450,7 +421,7 @@ public final class AwqPass implements Pass<AwqConfig>, PassValidation {
     for (int b = 0; b < xs.size(); b++) {
       Tensor x = xs.get(b);
       float[] v = x.toFloatArray();
-      boolean[] valid = validRows(x, batches.get(b));
+      boolean[] valid = TokenRows.realRowsOrAll(x, batches.get(b).get("attention_mask"));
       for (int r = 0; r < valid.length; r++) {
         if (valid[r]) {
           if (seen % step == 0 && k < take) {
@@ -597,7 +568,7 @@ public final class AwqPass implements Pass<AwqConfig>, PassValidation {
   /** Sum of squared differences over real tokens, and the number of values summed. */
   private static double[] mse(
       List<float[]> out, List<float[]> ref, Tensor x, Map<String, Tensor> batch) {
-    boolean[] valid = validRows(x, batch);
+    boolean[] valid = TokenRows.realRowsOrAll(x, batch.get("attention_mask"));
     double sum = 0;
     long n = 0;
     for (int o = 0; o < out.size(); o++) {
