@@ -1,10 +1,10 @@
 package dev.compress.benchmarks;
 
+import dev.compress.api.exec.Executor;
 import dev.compress.api.graph.ModelGraph;
 import dev.compress.api.io.BuiltinModels;
 import dev.compress.api.io.onnx.OnnxReader;
 import dev.compress.api.tensor.Tensor;
-import dev.compress.runtime.Executor;
 import dev.compress.runtime.djl.DjlExecutor;
 import dev.compress.runtime.ort.OrtExecutor;
 import java.nio.file.Path;

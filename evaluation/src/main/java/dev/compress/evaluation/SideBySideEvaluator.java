@@ -2,6 +2,7 @@ package dev.compress.evaluation;
 
 import dev.compress.api.CompressionException;
 import dev.compress.api.ConfigException;
+import dev.compress.api.exec.Device;
 import dev.compress.api.io.BuiltinModels;
 import dev.compress.api.pass.ProgressListener;
 import dev.compress.api.pipeline.EvaluateSpec;
@@ -24,7 +25,6 @@ import dev.compress.evaluation.report.JsonReport;
 import dev.compress.evaluation.task.Pooling;
 import dev.compress.evaluation.task.TaskKind;
 import dev.compress.evaluation.task.TaskSpec;
-import dev.compress.runtime.Device;
 import dev.compress.runtime.calibration.TextSamples;
 import dev.compress.runtime.calibration.TokenizerLocator;
 import dev.compress.runtime.ort.OrtExecutor;

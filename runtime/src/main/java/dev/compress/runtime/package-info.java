@@ -1,5 +1,5 @@
 /**
- * Executors behind one interface: {@link dev.compress.runtime.Executor} runs a model graph on api
+ * Executors behind one interface: {@link dev.compress.api.exec.Executor} runs a model graph on api
  * {@link dev.compress.api.tensor.Tensor}s and optionally records the inputs of chosen nodes for
  * calibration. Engines live in subpackages: {@code djl} (the PyTorch interpreter of the graph, CPU
  * or GPU), {@code ort} (ONNX Runtime, the reference), and {@code text} holds the tokenizer and

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.compress.api.canonical.CanonicalizationReport;
 import dev.compress.api.canonical.Canonicalizer;
+import dev.compress.api.exec.ForwardResult;
 import dev.compress.api.graph.ModelGraph;
 import dev.compress.api.io.BuiltinModels;
 import dev.compress.api.io.onnx.OnnxReader;

@@ -136,4 +136,24 @@ public final class Graph {
   public Optional<Node> node(String nodeName) {
     return nodes.stream().filter(n -> n.name().equals(nodeName)).findFirst();
   }
+
+  /**
+   * A structural copy: own node, initializer and value lists (nodes and subgraphs copied, so edits
+   * to the copy never reach this graph); the tensors themselves are shared, since they are
+   * immutable (large weights stay one read-only mapped buffer).
+   */
+  public Graph copy() {
+    Graph g = new Graph(name);
+    for (Node n : nodes) {
+      g.nodes.add(n.copy());
+    }
+    g.initializers.putAll(initializers);
+    g.inputs.addAll(inputs);
+    g.outputs.addAll(outputs);
+    g.valueInfo.addAll(valueInfo);
+    g.docString = docString;
+    g.metadata.putAll(metadata);
+    g.preserved.addAll(preserved);
+    return g;
+  }
 }

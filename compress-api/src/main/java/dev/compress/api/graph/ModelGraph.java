@@ -104,4 +104,22 @@ public final class ModelGraph {
   public PreservedFields preserved() {
     return preserved;
   }
+
+  /**
+   * A snapshot that later edits of either model do not reach: graph structure, opsets, metadata and
+   * preserved fields are copied; the weight tensors are shared (they are immutable, large ones
+   * read-only mapped buffers), so a copy costs the graph's structure, not its weights.
+   */
+  public ModelGraph copy() {
+    ModelGraph m = new ModelGraph(irVersion, graph.copy());
+    m.opsetImports.putAll(opsetImports);
+    m.producerName = producerName;
+    m.producerVersion = producerVersion;
+    m.domain = domain;
+    m.modelVersion = modelVersion;
+    m.docString = docString;
+    m.metadata.putAll(metadata);
+    m.preserved.addAll(preserved);
+    return m;
+  }
 }

@@ -178,6 +178,40 @@ public final class Node {
     return domain.isEmpty() ? opType : domain + "::" + opType;
   }
 
+  /**
+   * A structural copy: own input/output lists, attributes, metadata and preserved fields; subgraphs
+   * (GRAPH/GRAPHS attributes) are copied deeply, tensors (immutable) are shared.
+   */
+  public Node copy() {
+    Node n = new Node(name, opType, domain, inputs, outputs);
+    n.overload = overload;
+    n.docString = docString;
+    n.metadata.putAll(metadata);
+    n.preserved.addAll(preserved);
+    for (Attribute a : attributes.values()) {
+      n.attributes.put(a.name(), copy(a));
+    }
+    return n;
+  }
+
+  private static Attribute copy(Attribute a) {
+    Object v = a.value();
+    if (a.type() == Attribute.Type.GRAPH && v != null) {
+      v = ((Graph) v).copy();
+    } else if (a.type() == Attribute.Type.GRAPHS && v != null) {
+      v = a.asGraphs().stream().map(Graph::copy).toList();
+    } else if (a.type() == Attribute.Type.STRING && v != null) {
+      v = ((byte[]) v).clone();
+    } else if (a.type() == Attribute.Type.STRINGS && v != null) {
+      @SuppressWarnings("unchecked")
+      List<byte[]> l = (List<byte[]>) v;
+      v = l.stream().map(byte[]::clone).toList();
+    }
+    PreservedFields p = new PreservedFields();
+    p.addAll(a.preserved());
+    return new Attribute(a.name(), a.type(), v, a.refAttrName(), a.docString(), p);
+  }
+
   @Override
   public String toString() {
     return qualifiedOpType() + " '" + name + "' " + inputs + " -> " + outputs;

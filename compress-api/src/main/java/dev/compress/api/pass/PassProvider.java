@@ -28,6 +28,16 @@ public interface PassProvider<C extends PassConfig> {
   /** Whether the pass needs calibration data. */
   boolean needsCalibration();
 
+  /**
+   * Whether the pass needs the teacher: the pipeline's input model, as it was before any pass
+   * ({@link PassContext#teacher()}); false by default. The runner snapshots the model once ({@link
+   * dev.compress.api.graph.ModelGraph#copy()}, weights shared) when any pass of the pipeline says
+   * true.
+   */
+  default boolean needsTeacher() {
+    return false;
+  }
+
   /** Creates the pass for a validated config. */
   Pass<C> create(C config);
 

@@ -9,6 +9,8 @@ import dev.compress.api.OutOfMemoryException;
 import dev.compress.api.calibration.CalibrationLoader;
 import dev.compress.api.calibration.CalibrationSet;
 import dev.compress.api.calibration.CalibrationSpec;
+import dev.compress.api.exec.Device;
+import dev.compress.api.exec.ExecutorFactory;
 import dev.compress.api.graph.GraphCheck;
 import dev.compress.api.graph.ModelGraph;
 import dev.compress.api.io.BuiltinModels;
@@ -283,6 +285,16 @@ public final class PipelineRunner {
         calibration = Optional.of(loader(cs).orElseThrow().load(cs, model, input, spec.model()));
       }
 
+      // The teacher: the input model before any pass, snapshotted once (structure copied, weights
+      // shared) and only when a pass asks for it.
+      Optional<ModelGraph> teacher = Optional.empty();
+      for (PassSpec ps : spec.passes()) {
+        if (registry.require(ps.type(), "passes[].type").needsTeacher()) {
+          teacher = Optional.of(model.copy());
+          break;
+        }
+      }
+      ExecutorFactory executors = ExecutorFactory.lazyCapturing();
       List<PassReport> reports = new ArrayList<>();
       for (int i = 0; i < spec.passes().size(); i++) {
         PassSpec ps = spec.passes().get(i);
@@ -290,7 +302,13 @@ public final class PipelineRunner {
         PassProvider<?> provider = registry.require(ps.type(), "passes[" + i + "].type");
         Pass<?> pass = PassRegistry.create(provider, ps.config());
         PassContext ctx =
-            new PassContext(spec.seed(), calibration, Optional.empty(), options.progress());
+            new PassContext(
+                spec.seed(),
+                calibration,
+                provider.needsTeacher() ? teacher : Optional.empty(),
+                options.progress(),
+                executors,
+                Device.CPU);
         PassReport r;
         try {
           r = pass.apply(model, ctx);

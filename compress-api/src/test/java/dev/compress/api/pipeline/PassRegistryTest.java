@@ -12,7 +12,7 @@ class PassRegistryTest {
   @Test
   void findsProvidersThroughServiceLoaderSortedByType() throws Exception {
     PassRegistry r = PassRegistry.load();
-    assertThat(r.types()).containsExactly("needs-calibration", "scale-weights");
+    assertThat(r.types()).containsExactly("needs-calibration", "needs-teacher", "scale-weights");
     assertThat(r.find("scale-weights")).get().isInstanceOf(ScaleWeightsProvider.class);
     assertThat(r.require("needs-calibration", "passes[0].type"))
         .isInstanceOf(CalibratedProvider.class);
@@ -25,7 +25,7 @@ class PassRegistryTest {
     assertThatThrownBy(() -> PassRegistry.load().require("foo", "passes[1].type"))
         .isInstanceOf(ConfigException.class)
         .hasMessage(
-            "passes[1].type: unknown pass 'foo'; known: [needs-calibration, scale-weights]");
+            "passes[1].type: unknown pass 'foo'; known: [needs-calibration, needs-teacher, scale-weights]");
   }
 
   @Test

@@ -5,6 +5,7 @@ import static dev.compress.api.pipeline.PipelineFixtures.LAYER1;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
+import static org.assertj.core.api.Assertions.within;
 import static org.assertj.core.api.Assumptions.assumeThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -220,6 +221,24 @@ class PipelineRunnerTest {
     assertThat(v.passes())
         .singleElement()
         .satisfies(p -> assertThat(p.layers()).containsExactly(LAYER0));
+  }
+
+  @Test
+  void teacherIsTheInputModelAndOnlyPassesThatAskGetIt() throws Exception {
+    double original = TeacherProvider.weightSum(PipelineFixtures.mlp());
+    PipelineSpec spec =
+        spec(
+                new TeacherProvider.Config(LayerSelection.ALL),
+                scale(LayerSelection.ALL, 0, -1),
+                new TeacherProvider.Config(LayerSelection.ALL))
+            .build();
+    RunResult r = runner.run(spec, RunOptions.defaults());
+    assertThat(r.passes().get(0).metrics())
+        .containsEntry("teacher", original)
+        .containsEntry("model", original);
+    // after scale-weights (weights times 0.5) the model changed; the teacher is still the input
+    assertThat(r.passes().get(2).metrics()).containsEntry("teacher", original);
+    assertThat(r.passes().get(2).metrics().get("model")).isNotCloseTo(original, within(1e-3));
   }
 
   @Test

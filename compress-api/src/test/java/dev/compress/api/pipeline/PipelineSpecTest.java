@@ -151,9 +151,9 @@ class PipelineSpecTest {
     ConfigException e = problems(yaml("- type: scale-weights\n- type: foo\n- type: scale-weight"));
     assertThat(e.problems())
         .containsExactly(
-            "passes[1].type: unknown pass 'foo'; known: [needs-calibration, scale-weights]",
+            "passes[1].type: unknown pass 'foo'; known: [needs-calibration, needs-teacher, scale-weights]",
             "passes[2].type: unknown pass 'scale-weight'; known: [needs-calibration,"
-                + " scale-weights] (did you mean 'scale-weights'?)");
+                + " needs-teacher, scale-weights] (did you mean 'scale-weights'?)");
   }
 
   @Test
@@ -220,8 +220,8 @@ class PipelineSpecTest {
             "passes[0].mode must be one of [scale, scale-and-negate], found 'sideways'",
             "passes[0].targets must be a list of strings, found 're:/layer0/MatMul'",
             "passes[0].noise must be >= 0, found -1.0",
-            "passes[1].type: unknown pass 'foo'; known: [needs-calibration, scale-weights]",
-            "passes[2].type is required (one of [needs-calibration, scale-weights])",
+            "passes[1].type: unknown pass 'foo'; known: [needs-calibration, needs-teacher, scale-weights]",
+            "passes[2].type is required (one of [needs-calibration, needs-teacher, scale-weights])",
             "output.dir is required");
     assertThat(e.getMessage()).contains("; ");
   }
@@ -270,7 +270,7 @@ class PipelineSpecTest {
                     .build())
         .isInstanceOf(InvalidConfigException.class)
         .hasMessageContaining("passes[0]: no registered pass takes")
-        .hasMessageContaining("known: [needs-calibration, scale-weights]");
+        .hasMessageContaining("known: [needs-calibration, needs-teacher, scale-weights]");
     assertThatThrownBy(() -> PipelineSpec.builder().registry(REGISTRY).build())
         .isInstanceOf(InvalidConfigException.class)
         .hasMessageContaining("model is required")

@@ -2,6 +2,8 @@ package dev.compress.evaluation.layers;
 
 import dev.compress.api.CompressionException;
 import dev.compress.api.ConfigException;
+import dev.compress.api.exec.Executor;
+import dev.compress.api.exec.ForwardResult;
 import dev.compress.api.graph.Attribute;
 import dev.compress.api.graph.Graph;
 import dev.compress.api.graph.GraphIndex;
@@ -12,8 +14,6 @@ import dev.compress.api.layers.LinearLayer;
 import dev.compress.api.layers.LinearLayers;
 import dev.compress.api.tensor.DataType;
 import dev.compress.api.tensor.Tensor;
-import dev.compress.runtime.Executor;
-import dev.compress.runtime.ForwardResult;
 import dev.compress.runtime.ort.OrtExecutor;
 import java.util.ArrayDeque;
 import java.util.ArrayList;

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.within;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.compress.api.exec.Device;
 import dev.compress.api.io.BuiltinModels;
 import dev.compress.evaluation.engine.EngineKind;
 import dev.compress.evaluation.engine.EngineSpec;
@@ -14,7 +15,6 @@ import dev.compress.evaluation.report.HtmlReport;
 import dev.compress.evaluation.report.JsonReport;
 import dev.compress.evaluation.task.TaskKind;
 import dev.compress.evaluation.task.TaskSpec;
-import dev.compress.runtime.Device;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;

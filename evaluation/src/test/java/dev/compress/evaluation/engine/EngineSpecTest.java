@@ -7,10 +7,10 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.compress.api.ConfigException;
 import dev.compress.api.UnsupportedModelException;
+import dev.compress.api.exec.Device;
+import dev.compress.api.exec.Executor;
 import dev.compress.api.io.onnx.OnnxWriter;
 import dev.compress.evaluation.TinyModels;
-import dev.compress.runtime.Device;
-import dev.compress.runtime.Executor;
 import dev.compress.runtime.djl.DjlExecutor;
 import dev.compress.runtime.ort.OrtExecutor;
 import java.nio.file.Path;

@@ -5,11 +5,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import dev.compress.api.ConfigException;
+import dev.compress.api.exec.Device;
+import dev.compress.api.exec.Executor;
 import dev.compress.evaluation.TinyModels;
 import dev.compress.evaluation.engine.EngineKind;
 import dev.compress.evaluation.engine.EngineSpec;
-import dev.compress.runtime.Device;
-import dev.compress.runtime.Executor;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;

@@ -5,6 +5,8 @@ import dev.compress.api.ConfigException;
 import dev.compress.api.UnsupportedModelException;
 import dev.compress.api.calibration.CalibrationSet;
 import dev.compress.api.canonical.Canonicalizer;
+import dev.compress.api.exec.Executor;
+import dev.compress.api.exec.ForwardResult;
 import dev.compress.api.graph.Graph;
 import dev.compress.api.graph.GraphEditor;
 import dev.compress.api.graph.GraphIndex;
@@ -23,14 +25,14 @@ import dev.compress.api.pass.PassReport;
 import dev.compress.api.pipeline.PassValidation;
 import dev.compress.api.tensor.DataType;
 import dev.compress.api.tensor.Tensor;
+import dev.compress.calibration.activation.ActivationStats;
+import dev.compress.calibration.activation.TokenRows;
 import dev.compress.quantization.format.MatMulNBitsLayout;
 import dev.compress.quantization.format.QuantizedModelWriter;
 import dev.compress.quantization.format.WeightMatrix;
 import dev.compress.quantization.grid.QuantizedMatrix;
 import dev.compress.quantization.rtn.ClipMethod;
 import dev.compress.quantization.rtn.QuantizedLayers;
-import dev.compress.runtime.ForwardResult;
-import dev.compress.runtime.djl.DjlExecutor;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -52,8 +54,8 @@ import java.util.Set;
  *   <li>The model is {@link Canonicalizer canonicalized} (fused {@code LayerNormalization}; a model
  *       importing an opset older than 17, where ONNX defines that operator, is raised to 17 with
  *       {@link OpsetUpgrade}: report metric {@code opset_raised_to}), and each group's input {@code
- *       X} is captured on the calibration data with the DJL executor ({@link
- *       DjlExecutor#forward(Map, Set)}); padded tokens ({@code attention_mask = 0}) are left out of
+ *       X} is captured on the calibration data with the DJL executor ({@link Executor#forward(Map,
+ *       Set)} on the context's engine); padded tokens ({@code attention_mask = 0}) are left out of
  *       every statistic.
  *   <li>{@code s_x = mean |x|} per input channel. When the group's input can be rescaled without
  *       changing the function (below), for each {@code alpha} of the grid: {@code s =
@@ -314,7 +316,7 @@ public final class AwqPass implements Pass<AwqConfig>, PassValidation {
     String type = AwqProvider.TYPE;
 
     // 1-2: capture and search, chunk by chunk; nothing in the graph changes yet.
-    try (DjlExecutor full = executor(model)) {
+    try (Executor full = executor(context, model)) {
       List<Group> order = new ArrayList<>(groups.values());
       long tokens = 0;
       for (Map<String, Tensor> b : calibration.batches()) {
@@ -342,7 +344,7 @@ public final class AwqPass implements Pass<AwqConfig>, PassValidation {
           }
         }
         for (Group g : chunk) {
-          search(model, g, xs.remove(g.input), calibration.batches(), all);
+          search(model, g, xs.remove(g.input), calibration.batches(), all, context);
         }
         from = to;
       }
@@ -404,9 +406,10 @@ public final class AwqPass implements Pass<AwqConfig>, PassValidation {
     return Map.copyOf(unscaled);
   }
 
-  private static DjlExecutor executor(ModelGraph model) throws CompressionException {
+  private static Executor executor(PassContext context, ModelGraph model)
+      throws CompressionException {
     try {
-      return DjlExecutor.create(model);
+      return context.executor(model);
     } catch (UnsupportedModelException e) {
       throw new UnsupportedModelException(
           "awq runs the float model on the DJL executor, which cannot run it: "
@@ -415,7 +418,7 @@ public final class AwqPass implements Pass<AwqConfig>, PassValidation {
     }
   }
 
-  private static Map<String, Tensor> feeds(DjlExecutor ex, Map<String, Tensor> batch) {
+  private static Map<String, Tensor> feeds(Executor ex, Map<String, Tensor> batch) {
     Map<String, Tensor> m = new LinkedHashMap<>();
     for (String n : ex.inputNames()) {
       Tensor t = batch.get(n);
@@ -436,52 +439,22 @@ public final class AwqPass implements Pass<AwqConfig>, PassValidation {
     return batch.values().stream().mapToLong(Tensor::elementCount).max().orElse(1);
   }
 
-  /** Which rows of {@code x} (flattened to {@code (rows, last dim)}) are real tokens. */
-  private static boolean[] validRows(Tensor x, Map<String, Tensor> batch) {
-    int cols = (int) x.dim(x.rank() - 1);
-    int rows = (int) (x.elementCount() / cols);
-    boolean[] valid = new boolean[rows];
-    Tensor mask = batch.get("attention_mask");
-    if (mask != null && x.rank() >= 3 && mask.elementCount() == rows) {
-      long[] m = mask.toLongArray();
-      for (int i = 0; i < rows; i++) {
-        valid[i] = m[i] != 0;
-      }
-    } else {
-      java.util.Arrays.fill(valid, true);
-    }
-    return valid;
-  }
-
   /** Statistics, clip samples and (where the group can be scaled) the alpha search. */
   private void search(
       ModelGraph model,
       Group g,
       List<Tensor> xs,
       List<Map<String, Tensor>> batches,
-      List<LinearLayer> all)
+      List<LinearLayer> all,
+      PassContext context)
       throws CompressionException {
     int in = g.in();
-    double[] sum = new double[in];
-    long count = 0;
+    ActivationStats stats = new ActivationStats(in);
     for (int b = 0; b < xs.size(); b++) {
-      Tensor x = xs.get(b);
-      float[] v = x.toFloatArray();
-      boolean[] valid = validRows(x, batches.get(b));
-      for (int r = 0; r < valid.length; r++) {
-        if (!valid[r]) {
-          continue;
-        }
-        for (int j = 0; j < in; j++) {
-          sum[j] += Math.abs(v[r * in + j]);
-        }
-        count++;
-      }
+      stats.add(TokenRows.of(xs.get(b), batches.get(b).get("attention_mask")));
     }
-    g.sx = new double[in];
-    for (int j = 0; j < in; j++) {
-      g.sx[j] = count == 0 ? 0 : sum[j] / count;
-    }
+    long count = stats.tokens();
+    g.sx = stats.meanAbs();
     // Every (count / clipTokens)-th real token, as the reference's input_feat[:, 0::step].
     long step = Math.max(1, count / config.clipTokens());
     int take = (int) ((count + step - 1) / step);
@@ -492,7 +465,7 @@ public final class AwqPass implements Pass<AwqConfig>, PassValidation {
     for (int b = 0; b < xs.size(); b++) {
       Tensor x = xs.get(b);
       float[] v = x.toFloatArray();
-      boolean[] valid = validRows(x, batches.get(b));
+      boolean[] valid = TokenRows.realRowsOrAll(x, batches.get(b).get("attention_mask"));
       for (int r = 0; r < valid.length; r++) {
         if (valid[r]) {
           if (seen % step == 0 && k < take) {
@@ -513,12 +486,16 @@ public final class AwqPass implements Pass<AwqConfig>, PassValidation {
     if (config.alphaGrid() == 1 && !config.duoScaling()) {
       return; // alpha = 0 only: s = 1, nothing to search or apply
     }
-    scoreAlphas(model, g, xs, batches);
+    scoreAlphas(model, g, xs, batches, context);
   }
 
   /** Runs the module for every alpha and keeps the best scale. */
   private void scoreAlphas(
-      ModelGraph model, Group g, List<Tensor> xs, List<Map<String, Tensor>> batches)
+      ModelGraph model,
+      Group g,
+      List<Tensor> xs,
+      List<Map<String, Tensor>> batches,
+      PassContext context)
       throws CompressionException {
     Graph graph = model.graph();
     int in = g.in();
@@ -555,7 +532,7 @@ public final class AwqPass implements Pass<AwqConfig>, PassValidation {
     }
     double[] sw =
         config.duoScaling() ? AwqMath.weightMean(w, in, config.effectiveGroupSize(in)) : null;
-    try (DjlExecutor ex = executor(module)) {
+    try (Executor ex = executor(context, module)) {
       List<List<float[]>> reference = new ArrayList<>();
       for (int b = 0; b < xs.size(); b++) {
         reference.add(run(ex, xs.get(b), batches.get(b), g, Map.of(), module));
@@ -612,7 +589,7 @@ public final class AwqPass implements Pass<AwqConfig>, PassValidation {
   }
 
   private static List<float[]> run(
-      DjlExecutor ex,
+      Executor ex,
       Tensor x,
       Map<String, Tensor> batch,
       Group g,
@@ -635,7 +612,7 @@ public final class AwqPass implements Pass<AwqConfig>, PassValidation {
   /** Sum of squared differences over real tokens, and the number of values summed. */
   private static double[] mse(
       List<float[]> out, List<float[]> ref, Tensor x, Map<String, Tensor> batch) {
-    boolean[] valid = validRows(x, batch);
+    boolean[] valid = TokenRows.realRowsOrAll(x, batch.get("attention_mask"));
     double sum = 0;
     long n = 0;
     for (int o = 0; o < out.size(); o++) {

@@ -188,11 +188,11 @@ public final class Fp8Pass implements Pass<Fp8Config> {
       byInput.forEach((v, ls) -> capture.put(v, ls.get(0).name()));
       ranges =
           ActivationCalibrator.observe(
+              context,
               model,
               context.calibration().orElseThrow(),
               capture,
               () -> new MinMaxObserver(ActivationGranularity.PER_TENSOR, 0),
-              context.progress(),
               Fp8Provider.TYPE);
     }
     if (!layers.isEmpty()) {

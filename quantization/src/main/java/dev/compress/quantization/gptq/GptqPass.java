@@ -16,9 +16,9 @@ import dev.compress.api.pass.PassReport;
 import dev.compress.api.pipeline.PassValidation;
 import dev.compress.api.tensor.DataType;
 import dev.compress.api.tensor.Tensor;
-import dev.compress.quantization.calib.BlockSequentialCalibrator;
-import dev.compress.quantization.calib.HessianAccumulator;
-import dev.compress.quantization.calib.TransformerBlocks;
+import dev.compress.calibration.blocks.BlockSequentialCalibrator;
+import dev.compress.calibration.blocks.TransformerBlocks;
+import dev.compress.calibration.hessian.HessianAccumulator;
 import dev.compress.quantization.format.QuantizedModelWriter;
 import dev.compress.quantization.format.WeightMatrix;
 import dev.compress.quantization.grid.GroupQuantizedWeight;
@@ -129,7 +129,7 @@ public final class GptqPass implements Pass<GptqConfig>, PassValidation {
     String type = GptqProvider.TYPE;
     context.progress().start(type, layers.size());
     int[] done = {0};
-    BlockSequentialCalibrator calibrator = new BlockSequentialCalibrator(model);
+    BlockSequentialCalibrator calibrator = new BlockSequentialCalibrator(model, context);
     try {
       calibrator.run(
           calibration,

@@ -1,7 +1,6 @@
 package dev.compress.quantization.gptq;
 
-import dev.compress.linalg.Linalg;
-import dev.compress.linalg.Matrix;
+import dev.compress.calibration.hessian.SecondOrderSweep;
 import dev.compress.quantization.grid.GroupQuantizedWeight;
 import dev.compress.quantization.grid.MinMaxGrid;
 import java.util.Comparator;
@@ -10,7 +9,9 @@ import java.util.stream.IntStream;
 /**
  * GPTQ for one layer (Frantar, Ashkboos, Hoefler, Alistarh 2022, "GPTQ: Accurate Post-Training
  * Quantization for Generative Pre-trained Transformers", arXiv:2210.17323), following the reference
- * implementation's {@code fasterquant} step by step so that results match it:
+ * implementation's {@code fasterquant} step by step so that results match it. Steps 2, 5-7 are the
+ * shared second-order machinery ({@link SecondOrderSweep}); GPTQ is its column step, quantizing
+ * each column to the grid (steps 1, 3, 8):
  *
  * <ol>
  *   <li>per-channel grid fitted on the original weight (before dead columns are zeroed);
@@ -21,7 +22,7 @@ import java.util.stream.IntStream;
  *   <li>damping {@code lambda = dampPercent * mean(diag H)} on the diagonal; when the Cholesky
  *       factorization fails, {@code dampPercent} is escalated by 10x up to {@code maxDampPercent}
  *       (an extension; the reference has no escalation), then the layer fails naming itself;
- *   <li>{@code U} = upper Cholesky factor of {@code H^-1} ({@link Linalg#choleskyOfInverse});
+ *   <li>{@code U} = upper Cholesky factor of {@code H^-1} ({@code Linalg.choleskyOfInverse});
  *   <li>columns in blocks of {@code blockSize}: for column {@code j}, {@code q = quant(w)}, {@code
  *       e = (w - q) / U_jj}, {@code W1[:, j:] -= e U[j, j:]}; after the block {@code W[:, end:] -=
  *       E U[block, end:]} (lazy batch update);
@@ -111,16 +112,7 @@ public final class GptqQuantizer {
     // Per-channel grid on the original weight, before dead columns are zeroed (as the reference).
     MinMaxGrid.Params[] channel = grouped ? null : fitRows(wd, rows, cols, 0, cols, bits, sym);
 
-    int dead = 0;
-    for (int i = 0; i < cols; i++) {
-      if (hessian[i * cols + i] == 0) {
-        hessian[i * cols + i] = 1;
-        dead++;
-        for (int r = 0; r < rows; r++) {
-          wd[r * cols + i] = 0;
-        }
-      }
-    }
+    int dead = SecondOrderSweep.zeroDeadColumns(hessian, wd, rows, cols);
     MinMaxGrid.Params[][] fixed = null; // [group][row]
     if (grouped && config.staticGroups()) {
       fixed = new MinMaxGrid.Params[groups][];
@@ -144,39 +136,27 @@ public final class GptqQuantizer {
       hessian = permuteSymmetric(hessian, cols, perm);
     }
 
-    double[] diag0 = new double[cols];
-    double mean = 0;
-    for (int i = 0; i < cols; i++) {
-      diag0[i] = hessian[i * cols + i];
-      mean += diag0[i];
-    }
-    mean /= cols;
-    double damp = config.dampPercent();
-    double[] u = null;
-    while (true) {
-      for (int i = 0; i < cols; i++) {
-        hessian[i * cols + i] = diag0[i] + damp * mean;
-      }
-      try {
-        u = Linalg.choleskyOfInverse(Matrix.wrap(cols, cols, hessian), true).toArray();
-        break;
-      } catch (ArithmeticException e) {
-        if (damp * 10 > config.maxDampPercent() * (1 + 1e-9)) {
-          throw new SingularHessianException(
-              "layer '"
-                  + layer
-                  + "': the Hessian is not positive definite even with damping "
-                  + damp
-                  + " x mean(diag H) (escalated from dampPercent "
-                  + config.dampPercent()
-                  + " up to maxDampPercent "
-                  + config.maxDampPercent()
-                  + "): "
-                  + e.getMessage()
-                  + ". HINT: check the calibration data for constant or non-finite activations");
-        }
-        damp *= 10;
-      }
+    double damp;
+    double[] u;
+    try {
+      SecondOrderSweep.Factor f =
+          SecondOrderSweep.dampedInverseCholesky(
+              hessian, cols, config.dampPercent(), config.maxDampPercent());
+      damp = f.damp();
+      u = f.u();
+    } catch (SecondOrderSweep.NotPositiveDefiniteException e) {
+      throw new SingularHessianException(
+          "layer '"
+              + layer
+              + "': the Hessian is not positive definite even with damping "
+              + e.damp()
+              + " x mean(diag H) (escalated from dampPercent "
+              + config.dampPercent()
+              + " up to maxDampPercent "
+              + config.maxDampPercent()
+              + "): "
+              + e.getMessage()
+              + ". HINT: check the calibration data for constant or non-finite activations");
     }
     hessian = null; // the factor is all that is needed from here on
 
@@ -184,87 +164,39 @@ public final class GptqQuantizer {
     float[] scales = new float[rows * groups];
     int[] zeros = new int[rows * groups];
     int[] gIdxPerm = new int[cols];
-    MinMaxGrid.Params[] current = channel;
-    int nextGroup = 0;
-    double loss = 0;
-    int bs = config.blockSize();
-    for (int i1 = 0; i1 < cols; i1 += bs) {
-      int i2 = Math.min(i1 + bs, cols);
-      int count = i2 - i1;
-      double[] w1 = new double[rows * count]; // (rows, count)
-      for (int r = 0; r < rows; r++) {
-        System.arraycopy(wd, r * cols + i1, w1, r * count, count);
-      }
-      double[] err1 = new double[rows * count];
-      double[] err = new double[rows];
-      for (int i = 0; i < count; i++) {
-        int c = i1 + i;
-        int g;
-        if (!grouped) {
-          g = 0;
-        } else if (fixed != null) {
-          g = perm[c] / group;
-          current = fixed[g];
-        } else {
-          if (c % group == 0) {
-            current =
-                fitRows(
-                    wd, rows, cols, c, group, bits, sym); // W as of block start, as the reference
-            for (int r = 0; r < rows; r++) {
-              scales[r * groups + nextGroup] = current[r].scale();
-              zeros[r * groups + nextGroup] = current[r].zero();
+    MinMaxGrid.Params[][] current = {channel};
+    int[] nextGroup = {0};
+    MinMaxGrid.Params[][] fixedGrids = fixed;
+    int[] permuted = perm;
+    // step 7-8: one column on GPTQ's grid; the sweep does the error feedback
+    SecondOrderSweep.ColumnStep quantizeColumn =
+        (c, x, wNow, q) -> {
+          int g;
+          if (!grouped) {
+            g = 0;
+          } else if (fixedGrids != null) {
+            g = permuted[c] / group;
+            current[0] = fixedGrids[g];
+          } else {
+            if (c % group == 0) {
+              current[0] = fitRows(wNow, rows, cols, c, group, bits, sym); // W as of block start
+              for (int r = 0; r < rows; r++) {
+                scales[r * groups + nextGroup[0]] = current[0][r].scale();
+                zeros[r * groups + nextGroup[0]] = current[0][r].zero();
+              }
+              nextGroup[0]++;
             }
-            nextGroup++;
+            g = c / group;
           }
-          g = c / group;
-        }
-        gIdxPerm[c] = g;
-        double d = u[c * cols + c];
-        for (int r = 0; r < rows; r++) {
-          double x = w1[r * count + i];
-          MinMaxGrid.Params p = current[r];
-          int q = MinMaxGrid.quantize((float) x, p, maxq);
-          codes[r * cols + c] = (byte) q;
-          double qv = MinMaxGrid.dequantize(q, p.scale(), p.zero());
-          double e = (x - qv) / d;
-          loss += (x - qv) * (x - qv) / (d * d) / 2;
-          err[r] = e;
-          err1[r * count + i] = e;
-        }
-        // W1[:, i:] -= e * U[c, c:i2]
-        int urow = c * cols + i1;
-        for (int r = 0; r < rows; r++) {
-          double e = err[r];
-          if (e == 0) {
-            continue;
+          gIdxPerm[c] = g;
+          for (int r = 0; r < rows; r++) {
+            MinMaxGrid.Params p = current[0][r];
+            int code = MinMaxGrid.quantize((float) x[r], p, maxq);
+            codes[r * cols + c] = (byte) code;
+            q[r] = MinMaxGrid.dequantize(code, p.scale(), p.zero());
           }
-          int base = r * count;
-          for (int k = i; k < count; k++) {
-            w1[base + k] -= e * u[urow + k];
-          }
-        }
-      }
-      for (int r = 0; r < rows; r++) {
-        System.arraycopy(w1, r * count, wd, r * cols + i1, count);
-      }
-      int rest = cols - i2;
-      if (rest > 0) {
-        // W[:, i2:] -= Err1 (rows, count) @ U[i1:i2, i2:] (count, rest)
-        double[] ub = new double[count * rest];
-        for (int k = 0; k < count; k++) {
-          System.arraycopy(u, (i1 + k) * cols + i2, ub, k * rest, rest);
-        }
-        double[] upd =
-            Linalg.multiply(Matrix.wrap(rows, count, err1), Matrix.wrap(count, rest, ub)).toArray();
-        for (int r = 0; r < rows; r++) {
-          int wb = r * cols + i2;
-          int ubase = r * rest;
-          for (int k = 0; k < rest; k++) {
-            wd[wb + k] -= upd[ubase + k];
-          }
-        }
-      }
-    }
+        };
+    double loss = SecondOrderSweep.sweep(wd, rows, cols, u, config.blockSize(), quantizeColumn);
     if (!grouped) {
       for (int r = 0; r < rows; r++) {
         scales[r] = channel[r].scale();

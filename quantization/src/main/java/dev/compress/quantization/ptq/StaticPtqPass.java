@@ -102,6 +102,7 @@ public final class StaticPtqPass implements Pass<StaticPtqConfig> {
     byInput.forEach((v, ls) -> capture.put(v, ls.get(0).name()));
     Map<String, Observer> observed =
         ActivationCalibrator.observe(
+            context,
             model,
             calibration,
             capture,
@@ -112,7 +113,6 @@ public final class StaticPtqPass implements Pass<StaticPtqConfig> {
                     config.percentile(),
                     config.averagingConstant(),
                     config.activationSymmetric()),
-            context.progress(),
             StaticPtqProvider.TYPE);
 
     String type = StaticPtqProvider.TYPE;

@@ -153,11 +153,11 @@ public final class SmoothQuantPass implements Pass<SmoothQuantConfig> {
         kept.isEmpty()
             ? Map.of()
             : ActivationCalibrator.observe(
+                context,
                 model,
                 context.calibration().orElseThrow(),
                 capture,
                 () -> new MinMaxObserver(ActivationGranularity.PER_CHANNEL, 0),
-                context.progress(),
                 SmoothQuantProvider.TYPE);
 
     // Compute every scale before changing anything.

@@ -1,9 +1,9 @@
 package dev.compress.quantization.bench;
 
 import dev.compress.api.pass.LayerSelection;
+import dev.compress.calibration.hessian.HessianAccumulator;
 import dev.compress.linalg.Linalg;
 import dev.compress.linalg.Matrix;
-import dev.compress.quantization.calib.HessianAccumulator;
 import dev.compress.quantization.gptq.GptqConfig;
 import dev.compress.quantization.gptq.GptqQuantizer;
 import java.lang.management.ManagementFactory;

@@ -13,8 +13,8 @@ import dev.compress.api.pass.PassContext;
 import dev.compress.api.pass.PassReport;
 import dev.compress.api.pass.ProgressListener;
 import dev.compress.api.tensor.Tensor;
-import dev.compress.quantization.calib.BlockSequentialCalibrator;
-import dev.compress.quantization.calib.HessianAccumulator;
+import dev.compress.calibration.blocks.BlockSequentialCalibrator;
+import dev.compress.calibration.hessian.HessianAccumulator;
 import dev.compress.quantization.format.WeightMatrix;
 import dev.compress.quantization.grid.Granularity;
 import dev.compress.quantization.grid.QuantizedMatrix;
@@ -134,7 +134,7 @@ class GptqMiniLmTest {
     ModelGraph m = fx.read();
     List<LinearLayer> layers = LinearLayers.of(m.graph());
     Map<String, HessianAccumulator> hs =
-        new BlockSequentialCalibrator(m).capture(fx.calibration(m, 128), layers);
+        new BlockSequentialCalibrator(m, PassContext.of(0)).capture(fx.calibration(m, 128), layers);
     GptqConfig cfg = GptqConfig.defaults();
     int worse = 0;
     double worstRatio = 0;

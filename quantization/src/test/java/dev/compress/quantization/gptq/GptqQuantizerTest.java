@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.compress.api.pass.InvalidConfigException;
 import dev.compress.api.pass.LayerSelection;
-import dev.compress.quantization.calib.HessianAccumulator;
+import dev.compress.calibration.hessian.HessianAccumulator;
 import dev.compress.quantization.grid.GroupQuantizedWeight;
 import dev.compress.quantization.grid.QuantizedMatrix;
 import java.util.Comparator;

@@ -1,11 +1,11 @@
 package dev.compress.runtime.bench;
 
 import dev.compress.api.canonical.Canonicalizer;
+import dev.compress.api.exec.Executor;
 import dev.compress.api.graph.ModelGraph;
 import dev.compress.api.io.BuiltinModels;
 import dev.compress.api.io.onnx.OnnxReader;
 import dev.compress.api.tensor.Tensor;
-import dev.compress.runtime.Executor;
 import dev.compress.runtime.djl.DjlExecutor;
 import dev.compress.runtime.ort.OrtExecutor;
 import dev.compress.runtime.text.EncodedBatch;

@@ -7,10 +7,10 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.compress.api.CompressionException;
 import dev.compress.api.ConfigException;
+import dev.compress.api.exec.Device;
 import dev.compress.api.graph.ModelGraph;
 import dev.compress.api.tensor.DataType;
 import dev.compress.api.tensor.Tensor;
-import dev.compress.runtime.Device;
 import dev.compress.runtime.TestGraphs;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,5 +1,6 @@
-package dev.compress.quantization.calib;
+package dev.compress.calibration.hessian;
 
+import dev.compress.calibration.activation.TokenRows;
 import dev.compress.linalg.Linalg;
 import dev.compress.linalg.Matrix;
 
@@ -11,6 +12,10 @@ import dev.compress.linalg.Matrix;
  * counted too, for the "fewer tokens than columns" warning. f64 throughout; {@code X^T X} is one
  * BLAS product per batch ({@link Linalg#multiply}).
  *
+ * <p>Layers that read the same input (q/k/v) share one accumulator: {@link #share()} registers each
+ * further reader, and {@link #take()} hands the matrix itself to the last of them and a copy to the
+ * others.
+ *
  * <p>Memory: one {@code cols x cols} f64 matrix, plus one batch's activations while adding.
  */
 public final class HessianAccumulator {
@@ -18,6 +23,7 @@ public final class HessianAccumulator {
   private double[] h; // (cols, cols)
   private long samples;
   private long tokens;
+  private int readers = 1;
 
   /** An empty accumulator for inputs of {@code cols} features. */
   public HessianAccumulator(int cols) {
@@ -41,6 +47,27 @@ public final class HessianAccumulator {
   /** Token rows added so far. */
   public long tokens() {
     return tokens;
+  }
+
+  /** Adds the real-token rows of one captured activation. */
+  public void add(TokenRows x) {
+    add(x.values(), x.rows(), x.sequences());
+  }
+
+  /**
+   * Registers one more layer that reads this Hessian (a layer sharing its input); {@link #take()}
+   * then copies for all but the last reader.
+   *
+   * @return this
+   */
+  public HessianAccumulator share() {
+    readers++;
+    return this;
+  }
+
+  /** Layers registered as readers and not yet handed the Hessian by {@link #take()}. */
+  public int readers() {
+    return readers;
   }
 
   /**
@@ -81,8 +108,19 @@ public final class HessianAccumulator {
     return h.clone();
   }
 
-  /** The Hessian itself, handed over without a copy; the accumulator is empty afterwards. */
+  /**
+   * The Hessian for one reader, which may change it: a copy while other readers remain, the matrix
+   * itself (no copy) for the last one; the accumulator is empty afterwards.
+   *
+   * @throws IllegalStateException when every reader has taken it already
+   */
   public double[] take() {
+    if (readers <= 0) {
+      throw new IllegalStateException("the Hessian was taken by all its readers already");
+    }
+    if (--readers > 0) {
+      return h.clone();
+    }
     double[] out = h;
     h = new double[0];
     return out;

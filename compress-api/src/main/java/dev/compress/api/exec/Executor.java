@@ -1,4 +1,4 @@
-package dev.compress.runtime;
+package dev.compress.api.exec;
 
 import dev.compress.api.CompressionException;
 import dev.compress.api.tensor.Tensor;

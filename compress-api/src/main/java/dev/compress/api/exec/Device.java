@@ -1,4 +1,4 @@
-package dev.compress.runtime;
+package dev.compress.api.exec;
 
 /**
  * Where an executor runs. {@link #GPU} is accepted only when the engine can use one (for the DJL

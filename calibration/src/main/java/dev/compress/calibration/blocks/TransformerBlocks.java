@@ -1,4 +1,4 @@
-package dev.compress.quantization.calib;
+package dev.compress.calibration.blocks;
 
 import dev.compress.api.layers.LinearLayer;
 import java.util.ArrayList;
