@@ -1,9 +1,9 @@
 package dev.compress.maven;
 
+import dev.compress.api.pipeline.DidYouMean;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
-import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
@@ -127,41 +127,6 @@ final class ConfigurationElements {
 
   /** The closest of {@code known} to {@code word}, if close enough to be a likely typo. */
   static Optional<String> closest(String word, Collection<String> known) {
-    String w = word.toLowerCase(Locale.ROOT);
-    String best = null;
-    int bestDist = Integer.MAX_VALUE;
-    for (String k : known) {
-      int d = distance(w, k.toLowerCase(Locale.ROOT));
-      if (d < bestDist) {
-        bestDist = d;
-        best = k;
-      }
-    }
-    int limit = Math.min(3, Math.max(1, word.length() / 3));
-    return best != null && bestDist <= limit ? Optional.of(best) : Optional.empty();
-  }
-
-  /** Edit distance with adjacent transpositions as one edit (optimal string alignment). */
-  private static int distance(String a, String b) {
-    int[][] d = new int[a.length() + 1][b.length() + 1];
-    for (int i = 0; i <= a.length(); i++) {
-      d[i][0] = i;
-    }
-    for (int j = 0; j <= b.length(); j++) {
-      d[0][j] = j;
-    }
-    for (int i = 1; i <= a.length(); i++) {
-      for (int j = 1; j <= b.length(); j++) {
-        int cost = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
-        d[i][j] = Math.min(d[i - 1][j - 1] + cost, Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1));
-        if (i > 1
-            && j > 1
-            && a.charAt(i - 1) == b.charAt(j - 2)
-            && a.charAt(i - 2) == b.charAt(j - 1)) {
-          d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
-        }
-      }
-    }
-    return d[a.length()][b.length()];
+    return DidYouMean.nearest(word, known);
   }
 }
