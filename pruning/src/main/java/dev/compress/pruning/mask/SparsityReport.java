@@ -21,7 +21,7 @@ public final class SparsityReport {
   public static final String RUNTIME_NOTE =
       "WARNING ONNX Runtime gets no speed from unstructured or N:M (2:4) sparsity on CPU: its"
           + " MatMul/Gemm kernels are dense, so the pruned model runs as fast as the original."
-          + " Weights are stored dense (same file size; zip compresses the zeros).";
+          + " Weights are stored dense: the file keeps its size.";
 
   private final Map<String, Double> metrics = new LinkedHashMap<>();
   private final List<String> notes = new ArrayList<>();
