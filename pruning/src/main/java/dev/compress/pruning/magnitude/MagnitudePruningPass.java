@@ -11,6 +11,7 @@ import dev.compress.api.layers.LinearLayers;
 import dev.compress.api.pass.Pass;
 import dev.compress.api.pass.PassContext;
 import dev.compress.api.pass.PassReport;
+import dev.compress.api.pipeline.PassValidation;
 import dev.compress.api.tensor.DataType;
 import dev.compress.api.tensor.Tensor;
 import dev.compress.pruning.mask.ScoreMasks;
@@ -58,7 +59,7 @@ import java.util.Set;
  * magnitude at which weights were cut). {@link #notes()} states the overall sparsity and that ONNX
  * Runtime gets no speed from it on CPU ({@link SparsityReport#RUNTIME_NOTE}).
  */
-public final class MagnitudePruningPass implements Pass<MagnitudePruningConfig> {
+public final class MagnitudePruningPass implements Pass<MagnitudePruningConfig>, PassValidation {
   private static final Set<DataType> FLOAT_TYPES =
       Set.of(DataType.FLOAT, DataType.FLOAT16, DataType.BFLOAT16, DataType.DOUBLE);
 
@@ -92,6 +93,17 @@ public final class MagnitudePruningPass implements Pass<MagnitudePruningConfig> 
       this.weight = weight;
       this.tensor = tensor;
     }
+  }
+
+  /** The N:M pattern's problems (an M that does not divide a layer's input features). */
+  @Override
+  public List<String> validate(ModelGraph model, List<LinearLayer> selected) {
+    List<String> problems = new ArrayList<>();
+    SparsityPattern pattern = config.sparsityPattern();
+    for (LinearLayer l : selected) {
+      pattern.divisibilityProblem("pattern", l).ifPresent(problems::add);
+    }
+    return problems;
   }
 
   @Override

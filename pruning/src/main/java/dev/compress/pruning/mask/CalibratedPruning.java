@@ -67,6 +67,19 @@ public final class CalibratedPruning {
       List<LinearLayer> layers,
       SparsityPattern pattern,
       PassContext context) {
+    List<String> problems = layerProblems(type, model, layers, pattern);
+    if (context.calibration().isEmpty()) {
+      problems.add(
+          type
+              + " needs calibration data: add a calibration block to the pipeline (e.g. kind:"
+              + " text, source: builtin:calibration-text)");
+    }
+    return problems;
+  }
+
+  /** The layer problems of {@link #problems}, without the calibration check (validate-at-plan). */
+  public static List<String> layerProblems(
+      String type, ModelGraph model, List<LinearLayer> layers, SparsityPattern pattern) {
     List<String> problems = new ArrayList<>();
     Map<String, String> owner = new HashMap<>();
     for (LinearLayer l : layers) {
@@ -106,12 +119,6 @@ public final class CalibratedPruning {
                 + type
                 + " needs one input per weight. HINT: add one of them to ignore");
       }
-    }
-    if (context.calibration().isEmpty()) {
-      problems.add(
-          type
-              + " needs calibration data: add a calibration block to the pipeline (e.g. kind:"
-              + " text, source: builtin:calibration-text)");
     }
     return problems;
   }

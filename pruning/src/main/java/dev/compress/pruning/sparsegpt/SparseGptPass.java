@@ -8,6 +8,7 @@ import dev.compress.api.layers.LinearLayers;
 import dev.compress.api.pass.Pass;
 import dev.compress.api.pass.PassContext;
 import dev.compress.api.pass.PassReport;
+import dev.compress.api.pipeline.PassValidation;
 import dev.compress.calibration.hessian.SecondOrderSweep;
 import dev.compress.pruning.mask.CalibratedPruning;
 import dev.compress.pruning.mask.SparsityPattern;
@@ -26,7 +27,7 @@ import java.util.List;
  * metrics as {@code ort_cpu_speedup = 1}). Joint pruning and quantization in one sweep is not
  * offered: the quantizer grid lives in the quantization module, which pruning does not import.
  */
-public final class SparseGptPass implements Pass<SparseGptConfig> {
+public final class SparseGptPass implements Pass<SparseGptConfig>, PassValidation {
   /** Damping escalates 10x while the factorization fails, up to this fraction. */
   static final double MAX_DAMP = 1.0;
 
@@ -46,6 +47,13 @@ public final class SparseGptPass implements Pass<SparseGptConfig> {
   /** Report lines of the last {@link #apply}: blocks, warnings, sparsity, the runtime note. */
   public List<String> notes() {
     return List.copyOf(notes);
+  }
+
+  /** Every layer problem {@link #apply} refuses, found before any calibration. */
+  @Override
+  public List<String> validate(ModelGraph model, List<LinearLayer> selected) {
+    return CalibratedPruning.layerProblems(
+        SparseGptProvider.TYPE, model, selected, config.sparsityPattern());
   }
 
   @Override

@@ -7,6 +7,7 @@ import dev.compress.api.layers.LinearLayers;
 import dev.compress.api.pass.Pass;
 import dev.compress.api.pass.PassContext;
 import dev.compress.api.pass.PassReport;
+import dev.compress.api.pipeline.PassValidation;
 import dev.compress.calibration.hessian.HessianAccumulator;
 import dev.compress.pruning.mask.CalibratedPruning;
 import dev.compress.pruning.mask.ScoreMasks;
@@ -37,7 +38,7 @@ import java.util.List;
  * <p>The weights stay dense f32 tensors: the file does not shrink, and ONNX Runtime gets no speed
  * from the zeros on CPU ({@link SparsityReport#RUNTIME_NOTE}).
  */
-public final class WandaPass implements Pass<WandaConfig> {
+public final class WandaPass implements Pass<WandaConfig>, PassValidation {
   private final WandaConfig config;
   private final List<String> notes = new ArrayList<>();
 
@@ -77,6 +78,13 @@ public final class WandaPass implements Pass<WandaConfig> {
       }
     }
     return ScoreMasks.of(score, rows, cols, pattern, sparsity);
+  }
+
+  /** Every layer problem {@link #apply} refuses, found before any calibration. */
+  @Override
+  public List<String> validate(ModelGraph model, List<LinearLayer> selected) {
+    return CalibratedPruning.layerProblems(
+        WandaProvider.TYPE, model, selected, config.sparsityPattern());
   }
 
   @Override

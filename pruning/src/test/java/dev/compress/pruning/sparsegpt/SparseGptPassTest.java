@@ -7,6 +7,7 @@ import dev.compress.api.ConfigException;
 import dev.compress.api.calibration.CalibrationSet;
 import dev.compress.api.graph.ModelGraph;
 import dev.compress.api.io.onnx.OnnxWriter;
+import dev.compress.api.layers.LinearLayers;
 import dev.compress.api.pass.InvalidConfigException;
 import dev.compress.api.pass.LayerSelection;
 import dev.compress.api.pass.PassContext;
@@ -139,6 +140,10 @@ class SparseGptPassTest {
             "layer '/layer.0/up/MatMul': pattern 2:4 needs its input features to be a multiple of"
                 + " 4, found 18");
     assertThat(m.graph().initializers()).isEqualTo(before);
+    assertThat(new SparseGptPass(config(0.5, "2:4")).validate(m, LinearLayers.of(m.graph())))
+        .containsExactly(
+            "layer '/layer.0/up/MatMul': pattern 2:4 needs its input features to be a multiple of"
+                + " 4, found 18");
     assertThatThrownBy(
             () ->
                 new SparseGptPass(config(0.5, null))
@@ -148,5 +153,17 @@ class SparseGptPassTest {
                             0, Optional.empty(), Optional.empty(), ProgressListener.NONE)))
         .isInstanceOf(ConfigException.class)
         .hasMessageStartingWith("sparsegpt needs calibration data");
+  }
+
+  @Test
+  void bothCalibratedPassesAreRegistered() {
+    java.util.Map<String, dev.compress.api.pass.PassProvider<?>> byType = new java.util.HashMap<>();
+    java.util.ServiceLoader.load(dev.compress.api.pass.PassProvider.class)
+        .forEach(p -> byType.put(p.type(), p));
+    assertThat(byType.get("sparsegpt").defaults()).isEqualTo(SparseGptConfig.defaults());
+    assertThat(byType.get("sparsegpt").needsCalibration()).isTrue();
+    assertThat(byType.get("wanda").needsCalibration()).isTrue();
+    assertThat(byType.get("wanda").configType())
+        .isEqualTo(dev.compress.pruning.wanda.WandaConfig.class);
   }
 }
