@@ -139,19 +139,20 @@ public final class DecoderGraph {
   }
 
   /**
-   * Softmax over the last axis of {@code scores} after masking, in f32; returns probabilities in
-   * the compute dtype.
+   * Scaled, masked softmax over the last axis of the raw scores {@code qk}, in f32 ({@code scale}
+   * an f32 scalar); returns probabilities in the compute dtype.
    */
-  static String maskedSoftmax(GraphEmitter e, String p, String scores, String allowed) {
+  static String maskedSoftmax(GraphEmitter e, String p, String qk, String scale, String allowed) {
     boolean cast = e.dtype != DataType.FLOAT;
-    String s32 =
+    String qk32 =
         cast
             ? e.op(
-                p + "scores_f32",
+                p + "qk_f32",
                 "Cast",
-                List.of(scores),
+                List.of(qk),
                 Attribute.of("to", (long) DataType.FLOAT.onnxCode()))
-            : scores;
+            : qk;
+    String s32 = e.op(p + "scores", "Mul", List.of(qk32, scale));
     String low =
         e.init(
             dev.compress.api.tensor.Tensor.ofFloats(

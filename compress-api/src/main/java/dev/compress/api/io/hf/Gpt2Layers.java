@@ -39,7 +39,9 @@ final class Gpt2Layers {
             List.of(p.batchSeq(), e.ints("shape/head_dims", c.heads(), c.headDim())),
             Attribute.of("axis", 0L));
     String rowsShape = e.ints("shape/ctx_rows", -1, c.hiddenSize());
-    String scale = e.scalar("attention.scale", (float) (1 / Math.sqrt(c.headDim())));
+    String scale =
+        e.init(
+            Tensor.ofFloats("attention.scale", new long[0], (float) (1 / Math.sqrt(c.headDim()))));
     for (int i = 0; i < c.layers(); i++) {
       x = block(e, ck, t + "h." + i + ".", x, p, headShape, rowsShape, scale);
     }
@@ -87,9 +89,8 @@ final class Gpt2Layers {
             "Transpose",
             List.of(e.op(a + "v_view", "Reshape", List.of(qkv[2], headShape))),
             Attribute.ofInts("perm", 0, 2, 1, 3));
-    String scores =
-        e.op(a + "scores", "Mul", List.of(e.op(a + "qk", "MatMul", List.of(q, kt)), scale));
-    String probs = DecoderGraph.maskedSoftmax(e, a, scores, pre.allowed());
+    String qk = e.op(a + "qk", "MatMul", List.of(q, kt));
+    String probs = DecoderGraph.maskedSoftmax(e, a, qk, scale, pre.allowed());
     String ctx = e.op(a + "context", "MatMul", List.of(probs, v)); // [b, heads, s, D]
     String ctxT =
         e.op(a + "context_t", "Transpose", List.of(ctx), Attribute.ofInts("perm", 0, 2, 1, 3));

@@ -63,7 +63,9 @@ final class LlamaLayers {
             List.of(p.batchSeq(), e.ints("shape/kv_heads", c.kvHeads(), 1, c.headDim())),
             Attribute.of("axis", 0L));
     String ctxRows = e.ints("shape/ctx_rows", -1, (long) c.heads() * c.headDim());
-    String scale = e.scalar("attention.scale", (float) (1 / Math.sqrt(c.headDim())));
+    String scale =
+        e.init(
+            Tensor.ofFloats("attention.scale", new long[0], (float) (1 / Math.sqrt(c.headDim()))));
     Shapes s = new Shapes(qShape, kvShape, ctxRows, scale, rot);
     for (int i = 0; i < c.layers(); i++) {
       x = block(e, ck, "model.layers." + i + ".", x, p, s);
@@ -109,9 +111,8 @@ final class LlamaLayers {
     String kr = rope(e, a + "rotary_k/", k5, s.rot);
     String kt =
         e.op(a + "k_transposed", "Transpose", List.of(kr), Attribute.ofInts("perm", 0, 1, 2, 4, 3));
-    String scores =
-        e.op(a + "scores", "Mul", List.of(e.op(a + "qk", "MatMul", List.of(qr, kt)), s.scale));
-    String probs = DecoderGraph.maskedSoftmax(e, a, scores, pre.allowed());
+    String qk = e.op(a + "qk", "MatMul", List.of(qr, kt));
+    String probs = DecoderGraph.maskedSoftmax(e, a, qk, s.scale, pre.allowed());
     String ctx = e.op(a + "context", "MatMul", List.of(probs, v5)); // [b, kv, g, s, D]
     String ctxT =
         e.op(a + "context_t", "Transpose", List.of(ctx), Attribute.ofInts("perm", 0, 3, 1, 2, 4));
