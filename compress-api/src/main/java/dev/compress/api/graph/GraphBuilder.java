@@ -108,6 +108,18 @@ public final class GraphBuilder {
     return name;
   }
 
+  /**
+   * Declares a graph input with {@code shape} as a list of dimensions, or null for an unknown rank
+   * (a model that accepts inputs of any shape).
+   *
+   * @return {@code name}
+   */
+  public String input(String name, DataType type, List<ValueInfo.Dim> shape) {
+    claimValue(name);
+    graph.inputs().add(ValueInfo.tensor(name, type, shape));
+    return name;
+  }
+
   /** Declares {@code value} a graph output of {@code type} and unknown shape. */
   public GraphBuilder output(String value, DataType type) {
     graph.outputs().add(ValueInfo.tensor(value, type, null));
@@ -184,7 +196,8 @@ public final class GraphBuilder {
   }
 
   /**
-   * Adds a node whose outputs have the given names (e.g. a graph output called {@code y}).
+   * Adds a node whose outputs have the given names (e.g. a graph output called {@code y}); an empty
+   * name is an omitted optional output.
    *
    * @param nodeName the node's name, or null for a fresh one from {@code opType}
    * @return the node
@@ -198,7 +211,7 @@ public final class GraphBuilder {
       List<String> outputs,
       Attribute... attrs) {
     String name = nodeName(nodeName, opType);
-    outputs.forEach(this::claimValue);
+    outputs.stream().filter(o -> !o.isEmpty()).forEach(this::claimValue);
     return add(domain, opType, name, inputs, outputs, attrs);
   }
 
