@@ -1,9 +1,8 @@
 package dev.compress.api.io.hf;
 
 import dev.compress.api.graph.Attribute;
-import dev.compress.api.graph.Graph;
+import dev.compress.api.graph.GraphBuilder;
 import dev.compress.api.graph.ModelGraph;
-import dev.compress.api.graph.ValueInfo;
 import dev.compress.api.tensor.DataType;
 import java.util.List;
 
@@ -51,16 +50,11 @@ public final class DecoderGraph {
   /** The graph of {@code checkpoint}; its initializers are the checkpoint's own tensors. */
   public static ModelGraph build(HfCheckpoint checkpoint) {
     HfConfig c = checkpoint.config();
-    Graph g = new Graph(c.architectureName());
-    ModelGraph model = new ModelGraph(8, g);
-    model.opsetImports().put("", OPSET);
-    model.setProducerName("compress-hf");
-    model.metadata().put(ARCHITECTURE_KEY, c.architectureName());
-    model.metadata().put(MODEL_LENGTH_KEY, Integer.toString(c.maxPositions()));
-    GraphEmitter e = new GraphEmitter(g, checkpoint.dtype());
-    List<ValueInfo.Dim> bs = List.of(ValueInfo.Dim.of("batch"), ValueInfo.Dim.of("sequence"));
-    g.inputs().add(ValueInfo.tensor(INPUT_IDS, DataType.INT64, bs));
-    g.inputs().add(ValueInfo.tensor(ATTENTION_MASK, DataType.INT64, bs));
+    GraphBuilder b =
+        GraphBuilder.create(c.architectureName()).opset("", OPSET).producer("compress-hf");
+    GraphEmitter e = new GraphEmitter(b, checkpoint.dtype());
+    b.input(INPUT_IDS, DataType.INT64, "batch", "sequence");
+    b.input(ATTENTION_MASK, DataType.INT64, "batch", "sequence");
     Prelude p = prelude(e, c);
     String logits2d =
         c.architecture() == HfArchitecture.LLAMA
@@ -72,19 +66,11 @@ public final class DecoderGraph {
             "Concat",
             List.of(p.batchSeq, e.ints("logits/vocab", c.vocabSize())),
             Attribute.of("axis", 0L));
-    e.ops("logits/reshape", "Reshape", List.of(logits2d, shape), 1);
-    // The last node's output is renamed to the graph output.
-    var last = g.nodes().get(g.nodes().size() - 1);
-    last.outputs().set(0, LOGITS);
-    g.outputs()
-        .add(
-            ValueInfo.tensor(
-                LOGITS,
-                checkpoint.dtype(),
-                List.of(
-                    ValueInfo.Dim.of("batch"),
-                    ValueInfo.Dim.of("sequence"),
-                    ValueInfo.Dim.of(c.vocabSize()))));
+    String logits = b.rename(e.op("logits/reshape", "Reshape", List.of(logits2d, shape)), LOGITS);
+    b.output(logits, checkpoint.dtype(), "batch", "sequence", (long) c.vocabSize());
+    ModelGraph model = b.build();
+    model.metadata().put(ARCHITECTURE_KEY, c.architectureName());
+    model.metadata().put(MODEL_LENGTH_KEY, Integer.toString(c.maxPositions()));
     return model;
   }
 

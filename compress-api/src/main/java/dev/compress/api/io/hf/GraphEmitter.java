@@ -1,59 +1,41 @@
 package dev.compress.api.io.hf;
 
 import dev.compress.api.graph.Attribute;
-import dev.compress.api.graph.Graph;
-import dev.compress.api.graph.Node;
+import dev.compress.api.graph.GraphBuilder;
 import dev.compress.api.tensor.DataType;
 import dev.compress.api.tensor.Tensor;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Appends nodes and constants to a graph under deterministic names: a node's outputs are {@code
- * NODE/output_i}, so every value is traced to the module path that made it.
+ * The decoder graphs' view of the api's {@link GraphBuilder}: explicit node names (the module
+ * paths), constants in the compute dtype, the lowest finite value of that dtype.
  */
 final class GraphEmitter {
-  final Graph graph;
+  final GraphBuilder builder;
 
   /** The element type activations are computed in. */
   final DataType dtype;
 
-  GraphEmitter(Graph graph, DataType dtype) {
-    this.graph = graph;
+  GraphEmitter(GraphBuilder builder, DataType dtype) {
+    this.builder = builder;
     this.dtype = dtype;
   }
 
   /** A one-output node named {@code name}; returns its output. */
   String op(String name, String op, List<String> inputs, Attribute... attrs) {
-    return ops(name, op, inputs, 1, attrs)[0];
+    return builder.op(op, name, inputs, attrs);
   }
 
   /** A node with {@code outputs} outputs. */
   String[] ops(String name, String op, List<String> inputs, int outputs, Attribute... attrs) {
-    if (graph.node(name).isPresent()) {
-      throw new IllegalStateException("node '" + name + "' emitted twice");
-    }
-    List<String> outs = new ArrayList<>();
-    for (int i = 0; i < outputs; i++) {
-      outs.add(name + "/output_" + i);
-    }
-    Node n = Node.of(name, op, inputs, outs);
-    for (Attribute a : attrs) {
-      n.put(a);
-    }
-    graph.nodes().add(n);
-    return outs.toArray(String[]::new);
+    return builder.node("", op, name, inputs, outputs, attrs).toArray(String[]::new);
   }
 
   /** Adds {@code t} as an initializer; returns its name. */
   String init(Tensor t) {
-    if (graph.initializers().containsKey(t.name())) {
-      throw new IllegalStateException("initializer '" + t.name() + "' added twice");
-    }
-    graph.putInitializer(t);
-    return t.name();
+    return builder.initializer(t);
   }
 
   /** A 1-D int64 initializer. */
