@@ -58,24 +58,12 @@ public final class HfFolderWriter {
         }
       }
     }
-    Map<String, Tensor> tensors = tensors(source, graph.graph());
     Path parent = target.getParent();
     Files.createDirectories(parent);
     Path stage = Files.createTempDirectory(parent, "." + target.getFileName() + ".");
     boolean done = false;
     try {
-      writeWeights(source, tensors, stage);
-      ObjectNode config = source.config().json();
-      boolean untie = source.config().tieWordEmbeddings() && !headShared(source, graph.graph());
-      if (untie) {
-        config.put("tie_word_embeddings", false);
-        Files.writeString(
-            stage.resolve(HfFolderReader.CONFIG),
-            HfConfig.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(config) + "\n");
-      } else {
-        Files.copy(source.config().file(), stage.resolve(HfFolderReader.CONFIG));
-      }
-      copyOthers(source.folder(), stage);
+      writeInto(source, graph, stage);
       if (Files.exists(target)) {
         Files.delete(target); // empty, checked above
       }
@@ -86,6 +74,29 @@ public final class HfFolderWriter {
         deleteTree(stage);
       }
     }
+  }
+
+  /**
+   * Writes the folder's files into {@code dir}, an existing directory the caller stages (e.g. the
+   * pipeline's output directory), without the rename of {@link #write}.
+   *
+   * @throws UnsupportedModelException as {@link #write}
+   * @throws IOException if a file cannot be written
+   */
+  public static void writeInto(HfCheckpoint source, ModelGraph graph, Path dir)
+      throws IOException, UnsupportedModelException {
+    Map<String, Tensor> tensors = tensors(source, graph.graph());
+    writeWeights(source, tensors, dir);
+    ObjectNode config = source.config().json();
+    if (source.config().tieWordEmbeddings() && !headShared(source, graph.graph())) {
+      config.put("tie_word_embeddings", false);
+      Files.writeString(
+          dir.resolve(HfFolderReader.CONFIG),
+          HfConfig.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(config) + "\n");
+    } else {
+      Files.copy(source.config().file(), dir.resolve(HfFolderReader.CONFIG));
+    }
+    copyOthers(source.folder(), dir);
   }
 
   /** Whether {@code lm_head} still reads the embedding table. */
