@@ -3,9 +3,11 @@ package dev.compress.api.io;
 import dev.compress.api.CompressionException;
 import dev.compress.api.graph.ModelGraph;
 import dev.compress.api.io.hf.DecoderGraph;
+import dev.compress.api.io.hf.FloatWidening;
 import dev.compress.api.io.hf.HfCheckpoint;
 import dev.compress.api.io.hf.HfFolderReader;
 import dev.compress.api.io.onnx.OnnxReader;
+import dev.compress.api.tensor.DataType;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -65,6 +67,12 @@ public final class ModelFiles {
               ? ck.weightFiles().values().stream().distinct().map(p::resolve).toList()
               : List.of();
       ModelGraph g = DecoderGraph.build(ck);
+      String widened = "";
+      if (ck.dtype() == DataType.BFLOAT16) {
+        // DJL's PyTorch engine aborts the JVM on bf16 and ONNX Runtime's CPU has no bf16 kernels.
+        g = FloatWidening.toFloat(g);
+        widened = "; bf16 weights widened to f32 for computing (written back as bf16)";
+      }
       return new Loaded(
           weights,
           g,
@@ -78,7 +86,9 @@ public final class ModelFiles {
                   + ck.dtype()
                   + ", "
                   + ck.tensors().size()
-                  + " tensors)"));
+                  + " tensors"
+                  + widened
+                  + ")"));
     }
     if (Files.isDirectory(p)) {
       throw new CompressionException(

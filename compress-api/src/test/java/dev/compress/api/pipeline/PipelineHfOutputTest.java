@@ -74,6 +74,25 @@ class PipelineHfOutputTest {
   }
 
   @Test
+  void aBf16FolderIsComputedInF32AndWrittenBackInBf16() throws Exception {
+    Path src = tmp.resolve("gpt2");
+    SyntheticCheckpoint.write(src, TinyConfigs.gpt2(), DataType.BFLOAT16, 12, 1);
+    dev.compress.api.io.ModelFiles.Loaded loaded =
+        dev.compress.api.io.ModelFiles.load(src.toString());
+    assertThat(loaded.notes().get(0)).contains("bf16 weights widened to f32");
+    assertThat(loaded.model().graph().initializers().values())
+        .allMatch(t -> t.dtype() != DataType.BFLOAT16);
+    Path out = tmp.resolve("gpt2-out");
+    HfCheckpoint a = HfFolderReader.read(src);
+    dev.compress.api.io.hf.HfFolderWriter.write(a, loaded.model(), out);
+    HfCheckpoint b = HfFolderReader.read(out);
+    for (String n : a.tensors().keySet()) {
+      assertThat(b.tensor(n).dtype()).isEqualTo(DataType.BFLOAT16);
+      assertThat(b.tensor(n).data()).as(n).isEqualTo(a.tensor(n).data());
+    }
+  }
+
+  @Test
   void hfOutputNeedsAFolderModel() throws Exception {
     Path onnx = PipelineFixtures.writeMlp(tmp.resolve("mlp.onnx"));
     Path out = tmp.resolve("out");

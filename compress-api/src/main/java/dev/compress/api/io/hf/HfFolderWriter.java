@@ -7,6 +7,7 @@ import dev.compress.api.graph.Graph;
 import dev.compress.api.graph.ModelGraph;
 import dev.compress.api.graph.Node;
 import dev.compress.api.io.safetensors.SafetensorsWriter;
+import dev.compress.api.tensor.DataType;
 import dev.compress.api.tensor.Tensor;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -31,7 +32,9 @@ import java.util.stream.Stream;
  * 2); a normalization node gives its scale and bias; the embedding {@code Gather} its table;
  * GPT-2's split {@code c_attn.q/.k/.v} are joined back into {@code c_attn}. Tensors the graph does
  * not compute with (GPT-2's mask buffers) are written as read. A read folder written back unchanged
- * has byte-identical tensors.
+ * has byte-identical tensors. An f32 tensor where the checkpoint held f16/bf16 (a graph widened by
+ * {@link FloatWidening}, or a pass that rewrote a weight in f32) is rounded back to the
+ * checkpoint's dtype.
  *
  * <p>The folder is staged beside the target and renamed into place, so a reader never sees half a
  * model; the target must not exist or be an empty directory.
@@ -145,6 +148,14 @@ public final class HfFolderWriter {
         }
       } else {
         t = original;
+      }
+      if (t.dtype() == DataType.FLOAT
+          && t.dtype() != original.dtype()
+          && Arrays.equals(t.shape(), original.shape())
+          && (original.dtype() == DataType.FLOAT16 || original.dtype() == DataType.BFLOAT16)) {
+        // Widened for computing (FloatWidening) or rewritten in f32 by a pass: back to the
+        // checkpoint's dtype, round to nearest even (exact for values that came from it).
+        t = GraphEmitter.ofType(name, t.shape(), t.toFloatArray(), original.dtype());
       }
       if (!Arrays.equals(t.shape(), original.shape()) || t.dtype() != original.dtype()) {
         throw new UnsupportedModelException(
