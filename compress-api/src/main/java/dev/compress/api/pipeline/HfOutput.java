@@ -16,21 +16,23 @@ final class HfOutput {
 
   /** Checks, at plan time, that an {@code hf} output has what it needs; empty when it does. */
   static java.util.List<String> problems(PipelineSpec spec) {
-    if (!spec.output().format().equals("hf")) {
-      return java.util.List.of();
-    }
     java.util.List<String> p = new java.util.ArrayList<>();
-    if (!HfFolderReader.isHfFolder(Path.of(spec.model()))) {
+    boolean folder = HfFolderReader.isHfFolder(Path.of(spec.model()));
+    if (folder && spec.evaluate().isPresent()) {
+      p.add(
+          "evaluate: a Hugging Face folder model is not evaluated in a pipeline yet (evaluation"
+              + " reads ONNX files); drop the evaluate block");
+      return p;
+    }
+    if (!spec.output().format().equals("hf")) {
+      return p;
+    }
+    if (!folder) {
       p.add(
           "output.format hf needs a Hugging Face folder as model (a directory with config.json),"
               + " found '"
               + spec.model()
               + "'");
-    }
-    if (spec.evaluate().isPresent()) {
-      p.add(
-          "output.format hf: evaluate runs on ONNX files; drop the evaluate block or write"
-              + " output.format onnx");
     }
     return p;
   }

@@ -133,7 +133,7 @@ public final class HfFolderReader {
             "tensor '" + e.getKey() + "' listed in " + INDEX + " is not in this shard");
       }
     }
-    DataType dtype = checkTensors(folder, config, headers, fileOf);
+    DataType dtype = checkTensors(folder, config, headers, fileOf, sharded);
 
     Map<String, Tensor> tensors = new LinkedHashMap<>();
     Map<String, Map<String, String>> fileMetadata = new LinkedHashMap<>();
@@ -204,7 +204,11 @@ public final class HfFolderReader {
 
   /** Checks names, shapes and the common dtype against the architecture; returns the dtype. */
   private static DataType checkTensors(
-      Path folder, HfConfig c, Map<String, TensorHeader> headers, Map<String, String> fileOf)
+      Path folder,
+      HfConfig c,
+      Map<String, TensorHeader> headers,
+      Map<String, String> fileOf,
+      boolean sharded)
       throws CorruptCheckpointException {
     Map<String, long[]> expected = HfTensorNames.expected(c, headers.keySet());
     DataType dtype = null;
@@ -213,7 +217,7 @@ public final class HfFolderReader {
       String name = e.getKey();
       TensorHeader h = headers.get(name);
       if (h == null) {
-        Path where = fileOf.isEmpty() ? folder.resolve(WEIGHTS) : folder;
+        Path where = folder.resolve(sharded ? INDEX : WEIGHTS);
         if (!c.tieWordEmbeddings() && name.equals("lm_head.weight")) {
           throw new CorruptCheckpointException(
               where,
