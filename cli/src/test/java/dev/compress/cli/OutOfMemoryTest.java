@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.compress.api.OutOfMemoryException;
 import dev.compress.api.pass.PassProvider;
 import dev.compress.cli.InspectCommandTest.Result;
+import dev.compress.fixtures.OutOfMemoryPassProvider;
 import java.net.URL;
 import java.net.URLClassLoader;
 import java.nio.file.Files;

@@ -23,7 +23,11 @@ class PipelineOutOfMemoryTest {
   /** Config of the test-only {@code test-out-of-memory} pass. */
   record OomConfig(LayerSelection selection) implements PassConfig {}
 
-  /** A pass that runs out of heap. */
+  /**
+   * A pass that runs out of heap: the api's copy of the test fixtures' {@code
+   * OutOfMemoryPassProvider} (compress-api's tests cannot depend on compress-test-fixtures, which
+   * depends on compress-api).
+   */
   static final class OomProvider implements PassProvider<OomConfig> {
     @Override
     public String type() {

@@ -36,16 +36,16 @@ final class Block {
     Random r = new Random(seed);
     String x = g.input("x", DataType.FLOAT, "n0", "n1", D);
     g.output("y", DataType.FLOAT);
-    String g1 = g.initializer(gaussian("g1", r, 0.3f, 1f, D));
-    String be1 = g.initializer(gaussian("be1", r, 0.1f, 0f, D));
-    String wa = g.initializer(gaussian("Wa", r, 0.1f, 0f, D, H));
-    String ba = g.initializer(gaussian("ba", r, 0.1f, 0f, H));
-    String wb = g.initializer(gaussian("Wb", r, 0.1f, 0f, D, H));
-    String wo = g.initializer(gaussian("Wo", r, 0.1f, 0f, H, D));
-    String bo = g.initializer(gaussian("bo", r, 0.1f, 0f, D));
-    String g2 = g.initializer(gaussian("g2", r, 0.3f, 1f, D));
-    String be2 = g.initializer(gaussian("be2", r, 0.1f, 0f, D));
-    String wc = g.initializer(gaussian("Wc", r, 0.1f, 0f, D, D));
+    String g1 = g.initializer(Gaussian.tensor("g1", r, 0.3f, 1f, D));
+    String be1 = g.initializer(Gaussian.tensor("be1", r, 0.1f, 0f, D));
+    String wa = g.initializer(Gaussian.tensor("Wa", r, 0.1f, 0f, D, H));
+    String ba = g.initializer(Gaussian.tensor("ba", r, 0.1f, 0f, H));
+    String wb = g.initializer(Gaussian.tensor("Wb", r, 0.1f, 0f, D, H));
+    String wo = g.initializer(Gaussian.tensor("Wo", r, 0.1f, 0f, H, D));
+    String bo = g.initializer(Gaussian.tensor("bo", r, 0.1f, 0f, D));
+    String g2 = g.initializer(Gaussian.tensor("g2", r, 0.3f, 1f, D));
+    String be2 = g.initializer(Gaussian.tensor("be2", r, 0.1f, 0f, D));
+    String wc = g.initializer(Gaussian.tensor("Wc", r, 0.1f, 0f, D, D));
     String h = ln(g, "/ln1/LayerNormalization", x, g1, be1, "h");
     String a0 = g.opTo("MatMul", "/a/MatMul", List.of(h, wa), "a0");
     String a = g.opTo("Add", "/a/Add", List.of(a0, ba), "a");
@@ -64,9 +64,9 @@ final class Block {
     Random r = new Random(seed);
     String x = g.input("x", DataType.FLOAT, "n0", D);
     g.output("y", DataType.FLOAT);
-    String w1 = g.initializer(gaussian("W1", r, 0.1f, 0f, D, H));
-    String b1 = g.initializer(gaussian("b1", r, 0.1f, 0f, H));
-    String w2 = g.initializer(gaussian("W2", r, 0.1f, 0f, H, D));
+    String w1 = g.initializer(Gaussian.tensor("W1", r, 0.1f, 0f, D, H));
+    String b1 = g.initializer(Gaussian.tensor("b1", r, 0.1f, 0f, H));
+    String w2 = g.initializer(Gaussian.tensor("W2", r, 0.1f, 0f, H, D));
     String h0 = g.opTo("MatMul", "/fc1/MatMul", List.of(x, w1), "h0");
     String h = g.opTo("Add", "/fc1/Add", List.of(h0, b1), "h");
     g.opTo("MatMul", "/fc2/MatMul", List.of(h, w2), "y");
@@ -82,10 +82,6 @@ final class Block {
         y,
         Attribute.of("axis", -1L),
         Attribute.of("epsilon", 1e-5f));
-  }
-
-  static Tensor gaussian(String name, Random r, float std, float mean, long... shape) {
-    return Gaussian.tensor(name, r, std, mean, shape);
   }
 
   /**
