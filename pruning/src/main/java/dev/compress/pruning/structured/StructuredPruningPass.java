@@ -110,7 +110,13 @@ public final class StructuredPruningPass implements Pass<StructuredPruningConfig
     }
     boolean explicit = !config.selection().targets().isEmpty();
     for (var e : dg.refused().entrySet()) {
-      if (!selected.contains(e.getKey()) || covered.contains(e.getKey())) {
+      if (!selected.contains(e.getKey())) {
+        continue;
+      }
+      if (covered.contains(e.getKey())) {
+        skipped.add(
+            new PassReport.Skip(
+                e.getKey(), "output channels kept (its input rows are pruned): " + e.getValue()));
         continue;
       }
       if (explicit && dg.unfollowable().containsKey(e.getKey())) {
