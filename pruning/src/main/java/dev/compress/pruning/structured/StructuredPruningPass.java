@@ -144,9 +144,8 @@ public final class StructuredPruningPass implements Pass<StructuredPruningConfig
     }
 
     context.progress().start(type, groups.size() + 1);
-    Map<String, Double> residualEnergy = new LinkedHashMap<>();
     Map<String, SinkStats> stats =
-        config.needsCalibration() ? capture(model, context, groups, residualEnergy) : Map.of();
+        config.needsCalibration() ? capture(model, context, groups) : Map.of();
     GraphIndex ix = GraphIndex.of(model.graph());
     List<BudgetSearch.Entry> entries = new ArrayList<>();
     double base = 0;
@@ -158,12 +157,6 @@ public final class StructuredPruningPass implements Pass<StructuredPruningConfig
               ? g.flopsPerUnit()
               : g.paramsPerUnit();
       double[] s = UnitScores.of(ix, g, config.importance(), stats);
-      Double energy = residualEnergy.get(g.name());
-      if (energy != null && energy > 0 && !Boolean.getBoolean("structured.noResidualNorm")) {
-        for (int u = 0; u < s.length; u++) {
-          s[u] /= energy;
-        }
-      }
       entries.add(new BudgetSearch.Entry(g, s, cost, fixed.getOrDefault(g, 0)));
       base += (double) cost * g.units();
       baseFlops += (double) g.flopsPerUnit() * g.units();
@@ -329,22 +322,9 @@ public final class StructuredPruningPass implements Pass<StructuredPruningConfig
 
   /** One pass of the calibration data through the unpruned model, capturing every sink's input. */
   private Map<String, SinkStats> capture(
-      ModelGraph model,
-      PassContext context,
-      List<DependencyGroup> groups,
-      Map<String, Double> residualEnergy)
+      ModelGraph model, PassContext context, List<DependencyGroup> groups)
       throws CompressionException {
     Map<String, SinkStats> stats = new LinkedHashMap<>();
-    GraphIndex ix = GraphIndex.of(model.graph());
-    // group -> (node reading the residual sum, the residual value)
-    Map<String, String[]> residuals = new LinkedHashMap<>();
-    for (DependencyGroup g : groups) {
-      if (config.importance() != StructuredPruningConfig.Importance.WEIGHT_NORM) {
-        Residuals.of(ix, g).ifPresent(r -> residuals.put(g.name(), r));
-      }
-    }
-    Map<String, double[]> energy = new LinkedHashMap<>(); // group -> {sum ||r||^2, tokens}
-    Set<String> nodes = new LinkedHashSet<>();
     boolean gram =
         config.rescale() == StructuredPruningConfig.Rescale.LEAST_SQUARES
             || config.biasCompensation();
@@ -355,35 +335,18 @@ public final class StructuredPruningPass implements Pass<StructuredPruningConfig
             new SinkStats((int) (g.units() * s.unitSize()), gram && g.sinks().size() == 1));
       }
     }
-    nodes.addAll(stats.keySet());
-    residuals.values().forEach(r -> nodes.add(r[0]));
     CalibrationSet cal = context.calibration().orElseThrow();
     ActivationCapture.run(
         context,
         model,
         cal,
-        nodes,
+        stats.keySet(),
         (i, batch, result) -> {
           for (var e : stats.entrySet()) {
             List<Tensor> in = result.captured().get(e.getKey());
             e.getValue().add(TokenRows.of(in.get(0), batch.get("attention_mask")));
           }
-          for (var e : residuals.entrySet()) {
-            for (Tensor t : result.captured().get(e.getValue()[0])) {
-              if (t.name().equals(e.getValue()[1])) {
-                TokenRows rows = TokenRows.of(t, batch.get("attention_mask"));
-                double sq = 0;
-                for (float x : rows.values()) {
-                  sq += (double) x * x;
-                }
-                double[] acc = energy.computeIfAbsent(e.getKey(), k -> new double[2]);
-                acc[0] += sq;
-                acc[1] += rows.rows();
-              }
-            }
-          }
         });
-    energy.forEach((g, acc) -> residualEnergy.put(g, acc[1] == 0 ? 0 : acc[0] / acc[1]));
     context.progress().step(StructuredPruningProvider.TYPE, 1, groups.size() + 1, "calibration");
     return stats;
   }
