@@ -33,6 +33,8 @@ import java.util.Set;
  *   <li>{@code MatMul}/{@code Gemm} with a constant weight: the units are its input rows (a sink);
  *       {@code MatMul} of two computed values: a batch axis passes through and ties the other
  *       operand, a row/column axis passes through, a contracted axis ties the other operand;
+ *   <li>{@code Concat}/{@code Split} along another axis: pass through (Concat ties its other
+ *       inputs); along the unit axis: refused (no index mapping yet);
  *   <li>{@code Transpose}: the axis moves with the permutation; {@code Reshape}: the units follow
  *       when the reshape splits or merges the trailing axes, the shape entry that holds the unit
  *       count is recorded for editing (a split into heads forces units of a head's width);
@@ -278,6 +280,8 @@ final class ChannelTrace {
       mark(n.output(0), a, n);
     } else if (op.equals("MatMul") || op.equals("Gemm")) {
       matmul(n, i, a);
+    } else if (op.equals("Concat") || op.equals("Split")) {
+      concatOrSplit(n, i, a);
     } else if (op.equals("Transpose")) {
       transpose(n, a);
     } else if (op.equals("Reshape")) {
@@ -406,6 +410,43 @@ final class ChannelTrace {
       ties.add(new Tie(n, n.input(other), a));
     }
     mark(n.output(0), new ChannelAxis(a.axis(), a.unitSize(), after, a.rank()), n);
+  }
+
+  /**
+   * Concat/Split along another axis: the units pass through to every output (Concat ties its other
+   * inputs to the same units). Along the unit axis they would need an index map into the joined or
+   * cut axis, which the rules do not do yet: refused, naming the node.
+   */
+  private void concatOrSplit(Node n, int i, ChannelAxis a) throws TraceRefusal {
+    boolean split = n.opType().equals("Split");
+    if (split && i != 0) {
+      throw unfollowable(n, "the channels feed the split sizes");
+    }
+    long axis = n.intAttr("axis", split ? 0 : Long.MIN_VALUE);
+    if (axis == Long.MIN_VALUE) {
+      throw unfollowable(n, "a Concat without axis");
+    }
+    if (negative(axis, a, n) == a.axis()) {
+      throw unfollowable(
+          n,
+          (split ? "a Split" : "a Concat")
+              + " along the pruned axis (index mapping not supported)");
+    }
+    if (split) {
+      for (String o : n.outputs()) {
+        if (!o.isEmpty()) {
+          mark(o, a, n);
+        }
+      }
+      return;
+    }
+    for (int j = 0; j < n.inputs().size(); j++) {
+      String o = n.input(j);
+      if (j != i && !o.isEmpty() && !o.equals(n.input(i))) {
+        ties.add(new Tie(n, o, a));
+      }
+    }
+    mark(n.output(0), a, n);
   }
 
   private void transpose(Node n, ChannelAxis a) throws TraceRefusal {
