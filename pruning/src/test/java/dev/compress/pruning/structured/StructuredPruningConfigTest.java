@@ -11,8 +11,43 @@ import java.util.List;
 import java.util.Map;
 import java.util.ServiceLoader;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class StructuredPruningConfigTest {
+  @TempDir java.nio.file.Path tmp;
+
+  @Test
+  void bindsFromYamlWithPlansAndUnits() throws Exception {
+    java.nio.file.Path yaml = tmp.resolve("p.yaml");
+    java.nio.file.Files.writeString(
+        yaml,
+        String.join(
+            "\n",
+            "apiVersion: compress/v1",
+            "kind: Pipeline",
+            "model: builtin:all-minilm-l6-v2",
+            "passes:",
+            "  - type: structured-pruning",
+            "    units: [neurons]",
+            "    budget: params",
+            "    kept: 0.7",
+            "    importance: weight-norm",
+            "    rescale: none",
+            "    removed: {'re:/encoder/layer\\.0/.*': 0.25}",
+            "output:",
+            "  dir: out/x",
+            ""));
+    var spec =
+        dev.compress.api.pipeline.PipelineSpec.load(
+            yaml, dev.compress.api.pipeline.PassRegistry.load());
+    StructuredPruningConfig c = (StructuredPruningConfig) spec.passes().get(0).config();
+    assertThat(c.units()).containsExactly(DependencyGroup.Kind.NEURONS);
+    assertThat(c.budget()).isEqualTo(StructuredPruningConfig.Budget.PARAMS);
+    assertThat(c.kept()).isEqualTo(0.7);
+    assertThat(c.removed()).containsEntry("re:/encoder/layer\\.0/.*", 0.25);
+    assertThat(c.needsCalibration()).isFalse();
+  }
+
   @Test
   void listsEveryProblemNamingTheKey() {
     assertThatThrownBy(
