@@ -40,6 +40,43 @@ public final class SecondOrderSweep {
   }
 
   /**
+   * A column step that also reads the current lazy block as updated so far inside it: SparseGPT
+   * chooses an N:M mask per row from the next {@code M} columns after the columns before them have
+   * been compensated.
+   */
+  @FunctionalInterface
+  public interface BlockColumnStep {
+    /**
+     * Replaces column {@code c}.
+     *
+     * @param c the column, in sweep order
+     * @param x its current values, one per row
+     * @param w the working weights as of the start of the current lazy block (see {@link
+     *     ColumnStep#step})
+     * @param block the lazy block holding {@code c}, its columns updated by every column before
+     *     {@code c}
+     * @param q receives the new value of each row
+     */
+    void step(int c, double[] x, double[] w, LazyBlock block, double[] q);
+  }
+
+  /**
+   * The working copy of one lazy block: columns {@code [from, from + count)} of the weights.
+   *
+   * @param from the first column
+   * @param count columns in the block
+   * @param rows rows of the weights
+   * @param values {@code (rows, count)} row-major, updated in place as the sweep moves on; read
+   *     only
+   */
+  public record LazyBlock(int from, int count, int rows, double[] values) {
+    /** The current value at {@code row} and absolute column {@code col}. */
+    public double at(int row, int col) {
+      return values[row * count + col - from];
+    }
+  }
+
+  /**
    * The damping that worked and the factor.
    *
    * @param u the upper Cholesky factor of {@code (H + lambda I)^-1}, {@code (cols, cols)}
@@ -126,6 +163,16 @@ public final class SecondOrderSweep {
    */
   public static double sweep(
       double[] w, int rows, int cols, double[] u, int blockSize, ColumnStep step) {
+    return sweep(w, rows, cols, u, blockSize, (c, x, wNow, block, q) -> step.step(c, x, wNow, q));
+  }
+
+  /**
+   * The same sweep with a step that also reads the current lazy block ({@link BlockColumnStep}).
+   *
+   * @return the loss {@code sum (w - q)^2 / U_jj^2 / 2}
+   */
+  public static double sweep(
+      double[] w, int rows, int cols, double[] u, int blockSize, BlockColumnStep step) {
     double loss = 0;
     double[] x = new double[rows];
     double[] q = new double[rows];
@@ -138,12 +185,13 @@ public final class SecondOrderSweep {
       }
       double[] err1 = new double[rows * count];
       double[] err = new double[rows];
+      LazyBlock block = new LazyBlock(i1, count, rows, w1);
       for (int i = 0; i < count; i++) {
         int c = i1 + i;
         for (int r = 0; r < rows; r++) {
           x[r] = w1[r * count + i];
         }
-        step.step(c, x, w, q);
+        step.step(c, x, w, block, q);
         double d = u[c * cols + c];
         for (int r = 0; r < rows; r++) {
           double e = (x[r] - q[r]) / d;

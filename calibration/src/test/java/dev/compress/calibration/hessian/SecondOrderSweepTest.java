@@ -47,4 +47,31 @@ class SecondOrderSweepTest {
       assertThat(loss).isCloseTo(0.75, within(1e-12));
     }
   }
+
+  @Test
+  void theBlockStepSeesTheLazyBlockAsUpdatedSoFar() {
+    // H = [[2, 1, 0], [1, 2, 1], [0, 1, 2]]; prune column 0, then read column 1 from the block
+    double[] h = {2, 1, 0, 1, 2, 1, 0, 1, 2};
+    double[] u = SecondOrderSweep.dampedInverseCholesky(h, 3, 0, 0).u();
+    double[] plain = {1, 0, 0};
+    SecondOrderSweep.sweep(plain, 1, 3, u, 3, (c, x, now, q) -> q[0] = c == 0 ? 0 : x[0]);
+    double[] w = {1, 0, 0};
+    double[] seen = new double[3];
+    SecondOrderSweep.sweep(
+        w,
+        1,
+        3,
+        u,
+        3,
+        (c, x, now, block, q) -> {
+          assertThat(block.from()).isZero();
+          assertThat(block.count()).isEqualTo(3);
+          assertThat(block.at(0, c)).isEqualTo(x[0]); // the column as compensated so far
+          seen[c] = block.at(0, 2); // a later column, already updated by the ones before
+          q[0] = c == 0 ? 0 : x[0];
+        });
+    assertThat(w).containsExactly(plain); // the same sweep
+    assertThat(seen[0]).isZero();
+    assertThat(seen[1]).isEqualTo(plain[2]);
+  }
 }

@@ -20,8 +20,8 @@ public final class MagnitudePruningProvider implements PassProvider<MagnitudePru
 
   @Override
   public String description() {
-    return "Unstructured magnitude pruning: zero the smallest |w|, per layer or under one global"
-        + " threshold (weights stay dense: the file does not shrink)";
+    return "Magnitude pruning: zero the smallest |w|, per layer, under one global threshold, or N:M"
+        + " (2:4) per row (weights stay dense: the file does not shrink, ORT is not faster)";
   }
 
   @Override
@@ -32,7 +32,7 @@ public final class MagnitudePruningProvider implements PassProvider<MagnitudePru
   @Override
   public MagnitudePruningConfig defaults() {
     return new MagnitudePruningConfig(
-        LayerSelection.ALL, 0.5, MagnitudePruningConfig.Scope.PER_LAYER);
+        LayerSelection.ALL, 0.5, MagnitudePruningConfig.Scope.PER_LAYER, "unstructured");
   }
 
   @Override
@@ -42,7 +42,11 @@ public final class MagnitudePruningProvider implements PassProvider<MagnitudePru
         new ParamDoc(
             "scope",
             "per_layer: every layer reaches the sparsity; global: one magnitude threshold across"
-                + " the selected layers"));
+                + " the selected layers"),
+        new ParamDoc(
+            "pattern",
+            "unstructured, or N:M (e.g. 2:4, 4:8): the N smallest of every M consecutive input"
+                + " weights of an output row are zeroed (sparsity is then N/M)"));
   }
 
   @Override

@@ -50,7 +50,7 @@ class MagnitudePruningConfigTest {
         .isEqualTo(new MagnitudePruningConfig(LayerSelection.ALL, 0.5, Scope.PER_LAYER));
     assertThat(p.parameters())
         .extracting(PassProvider.ParamDoc::name)
-        .containsExactly("sparsity", "scope");
+        .containsExactly("sparsity", "scope", "pattern");
     assertThat(p.needsCalibration()).isFalse();
     assertThat(
             ((MagnitudePruningProvider) p)
