@@ -12,6 +12,7 @@ import dev.compress.api.pass.LayerSelection;
 import dev.compress.api.pass.Pass;
 import dev.compress.api.pass.PassContext;
 import dev.compress.api.pass.PassReport;
+import dev.compress.api.pipeline.PassValidation;
 import dev.compress.api.tensor.DataType;
 import dev.compress.api.tensor.Tensor;
 import dev.compress.calibration.activation.ActivationCapture;
@@ -51,7 +52,7 @@ import java.util.Set;
  * GROUP/output_error_before_rescale}, {@code GROUP/output_error_after_rescale} (relative, on the
  * calibration tokens). Gradient (Fisher/Taylor) importance needs the trainer and is not offered.
  */
-public final class StructuredPruningPass implements Pass<StructuredPruningConfig> {
+public final class StructuredPruningPass implements Pass<StructuredPruningConfig>, PassValidation {
   private final StructuredPruningConfig config;
 
   /** A pass for a validated config. */
@@ -69,68 +70,11 @@ public final class StructuredPruningPass implements Pass<StructuredPruningConfig
     long start = System.nanoTime();
     String type = StructuredPruningProvider.TYPE;
     List<LinearLayer> all = LinearLayers.of(model.graph());
-    Set<String> selected = new HashSet<>();
-    config.selection().select(all).forEach(l -> selected.add(l.name()));
-    DependencyGroups dg = DependencyGroups.of(model);
-    List<String> problems = new ArrayList<>();
-    List<PassReport.Skip> skipped = new ArrayList<>();
-    List<DependencyGroup> groups = new ArrayList<>();
-    Set<String> covered = new HashSet<>();
-    for (DependencyGroup g : dg.groups()) {
-      List<String> names = g.layerNames();
-      List<String> in = names.stream().filter(selected::contains).toList();
-      if (in.isEmpty()) {
-        continue;
-      }
-      if (!config.units().contains(g.kind())) {
-        skipped.add(new PassReport.Skip(g.name(), g.unitName() + " are not in units"));
-        continue;
-      }
-      if (in.size() < names.size()) {
-        List<String> out = names.stream().filter(n -> !selected.contains(n)).toList();
-        skipped.add(
-            new PassReport.Skip(
-                g.name(),
-                "its " + g.unitName() + " also span " + out + ", which are not selected"));
-        continue;
-      }
-      for (String n : names) {
-        Tensor w = weight(model, g, n);
-        if (w.dtype() != DataType.FLOAT) {
-          problems.add(
-              "layer '"
-                  + n
-                  + "': weight is "
-                  + w.dtype()
-                  + "; structured pruning needs f32 (prune before quantizing)");
-        }
-      }
-      groups.add(g);
-      covered.addAll(names);
-    }
-    boolean explicit = !config.selection().targets().isEmpty();
-    for (var e : dg.refused().entrySet()) {
-      if (!selected.contains(e.getKey())) {
-        continue;
-      }
-      if (covered.contains(e.getKey())) {
-        skipped.add(
-            new PassReport.Skip(
-                e.getKey(), "output channels kept (its input rows are pruned): " + e.getValue()));
-        continue;
-      }
-      if (explicit && dg.unfollowable().containsKey(e.getKey())) {
-        problems.add(e.getValue());
-      } else {
-        skipped.add(new PassReport.Skip(e.getKey(), e.getValue()));
-      }
-    }
-    if (groups.isEmpty() && problems.isEmpty()) {
-      problems.add(
-          "no prunable heads or neurons among the selected layers"
-              + (dg.refused().isEmpty() ? "" : ": " + dg.refused().values().iterator().next()));
-    }
-    Map<DependencyGroup, Integer> fixed = plans(groups, problems);
+    Plan plan = plan(model, config.selection().select(all));
+    List<DependencyGroup> groups = plan.groups();
+    Map<DependencyGroup, Integer> fixed = plan.fixed();
+    List<PassReport.Skip> skipped = plan.skipped();
+    List<String> problems = new ArrayList<>(plan.problems());
     if (config.needsCalibration() && context.calibration().isEmpty()) {
       problems.add(
           "structured-pruning with importance "
@@ -245,6 +189,85 @@ public final class StructuredPruningPass implements Pass<StructuredPruningConfig
         bytesAfter,
         metrics,
         Duration.ofNanos(System.nanoTime() - start));
+  }
+
+  /** What the pass will cut, and the problems and skips found on the way (nothing changed). */
+  private record Plan(
+      List<DependencyGroup> groups,
+      Map<DependencyGroup, Integer> fixed,
+      List<PassReport.Skip> skipped,
+      List<String> problems) {}
+
+  private Plan plan(ModelGraph model, List<LinearLayer> chosen) {
+    Set<String> selected = new HashSet<>();
+    chosen.forEach(l -> selected.add(l.name()));
+    DependencyGroups dg = DependencyGroups.of(model);
+    List<String> problems = new ArrayList<>();
+    List<PassReport.Skip> skipped = new ArrayList<>();
+    List<DependencyGroup> groups = new ArrayList<>();
+    Set<String> covered = new HashSet<>();
+    for (DependencyGroup g : dg.groups()) {
+      List<String> names = g.layerNames();
+      List<String> in = names.stream().filter(selected::contains).toList();
+      if (in.isEmpty()) {
+        continue;
+      }
+      if (!config.units().contains(g.kind())) {
+        skipped.add(new PassReport.Skip(g.name(), g.unitName() + " are not in units"));
+        continue;
+      }
+      if (in.size() < names.size()) {
+        List<String> out = names.stream().filter(n -> !selected.contains(n)).toList();
+        skipped.add(
+            new PassReport.Skip(
+                g.name(),
+                "its " + g.unitName() + " also span " + out + ", which are not selected"));
+        continue;
+      }
+      for (String n : names) {
+        Tensor w = weight(model, g, n);
+        if (w.dtype() != DataType.FLOAT) {
+          problems.add(
+              "layer '"
+                  + n
+                  + "': weight is "
+                  + w.dtype()
+                  + "; structured pruning needs f32 (prune before quantizing)");
+        }
+      }
+      groups.add(g);
+      covered.addAll(names);
+    }
+    boolean explicit = !config.selection().targets().isEmpty();
+    for (var e : dg.refused().entrySet()) {
+      if (!selected.contains(e.getKey())) {
+        continue;
+      }
+      if (covered.contains(e.getKey())) {
+        skipped.add(
+            new PassReport.Skip(
+                e.getKey(), "output channels kept (its input rows are pruned): " + e.getValue()));
+        continue;
+      }
+      if (explicit && dg.unfollowable().containsKey(e.getKey())) {
+        problems.add(e.getValue());
+      } else {
+        skipped.add(new PassReport.Skip(e.getKey(), e.getValue()));
+      }
+    }
+    if (groups.isEmpty() && problems.isEmpty()) {
+      problems.add(
+          "no prunable heads or neurons among the selected layers"
+              + (dg.refused().isEmpty() ? "" : ": " + dg.refused().values().iterator().next()));
+    }
+    Map<DependencyGroup, Integer> fixed = plans(groups, problems);
+    return new Plan(groups, fixed, skipped, problems);
+  }
+
+  /** The dependency, dtype and plan checks of {@link #apply}, before anything runs. */
+  @Override
+  public List<String> validate(ModelGraph model, List<LinearLayer> selected) {
+    return plan(model, selected).problems();
   }
 
   private static Tensor weight(ModelGraph model, DependencyGroup g, String layer) {

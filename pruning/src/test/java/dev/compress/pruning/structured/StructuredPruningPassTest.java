@@ -284,6 +284,23 @@ class StructuredPruningPassTest {
   }
 
   @Test
+  void validateReportsTheSameProblemsBeforeAnythingRuns() throws Exception {
+    ModelGraph m = TinyEncoder.build(7, true);
+    StructuredPruningPass p =
+        new StructuredPruningPass(
+            config(
+                0.9,
+                StructuredPruningConfig.Importance.WEIGHT_NORM,
+                StructuredPruningConfig.Rescale.NONE,
+                false,
+                Map.of(TinyEncoder.O_PROJ, 0.9)));
+    assertThat(p.validate(m, dev.compress.api.layers.LinearLayers.of(m.graph())))
+        .singleElement()
+        .asString()
+        .contains("would remove every one of the 4 heads");
+  }
+
+  @Test
   void aStructureTheRulesCannotFollowIsOneLineNamingTheNodeAndOp() {
     ModelGraph m = TinyEncoder.build(7, true);
     // put a CumSum between the FFN's activation and its second linear
