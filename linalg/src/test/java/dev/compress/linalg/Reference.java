@@ -1,5 +1,6 @@
 package dev.compress.linalg;
 
+import dev.compress.fixtures.Gaussian;
 import java.util.Random;
 import org.apache.commons.math3.linear.Array2DRowRealMatrix;
 import org.apache.commons.math3.linear.RealMatrix;
@@ -10,12 +11,7 @@ final class Reference {
 
   /** An {@code (m, n)} matrix of standard normals. */
   static Matrix gaussian(int m, int n, long seed) {
-    Random r = new Random(seed);
-    double[] d = new double[m * n];
-    for (int i = 0; i < d.length; i++) {
-      d[i] = r.nextGaussian();
-    }
-    return Matrix.wrap(m, n, d);
+    return Matrix.wrap(m, n, Gaussian.doubles(new Random(seed), m * n));
   }
 
   /**

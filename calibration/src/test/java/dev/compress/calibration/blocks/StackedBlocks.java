@@ -3,12 +3,12 @@ package dev.compress.calibration.blocks;
 import dev.compress.api.calibration.CalibrationIdentity;
 import dev.compress.api.calibration.CalibrationSet;
 import dev.compress.api.graph.Attribute;
-import dev.compress.api.graph.Graph;
+import dev.compress.api.graph.GraphBuilder;
 import dev.compress.api.graph.ModelGraph;
-import dev.compress.api.graph.Node;
 import dev.compress.api.graph.ValueInfo;
 import dev.compress.api.tensor.DataType;
 import dev.compress.api.tensor.Tensor;
+import dev.compress.fixtures.Gaussian;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -27,55 +27,40 @@ final class StackedBlocks {
 
   static ModelGraph build(int blocks, int d, long seed) {
     SplittableRandom rnd = new SplittableRandom(seed);
-    Graph g = new Graph("stack");
-    g.inputs().add(ValueInfo.tensor("x", DataType.FLOAT, null));
-    g.inputs().add(ValueInfo.tensor("attention_mask", DataType.INT64, null));
-    g.putInitializer(Tensor.ofLongs("axes", new long[] {1}, -1));
-    Node half = Node.of("/half", "Constant", List.of(), List.of("half"));
-    half.put(Attribute.of("value", Tensor.ofFloats("half", new long[] {}, 0.5f)));
-    g.nodes().add(half);
-    Node cast = Node.of("/mask/Cast", "Cast", List.of("attention_mask"), List.of("maskf"));
-    cast.put(Attribute.of("to", (long) DataType.FLOAT.onnxCode()));
-    g.nodes().add(cast);
-    g.nodes().add(Node.of("/mask/Unsqueeze", "Unsqueeze", List.of("maskf", "axes"), List.of("m")));
-    String h = "x";
+    GraphBuilder g = GraphBuilder.create("stack");
+    String x = g.input("x", DataType.FLOAT, (List<ValueInfo.Dim>) null);
+    String mask = g.input("attention_mask", DataType.INT64, (List<ValueInfo.Dim>) null);
+    String axes = g.initializer(Tensor.ofLongs("axes", new long[] {1}, -1));
+    String half = g.constantNode("/half", Tensor.ofFloats("half", new long[] {}, 0.5f));
+    String maskf =
+        g.opTo(
+            "Cast",
+            "/mask/Cast",
+            List.of(mask),
+            "maskf",
+            Attribute.of("to", (long) DataType.FLOAT.onnxCode()));
+    String m = g.opTo("Unsqueeze", "/mask/Unsqueeze", List.of(maskf, axes), "m");
+    String h = x;
     for (int i = 0; i < blocks; i++) {
       String p = "/layer." + i;
       for (String w : List.of("q", "k", "o")) {
-        g.putInitializer(weight(p + "/" + w + ".weight", d, rnd));
+        g.initializer(
+            Tensor.ofFloats(
+                p + "/" + w + ".weight",
+                new long[] {d, d},
+                Gaussian.boxMuller(rnd, 1.0 / Math.sqrt(d), d * d)));
       }
-      g.nodes().add(mm(p + "/q/MatMul", h, p + "/q.weight", p + "/q"));
-      g.nodes().add(mm(p + "/k/MatMul", h, p + "/k.weight", p + "/k"));
-      g.nodes().add(Node.of(p + "/Add", "Add", List.of(p + "/q", p + "/k"), List.of(p + "/a")));
-      g.nodes().add(Node.of(p + "/Relu", "Relu", List.of(p + "/a"), List.of(p + "/r")));
-      g.nodes().add(mm(p + "/o/MatMul", p + "/r", p + "/o.weight", p + "/o"));
-      g.nodes().add(Node.of(p + "/Half", "Mul", List.of(p + "/o", "half"), List.of(p + "/oh")));
-      g.nodes().add(Node.of(p + "/Mask", "Mul", List.of(p + "/oh", "m"), List.of(p + "/om")));
-      g.nodes().add(Node.of(p + "/Residual", "Add", List.of(h, p + "/om"), List.of(p + "/h")));
-      h = p + "/h";
+      String q = g.opTo("MatMul", p + "/q/MatMul", List.of(h, p + "/q.weight"), p + "/q");
+      String k = g.opTo("MatMul", p + "/k/MatMul", List.of(h, p + "/k.weight"), p + "/k");
+      String a = g.opTo("Add", p + "/Add", List.of(q, k), p + "/a");
+      String r = g.opTo("Relu", p + "/Relu", List.of(a), p + "/r");
+      String o = g.opTo("MatMul", p + "/o/MatMul", List.of(r, p + "/o.weight"), p + "/o");
+      String oh = g.opTo("Mul", p + "/Half", List.of(o, half), p + "/oh");
+      String om = g.opTo("Mul", p + "/Mask", List.of(oh, m), p + "/om");
+      h = g.opTo("Add", p + "/Residual", List.of(h, om), p + "/h");
     }
-    g.outputs().add(ValueInfo.tensor(h, DataType.FLOAT, null));
-    ModelGraph m = new ModelGraph(8, g);
-    m.opsetImports().put("", 17L);
-    return m;
-  }
-
-  private static Node mm(String name, String x, String w, String y) {
-    return Node.of(name, "MatMul", List.of(x, w), List.of(y));
-  }
-
-  private static Tensor weight(String name, int d, SplittableRandom rnd) {
-    float[] v = new float[d * d];
-    double s = 1.0 / Math.sqrt(d);
-    for (int i = 0; i < v.length; i++) {
-      v[i] = (float) (gaussian(rnd) * s);
-    }
-    return Tensor.ofFloats(name, new long[] {d, d}, v);
-  }
-
-  private static double gaussian(SplittableRandom rnd) {
-    double u = 1 - rnd.nextDouble();
-    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rnd.nextDouble());
+    g.output(h, DataType.FLOAT);
+    return g.build();
   }
 
   /**
@@ -88,7 +73,7 @@ final class StackedBlocks {
     for (int k = 0; k < batches; k++) {
       float[] x = new float[b * t * d];
       for (int i = 0; i < x.length; i++) {
-        x[i] = (float) gaussian(rnd);
+        x[i] = (float) Gaussian.boxMuller(rnd);
       }
       long[] mask = new long[b * t];
       for (int s = 0; s < b; s++) {

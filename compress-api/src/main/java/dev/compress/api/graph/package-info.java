@@ -14,6 +14,8 @@
  * and keeps its index current (fresh unique names, copy-on-share of constants, insert/rewire,
  * removal of what nothing reads, extraction of the subgraph between values). Passes edit through
  * them instead of keeping private indexes and name generators; {@link
- * dev.compress.api.graph.OpsetUpgrade} raises a model's opset.
+ * dev.compress.api.graph.OpsetUpgrade} raises a model's opset. {@link
+ * dev.compress.api.graph.GraphBuilder} builds a model in code (tests, checkpoint importers) with
+ * the editor's names and checks it.
  */
 package dev.compress.api.graph;

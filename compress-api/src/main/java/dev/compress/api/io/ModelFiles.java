@@ -2,7 +2,12 @@ package dev.compress.api.io;
 
 import dev.compress.api.CompressionException;
 import dev.compress.api.graph.ModelGraph;
+import dev.compress.api.io.hf.DecoderGraph;
+import dev.compress.api.io.hf.FloatWidening;
+import dev.compress.api.io.hf.HfCheckpoint;
+import dev.compress.api.io.hf.HfFolderReader;
 import dev.compress.api.io.onnx.OnnxReader;
+import dev.compress.api.tensor.DataType;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -40,7 +45,9 @@ public final class ModelFiles {
   }
 
   /**
-   * Resolves and reads a model.
+   * Resolves and reads a model: an ONNX file, {@code builtin:NAME}, or a Hugging Face decoder
+   * folder (see {@link HfFolderReader}; {@link Loaded#path} is then its {@code model.safetensors}
+   * or shard index, so the tokenizer and config sit beside it).
    *
    * @throws NoSuchFileException when the path does not exist
    * @throws CompressionException for an unknown built-in name, a directory or other non-regular
@@ -52,8 +59,40 @@ public final class ModelFiles {
     if (!Files.exists(p)) {
       throw new NoSuchFileException(p.toString());
     }
+    if (HfFolderReader.isHfFolder(p)) {
+      HfCheckpoint ck = HfFolderReader.read(p);
+      Path weights = p.resolve(ck.sharded() ? HfFolderReader.INDEX : HfFolderReader.WEIGHTS);
+      List<Path> shards =
+          ck.sharded()
+              ? ck.weightFiles().values().stream().distinct().map(p::resolve).toList()
+              : List.of();
+      ModelGraph g = DecoderGraph.build(ck);
+      String widened = "";
+      if (ck.dtype() == DataType.BFLOAT16) {
+        // DJL's PyTorch engine aborts the JVM on bf16 and ONNX Runtime's CPU has no bf16 kernels.
+        g = FloatWidening.toFloat(g);
+        widened = "; bf16 weights widened to f32 for computing (written back as bf16)";
+      }
+      return new Loaded(
+          weights,
+          g,
+          shards,
+          List.of(
+              "read Hugging Face folder "
+                  + p
+                  + " ("
+                  + ck.config().architectureName()
+                  + ", "
+                  + ck.dtype()
+                  + ", "
+                  + ck.tensors().size()
+                  + " tensors"
+                  + widened
+                  + ")"));
+    }
     if (Files.isDirectory(p)) {
-      throw new CompressionException(p + " is a directory, not a model file");
+      throw new CompressionException(
+          p + " is a directory, not a model file (a Hugging Face folder needs a config.json)");
     }
 
     String n = p.getFileName().toString().toLowerCase(java.util.Locale.ROOT);

@@ -335,7 +335,11 @@ public final class PipelineRunner {
       Path dir = staging.dir();
       Path modelOut = dir.resolve(MODEL_FILE);
       step = "writing the model";
-      OnnxWriter.write(model, modelOut);
+      if (spec.output().format().equals("hf")) {
+        modelOut = HfOutput.write(spec, loaded, model, dir);
+      } else {
+        OnnxWriter.write(model, modelOut);
+      }
       String outputSha = sha256(modelOut);
 
       Optional<EvaluationResult> evaluation = Optional.empty();
@@ -352,7 +356,8 @@ public final class PipelineRunner {
       step = "writing the manifest";
       Map<String, Object> output = new LinkedHashMap<>();
       output.put("dir", target.toString());
-      output.put("model", MODEL_FILE);
+      output.put("model", dir.relativize(modelOut).toString());
+      output.put("format", spec.output().format());
       output.put("sha256", outputSha);
       output.put("bytes", Files.size(modelOut));
       output.put("files", files(dir));
@@ -611,6 +616,7 @@ public final class PipelineRunner {
             evaluators().getFirst().check(spec.evaluate().get(), modelFile, spec.model()));
       }
     }
+    problems.addAll(HfOutput.problems(spec));
     if (!problems.isEmpty()) {
       throw new ConfigException(problems);
     }

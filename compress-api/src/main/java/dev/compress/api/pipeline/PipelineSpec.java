@@ -100,13 +100,28 @@ public record PipelineSpec(
    * @param dir the output directory (created; holds {@code model.onnx}, {@code manifest.json},
    *     {@code report.json})
    * @param overwrite whether an existing {@code dir} is replaced
+   * @param format {@code onnx} (default: {@code model.onnx}) or {@code hf} (a Hugging Face folder
+   *     in {@code dir}, unquantized, for a model read from one)
    */
-  public record Output(Path dir, boolean overwrite) {
-    /** Validates the directory. */
+  public record Output(Path dir, boolean overwrite, String format) {
+    /** The output formats. */
+    public static final List<String> FORMATS = List.of("onnx", "hf");
+
+    /** Validates the directory and format. */
     public Output {
       if (dir == null || dir.toString().isBlank()) {
         throw new InvalidConfigException(List.of("dir is required"));
       }
+      format = format == null ? "onnx" : format;
+      if (!FORMATS.contains(format)) {
+        throw new InvalidConfigException(
+            List.of("format must be one of " + FORMATS + ", found '" + format + "'"));
+      }
+    }
+
+    /** An ONNX output. */
+    public Output(Path dir, boolean overwrite) {
+      this(dir, overwrite, "onnx");
     }
   }
 

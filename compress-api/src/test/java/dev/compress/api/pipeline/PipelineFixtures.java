@@ -4,14 +4,10 @@ import dev.compress.api.calibration.CalibrationIdentity;
 import dev.compress.api.calibration.CalibrationLoader;
 import dev.compress.api.calibration.CalibrationSet;
 import dev.compress.api.calibration.CalibrationSpec;
-import dev.compress.api.graph.Graph;
+import dev.compress.api.graph.GraphBuilder;
 import dev.compress.api.graph.ModelGraph;
-import dev.compress.api.graph.Node;
-import dev.compress.api.graph.ValueInfo;
-import dev.compress.api.graph.ValueInfo.Dim;
 import dev.compress.api.io.onnx.OnnxWriter;
 import dev.compress.api.tensor.DataType;
-import dev.compress.api.tensor.Tensor;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
@@ -26,20 +22,17 @@ final class PipelineFixtures {
 
   /** x[1,4] -> MatMul W0[4,8] -> Add b0 -> Relu -> MatMul W1[8,2] -> y[1,2]. */
   static ModelGraph mlp() {
-    Graph g = new Graph("mlp");
-    g.inputs().add(ValueInfo.tensor("x", DataType.FLOAT, List.of(Dim.of(1), Dim.of(4))));
-    g.outputs().add(ValueInfo.tensor("y", DataType.FLOAT, List.of(Dim.of(1), Dim.of(2))));
-    g.putInitializer(Tensor.ofFloats("W0", new long[] {4, 8}, ramp(32, 0.01f)));
-    g.putInitializer(Tensor.ofFloats("b0", new long[] {8}, ramp(8, 0.1f)));
-    g.putInitializer(Tensor.ofFloats("W1", new long[] {8, 2}, ramp(16, -0.02f)));
-    g.nodes().add(Node.of(LAYER0, "MatMul", List.of("x", "W0"), List.of("h0")));
-    g.nodes().add(Node.of("/layer0/Add", "Add", List.of("h0", "b0"), List.of("h1")));
-    g.nodes().add(Node.of("/layer0/Relu", "Relu", List.of("h1"), List.of("h2")));
-    g.nodes().add(Node.of(LAYER1, "MatMul", List.of("h2", "W1"), List.of("y")));
-    ModelGraph m = new ModelGraph(8, g);
-    m.opsetImports().put("", 17L);
-    m.setProducerName("pipeline-test");
-    return m;
+    GraphBuilder b = GraphBuilder.create("mlp").producer("pipeline-test");
+    String x = b.input("x", DataType.FLOAT, 1, 4);
+    b.output("y", DataType.FLOAT, 1, 2);
+    String w0 = b.floats("W0", new long[] {4, 8}, ramp(32, 0.01f));
+    String b0 = b.floats("b0", new long[] {8}, ramp(8, 0.1f));
+    String w1 = b.floats("W1", new long[] {8, 2}, ramp(16, -0.02f));
+    String h0 = b.opTo("MatMul", LAYER0, List.of(x, w0), "h0");
+    String h1 = b.opTo("Add", "/layer0/Add", List.of(h0, b0), "h1");
+    String h2 = b.opTo("Relu", "/layer0/Relu", List.of(h1), "h2");
+    b.opTo("MatMul", LAYER1, List.of(h2, w1), "y");
+    return b.build();
   }
 
   static Path writeMlp(Path file) throws IOException {

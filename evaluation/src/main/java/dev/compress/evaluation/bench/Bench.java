@@ -6,6 +6,7 @@ import dev.compress.api.UnsupportedModelException;
 import dev.compress.api.exec.Executor;
 import dev.compress.api.graph.ModelGraph;
 import dev.compress.api.graph.ValueInfo;
+import dev.compress.api.io.hf.DecoderGraph;
 import dev.compress.api.io.onnx.OnnxReader;
 import dev.compress.api.pass.ProgressListener;
 import dev.compress.api.tensor.DataType;
@@ -166,7 +167,17 @@ public final class Bench {
       Optional<TaskOutcome> task = Optional.empty();
       if (spec.task().isPresent()) {
         steps.next("task " + spec.task().get().kind().id() + " on " + spec.task().get().data());
-        task = Optional.of(TaskRunner.run(spec.task().get(), open, tokenizer, feeds));
+        String length = baseGraph.metadata().get(DecoderGraph.MODEL_LENGTH_KEY);
+        task =
+            Optional.of(
+                TaskRunner.run(
+                    spec.task().get(),
+                    open,
+                    tokenizer,
+                    feeds,
+                    length == null
+                        ? java.util.OptionalInt.empty()
+                        : java.util.OptionalInt.of(Integer.parseInt(length))));
       }
 
       List<LatencyPoint> latency = new ArrayList<>();

@@ -46,14 +46,15 @@ import java.util.stream.IntStream;
  *       float input; the first output holds logits {@code (batch, classes)}. Metrics: {@code
  *       top1.accuracy} (needs labels; required for {@code classification}), {@code top1.agreement}
  *       and {@code logits.kl} (mean KL(baseline || model) of the softmax, nats).
- *   <li>{@code perplexity}: {@code data} token ids (a {@code .ids} file, one sequence per line,
- *       whitespace-separated) or text tokenized with the model's tokenizer; each sequence run alone
- *       (batch 1) as {@code input_ids} (plus an all-ones {@code attention_mask} and zero {@code
- *       token_type_ids} when the model takes them); the output {@code logits} (else the first
- *       rank-3 output) {@code (1, T, vocab)} predicts token {@code t+1} at position {@code t}.
- *       Metrics: {@code perplexity} = exp(mean negative log-likelihood over all predicted tokens),
- *       {@code nll.mean}, and against the baseline {@code logits.kl} and {@code top1.agreement}
- *       over positions.
+ *   <li>{@code perplexity}: on text, the GPTQ/Wanda protocol of {@link StreamPerplexity} (one token
+ *       stream from the model's tokenizer, non-overlapping windows of the model length); on token
+ *       ids (a {@code .ids} file, one sequence per line, whitespace-separated) each sequence run
+ *       alone (batch 1) as {@code input_ids} (plus an all-ones {@code attention_mask} and zero
+ *       {@code token_type_ids} when the model takes them). The output {@code logits} (else the
+ *       first rank-3 output) {@code (1, T, vocab)} predicts token {@code t+1} at position {@code
+ *       t}. Metrics: {@code perplexity} = exp(mean negative log-likelihood over all predicted
+ *       tokens), {@code nll.mean}, and against the baseline {@code logits.kl} and {@code
+ *       top1.agreement} over positions.
  * </ul>
  */
 public final class TaskRunner {
@@ -76,6 +77,21 @@ public final class TaskRunner {
   public static TaskOutcome run(
       TaskSpec spec, List<Executor> variants, Optional<Path> tokenizer, List<ValueInfo> feeds)
       throws CompressionException {
+    return run(spec, variants, tokenizer, feeds, java.util.OptionalInt.empty());
+  }
+
+  /**
+   * Runs the task; {@code modelLength} is the perplexity window on text (a decoder's {@code
+   * max_position_embeddings}); without it the window is the fixed sequence dimension of {@code
+   * input_ids} in {@code feeds}, else {@link StreamPerplexity#DEFAULT_WINDOW}.
+   */
+  public static TaskOutcome run(
+      TaskSpec spec,
+      List<Executor> variants,
+      Optional<Path> tokenizer,
+      List<ValueInfo> feeds,
+      java.util.OptionalInt modelLength)
+      throws CompressionException {
     if (variants.isEmpty()) {
       throw new IllegalArgumentException("no variants");
     }
@@ -83,8 +99,28 @@ public final class TaskRunner {
       case EMBEDDING_FIDELITY -> fidelity(spec, variants, need(tokenizer, spec));
       case OPINION_SENTIMENT -> sentiment(spec, variants, need(tokenizer, spec));
       case CLASSIFICATION, LOGITS -> classification(spec, variants, feeds);
-      case PERPLEXITY -> perplexity(spec, variants, tokenizer);
+      case PERPLEXITY ->
+          spec.data().toLowerCase(java.util.Locale.ROOT).endsWith(".ids")
+              ? perplexity(spec, variants, tokenizer)
+              : StreamPerplexity.run(
+                  spec,
+                  variants,
+                  need(tokenizer, spec),
+                  modelLength.orElse(fixedSequence(feeds).orElse(StreamPerplexity.DEFAULT_WINDOW)));
     };
+  }
+
+  /** The fixed sequence length of an {@code input_ids (batch, seq)} feed, if it declares one. */
+  private static java.util.OptionalInt fixedSequence(List<ValueInfo> feeds) {
+    for (ValueInfo f : feeds) {
+      if (f.name().equals("input_ids")
+          && f.shape() != null
+          && f.shape().size() == 2
+          && f.shape().get(1).value() > 1) {
+        return java.util.OptionalInt.of((int) f.shape().get(1).value());
+      }
+    }
+    return java.util.OptionalInt.empty();
   }
 
   private static Path need(Optional<Path> tokenizer, TaskSpec spec) throws ConfigException {

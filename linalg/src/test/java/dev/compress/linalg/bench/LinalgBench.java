@@ -1,5 +1,6 @@
 package dev.compress.linalg.bench;
 
+import dev.compress.fixtures.Gaussian;
 import dev.compress.linalg.Linalg;
 import dev.compress.linalg.Matrix;
 import dev.compress.linalg.Svd;
@@ -200,12 +201,7 @@ public final class LinalgBench {
   }
 
   static Matrix gaussian(int m, int n, long seed) {
-    Random r = new Random(seed);
-    double[] d = new double[m * n];
-    for (int i = 0; i < d.length; i++) {
-      d[i] = r.nextGaussian();
-    }
-    return Matrix.wrap(m, n, d);
+    return Matrix.wrap(m, n, Gaussian.doubles(new Random(seed), m * n));
   }
 
   /**

@@ -3,14 +3,14 @@ package dev.compress.quantization.awq;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.compress.api.graph.Attribute;
-import dev.compress.api.graph.Graph;
+import dev.compress.api.graph.GraphBuilder;
 import dev.compress.api.graph.ModelGraph;
 import dev.compress.api.graph.Node;
-import dev.compress.api.graph.ValueInfo;
 import dev.compress.api.io.onnx.OnnxWriter;
 import dev.compress.api.pass.LayerSelection;
 import dev.compress.api.tensor.DataType;
 import dev.compress.api.tensor.Tensor;
+import dev.compress.fixtures.Gaussian;
 import dev.compress.quantization.rtn.ClipMethod;
 import dev.compress.runtime.ort.OrtExecutor;
 import java.nio.file.Path;
@@ -36,25 +36,22 @@ class AwqNormFoldTest {
    * norm's output, so folding needs the compensating Mul.
    */
   static ModelGraph rmsNorm(long seed) {
-    Graph g = new Graph("rms");
-    ModelGraph m = new ModelGraph(8, g);
-    m.opsetImports().put("", 17L);
+    GraphBuilder g = GraphBuilder.create("rms");
     Random r = new Random(seed);
-    g.inputs().add(input("x"));
-    g.outputs().add(ValueInfo.tensor("y", DataType.FLOAT, null));
-    g.putInitializer(Block.gaussian("g1", r, 0.3f, 1f, D));
-    g.putInitializer(Block.gaussian("Wa", r, 0.1f, 0f, D, D));
-    g.putInitializer(Block.gaussian("Wb", r, 0.1f, 0f, D, D));
-    g.nodes()
-        .add(
-            Node.of(
-                    "/norm/RMSNorm",
-                    "SimplifiedLayerNormalization",
-                    List.of("x", "g1"),
-                    List.of("h"))
-                .put(Attribute.of("epsilon", 1e-6f)));
-    tail(g);
-    return m;
+    String x = g.input("x", DataType.FLOAT, "n0", "n1", D);
+    g.output("y", DataType.FLOAT);
+    String g1 = g.initializer(Gaussian.tensor("g1", r, 0.3f, 1f, D));
+    String wa = g.initializer(Gaussian.tensor("Wa", r, 0.1f, 0f, D, D));
+    String wb = g.initializer(Gaussian.tensor("Wb", r, 0.1f, 0f, D, D));
+    String h =
+        g.opTo(
+            "SimplifiedLayerNormalization",
+            "/norm/RMSNorm",
+            List.of(x, g1),
+            "h",
+            Attribute.of("epsilon", 1e-6f));
+    tail(g, h, wa, wb);
+    return g.build();
   }
 
   /**
@@ -62,45 +59,33 @@ class AwqNormFoldTest {
    * #rmsNorm}, plus the sum output {@code s} added to {@code y}.
    */
   static ModelGraph skipLayerNorm(long seed) {
-    Graph g = new Graph("skip");
-    ModelGraph m = new ModelGraph(8, g);
-    m.opsetImports().put("", 17L);
-    m.opsetImports().put("com.microsoft", 1L);
+    GraphBuilder g = GraphBuilder.create("skip");
     Random r = new Random(seed);
-    g.inputs().add(input("x"));
-    g.outputs().add(ValueInfo.tensor("y", DataType.FLOAT, null));
-    g.outputs().add(ValueInfo.tensor("s", DataType.FLOAT, null));
-    g.putInitializer(Block.gaussian("W0", r, 0.1f, 0f, D, D));
-    g.putInitializer(Block.gaussian("g1", r, 0.3f, 1f, D));
-    g.putInitializer(Block.gaussian("be1", r, 0.1f, 0f, D));
-    g.putInitializer(Block.gaussian("Wa", r, 0.1f, 0f, D, D));
-    g.putInitializer(Block.gaussian("Wb", r, 0.1f, 0f, D, D));
-    g.nodes().add(Node.of("/in/MatMul", "MatMul", List.of("x", "W0"), List.of("x0")));
-    g.nodes()
-        .add(
-            new Node(
-                    "/norm/SkipLayerNorm",
-                    "SkipLayerNormalization",
-                    "com.microsoft",
-                    List.of("x", "x0", "g1", "be1"),
-                    List.of("h", "", "", "s"))
-                .put(Attribute.of("epsilon", 1e-5f)));
-    tail(g);
-    return m;
+    String x = g.input("x", DataType.FLOAT, "n0", "n1", D);
+    g.output("y", DataType.FLOAT);
+    g.output("s", DataType.FLOAT);
+    String w0 = g.initializer(Gaussian.tensor("W0", r, 0.1f, 0f, D, D));
+    String g1 = g.initializer(Gaussian.tensor("g1", r, 0.3f, 1f, D));
+    String be1 = g.initializer(Gaussian.tensor("be1", r, 0.1f, 0f, D));
+    String wa = g.initializer(Gaussian.tensor("Wa", r, 0.1f, 0f, D, D));
+    String wb = g.initializer(Gaussian.tensor("Wb", r, 0.1f, 0f, D, D));
+    String x0 = g.opTo("MatMul", "/in/MatMul", List.of(x, w0), "x0");
+    g.nodeTo(
+        GraphBuilder.MS_DOMAIN,
+        "SkipLayerNormalization",
+        "/norm/SkipLayerNorm",
+        List.of(x, x0, g1, be1),
+        List.of("h", "", "", "s"),
+        Attribute.of("epsilon", 1e-5f));
+    tail(g, "h", wa, wb);
+    return g.build();
   }
 
-  private static void tail(Graph g) {
-    g.nodes().add(Node.of("/a/MatMul", "MatMul", List.of("h", "Wa"), List.of("a")));
-    g.nodes().add(Node.of("/b/MatMul", "MatMul", List.of("h", "Wb"), List.of("b")));
-    g.nodes().add(Node.of("/mul", "Mul", List.of("a", "b"), List.of("mm")));
-    g.nodes().add(Node.of("/res/Add", "Add", List.of("mm", "h"), List.of("y")));
-  }
-
-  private static ValueInfo input(String name) {
-    return ValueInfo.tensor(
-        name,
-        DataType.FLOAT,
-        List.of(ValueInfo.Dim.of("n0"), ValueInfo.Dim.of("n1"), ValueInfo.Dim.of(D)));
+  private static void tail(GraphBuilder g, String h, String wa, String wb) {
+    String a = g.opTo("MatMul", "/a/MatMul", List.of(h, wa), "a");
+    String b = g.opTo("MatMul", "/b/MatMul", List.of(h, wb), "b");
+    String mm = g.opTo("Mul", "/mul", List.of(a, b), "mm");
+    g.opTo("Add", "/res/Add", List.of(mm, h), "y");
   }
 
   private static AwqConfig config() {

@@ -3,12 +3,11 @@ package dev.compress.quantization.awq;
 import dev.compress.api.calibration.CalibrationIdentity;
 import dev.compress.api.calibration.CalibrationSet;
 import dev.compress.api.graph.Attribute;
-import dev.compress.api.graph.Graph;
+import dev.compress.api.graph.GraphBuilder;
 import dev.compress.api.graph.ModelGraph;
-import dev.compress.api.graph.Node;
-import dev.compress.api.graph.ValueInfo;
 import dev.compress.api.tensor.DataType;
 import dev.compress.api.tensor.Tensor;
+import dev.compress.fixtures.Gaussian;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -33,72 +32,60 @@ final class Block {
   private Block() {}
 
   static ModelGraph postNorm(long seed) {
-    Graph g = new Graph("block");
-    ModelGraph m = new ModelGraph(8, g);
-    m.opsetImports().put("", 17L);
+    GraphBuilder g = GraphBuilder.create("block");
     Random r = new Random(seed);
-    g.inputs().add(input("x", 3, D));
-    g.outputs().add(ValueInfo.tensor("y", DataType.FLOAT, null));
-    g.putInitializer(gaussian("g1", r, 0.3f, 1f, D));
-    g.putInitializer(gaussian("be1", r, 0.1f, 0f, D));
-    g.putInitializer(gaussian("Wa", r, 0.1f, 0f, D, H));
-    g.putInitializer(gaussian("ba", r, 0.1f, 0f, H));
-    g.putInitializer(gaussian("Wb", r, 0.1f, 0f, D, H));
-    g.putInitializer(gaussian("Wo", r, 0.1f, 0f, H, D));
-    g.putInitializer(gaussian("bo", r, 0.1f, 0f, D));
-    g.putInitializer(gaussian("g2", r, 0.3f, 1f, D));
-    g.putInitializer(gaussian("be2", r, 0.1f, 0f, D));
-    g.putInitializer(gaussian("Wc", r, 0.1f, 0f, D, D));
-    g.nodes().add(ln("/ln1/LayerNormalization", "x", "g1", "be1", "h"));
-    g.nodes().add(Node.of("/a/MatMul", "MatMul", List.of("h", "Wa"), List.of("a0")));
-    g.nodes().add(Node.of("/a/Add", "Add", List.of("a0", "ba"), List.of("a")));
-    g.nodes().add(Node.of("/b/MatMul", "MatMul", List.of("h", "Wb"), List.of("b")));
-    g.nodes().add(Node.of("/mul", "Mul", List.of("a", "b"), List.of("mm")));
-    g.nodes().add(Node.of("/o/MatMul", "MatMul", List.of("mm", "Wo"), List.of("o0")));
-    g.nodes().add(Node.of("/o/Add", "Add", List.of("o0", "bo"), List.of("o")));
-    g.nodes().add(Node.of("/res/Add", "Add", List.of("o", "h"), List.of("res")));
-    g.nodes().add(ln("/ln2/LayerNormalization", "res", "g2", "be2", "h2"));
-    g.nodes().add(Node.of("/c/MatMul", "MatMul", List.of("h2", "Wc"), List.of("y")));
-    return m;
+    String x = g.input("x", DataType.FLOAT, "n0", "n1", D);
+    g.output("y", DataType.FLOAT);
+    String g1 = g.initializer(gaussian("g1", r, 0.3f, 1f, D));
+    String be1 = g.initializer(gaussian("be1", r, 0.1f, 0f, D));
+    String wa = g.initializer(gaussian("Wa", r, 0.1f, 0f, D, H));
+    String ba = g.initializer(gaussian("ba", r, 0.1f, 0f, H));
+    String wb = g.initializer(gaussian("Wb", r, 0.1f, 0f, D, H));
+    String wo = g.initializer(gaussian("Wo", r, 0.1f, 0f, H, D));
+    String bo = g.initializer(gaussian("bo", r, 0.1f, 0f, D));
+    String g2 = g.initializer(gaussian("g2", r, 0.3f, 1f, D));
+    String be2 = g.initializer(gaussian("be2", r, 0.1f, 0f, D));
+    String wc = g.initializer(gaussian("Wc", r, 0.1f, 0f, D, D));
+    String h = ln(g, "/ln1/LayerNormalization", x, g1, be1, "h");
+    String a0 = g.opTo("MatMul", "/a/MatMul", List.of(h, wa), "a0");
+    String a = g.opTo("Add", "/a/Add", List.of(a0, ba), "a");
+    String b = g.opTo("MatMul", "/b/MatMul", List.of(h, wb), "b");
+    String mm = g.opTo("Mul", "/mul", List.of(a, b), "mm");
+    String o0 = g.opTo("MatMul", "/o/MatMul", List.of(mm, wo), "o0");
+    String o = g.opTo("Add", "/o/Add", List.of(o0, bo), "o");
+    String res = g.opTo("Add", "/res/Add", List.of(o, h), "res");
+    String h2 = ln(g, "/ln2/LayerNormalization", res, g2, be2, "h2");
+    g.opTo("MatMul", "/c/MatMul", List.of(h2, wc), "y");
+    return g.build();
   }
 
   static ModelGraph chain(long seed) {
-    Graph g = new Graph("chain");
-    ModelGraph m = new ModelGraph(8, g);
-    m.opsetImports().put("", 17L);
+    GraphBuilder g = GraphBuilder.create("chain");
     Random r = new Random(seed);
-    g.inputs().add(input("x", 2, D));
-    g.outputs().add(ValueInfo.tensor("y", DataType.FLOAT, null));
-    g.putInitializer(gaussian("W1", r, 0.1f, 0f, D, H));
-    g.putInitializer(gaussian("b1", r, 0.1f, 0f, H));
-    g.putInitializer(gaussian("W2", r, 0.1f, 0f, H, D));
-    g.nodes().add(Node.of("/fc1/MatMul", "MatMul", List.of("x", "W1"), List.of("h0")));
-    g.nodes().add(Node.of("/fc1/Add", "Add", List.of("h0", "b1"), List.of("h")));
-    g.nodes().add(Node.of("/fc2/MatMul", "MatMul", List.of("h", "W2"), List.of("y")));
-    return m;
+    String x = g.input("x", DataType.FLOAT, "n0", D);
+    g.output("y", DataType.FLOAT);
+    String w1 = g.initializer(gaussian("W1", r, 0.1f, 0f, D, H));
+    String b1 = g.initializer(gaussian("b1", r, 0.1f, 0f, H));
+    String w2 = g.initializer(gaussian("W2", r, 0.1f, 0f, H, D));
+    String h0 = g.opTo("MatMul", "/fc1/MatMul", List.of(x, w1), "h0");
+    String h = g.opTo("Add", "/fc1/Add", List.of(h0, b1), "h");
+    g.opTo("MatMul", "/fc2/MatMul", List.of(h, w2), "y");
+    return g.build();
   }
 
-  private static Node ln(String name, String x, String gamma, String beta, String y) {
-    return Node.of(name, "LayerNormalization", List.of(x, gamma, beta), List.of(y))
-        .put(Attribute.of("axis", -1L))
-        .put(Attribute.of("epsilon", 1e-5f));
-  }
-
-  private static ValueInfo input(String name, int rank, int d) {
-    List<ValueInfo.Dim> dims = new ArrayList<>();
-    for (int i = 0; i < rank - 1; i++) {
-      dims.add(ValueInfo.Dim.of("n" + i));
-    }
-    dims.add(ValueInfo.Dim.of(d));
-    return ValueInfo.tensor(name, DataType.FLOAT, dims);
+  private static String ln(
+      GraphBuilder g, String name, String x, String gamma, String beta, String y) {
+    return g.opTo(
+        "LayerNormalization",
+        name,
+        List.of(x, gamma, beta),
+        y,
+        Attribute.of("axis", -1L),
+        Attribute.of("epsilon", 1e-5f));
   }
 
   static Tensor gaussian(String name, Random r, float std, float mean, long... shape) {
-    float[] v = new float[(int) Tensor.elementCount(shape)];
-    for (int i = 0; i < v.length; i++) {
-      v[i] = mean + (float) r.nextGaussian() * std;
-    }
-    return Tensor.ofFloats(name, shape, v);
+    return Gaussian.tensor(name, r, std, mean, shape);
   }
 
   /**

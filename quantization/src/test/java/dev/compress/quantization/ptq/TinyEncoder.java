@@ -1,17 +1,14 @@
 package dev.compress.quantization.ptq;
 
-import dev.compress.api.calibration.CalibrationIdentity;
 import dev.compress.api.calibration.CalibrationSet;
 import dev.compress.api.graph.Attribute;
-import dev.compress.api.graph.Graph;
+import dev.compress.api.graph.GraphBuilder;
 import dev.compress.api.graph.ModelGraph;
-import dev.compress.api.graph.Node;
-import dev.compress.api.graph.ValueInfo;
 import dev.compress.api.tensor.DataType;
 import dev.compress.api.tensor.Tensor;
-import java.util.ArrayList;
+import dev.compress.fixtures.Calibration;
+import dev.compress.fixtures.Gaussian;
 import java.util.List;
-import java.util.Map;
 import java.util.Random;
 
 /**
@@ -34,73 +31,52 @@ public final class TinyEncoder {
 
   /** The model: {@code x [batch, tokens, dim] -> y [batch, tokens, out]}, opset 17. */
   public static ModelGraph build(int dim, int hidden, int out, long seed) {
-    Graph g = new Graph("tiny");
-    ModelGraph m = new ModelGraph(8, g);
-    m.opsetImports().put("", 17L);
+    GraphBuilder b = GraphBuilder.create("tiny");
     Random r = new Random(seed);
-    g.inputs()
-        .add(
-            ValueInfo.tensor(
-                "x",
-                DataType.FLOAT,
-                List.of(
-                    ValueInfo.Dim.of("batch"), ValueInfo.Dim.of("tokens"), ValueInfo.Dim.of(dim))));
-    g.outputs().add(ValueInfo.tensor("y", DataType.FLOAT, null));
+    String x = b.input("x", DataType.FLOAT, "batch", "tokens", dim);
+    b.output("y", DataType.FLOAT);
     float[] gamma = new float[dim];
     for (int i = 0; i < dim; i++) {
       gamma[i] = 0.5f + r.nextFloat();
     }
     gamma[1] = 25f; // outlier channels, as in BERT's LayerNorm outputs
     gamma[dim - 3] = -18f;
-    g.putInitializer(Tensor.ofFloats("gamma", new long[] {dim}, gamma));
-    g.putInitializer(gaussian("beta", r, 0.2f, dim));
-    g.putInitializer(gaussian("Wa", r, 0.1f, dim, hidden));
-    g.putInitializer(gaussian("ba", r, 0.1f, hidden));
-    g.putInitializer(gaussian("Wb", r, 0.1f, dim, hidden));
-    g.putInitializer(gaussian("W2", r, 0.1f, out, hidden));
-    g.putInitializer(gaussian("b2", r, 0.1f, out));
+    String g = b.floats("gamma", new long[] {dim}, gamma);
+    String beta = b.initializer(Gaussian.tensor("beta", r, 0.2f, dim));
+    String wa = b.initializer(Gaussian.tensor("Wa", r, 0.1f, dim, hidden));
+    String ba = b.initializer(Gaussian.tensor("ba", r, 0.1f, hidden));
+    String wb = b.initializer(Gaussian.tensor("Wb", r, 0.1f, dim, hidden));
+    String w2 = b.initializer(Gaussian.tensor("W2", r, 0.1f, out, hidden));
+    String b2 = b.initializer(Gaussian.tensor("b2", r, 0.1f, out));
     if (hidden != dim) {
       throw new IllegalArgumentException("the residual needs hidden == dim");
     }
-    g.nodes()
-        .add(
-            Node.of(NORM, "LayerNormalization", List.of("x", "gamma", "beta"), List.of("n"))
-                .put(Attribute.of("axis", -1L))
-                .put(Attribute.of("epsilon", 1e-5f)));
-    g.nodes().add(Node.of(A, "MatMul", List.of("n", "Wa"), List.of("a0")));
-    g.nodes().add(Node.of("/a/Add", "Add", List.of("a0", "ba"), List.of("a")));
-    g.nodes().add(Node.of(B, "MatMul", List.of("n", "Wb"), List.of("b")));
-    g.nodes().add(Node.of("/sum", "Add", List.of("a", "b"), List.of("s")));
-    g.nodes().add(Node.of("/residual", "Add", List.of("s", "n"), List.of("r")));
-    g.nodes().add(Node.of("/flatten", "Reshape", List.of("r", "shape2d"), List.of("r2")));
-    g.putInitializer(Tensor.ofLongs("shape2d", new long[] {2}, -1, hidden));
-    g.nodes()
-        .add(
-            Node.of(OUT, "Gemm", List.of("r2", "W2", "b2"), List.of("y"))
-                .put(Attribute.of("transB", 1L)));
-    return m;
-  }
-
-  static Tensor gaussian(String name, Random r, float std, long... shape) {
-    float[] v = new float[(int) Tensor.elementCount(shape)];
-    for (int i = 0; i < v.length; i++) {
-      v[i] = (float) r.nextGaussian() * std;
-    }
-    return Tensor.ofFloats(name, shape, v);
+    String n =
+        b.opTo(
+            "LayerNormalization",
+            NORM,
+            List.of(x, g, beta),
+            "n",
+            Attribute.of("axis", -1L),
+            Attribute.of("epsilon", 1e-5f));
+    String a0 = b.opTo("MatMul", A, List.of(n, wa), "a0");
+    String a = b.opTo("Add", "/a/Add", List.of(a0, ba), "a");
+    String bb = b.opTo("MatMul", B, List.of(n, wb), "b");
+    String sum = b.opTo("Add", "/sum", List.of(a, bb), "s");
+    String res = b.opTo("Add", "/residual", List.of(sum, n), "r");
+    String r2 = b.opTo("Reshape", "/flatten", List.of(res, "shape2d"), "r2");
+    b.initializer(Tensor.ofLongs("shape2d", new long[] {2}, -1, hidden));
+    b.opTo("Gemm", OUT, List.of(r2, w2, b2), "y", Attribute.of("transB", 1L));
+    return b.build();
   }
 
   /** A seeded input {@code [batch, tokens, dim]}. */
   public static Tensor input(long seed, int batch, int tokens, int dim) {
-    return gaussian("x", new Random(seed), 1f, batch, tokens, dim);
+    return Gaussian.tensor("x", seed, batch, tokens, dim);
   }
 
-  /** Calibration: {@code n} batches of seeded inputs. */
+  /** Calibration: {@code n} batches of seeded inputs ({@link #input} with seeds 100, 101, ...). */
   public static CalibrationSet calibration(int n, int batch, int tokens, int dim) {
-    List<Map<String, Tensor>> batches = new ArrayList<>();
-    for (int i = 0; i < n; i++) {
-      batches.add(Map.of("x", input(100 + i, batch, tokens, dim)));
-    }
-    return new CalibrationSet(
-        batches, new CalibrationIdentity("synthetic", "tensors", n, tokens, 0, false, "-"));
+    return Calibration.tensors("x", n, 100, batch, tokens, dim);
   }
 }

@@ -6,6 +6,7 @@ import dev.compress.api.graph.ModelGraph;
 import dev.compress.api.pass.LayerSelection;
 import dev.compress.api.pass.PassContext;
 import dev.compress.api.pass.PassReport;
+import dev.compress.fixtures.TinyModels;
 import dev.compress.quantization.grid.Granularity;
 import dev.compress.quantization.grid.QuantizedMatrix;
 import java.util.Random;
@@ -78,8 +79,8 @@ class ClipSearchTest {
 
   @Test
   void rtnPassWithClipMseHasHigherSqnr() throws Exception {
-    ModelGraph plain = Mlp.build(17, 128, 128, 16, 5);
-    ModelGraph clipped = Mlp.build(17, 128, 128, 16, 5);
+    ModelGraph plain = TinyModels.mlp(17, 128, 128, 16, 5, true);
+    ModelGraph clipped = TinyModels.mlp(17, 128, 128, 16, 5, true);
     PassReport a =
         new RtnPass(new RtnConfig(LayerSelection.ALL, 4, Granularity.PER_GROUP, 32, false))
             .apply(plain, PassContext.of(0));

@@ -11,6 +11,7 @@ import dev.compress.api.pass.LayerSelection;
 import dev.compress.api.pass.PassContext;
 import dev.compress.api.pass.PassReport;
 import dev.compress.api.tensor.Tensor;
+import dev.compress.fixtures.TinyModels;
 import dev.compress.quantization.grid.Granularity;
 import dev.compress.runtime.ort.OrtExecutor;
 import java.nio.file.Path;
@@ -25,10 +26,18 @@ class MixedPrecisionTest {
 
   private static final RtnConfig INT8_FC2 =
       new RtnConfig(
-          new LayerSelection(List.of(Mlp.FC2), List.of()), 8, Granularity.PER_CHANNEL, 0, true);
+          new LayerSelection(List.of(TinyModels.MLP_FC2), List.of()),
+          8,
+          Granularity.PER_CHANNEL,
+          0,
+          true);
   private static final RtnConfig INT4_REST =
       new RtnConfig(
-          new LayerSelection(List.of(), List.of(Mlp.FC2)), 4, Granularity.PER_GROUP, 32, false);
+          new LayerSelection(List.of(), List.of(TinyModels.MLP_FC2)),
+          4,
+          Granularity.PER_GROUP,
+          32,
+          false);
 
   private static String op(ModelGraph m, String name) {
     return m.graph().node(name).map(Node::opType).orElseThrow();
@@ -37,7 +46,7 @@ class MixedPrecisionTest {
   @Test
   void eightBitsForTheLastLayerThenFourBitsElsewhere() throws Exception {
     for (boolean eightFirst : new boolean[] {true, false}) {
-      ModelGraph m = Mlp.build(17, 64, 128, 16, 3);
+      ModelGraph m = TinyModels.mlp(17, 64, 128, 16, 3, true);
       List<RtnConfig> order =
           eightFirst ? List.of(INT8_FC2, INT4_REST) : List.of(INT4_REST, INT8_FC2);
       PassReport second = null;
@@ -46,13 +55,13 @@ class MixedPrecisionTest {
       }
       // The second pass's selector names the layer the first one quantized: not an error.
       assertThat(second.layersTouched()).hasSize(1);
-      assertThat(op(m, Mlp.FC1)).isEqualTo("MatMulNBits");
-      assertThat(op(m, Mlp.FC2)).isEqualTo("Gemm");
+      assertThat(op(m, TinyModels.MLP_FC1)).isEqualTo("MatMulNBits");
+      assertThat(op(m, TinyModels.MLP_FC2)).isEqualTo("Gemm");
       assertThat(m.graph().nodes().stream().map(Node::opType)).contains("DequantizeLinear");
       Path file = tmp.resolve("mixed-" + eightFirst + ".onnx");
       OnnxWriter.write(m, file);
-      Tensor x = Mlp.input(1, 4, 64);
-      ModelGraph ref = Mlp.build(17, 64, 128, 16, 3);
+      Tensor x = TinyModels.mlpInput(1, 4, 64);
+      ModelGraph ref = TinyModels.mlp(17, 64, 128, 16, 3, true);
       Path rf = tmp.resolve("ref.onnx");
       OnnxWriter.write(ref, rf);
       try (OrtExecutor q = OrtExecutor.builder().setModelPath(file).build();
@@ -72,26 +81,30 @@ class MixedPrecisionTest {
 
   @Test
   void aTargetNamingAnAlreadyQuantizedLayerIsReportedAsSkipped() throws Exception {
-    ModelGraph m = Mlp.build(17, 64, 128, 16, 3);
+    ModelGraph m = TinyModels.mlp(17, 64, 128, 16, 3, true);
     new RtnPass(INT8_FC2).apply(m, PassContext.of(0));
     RtnConfig all =
         new RtnConfig(
             new LayerSelection(List.of("re:.*"), List.of()), 4, Granularity.PER_GROUP, 32, false);
     PassReport r = new RtnPass(all).apply(m, PassContext.of(0));
-    assertThat(r.layersTouched()).containsExactly(Mlp.FC1);
+    assertThat(r.layersTouched()).containsExactly(TinyModels.MLP_FC1);
     assertThat(r.layersSkipped()).hasSize(1);
-    assertThat(r.layersSkipped().get(0).layer()).isEqualTo(Mlp.FC2);
+    assertThat(r.layersSkipped().get(0).layer()).isEqualTo(TinyModels.MLP_FC2);
     assertThat(r.layersSkipped().get(0).reason()).contains("already quantized");
     // Only already-quantized layers left: nothing to do, still not an error.
     RtnConfig onlyFc2 =
         new RtnConfig(
-            new LayerSelection(List.of(Mlp.FC2), List.of()), 4, Granularity.PER_GROUP, 32, false);
+            new LayerSelection(List.of(TinyModels.MLP_FC2), List.of()),
+            4,
+            Granularity.PER_GROUP,
+            32,
+            false);
     assertThat(new RtnPass(onlyFc2).apply(m, PassContext.of(0)).layersTouched()).isEmpty();
   }
 
   @Test
   void aSelectorMatchingNothingIsStillAnError() throws Exception {
-    ModelGraph m = Mlp.build(17, 64, 128, 16, 3);
+    ModelGraph m = TinyModels.mlp(17, 64, 128, 16, 3, true);
     new RtnPass(INT8_FC2).apply(m, PassContext.of(0));
     RtnConfig bad =
         new RtnConfig(
@@ -108,10 +121,11 @@ class MixedPrecisionTest {
 
   @Test
   void quantizedLayerNamesCoverBothFormats() throws Exception {
-    ModelGraph m = Mlp.build(17, 64, 128, 16, 3);
+    ModelGraph m = TinyModels.mlp(17, 64, 128, 16, 3, true);
     new RtnPass(INT8_FC2).apply(m, PassContext.of(0));
-    assertThat(QuantizedLayers.names(m.graph())).containsExactly(Mlp.FC2);
+    assertThat(QuantizedLayers.names(m.graph())).containsExactly(TinyModels.MLP_FC2);
     new RtnPass(INT4_REST).apply(m, PassContext.of(0));
-    assertThat(QuantizedLayers.names(m.graph())).containsExactlyInAnyOrder(Mlp.FC1, Mlp.FC2);
+    assertThat(QuantizedLayers.names(m.graph()))
+        .containsExactlyInAnyOrder(TinyModels.MLP_FC1, TinyModels.MLP_FC2);
   }
 }

@@ -11,6 +11,7 @@ import dev.compress.api.pass.PassContext;
 import dev.compress.api.pass.PassReport;
 import dev.compress.api.tensor.DataType;
 import dev.compress.api.tensor.Tensor;
+import dev.compress.fixtures.TinyModels;
 import dev.compress.quantization.grid.Granularity;
 import dev.compress.runtime.ort.OrtExecutor;
 import java.nio.file.Files;
@@ -34,21 +35,25 @@ class RtnOrtTest {
   @org.junit.jupiter.params.provider.ValueSource(ints = {4, 8})
   void gemmWithoutTransposeToo(int bits) throws Exception {
     Granularity gran = bits == 4 ? Granularity.PER_GROUP : Granularity.PER_CHANNEL;
-    ModelGraph model = Mlp.build(14, 64, 96, 16, 5, false);
+    ModelGraph model = TinyModels.mlp(14, 64, 96, 16, 5, false);
     new RtnPass(new RtnConfig(null, bits, gran, 32, false)).apply(model, PassContext.of(1));
     Path file = tmp.resolve("gemm.onnx");
     OnnxWriter.write(model, file);
     ModelGraph back = OnnxReader.read(file);
-    ModelGraph ref = Mlp.build(14, 64, 96, 16, 5, false);
+    ModelGraph ref = TinyModels.mlp(14, 64, 96, 16, 5, false);
     ref.graph()
         .putInitializer(
             Tensor.ofFloats(
-                "W1", new long[] {64, 96}, StoredWeights.dequantized(back, Mlp.FC1, false)));
+                "W1",
+                new long[] {64, 96},
+                StoredWeights.dequantized(back, TinyModels.MLP_FC1, false)));
     ref.graph()
         .putInitializer(
             Tensor.ofFloats(
-                "W2", new long[] {96, 16}, StoredWeights.dequantized(back, Mlp.FC2, false)));
-    Tensor x = Mlp.input(3, 4, 64);
+                "W2",
+                new long[] {96, 16},
+                StoredWeights.dequantized(back, TinyModels.MLP_FC2, false)));
+    Tensor x = TinyModels.mlpInput(3, 4, 64);
     try (OrtExecutor q = OrtExecutor.builder().setModelPath(file).optIntraOpThreads(1).build();
         OrtExecutor f = OrtExecutor.builder().setModel(ref).optIntraOpThreads(1).build()) {
       assertThat(q.forward(Map.of("x", x)).get("y").toFloatArray())
@@ -77,10 +82,10 @@ class RtnOrtTest {
     int in = perChannel ? 96 : 256;
     int hidden = perChannel ? 160 : 128;
     int out = 24;
-    ModelGraph model = Mlp.build(14, in, hidden, out, 7);
+    ModelGraph model = TinyModels.mlp(14, in, hidden, out, 7, true);
     RtnConfig cfg = new RtnConfig(LayerSelection.ALL, bits, gran, group, sym);
     PassReport report = new RtnPass(cfg).apply(model, PassContext.of(1));
-    assertThat(report.layersTouched()).containsExactly(Mlp.FC1, Mlp.FC2);
+    assertThat(report.layersTouched()).containsExactly(TinyModels.MLP_FC1, TinyModels.MLP_FC2);
     assertThat(model.graph().initializers()).doesNotContainKeys("W1", "W2");
     assertThat(model.graph().initializers().values())
         .noneMatch(t -> t.dtype() == DataType.FLOAT && t.elementCount() >= (long) out * hidden);
@@ -89,15 +94,15 @@ class RtnOrtTest {
     OnnxWriter.write(model, file);
     ModelGraph back = OnnxReader.read(file);
     boolean nbits = !(bits == 8 && perChannel);
-    Node fc1 = back.graph().node(Mlp.FC1).orElseThrow();
+    Node fc1 = back.graph().node(TinyModels.MLP_FC1).orElseThrow();
     assertThat(fc1.qualifiedOpType()).isEqualTo(nbits ? "com.microsoft::MatMulNBits" : "MatMul");
-    float[] w1 = StoredWeights.dequantized(back, Mlp.FC1, false); // [in, hidden]
-    float[] w2 = StoredWeights.dequantized(back, Mlp.FC2, true); // [out, hidden]
+    float[] w1 = StoredWeights.dequantized(back, TinyModels.MLP_FC1, false); // [in, hidden]
+    float[] w2 = StoredWeights.dequantized(back, TinyModels.MLP_FC2, true); // [out, hidden]
 
-    ModelGraph ref = Mlp.build(14, in, hidden, out, 7);
+    ModelGraph ref = TinyModels.mlp(14, in, hidden, out, 7, true);
     ref.graph().putInitializer(Tensor.ofFloats("W1", new long[] {in, hidden}, w1));
     ref.graph().putInitializer(Tensor.ofFloats("W2", new long[] {out, hidden}, w2));
-    Tensor x = Mlp.input(3, 5, in);
+    Tensor x = TinyModels.mlpInput(3, 5, in);
     try (OrtExecutor q = OrtExecutor.builder().setModelPath(file).optIntraOpThreads(1).build();
         OrtExecutor f = OrtExecutor.builder().setModel(ref).optIntraOpThreads(1).build()) {
       float[] yq = q.forward(Map.of("x", x)).get("y").toFloatArray();
@@ -125,7 +130,7 @@ class RtnOrtTest {
    */
   @org.junit.jupiter.api.Test
   void accuracyLevel4IsWrittenAndBothEnginesRunIt() throws Exception {
-    ModelGraph model = Mlp.build(14, 256, 128, 24, 7);
+    ModelGraph model = TinyModels.mlp(14, 256, 128, 24, 7, true);
     new RtnPass(
             new RtnConfig(
                 LayerSelection.ALL, 4, Granularity.PER_GROUP, 128, true, false, ClipMethod.NONE, 4))
@@ -133,19 +138,23 @@ class RtnOrtTest {
     Path file = tmp.resolve("int8-compute.onnx");
     OnnxWriter.write(model, file);
     ModelGraph back = OnnxReader.read(file);
-    Node fc1 = back.graph().node(Mlp.FC1).orElseThrow();
+    Node fc1 = back.graph().node(TinyModels.MLP_FC1).orElseThrow();
     assertThat(fc1.intAttr("accuracy_level", -1)).isEqualTo(4);
 
-    ModelGraph ref = Mlp.build(14, 256, 128, 24, 7);
+    ModelGraph ref = TinyModels.mlp(14, 256, 128, 24, 7, true);
     ref.graph()
         .putInitializer(
             Tensor.ofFloats(
-                "W1", new long[] {256, 128}, StoredWeights.dequantized(back, Mlp.FC1, false)));
+                "W1",
+                new long[] {256, 128},
+                StoredWeights.dequantized(back, TinyModels.MLP_FC1, false)));
     ref.graph()
         .putInitializer(
             Tensor.ofFloats(
-                "W2", new long[] {24, 128}, StoredWeights.dequantized(back, Mlp.FC2, true)));
-    Tensor x = Mlp.input(3, 5, 256);
+                "W2",
+                new long[] {24, 128},
+                StoredWeights.dequantized(back, TinyModels.MLP_FC2, true)));
+    Tensor x = TinyModels.mlpInput(3, 5, 256);
     float[] yq;
     float[] yf;
     float[] yd;

@@ -4,6 +4,7 @@ import dev.compress.api.CorruptCheckpointException;
 import dev.compress.api.UnsupportedModelException;
 import dev.compress.api.io.safetensors.HeaderParser.Entry;
 import dev.compress.api.io.safetensors.HeaderParser.Header;
+import dev.compress.api.tensor.DataType;
 import dev.compress.api.tensor.Tensor;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -75,6 +76,49 @@ public final class SafetensorsReader {
    */
   static SafetensorsFile read(Path file, long maxMapBytes)
       throws IOException, CorruptCheckpointException, UnsupportedModelException {
+    return read(file, maxMapBytes, null);
+  }
+
+  /**
+   * One tensor as a header declares it.
+   *
+   * @param name tensor name
+   * @param dtype element type
+   * @param shape dimensions (use {@link #shape()}, which copies)
+   */
+  public record TensorHeader(String name, DataType dtype, long[] shape) {
+    /** Copies the shape. */
+    public TensorHeader {
+      shape = shape.clone();
+    }
+
+    /** A copy of the dimensions. */
+    @Override
+    public long[] shape() {
+      return shape.clone();
+    }
+  }
+
+  /**
+   * Validates {@code file} exactly as {@link #read(Path)} does, without mapping anything: for
+   * checking a checkpoint's names and shapes before its tensors are mapped.
+   *
+   * @return the declared tensors by name, in the order of their bytes
+   * @throws CorruptCheckpointException if the file is not a well-formed safetensors file
+   * @throws UnsupportedModelException if a tensor is larger than 2 GiB
+   * @throws IOException if the file cannot be opened or read
+   */
+  public static Map<String, TensorHeader> readHeader(Path file)
+      throws IOException, CorruptCheckpointException, UnsupportedModelException {
+    Map<String, TensorHeader> out = new LinkedHashMap<>();
+    read(file, MAX_MAP_BYTES, out);
+    return out;
+  }
+
+  /** Validates, then maps the tensors, or when {@code headerOnly} is given fills it instead. */
+  private static SafetensorsFile read(
+      Path file, long maxMapBytes, Map<String, TensorHeader> headerOnly)
+      throws IOException, CorruptCheckpointException, UnsupportedModelException {
     try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
       long fileSize = ch.size();
       if (fileSize < PREFIX) {
@@ -120,6 +164,12 @@ public final class SafetensorsReader {
                   + maxMapBytes
                   + " bytes cannot be memory-mapped as one buffer");
         }
+      }
+      if (headerOnly != null) {
+        for (Entry e : layout) {
+          headerOnly.put(e.name(), new TensorHeader(e.name(), e.dtype(), e.shape()));
+        }
+        return null;
       }
       return new SafetensorsFile(file, map(ch, layout, dataStart, maxMapBytes), header.metadata());
     }
