@@ -16,6 +16,10 @@ final class Broadcast {
   private static final Set<String> ELEMENTWISE =
       Set.of("Cast", "Add", "Sub", "Mul", "Div", "Neg", "Not", "Equal", "Where", "Identity");
 
+  /** Operators whose output has the rank of their first input. */
+  private static final Set<String> SAME_RANK =
+      Set.of("Slice", "Softmax", "Relu", "Neg", "Sqrt", "Exp", "Tanh", "Sigmoid");
+
   private Broadcast() {}
 
   /** The rank of {@code v}, or -1 when it is not known this way. */
@@ -46,6 +50,9 @@ final class Broadcast {
       int r = rank(ix, n.input(0), depth + 1);
       return axes == null || r < 0 ? -1 : r + axes.length;
     }
+    if (n.domain().isEmpty() && SAME_RANK.contains(n.opType())) {
+      return rank(ix, n.input(0), depth + 1);
+    }
     if (n.domain().isEmpty() && ELEMENTWISE.contains(n.opType())) {
       int r = -1;
       for (String i : n.inputs()) {
@@ -68,6 +75,10 @@ final class Broadcast {
   private static boolean isOne(GraphIndex ix, String v, int axis, int depth) {
     if (depth > 32) {
       return false;
+    }
+    int rank = rank(ix, v, depth + 1);
+    if (rank >= 0 && rank + axis < 0) {
+      return true; // the axis is absent: broadcast
     }
     Optional<Tensor> c = ix.constant(v);
     if (c.isPresent()) {
