@@ -1,0 +1,130 @@
+package dev.compress.pruning.structured;
+
+import dev.compress.api.pass.InvalidConfigException;
+import dev.compress.api.pass.LayerSelection;
+import dev.compress.api.pass.PassConfig;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
+
+/**
+ * Configuration of {@link StructuredPruningPass}, validated at construction.
+ *
+ * @param selection the linear layers whose groups may be pruned: a group is pruned only when every
+ *     layer it touches is selected
+ * @param units which kinds of unit to remove (heads, neurons)
+ * @param budget what {@link #kept} measures: the groups' linear FLOPs or their parameters
+ * @param kept the fraction of the groups' linear FLOPs (or parameters) that is kept, in (0, 1]
+ * @param importance how units are scored for the global ranking
+ * @param rescale least-squares rescaling of the kept units' outputs (Kwon et al. 2022), or none
+ * @param biasCompensation add the removed units' mean output to the sink's bias (FLAP)
+ * @param damping ridge of the least-squares rescaling, relative to the mean diagonal, {@code >= 0}
+ * @param removed explicit plans: group selector (a layer name of the group, or {@code re:REGEX}) to
+ *     the fraction of its units removed, in [0, 1); these groups leave the global search
+ */
+public record StructuredPruningConfig(
+    LayerSelection selection,
+    List<DependencyGroup.Kind> units,
+    Budget budget,
+    double kept,
+    Importance importance,
+    Rescale rescale,
+    boolean biasCompensation,
+    double damping,
+    Map<String, Double> removed)
+    implements PassConfig {
+
+  /** What the budget counts. */
+  public enum Budget {
+    /** Multiply-accumulates of the groups' linear layers per token. */
+    FLOPS,
+    /** Parameters of the groups' linear layers and biases. */
+    PARAMS
+  }
+
+  /** Unit scores. */
+  public enum Importance {
+    /** Squared L2 norm of the unit's weights over the whole group (data-free). */
+    WEIGHT_NORM,
+    /** Wanda-style: sum over the unit's sink rows of mean(x_j^2) * ||W[j, :]||^2. */
+    ACTIVATION,
+    /** FLAP's fluctuation: sum over the unit's sink rows of var(x_j) * ||W[j, :]||^2. */
+    FLUCTUATION
+  }
+
+  /** Output rescaling after the cut. */
+  public enum Rescale {
+    /** Keep the kept units' weights as they are. */
+    NONE,
+    /** Per group, least-squares scales of the kept units matching the unpruned output. */
+    LEAST_SQUARES
+  }
+
+  /** Validates every field and reports all problems at once. */
+  public StructuredPruningConfig {
+    selection = selection == null ? LayerSelection.ALL : selection;
+    units = units == null ? List.of(DependencyGroup.Kind.values()) : List.copyOf(units);
+    removed = removed == null ? Map.of() : new LinkedHashMap<>(removed);
+    List<String> problems = new ArrayList<>();
+    if (units.isEmpty()) {
+      problems.add("units must name heads and/or neurons, found []");
+    }
+    if (budget == null) {
+      problems.add("budget must be flops or params, found null");
+    }
+    if (!(kept > 0 && kept <= 1)) {
+      problems.add("kept must be in (0, 1] (the fraction of the budget kept), found " + kept);
+    }
+    if (importance == null) {
+      problems.add("importance must be weight-norm, activation or fluctuation, found null");
+    }
+    if (rescale == null) {
+      problems.add("rescale must be none or least-squares, found null");
+    }
+    if (!(damping >= 0) || Double.isInfinite(damping)) {
+      problems.add("damping must be >= 0, found " + damping);
+    }
+    for (var e : removed.entrySet()) {
+      String k = e.getKey();
+      Double v = e.getValue();
+      if (v == null || !(v >= 0 && v < 1)) {
+        problems.add(
+            "removed['"
+                + k
+                + "'] must be in [0, 1) (removing every unit of a group is refused), found "
+                + v);
+      }
+      if (k.startsWith("re:")) {
+        try {
+          Pattern.compile(k.substring(3));
+        } catch (PatternSyntaxException x) {
+          problems.add("removed['" + k + "'] is not a valid regex (" + x.getDescription() + ")");
+        }
+      }
+    }
+    InvalidConfigException.throwIfAny(problems);
+    removed = Map.copyOf(removed);
+  }
+
+  /** Heads and neurons to 60% of the linear FLOPs, activation scores, least-squares rescaling. */
+  public static StructuredPruningConfig defaults() {
+    return new StructuredPruningConfig(
+        LayerSelection.ALL,
+        List.of(DependencyGroup.Kind.values()),
+        Budget.FLOPS,
+        0.6,
+        Importance.ACTIVATION,
+        Rescale.LEAST_SQUARES,
+        false,
+        1e-3,
+        Map.of());
+  }
+
+  /** True when the pass needs calibration data. */
+  public boolean needsCalibration() {
+    return importance != Importance.WEIGHT_NORM || rescale != Rescale.NONE || biasCompensation;
+  }
+}
