@@ -6,16 +6,17 @@ import dev.compress.api.tensor.DataType;
 /**
  * One trainable initializer of a {@link TrainableModel}.
  *
- * <p>{@code value} is the engine's leaf array (float32 master weights, whatever the stored type),
- * owned by the model: never close it, never attach it elsewhere. Change it only through {@link
- * #update}, which writes into its storage without recording a gradient. Its gradient is accumulated
- * by every {@link GradientRecording#backward} until {@link TrainableModel#zeroGradients()}.
+ * <p>{@code value} is the engine's leaf array (float32 master weights for float32 and float16
+ * initializers, float64 for float64 ones), owned by the model: never close it, never attach it
+ * elsewhere. Change it only through {@link #update}, which writes into its storage without
+ * recording a gradient. Its gradient is accumulated by every {@link GradientRecording#backward}
+ * until {@link TrainableModel#zeroGradients()}.
  *
  * @param name the initializer name in the graph
  * @param storedType the initializer's element type in the graph; {@link TrainableModel#writeTo}
  *     writes the trained value back in this type
  * @param shape the initializer's shape
- * @param value the engine array being trained (float32)
+ * @param value the engine array being trained
  */
 public record Parameter(String name, DataType storedType, long[] shape, NDArray value) {
 

@@ -29,11 +29,12 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * The interpreter with autograd: the same {@link CompiledProgram} as {@link DjlExecutor}, compiled
- * without quantized-kernel fusion, with the selected initializers loaded as float32 leaf arrays
- * that require gradients (a float16 initializer is trained in float32 and cast to float16 inside
- * each forward, so the graph's arithmetic is unchanged). At build time every step that reads a
- * value depending on a parameter is checked against {@link Differentiable}; the rejected ones are
- * listed at once, by operator and node. See {@link TrainableModel} for the lifecycle.
+ * without quantized-kernel fusion, with the selected initializers loaded as leaf arrays that
+ * require gradients: float32 master weights (float64 for float64 initializers); a float16
+ * initializer is trained in float32 and cast to float16 inside each forward, so the graph's
+ * arithmetic is unchanged. At build time every step that reads a value depending on a parameter is
+ * checked against {@link Differentiable}; the rejected ones are listed at once, by operator and
+ * node. See {@link TrainableModel} for the lifecycle.
  */
 public final class DjlTrainableModel implements TrainableModel {
   private static final String ENGINE = "PyTorch";
@@ -82,7 +83,7 @@ public final class DjlTrainableModel implements TrainableModel {
         Tensor t = model.graph().initializers().get(name);
         NDArray v;
         try (NDArray stored = NdConvert.toNd(t, root)) {
-          v = stored.toType(ai.djl.ndarray.types.DataType.FLOAT32, true);
+          v = stored.toType(masterType(t.dtype()), true);
         }
         v.setRequiresGradient(true);
         v.setName(name);
@@ -273,10 +274,17 @@ public final class DjlTrainableModel implements TrainableModel {
     throw new IllegalArgumentException("value slot " + slot + " is not computed by the graph");
   }
 
+  /** Master weights: float64 for float64 initializers, float32 otherwise (float16 included). */
+  private static ai.djl.ndarray.types.DataType masterType(DataType stored) {
+    return stored == DataType.DOUBLE
+        ? ai.djl.ndarray.types.DataType.FLOAT64
+        : ai.djl.ndarray.types.DataType.FLOAT32;
+  }
+
   /** The parameter as the graph sees it: a differentiable view, cast to its stored type. */
   private static NDArray parameterView(Parameter p, NDManager scope) {
     NDArray v =
-        p.storedType() == DataType.FLOAT
+        p.storedType() == DataType.FLOAT || p.storedType() == DataType.DOUBLE
             ? ShapeOps.view(p.value())
             : p.value().toType(NdConvert.toDjl(p.storedType()).orElseThrow(), true);
     v.attach(scope);
@@ -371,8 +379,7 @@ public final class DjlTrainableModel implements TrainableModel {
                 + e.getValue().shapeString());
       }
       try (NDManager tmp = root.newSubManager()) {
-        NDArray src =
-            NdConvert.toNd(e.getValue(), tmp).toType(ai.djl.ndarray.types.DataType.FLOAT32, false);
+        NDArray src = NdConvert.toNd(e.getValue(), tmp).toType(masterType(p.storedType()), false);
         p.update(a -> a.set(src.toByteBuffer()));
       }
     }

@@ -121,7 +121,13 @@ final class MathOps {
   static NDArray where(NDArray cond, NDArray x, NDArray y) {
     NDArray c =
         cond.getDataType() == DataType.BOOLEAN ? cond : cond.toType(DataType.BOOLEAN, false);
-    return NDArrays.where(c, x, y);
+    // ONNX broadcasts all three operands; DJL's where needs the condition in the result's shape.
+    Shape s = new Shape(Nd.broadcast(Nd.broadcast(Nd.dims(c), Nd.dims(x)), Nd.dims(y)));
+    return NDArrays.where(expand(c, s), expand(x, s), expand(y, s));
+  }
+
+  private static NDArray expand(NDArray a, Shape s) {
+    return a.getShape().equals(s) ? a : a.broadcast(s);
   }
 
   private static Kernel cast(OpNode n) throws UnsupportedModelException {
