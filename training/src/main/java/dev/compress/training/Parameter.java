@@ -45,7 +45,8 @@ public record Parameter(String name, DataType storedType, long[] shape, NDArray 
 
   /**
    * Applies {@code change} to the parameter's storage outside autograd: it receives a detached
-   * alias of {@link #value} and must modify it in place ({@code subi}, {@code muli}, {@code set}).
+   * alias of {@link #value} and must modify it in place ({@code subi}, {@code muli}, {@code
+   * set(NDIndex, ...)}; not {@code set(Buffer)}, which gives the alias new storage).
    */
   public void update(java.util.function.Consumer<NDArray> change) {
     try (NDArray alias = value.stopGradient()) {

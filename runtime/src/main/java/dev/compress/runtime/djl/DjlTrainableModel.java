@@ -380,7 +380,8 @@ public final class DjlTrainableModel implements TrainableModel {
       }
       try (NDManager tmp = root.newSubManager()) {
         NDArray src = NdConvert.toNd(e.getValue(), tmp).toType(masterType(p.storedType()), false);
-        p.update(a -> a.set(src.toByteBuffer()));
+        // An in-place indexed copy: the detached alias shares the parameter's storage.
+        p.update(a -> a.set(new ai.djl.ndarray.index.NDIndex("..."), src));
       }
     }
   }
