@@ -1,6 +1,7 @@
 package dev.compress.training;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
 import dev.compress.api.tensor.DataType;
 
 /**
@@ -36,11 +37,19 @@ public record Parameter(String name, DataType storedType, long[] shape, NDArray 
   }
 
   /**
-   * The accumulated gradient, as a new array handle that shares the gradient's storage (close the
-   * handle when done; the caller's scope also does). Zeros before the first backward.
+   * The accumulated gradient, as a new array handle that shares the gradient's storage; it belongs
+   * to the model's manager, so close it when done (or use {@link #gradient(NDManager)}). Zeros
+   * before the first backward.
    */
   public NDArray gradient() {
     return value.getGradient();
+  }
+
+  /** {@link #gradient()} as an array of {@code manager}, closed with it. */
+  public NDArray gradient(NDManager manager) {
+    NDArray g = value.getGradient();
+    g.attach(manager);
+    return g;
   }
 
   /**

@@ -68,6 +68,17 @@ public interface TrainableModel extends AutoCloseable {
    */
   GradientRecording recordGradients();
 
+  /**
+   * Makes every later forward see {@code transform(parameter)} in place of the parameter (e.g.
+   * {@link dev.compress.training.quant.FakeQuant#apply} for quantization-aware training); the
+   * gradient flows through the transform into the parameter. {@code null} removes it. The transform
+   * runs on the master weights, before any cast to the stored type; the arrays it makes belong to
+   * the forward.
+   *
+   * @throws IllegalArgumentException when {@code parameter} is not a parameter
+   */
+  void setParameterTransform(String parameter, java.util.function.UnaryOperator<NDArray> transform);
+
   /** Sets every parameter's gradient to zero (backward calls accumulate). */
   void zeroGradients();
 

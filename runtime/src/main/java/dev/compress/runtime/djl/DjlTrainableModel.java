@@ -50,6 +50,7 @@ public final class DjlTrainableModel implements TrainableModel {
   private final List<Parameter> parameters;
   private final Map<String, Parameter> byName;
   private final int[] paramSlots; // parallel to parameters; -1 when nothing reads it
+  private final Map<String, java.util.function.UnaryOperator<NDArray>> transforms = new HashMap<>();
   private final AtomicBoolean closed = new AtomicBoolean();
 
   private DjlTrainableModel(ModelGraph model, ParameterSelection selection, Device device)
@@ -281,14 +282,38 @@ public final class DjlTrainableModel implements TrainableModel {
         : ai.djl.ndarray.types.DataType.FLOAT32;
   }
 
-  /** The parameter as the graph sees it: a differentiable view, cast to its stored type. */
-  private static NDArray parameterView(Parameter p, NDManager scope) {
-    NDArray v =
-        p.storedType() == DataType.FLOAT || p.storedType() == DataType.DOUBLE
-            ? ShapeOps.view(p.value())
-            : p.value().toType(NdConvert.toDjl(p.storedType()).orElseThrow(), true);
-    v.attach(scope);
+  /**
+   * The parameter as the graph sees it: a differentiable view, through its transform if any, cast
+   * to its stored type.
+   */
+  private NDArray parameterView(Parameter p, NDManager scope) {
+    NDArray v = ShapeOps.view(p.value());
+    v.attach(scope); // what is computed from it below belongs to the call too
+    java.util.function.UnaryOperator<NDArray> f = transforms.get(p.name());
+    if (f != null) {
+      v = f.apply(v);
+    }
+    if (p.storedType() == DataType.FLOAT16) {
+      v = v.toType(NdConvert.toDjl(p.storedType()).orElseThrow(), false);
+    }
+    if (v.getManager() != scope) {
+      v.attach(scope);
+    }
     return v;
+  }
+
+  @Override
+  public void setParameterTransform(
+      String parameter, java.util.function.UnaryOperator<NDArray> transform) {
+    if (!byName.containsKey(parameter)) {
+      throw new IllegalArgumentException(
+          "'" + parameter + "' is not a parameter; the parameters are " + byName.keySet());
+    }
+    if (transform == null) {
+      transforms.remove(parameter);
+    } else {
+      transforms.put(parameter, transform);
+    }
   }
 
   @Override

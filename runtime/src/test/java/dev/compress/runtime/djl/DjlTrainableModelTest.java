@@ -18,6 +18,7 @@ import dev.compress.training.ParameterSelection;
 import dev.compress.training.TensorNd;
 import dev.compress.training.TrainableFactory;
 import dev.compress.training.TrainableModel;
+import dev.compress.training.quant.FakeQuant;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -105,6 +106,38 @@ class DjlTrainableModelTest {
       float[] orig = TestGraphs.randomTensor("w2", 3, 3, 2).toFloatArray();
       assertThat(written[0]).isCloseTo(orig[0] - 1, org.assertj.core.data.Offset.offset(1e-6f));
       assertThat(m.residentArrayCount()).isGreaterThan(0);
+    }
+  }
+
+  @Test
+  void fakeQuantizedParametersForwardAsQuantizedWeightsAndStillGetGradients() throws Exception {
+    FakeQuant fq = FakeQuant.int4Groups(0, 2);
+    ModelGraph quantized = mlp();
+    try (NDManager host = NDManager.newBaseManager("PyTorch")) {
+      Tensor w1 = quantized.graph().initializers().get("w1");
+      quantized
+          .graph()
+          .putInitializer(TensorNd.toTensor("w1", fq.quantizeDequantize(TensorNd.toNd(w1, host))));
+    }
+    Tensor expected;
+    try (DjlExecutor ex = DjlExecutor.create(quantized)) {
+      expected = ex.forward(Map.of("x", X)).get("y");
+    }
+    try (DjlTrainableModel m =
+            DjlTrainableModel.create(mlp(), ParameterSelection.all(), Device.CPU);
+        NDManager nd = m.newManager()) {
+      m.setParameterTransform("w1", fq::apply);
+      int resident = m.residentArrayCount();
+      NDArray y;
+      try (GradientRecording rec = m.recordGradients()) {
+        y = m.forward(nd, Map.of("x", TensorNd.toNd(X, nd))).get("y");
+        rec.backward(y.sum());
+      }
+      assertThat(TestGraphs.maxAbsDiff(TensorNd.toTensor("y", y), expected)).isLessThan(1e-6);
+      assertThat(m.parameters().get(0).gradient(nd).abs().sum().getFloat()).isGreaterThan(0);
+      nd.close();
+      assertThat(m.residentArrayCount())
+          .isEqualTo(resident); // the transform's arrays were the call's
     }
   }
 

@@ -114,7 +114,9 @@ class TrainerTest {
     try (DjlTrainableModel m =
         DjlTrainableModel.create(mlp(1, 2), ParameterSelection.all(), Device.CPU)) {
       double before = fullLoss(m, data);
+      int resident = m.residentArrayCount();
       TrainResult r = new Trainer(small().optSteps(200).build(), null).fit(m, data, MSE);
+      assertThat(m.residentArrayCount()).as("native arrays after 200 steps").isEqualTo(resident);
       double after = fullLoss(m, data);
       System.out.printf(
           "[trainer] regression MSE %.4g -> %.4g in %d steps%n", before, after, r.steps());
