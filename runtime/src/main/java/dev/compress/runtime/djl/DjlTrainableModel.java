@@ -228,6 +228,12 @@ public final class DjlTrainableModel implements TrainableModel {
         keep[s] = true;
       }
     }
+    // Outside a recording nothing is recorded, on whatever thread (PyTorch's grad mode is per
+    // thread).
+    boolean gradMode = JniUtils.isGradMode();
+    if (!RECORDING.get() && gradMode) {
+      JniUtils.setGradMode(false);
+    }
     try (NDManager scope = root.newSubManager()) {
       NDArray[] vals = new NDArray[program.slotCount];
       for (Map.Entry<String, Integer> f : program.feedSlots.entrySet()) {
@@ -263,6 +269,10 @@ public final class DjlTrainableModel implements TrainableModel {
         out.put(names.get(i), a);
       }
       return out;
+    } finally {
+      if (gradMode != JniUtils.isGradMode()) {
+        JniUtils.setGradMode(gradMode);
+      }
     }
   }
 

@@ -44,7 +44,10 @@ public final class TrainStepBench {
     ModelGraph graph = OnnxReader.read(modelFile);
     System.out.printf(
         "TrainStepBench: all-MiniLM-L6-v2 (%.1f MB), batch %d x %d tokens, %d cores, Java %s%n",
-        Files.size(modelFile) / 1e6, batch, tokens, Runtime.getRuntime().availableProcessors(),
+        Files.size(modelFile) / 1e6,
+        batch,
+        tokens,
+        Runtime.getRuntime().availableProcessors(),
         System.getProperty("java.version"));
     Map<String, Tensor> in = inputs(graph, batch, tokens, 1);
     Map<String, Tensor> in2 = inputs(graph, batch, tokens, 2);
@@ -61,10 +64,12 @@ public final class TrainStepBench {
       }
       fwdInference = (System.nanoTime() - t) / 1e9 / timed;
     }
-    try (DjlTrainableModel m = DjlTrainableModel.create(graph, ParameterSelection.all(), Device.CPU);
+    try (DjlTrainableModel m =
+            DjlTrainableModel.create(graph, ParameterSelection.all(), Device.CPU);
         AdamW opt = new AdamW(0.9, 0.999, 1e-8, 0.01)) {
       long params = m.parameters().stream().mapToLong(p -> p.size()).sum();
-      System.out.printf("parameters: %d tensors, %.2f M values%n", m.parameters().size(), params / 1e6);
+      System.out.printf(
+          "parameters: %d tensors, %.2f M values%n", m.parameters().size(), params / 1e6);
       double fwdFrozen;
       try (NDManager nd = m.newManager()) {
         Map<String, NDArray> x = nd(in, nd);
@@ -109,8 +114,7 @@ public final class TrainStepBench {
           Runtime r = Runtime.getRuntime();
           System.out.printf(
               "  step %5d  heap %6.1f MB  rss %7.1f MB  native arrays %d%n",
-              step[0], (r.totalMemory() - r.freeMemory()) / 1e6, rssMb(),
-              residentArrays(m));
+              step[0], (r.totalMemory() - r.freeMemory()) / 1e6, rssMb(), residentArrays(m));
         }
         if (i < memSteps) {
           train.run();

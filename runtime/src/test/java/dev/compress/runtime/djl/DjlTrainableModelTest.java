@@ -58,6 +58,15 @@ class DjlTrainableModelTest {
       assertThat(out.keySet()).containsExactly("y", "h2");
       assertThat(TestGraphs.maxAbsDiff(TensorNd.toTensor("y", out.get("y")), expected)).isZero();
       assertThat(out.get("h2").getShape().getShape()).containsExactly(2, 3);
+      // Outside a recording nothing is recorded, even where the thread's grad mode is on.
+      ai.djl.pytorch.jni.JniUtils.setGradMode(true);
+      try {
+        NDArray y = m.forward(nd, Map.of("x", TensorNd.toNd(X, nd))).get("y");
+        assertThat(y.hasGradient()).isFalse();
+        assertThat(ai.djl.pytorch.jni.JniUtils.isGradMode()).isTrue();
+      } finally {
+        ai.djl.pytorch.jni.JniUtils.setGradMode(false);
+      }
     }
   }
 
