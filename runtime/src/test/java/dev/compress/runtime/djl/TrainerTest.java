@@ -183,6 +183,27 @@ class TrainerTest {
   }
 
   @Test
+  void progressReportsStepLossValidationAndEta() throws Exception {
+    TensorExamples data = regressionData();
+    List<String> items = new java.util.ArrayList<>();
+    dev.compress.api.pass.ProgressListener listener =
+        new dev.compress.api.pass.ProgressListener() {
+          @Override
+          public void step(String pass, int done, int total, String item) {
+            items.add(pass + " " + done + "/" + total + " " + item);
+          }
+        };
+    try (DjlTrainableModel m =
+        DjlTrainableModel.create(mlp(1, 2), ParameterSelection.all(), Device.CPU)) {
+      new Trainer(small().optSteps(4).optEvalEvery(2).build(), listener)
+          .fit(m, data, MSE, Optional.of(model -> 1.0));
+    }
+    assertThat(items).hasSize(4);
+    assertThat(items.get(0)).matches("train 1/4 loss \\S+ lr \\S+ ETA \\d+m\\d\\ds");
+    assertThat(items.get(3)).matches("train 4/4 loss \\S+ lr \\S+ val 1\\.0+ ETA 0m00s");
+  }
+
+  @Test
   void clippingEqualsItsFormula() throws Exception {
     TensorExamples data = regressionData();
     try (DjlTrainableModel m =
