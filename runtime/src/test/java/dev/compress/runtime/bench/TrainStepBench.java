@@ -28,9 +28,17 @@ import java.util.Random;
  * never part of the test suite; run from the runtime module's test class path:
  *
  * <pre>{@code
- * java -cp runtime/target/test-classes:runtime/target/classes:$(cat cp.txt) \
- *     -Dai.djl.offline=true dev.compress.runtime.bench.TrainStepBench [timedSteps] [memorySteps] [batch] [tokens]
+ * ./mvnw -o -q -pl training,runtime -am test-compile dependency:build-classpath \
+ *     -Dmdep.outputFile=/tmp/cp.txt -Dmdep.includeScope=test
+ * cd runtime && $JAVA_HOME/bin/java -Xmx2g --add-modules jdk.incubator.vector -Dai.djl.offline=true \
+ *     -DDJL_CACHE_DIR=target/djl-cache \
+ *     -cp target/test-classes:target/classes:../training/target/classes:$(cat /tmp/cp.txt) \
+ *     dev.compress.runtime.bench.TrainStepBench [timedSteps] [memorySteps] [batch] [tokens]
  * }</pre>
+ *
+ * <p>Measured on the shared 2-core development machine (batch 32 x 64, 5 timed steps): inference
+ * forward 4.86 s, trainable forward 5.39 s, train step 19.7 s (4.05x the forward); over 42 steps
+ * heap after GC 10.8-11.3 MB, RSS 1715-1751 MB, native arrays of the model constant at 508.
  */
 public final class TrainStepBench {
   private TrainStepBench() {}
