@@ -121,33 +121,13 @@ final class MathOps {
   static NDArray where(NDArray cond, NDArray x, NDArray y) {
     NDArray c =
         cond.getDataType() == DataType.BOOLEAN ? cond : cond.toType(DataType.BOOLEAN, false);
-    // DJL requires the condition to have x's shape: broadcast all three first, as ONNX does
-    // (e.g. a [b, 1, s, s] attention mask against [b, heads, s, s] scores).
-    ai.djl.ndarray.types.Shape shape =
-        broadcastShape(broadcastShape(c.getShape(), x.getShape()), y.getShape());
-    return NDArrays.where(expandTo(c, shape), expandTo(x, shape), y);
+    // ONNX broadcasts all three operands; DJL's where needs the condition in the result's shape.
+    Shape s = new Shape(Nd.broadcast(Nd.broadcast(Nd.dims(c), Nd.dims(x)), Nd.dims(y)));
+    return NDArrays.where(expand(c, s), expand(x, s), expand(y, s));
   }
 
-  private static NDArray expandTo(NDArray a, ai.djl.ndarray.types.Shape shape) {
-    return a.getShape().equals(shape) ? a : a.broadcast(shape);
-  }
-
-  /** The numpy broadcast of two shapes (ONNX multidirectional broadcasting). */
-  static ai.djl.ndarray.types.Shape broadcastShape(
-      ai.djl.ndarray.types.Shape a, ai.djl.ndarray.types.Shape b) {
-    int r = Math.max(a.dimension(), b.dimension());
-    long[] out = new long[r];
-    for (int i = 0; i < r; i++) {
-      int ia = a.dimension() - r + i;
-      int ib = b.dimension() - r + i;
-      long da = ia < 0 ? 1 : a.get(ia);
-      long db = ib < 0 ? 1 : b.get(ib);
-      if (da != db && da != 1 && db != 1) {
-        throw new IllegalArgumentException("shapes " + a + " and " + b + " do not broadcast");
-      }
-      out[i] = da == 1 ? db : da;
-    }
-    return new ai.djl.ndarray.types.Shape(out);
+  private static NDArray expand(NDArray a, Shape s) {
+    return a.getShape().equals(s) ? a : a.broadcast(s);
   }
 
   private static Kernel cast(OpNode n) throws UnsupportedModelException {
