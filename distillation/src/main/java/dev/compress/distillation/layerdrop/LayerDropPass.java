@@ -129,12 +129,14 @@ public final class LayerDropPass implements Pass<LayerDropConfig>, PassValidatio
         reads.addAll(n.inputs());
       }
     }
-    Set<String> gone = new HashSet<>(ed.removeUnread(reads));
-    dropped.forEach(n -> gone.addAll(n.outputs()));
+    Set<String> gone = new HashSet<>();
     if (lastDropped && ed.index().isGraphOutput(lastOut)) {
+      // before removing what nothing reads: until renamed, the last kept output looks unread
       renameToGraphOutput(ed, hidden, lastOut);
       gone.add(hidden);
     }
+    gone.addAll(ed.removeUnread(reads));
+    dropped.forEach(n -> gone.addAll(n.outputs()));
     gone.remove(lastOut);
     graph.valueInfo().removeIf(v -> gone.contains(v.name()));
 
