@@ -33,7 +33,7 @@ import java.util.regex.Pattern;
  * read after it, a block that reads another block's values besides its predecessor's output, an
  * intermediate block output that is a graph output or is read outside the next block.
  */
-final class ResidualChain {
+public final class ResidualChain {
   /**
    * One block on the residual stream.
    *
@@ -42,7 +42,7 @@ final class ResidualChain {
    * @param input the hidden state it reads (null for the first block of a one-block model)
    * @param output the hidden state it hands on
    */
-  record Block(String id, List<Node> nodes, String input, String output) {}
+  public record Block(String id, List<Node> nodes, String input, String output) {}
 
   private final List<Block> blocks;
 
@@ -51,7 +51,7 @@ final class ResidualChain {
   }
 
   /** The blocks, in graph order. */
-  List<Block> blocks() {
+  public List<Block> blocks() {
     return blocks;
   }
 
@@ -60,7 +60,8 @@ final class ResidualChain {
    *
    * @throws UnsupportedModelException when no block is found or the chain cannot be followed
    */
-  static ResidualChain of(Graph graph, String blockPattern) throws UnsupportedModelException {
+  public static ResidualChain of(Graph graph, String blockPattern)
+      throws UnsupportedModelException {
     Pattern pattern = Pattern.compile(blockPattern);
     List<String> ids = new ArrayList<>();
     for (TransformerBlocks.Block b : TransformerBlocks.of(LinearLayers.of(graph), blockPattern)) {

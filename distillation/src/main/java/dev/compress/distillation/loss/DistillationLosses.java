@@ -3,6 +3,7 @@ package dev.compress.distillation.loss;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import dev.compress.training.loss.Losses;
 
 /**
  * Teacher-student losses on engine arrays, differentiable through the student's arrays (the
@@ -39,24 +40,11 @@ public final class DistillationLosses {
       throw new IllegalArgumentException(
           "hard-label weight " + hardWeight + " needs labels, and the data has none");
     }
-    int classes = (int) student.getShape().get(student.getShape().dimension() - 1);
-    NDArray s = student.reshape(-1, classes);
-    NDArray t = teacher.reshape(-1, classes).stopGradient();
-    long rows = s.getShape().get(0);
-    NDArray logPs = s.div(temperature).logSoftmax(-1);
-    NDArray logPt = t.div(temperature).logSoftmax(-1);
-    NDArray kl = logPt.exp().mul(logPt.sub(logPs)).sum().div(rows);
-    NDArray loss = kl.mul(temperature * temperature);
+    NDArray loss = Losses.klDivergence(teacher, student, temperature);
     if (labels == null || hardWeight == 0) {
       return loss;
     }
-    NDArray y = labels.reshape(-1);
-    if (y.getShape().get(0) != rows) {
-      throw new IllegalArgumentException(
-          "labels " + labels.getShape() + " do not match the logits' rows " + student.getShape());
-    }
-    NDArray oneHot = y.toType(DataType.INT64, false).oneHot(classes, DataType.FLOAT32);
-    NDArray ce = s.logSoftmax(-1).mul(oneHot).sum().neg().div(rows);
+    NDArray ce = Losses.crossEntropy(student, labels);
     return ce.mul(hardWeight).add(loss.mul(1 - hardWeight));
   }
 
