@@ -69,6 +69,27 @@ class LayerDropPassTest {
   }
 
   @Test
+  void droppingTheLastBlockWhoseOutputIsTheGraphOutputKeepsItsName() throws Exception {
+    ModelGraph model = withoutPooler(TinyBert.build(3, 8, 7));
+    new LayerDropPass(LayerDropConfig.keeping(0, 1)).apply(model, PassContext.of(0));
+    ModelGraph reference = withoutPooler(TinyBert.build(3, 8, List.of(0, 1), 7));
+    assertThat(GraphCheck.errors(model)).isEmpty();
+    assertThat(model.graph().nodes()).hasSameSizeAs(reference.graph().nodes());
+    Map<String, Tensor> in = TinyBert.inputs(5, 2, 6, 1);
+    float[] a = run(model, "nopool", in).get("last_hidden_state").toFloatArray();
+    float[] b = run(reference, "nopool-ref", in).get("last_hidden_state").toFloatArray();
+    assertThat(a).containsExactly(b, org.assertj.core.data.Offset.offset(1e-5f));
+  }
+
+  /** The model without its pooler: the last block's output is the only graph output. */
+  private static ModelGraph withoutPooler(ModelGraph m) {
+    m.graph().nodes().removeIf(n -> n.name().startsWith("/pooler/"));
+    m.graph().outputs().removeIf(v -> v.name().equals("pooler_output"));
+    m.graph().initializers().keySet().removeIf(k -> k.startsWith("pooler.") || k.equals("zero"));
+    return m;
+  }
+
+  @Test
   void keepEvenlySpreadsAsTheLayerReductionRecipe() {
     assertThat(LayerDropConfig.keepingEvenly(3).resolve(6)).containsExactly(0, 2, 4);
     assertThat(LayerDropConfig.keepingEvenly(6).resolve(12)).containsExactly(0, 2, 4, 6, 8, 10);
