@@ -1,5 +1,5 @@
 /**
- * Will hold teacher-student distillation: soft-target and hidden-state losses trained through DJL
- * autograd, and student builders.
+ * Teacher-student distillation: student builders that shrink the graph ({@code layerdrop}),
+ * soft-target and hidden-state losses, and the {@code distill} pass that trains the student.
  */
 package dev.compress.distillation;

@@ -15,7 +15,26 @@ import java.util.regex.Pattern;
  * whose name does not match form a block of their own (layer-by-layer order).
  */
 public final class TransformerBlocks {
+  /**
+   * Transformer blocks as exporters name them: {@code /encoder/layer.3/...} (BERT), {@code
+   * /model/layers.3/...} or {@code model.layers.3.} (Llama), {@code /transformer/h.3/} (GPT-2),
+   * {@code blocks.3} (ViT); the capture group is the block number.
+   */
+  public static final String DEFAULT_PATTERN =
+      "(?:^|[/.])(?:layer|layers|h|block|blocks)[._](\\d+)(?=[/._]|$)";
+
   private TransformerBlocks() {}
+
+  /**
+   * The block id of a node or layer name: its prefix up to the end of {@code pattern}'s first
+   * capture group, or empty when the pattern does not match.
+   */
+  public static java.util.Optional<String> blockId(String name, Pattern pattern) {
+    Matcher m = pattern.matcher(name);
+    return m.find()
+        ? java.util.Optional.of(name.substring(0, m.end(1)))
+        : java.util.Optional.empty();
+  }
 
   /**
    * One calibration unit.

@@ -1,0 +1,174 @@
+package dev.compress.distillation.distill;
+
+import dev.compress.api.pass.InvalidConfigException;
+import dev.compress.api.pass.LayerSelection;
+import dev.compress.api.pass.PassConfig;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Configuration of {@link DistillPass}, validated at construction. Defaults follow
+ * sentence-transformers' layer-reduction recipe (MSE on the teacher's sentence embeddings, lr 1e-4,
+ * 10% warmup, one epoch). The training examples are the calibration samples, re-batched.
+ *
+ * @param selection the linear layers whose weights and biases are trained; all layers (the default)
+ *     trains every float initializer with more than one element (embeddings and norms too)
+ * @param teacher an ONNX file to learn from; default: the pipeline's input model
+ * @param losses the weighted loss terms, summed (default: {@code embedding-mse})
+ * @param lr the peak learning rate of AdamW (> 0)
+ * @param batchSize examples per update (>= 1)
+ * @param epochs passes over the training batches (>= 1), unless {@code steps} is given
+ * @param steps the number of updates (>= 1), cycling the batches; overrides {@code epochs}
+ * @param warmup the fraction of updates with a linearly rising rate, in {@code [0, 1)}; then cosine
+ *     decay to 0
+ * @param weightDecay AdamW's decoupled weight decay, on matrices only (>= 0)
+ * @param clipNorm the global gradient norm is clipped to this (> 0), or 0 for no clipping
+ * @param validationFraction the fraction of calibration batches held out for validation, in {@code
+ *     [0, 0.5]}; 0 keeps the last weights, else the weights of the best validation loss are written
+ * @param validateEvery updates between validations (>= 1); default: five times per run
+ */
+public record DistillConfig(
+    LayerSelection selection,
+    Optional<String> teacher,
+    List<LossTerm> losses,
+    double lr,
+    int batchSize,
+    int epochs,
+    Optional<Integer> steps,
+    double warmup,
+    double weightDecay,
+    double clipNorm,
+    double validationFraction,
+    Optional<Integer> validateEvery)
+    implements PassConfig {
+
+  /** Validates every field and reports all problems at once. */
+  public DistillConfig {
+    selection = selection == null ? LayerSelection.ALL : selection;
+    teacher = teacher == null ? Optional.empty() : teacher;
+    losses =
+        losses == null || losses.isEmpty()
+            ? List.of(LossTerm.of(LossTerm.Kind.EMBEDDING_MSE))
+            : List.copyOf(losses);
+    steps = steps == null ? Optional.empty() : steps;
+    validateEvery = validateEvery == null ? Optional.empty() : validateEvery;
+    List<String> p = new ArrayList<>();
+    if (teacher.isPresent() && teacher.get().isBlank()) {
+      p.add("teacher must name an ONNX file, found ''");
+    }
+    if (!(lr > 0) || Double.isInfinite(lr)) {
+      p.add("lr must be > 0, found " + lr);
+    }
+    if (batchSize < 1) {
+      p.add("batchSize must be >= 1, found " + batchSize);
+    }
+    if (epochs < 1) {
+      p.add("epochs must be >= 1, found " + epochs);
+    }
+    if (steps.isPresent() && steps.get() < 1) {
+      p.add("steps must be >= 1, found " + steps.get());
+    }
+    if (!(warmup >= 0 && warmup < 1)) {
+      p.add("warmup must be in [0, 1), found " + warmup);
+    }
+    if (!(weightDecay >= 0) || Double.isInfinite(weightDecay)) {
+      p.add("weightDecay must be >= 0, found " + weightDecay);
+    }
+    if (!(clipNorm >= 0) || Double.isInfinite(clipNorm)) {
+      p.add("clipNorm must be > 0, or 0 for no clipping, found " + clipNorm);
+    }
+    if (!(validationFraction >= 0 && validationFraction <= 0.5)) {
+      p.add("validationFraction must be in [0, 0.5], found " + validationFraction);
+    }
+    if (validateEvery.isPresent() && validateEvery.get() < 1) {
+      p.add("validateEvery must be >= 1, found " + validateEvery.get());
+    }
+    InvalidConfigException.throwIfAny(p);
+  }
+
+  /** Every default: embedding MSE, lr 1e-4, batches of 32, one epoch, 10% warmup, 10% held out. */
+  public static DistillConfig defaults() {
+    return new DistillConfig(
+        LayerSelection.ALL,
+        Optional.empty(),
+        List.of(),
+        1e-4,
+        32,
+        1,
+        Optional.empty(),
+        0.1,
+        0.01,
+        1.0,
+        0.1,
+        Optional.empty());
+  }
+
+  /** This config with {@code losses}. */
+  public DistillConfig withLosses(List<LossTerm> terms) {
+    return new DistillConfig(
+        selection,
+        teacher,
+        terms,
+        lr,
+        batchSize,
+        epochs,
+        steps,
+        warmup,
+        weightDecay,
+        clipNorm,
+        validationFraction,
+        validateEvery);
+  }
+
+  /** This config with a learning rate and a number of updates. */
+  public DistillConfig withSchedule(double rate, int updates) {
+    return new DistillConfig(
+        selection,
+        teacher,
+        losses,
+        rate,
+        batchSize,
+        epochs,
+        Optional.of(updates),
+        warmup,
+        weightDecay,
+        clipNorm,
+        validationFraction,
+        validateEvery);
+  }
+
+  /** This config with a teacher file. */
+  public DistillConfig withTeacher(String file) {
+    return new DistillConfig(
+        selection,
+        Optional.of(file),
+        losses,
+        lr,
+        batchSize,
+        epochs,
+        steps,
+        warmup,
+        weightDecay,
+        clipNorm,
+        validationFraction,
+        validateEvery);
+  }
+
+  /** This config with a validation fraction. */
+  public DistillConfig withValidation(double fraction, int every) {
+    return new DistillConfig(
+        selection,
+        teacher,
+        losses,
+        lr,
+        batchSize,
+        epochs,
+        steps,
+        warmup,
+        weightDecay,
+        clipNorm,
+        fraction,
+        Optional.of(every));
+  }
+}
