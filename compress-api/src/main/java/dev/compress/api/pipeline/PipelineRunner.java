@@ -330,6 +330,10 @@ public final class PipelineRunner {
             bytes(r.bytesAfter()),
             r.elapsed() == null ? 0.0 : r.elapsed().toMillis() / 1000.0);
         out.flush();
+        for (PassReport.Note n : r.warnings()) {
+          options.warnings().println("warning: passes[" + i + "] (" + ps.type() + "): " + n.text());
+        }
+        options.warnings().flush();
       }
 
       Path dir = staging.dir();

@@ -111,6 +111,7 @@ public final class MagnitudePruningPass implements Pass<MagnitudePruningConfig> 
     String type = MagnitudePruningProvider.TYPE;
     context.progress().start(type, list.size());
     Map<String, Double> metrics = new LinkedHashMap<>();
+    PassReport.LayerMetrics layerMetrics = new PassReport.LayerMetrics();
     Map<Unit, Tensor> pruned = new IdentityHashMap<>();
     if (config.scope() == MagnitudePruningConfig.Scope.GLOBAL) {
       MagnitudeThreshold.Selection sel =
@@ -145,7 +146,7 @@ public final class MagnitudePruningPass implements Pass<MagnitudePruningConfig> 
       zeros += u.zeros;
       prunedCount += u.pruned;
       for (LinearLayer l : u.layers) {
-        metrics.put(l.name() + "/sparsity", (double) u.zeros / u.tensor.elementCount());
+        layerMetrics.put(l.name(), "sparsity", (double) u.zeros / u.tensor.elementCount());
       }
     }
     for (LinearLayer l : layers) {
@@ -163,6 +164,8 @@ public final class MagnitudePruningPass implements Pass<MagnitudePruningConfig> 
         bytes,
         bytes,
         metrics,
+        layerMetrics.asMap(),
+        List.of(),
         Duration.ofNanos(System.nanoTime() - start));
   }
 

@@ -204,6 +204,7 @@ public final class AwqPass implements Pass<AwqConfig>, PassValidation {
     if (opsetAfter != opsetBefore) {
       metrics.put("opset_raised_to", (double) opsetAfter);
     }
+    PassReport.LayerMetrics layerMetrics = new PassReport.LayerMetrics();
     List<QuantizedMatrix> quantized = new ArrayList<>();
     List<LinearLayer> layers = new ArrayList<>();
     long bytesBefore = 0;
@@ -246,8 +247,8 @@ public final class AwqPass implements Pass<AwqConfig>, PassValidation {
               "layer '" + l.name() + "': weight " + l.weight() + ": " + e.getMessage());
         }
         double sqnr = Math.min(300, q.sqnrDb(w));
-        metrics.put(l.name() + "/sqnr_db", sqnr);
-        metrics.put(l.name() + "/awq_alpha", g.alpha);
+        layerMetrics.put(l.name(), "sqnr_db", sqnr);
+        layerMetrics.put(l.name(), "awq_alpha", g.alpha);
         sqnrSum += sqnr;
         bytesBefore += wt.byteSize();
         quantized.add(q);
@@ -283,6 +284,12 @@ public final class AwqPass implements Pass<AwqConfig>, PassValidation {
       metrics.put("weight_bytes_ratio", bytesBefore == 0 ? 1.0 : (double) bytesAfter / bytesBefore);
     }
     List<PassReport.Skip> skipped = new ArrayList<>(picked.skipped());
+    List<PassReport.Note> notes = new ArrayList<>();
+    for (Group g : groups.values()) {
+      if (!g.why.isEmpty()) {
+        notes.add(PassReport.Note.info(g.layers.get(0).name(), "input not scaled: " + g.why));
+      }
+    }
     return new PassReport(
         type,
         touched,
@@ -290,6 +297,8 @@ public final class AwqPass implements Pass<AwqConfig>, PassValidation {
         bytesBefore,
         bytesAfter,
         metrics,
+        layerMetrics.asMap(),
+        notes,
         Duration.ofNanos(System.nanoTime() - start));
   }
 
@@ -302,7 +311,6 @@ public final class AwqPass implements Pass<AwqConfig>, PassValidation {
       throws CompressionException {
     Canonicalizer.canonicalize(model);
     raiseOpsetForFusedOperators(model);
-    unscaled.clear();
     Graph graph = model.graph();
     Set<String> names = new HashSet<>();
     selected.forEach(l -> names.add(l.name()));
@@ -388,22 +396,34 @@ public final class AwqPass implements Pass<AwqConfig>, PassValidation {
     OpsetUpgrade.upgrade(model, need);
   }
 
+  /**
+   * What steps 1-3 decided (test hook).
+   *
+   * @param alphas best alpha by input ({@code -1}: not scaled)
+   * @param unscaled groups with no foldable producer, by first layer name, with the reason
+   */
+  record Searched(Map<String, Double> alphas, Map<String, String> unscaled) {}
+
   /** Test hook: steps 1-3 on every layer {@link AwqConfig#selection} picks; best alpha by input. */
   Map<String, Double> searchAndFold(ModelGraph model, CalibrationSet calibration)
       throws CompressionException {
-    List<LinearLayer> selected = QuantizedLayers.select(config.selection(), model.graph()).layers();
-    Map<String, Double> alphas = new LinkedHashMap<>();
-    searchAndFold(model, calibration, selected, PassContext.of(0))
-        .forEach((k, g) -> alphas.put(k, g.scale == null ? -1 : g.alpha));
-    return alphas;
+    return searched(model, calibration).alphas();
   }
 
-  /** Why each group was left unscaled, by its first layer; filled by the last {@link #apply}. */
-  private final Map<String, String> unscaled = new LinkedHashMap<>();
-
-  /** Groups left unscaled by the last {@link #apply}, by first layer name, with the reason. */
-  public Map<String, String> unscaledGroups() {
-    return Map.copyOf(unscaled);
+  /** Test hook: steps 1-3 on every layer {@link AwqConfig#selection} picks. */
+  Searched searched(ModelGraph model, CalibrationSet calibration) throws CompressionException {
+    List<LinearLayer> selected = QuantizedLayers.select(config.selection(), model.graph()).layers();
+    Map<String, Double> alphas = new LinkedHashMap<>();
+    Map<String, String> unscaled = new LinkedHashMap<>();
+    searchAndFold(model, calibration, selected, PassContext.of(0))
+        .forEach(
+            (k, g) -> {
+              alphas.put(k, g.scale == null ? -1 : g.alpha);
+              if (!g.why.isEmpty()) {
+                unscaled.put(g.layers.get(0).name(), g.why);
+              }
+            });
+    return new Searched(alphas, unscaled);
   }
 
   private static Executor executor(PassContext context, ModelGraph model)
@@ -480,7 +500,6 @@ public final class AwqPass implements Pass<AwqConfig>, PassValidation {
     Optional<String> why = foldProblem(model.graph(), g, all);
     if (why.isPresent()) {
       g.why = why.get();
-      unscaled.put(g.layers.get(0).name(), g.why);
       return;
     }
     if (config.alphaGrid() == 1 && !config.duoScaling()) {

@@ -156,6 +156,7 @@ public final class Fp8Pass implements Pass<Fp8Config> {
       throw new ConfigException(problems);
     }
     Map<String, Double> metrics = new LinkedHashMap<>();
+    PassReport.LayerMetrics layerMetrics = new PassReport.LayerMetrics();
     List<Encoded> encoded = new ArrayList<>();
     long before = 0;
     Set<String> counted = new HashSet<>();
@@ -173,7 +174,7 @@ public final class Fp8Pass implements Pass<Fp8Config> {
               f,
               config.perChannel());
       encoded.add(e);
-      metrics.put(l.name() + "/weight_sqnr_db", e.sqnrDb());
+      layerMetrics.put(l.name(), "weight_sqnr_db", e.sqnrDb());
       if (counted.add(l.weight())) {
         before += w.byteSize();
       }
@@ -231,7 +232,7 @@ public final class Fp8Pass implements Pass<Fp8Config> {
       for (LinearLayer l : e.getValue()) {
         ed.setInput(l.node(), 0, dq);
       }
-      metrics.put(e.getKey() + "/input_scale", (double) s);
+      layerMetrics.put(e.getKey(), "input_scale", (double) s);
     }
     List<String> touched = new ArrayList<>();
     Set<String> replaced = new HashSet<>();
@@ -284,6 +285,8 @@ public final class Fp8Pass implements Pass<Fp8Config> {
         before,
         after,
         metrics,
+        layerMetrics.asMap(),
+        List.of(),
         Duration.ofNanos(System.nanoTime() - start));
   }
 }

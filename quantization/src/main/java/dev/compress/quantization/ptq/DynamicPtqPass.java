@@ -56,7 +56,8 @@ public final class DynamicPtqPass implements Pass<DynamicPtqConfig> {
       throw new ConfigException(problems);
     }
     Map<String, Double> metrics = new LinkedHashMap<>();
-    PtqLayers.QuantizedWeights q = PtqLayers.quantizeAll(graph, layers, metrics, problems);
+    PassReport.LayerMetrics layerMetrics = new PassReport.LayerMetrics();
+    PtqLayers.QuantizedWeights q = PtqLayers.quantizeAll(graph, layers, layerMetrics, problems);
     List<Int8Weights> weights = new ArrayList<>(q.weights());
     long bytesBefore = q.bytesBefore();
     double sqnrSum = q.sqnrSum();
@@ -97,6 +98,8 @@ public final class DynamicPtqPass implements Pass<DynamicPtqConfig> {
         bytesBefore,
         bytesAfter,
         metrics,
+        layerMetrics.asMap(),
+        List.of(),
         Duration.ofNanos(System.nanoTime() - start));
   }
 }

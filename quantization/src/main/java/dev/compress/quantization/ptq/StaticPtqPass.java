@@ -89,7 +89,8 @@ public final class StaticPtqPass implements Pass<StaticPtqConfig> {
 
     // Weights first: a bad weight fails before any calibration time is spent.
     Map<String, Double> metrics = new LinkedHashMap<>();
-    PtqLayers.QuantizedWeights q = PtqLayers.quantizeAll(graph, layers, metrics, problems);
+    PassReport.LayerMetrics layerMetrics = new PassReport.LayerMetrics();
+    PtqLayers.QuantizedWeights q = PtqLayers.quantizeAll(graph, layers, layerMetrics, problems);
     List<Int8Weights> weights = new ArrayList<>(q.weights());
     long bytesBefore = q.bytesBefore();
     double sqnrSum = q.sqnrSum();
@@ -127,9 +128,9 @@ public final class StaticPtqPass implements Pass<StaticPtqConfig> {
           writer.writeActivationQdq(
               e.getKey(), p.scale(), p.zeroPoint(), config.activationSymmetric(), consumers);
       for (LinearLayer l : e.getValue()) {
-        metrics.put(l.name() + "/input_min", (double) r.min());
-        metrics.put(l.name() + "/input_max", (double) r.max());
-        metrics.put(l.name() + "/input_scale", (double) p.scale());
+        layerMetrics.put(l.name(), "input_min", (double) r.min());
+        layerMetrics.put(l.name(), "input_max", (double) r.max());
+        layerMetrics.put(l.name(), "input_scale", (double) p.scale());
       }
     }
     List<String> touched = new ArrayList<>();
@@ -163,6 +164,8 @@ public final class StaticPtqPass implements Pass<StaticPtqConfig> {
         bytesBefore,
         bytesAfter,
         metrics,
+        layerMetrics.asMap(),
+        List.of(),
         Duration.ofNanos(System.nanoTime() - start));
   }
 }

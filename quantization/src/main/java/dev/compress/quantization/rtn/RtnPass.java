@@ -125,6 +125,7 @@ public final class RtnPass implements Pass<RtnConfig> {
     // Quantize everything before the graph changes, so a bad weight leaves the model untouched.
     List<QuantizedMatrix> quantized = new ArrayList<>();
     Map<String, Double> metrics = new LinkedHashMap<>();
+    PassReport.LayerMetrics layerMetrics = new PassReport.LayerMetrics();
     Set<String> counted = new HashSet<>();
     long bytesBefore = 0;
     double sqnrSum = 0;
@@ -148,7 +149,7 @@ public final class RtnPass implements Pass<RtnConfig> {
       }
       quantized.add(q);
       double sqnr = Math.min(SQNR_CAP_DB, q.sqnrDb(m));
-      metrics.put(it.name + "/sqnr_db", sqnr);
+      layerMetrics.put(it.name, "sqnr_db", sqnr);
       sqnrSum += sqnr;
       sqnrMin = Math.min(sqnrMin, sqnr);
       if (counted.add(it.weight)) {
@@ -195,6 +196,8 @@ public final class RtnPass implements Pass<RtnConfig> {
         bytesBefore,
         bytesAfter,
         metrics,
+        layerMetrics.asMap(),
+        List.of(),
         Duration.ofNanos(System.nanoTime() - start));
   }
 

@@ -163,6 +163,7 @@ public final class SmoothQuantPass implements Pass<SmoothQuantConfig> {
     // Compute every scale before changing anything.
     List<float[]> scales = new ArrayList<>();
     Map<String, Double> metrics = new LinkedHashMap<>();
+    PassReport.LayerMetrics layerMetrics = new PassReport.LayerMetrics();
     for (Group g : kept) {
       List<Range> ranges = observed.get(g.output()).ranges();
       int k = ranges.size();
@@ -198,8 +199,8 @@ public final class SmoothQuantPass implements Pass<SmoothQuantConfig> {
       }
       scales.add(s);
       String name = LinearLayers.nameOf(g.norm());
-      metrics.put(name + "/input_absmax_before", xBefore);
-      metrics.put(name + "/input_absmax_after", xAfter);
+      layerMetrics.put(name, "input_absmax_before", xBefore);
+      layerMetrics.put(name, "input_absmax_after", xAfter);
     }
 
     GraphEditor ed = GraphEditor.of(graph);
@@ -236,6 +237,8 @@ public final class SmoothQuantPass implements Pass<SmoothQuantConfig> {
         bytes,
         bytes,
         metrics,
+        layerMetrics.asMap(),
+        List.of(),
         Duration.ofNanos(System.nanoTime() - start));
   }
 

@@ -64,12 +64,13 @@ class AwqPassTest {
     ModelGraph original = Block.postNorm(2);
     ModelGraph folded = Block.postNorm(2);
     AwqPass pass = new AwqPass(config(20, ClipMethod.NONE, false));
-    Map<String, Double> alphas = pass.searchAndFold(folded, CAL3);
+    AwqPass.Searched searched = pass.searched(folded, CAL3);
+    Map<String, Double> alphas = searched.alphas();
     // {a, b} after LN1 and {c} after LN2 are scaled; {o} reads a Mul: no foldable producer.
     assertThat(alphas.get("h")).isGreaterThan(0);
     assertThat(alphas.get("h2")).isGreaterThan(0);
     assertThat(alphas.get("mm")).isEqualTo(-1);
-    assertThat(pass.unscaledGroups()).containsKey("/o/MatMul");
+    assertThat(searched.unscaled()).containsKey("/o/MatMul");
     // The residual reads h through the compensating Mul; LN2's output only feeds c: no Mul.
     assertThat(folded.graph().nodes().stream().filter(n -> n.opType().equals("Mul")).count())
         .isEqualTo(2);
