@@ -20,6 +20,7 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -58,11 +59,21 @@ public final class QuantizedModelWriter {
   private final GraphEditor editor;
   private final Set<String> replaced = new LinkedHashSet<>();
   private final Map<String, Node> dequantized = new HashMap<>(); // weight -> its DQ node
+  private final Map<String, Node> casts = new HashMap<>(); // half weight -> Cast after its DQL
   private final Map<String, List<String>> nbits = new HashMap<>(); // weight+format -> inputs
   private final Map<String, List<String>> dynamic = new HashMap<>(); // value -> DQL outputs
   private final Map<String, Node> dynamicNodes = new HashMap<>(); // value -> its DQL node
   private final Map<String, List<String>> gathered = new HashMap<>(); // table -> codes, scales
   private OpsetUpgrade.Result upgrade;
+
+  /**
+   * The float type of the weight {@code name} (FLOAT, FLOAT16 or BFLOAT16): the type its consumers
+   * compute in, which what replaces it must produce.
+   */
+  private DataType floatType(String name) {
+    DataType t = graph.constant(name).map(Tensor::dtype).orElse(DataType.FLOAT);
+    return t == DataType.FLOAT16 || t == DataType.BFLOAT16 ? t : DataType.FLOAT;
+  }
 
   /** The first opset with per-axis {@code DequantizeLinear}. */
   private static final long PER_AXIS_OPSET = 13;
@@ -218,16 +229,22 @@ public final class QuantizedModelWriter {
     Node done = dequantized.get(weight);
     if (done != null) {
       // Keep the order topological when this consumer comes before the first one.
+      Node cast = casts.get(weight);
       List<Node> nodes = graph.nodes();
       int at = nodes.indexOf(consumer);
       if (at < nodes.indexOf(done)) {
         nodes.remove(done);
         nodes.add(at, done);
+        if (cast != null) {
+          nodes.remove(cast);
+          nodes.add(at + 1, cast);
+        }
       }
-      consumer.inputs().set(inputIndex, done.output(0));
+      editor.setInput(consumer, inputIndex, (cast == null ? done : cast).output(0));
       return 0;
     }
     requirePerAxisOpset();
+    DataType own = floatType(weight);
     int out = q.rows();
     int in = q.cols();
     boolean sym = q.symmetric();
@@ -271,6 +288,16 @@ public final class QuantizedModelWriter {
       addInitializer(zp);
     }
     editor.insertBefore(consumer, dq);
+    if (own != DataType.FLOAT) {
+      // f32 scales (any opset >= 13), then the weight's own type, which the consumer computes in.
+      String cast = fresh(weight + "_dequantized_" + own.name().toLowerCase(Locale.ROOT));
+      Node c =
+          Node.of(fresh(weight + "_Cast"), "Cast", List.of(output), List.of(cast))
+              .put(Attribute.of("to", (long) own.onnxCode()));
+      editor.insertBefore(consumer, c);
+      casts.put(weight, c);
+      output = cast;
+    }
     editor.setInput(consumer, inputIndex, output);
     dequantized.put(weight, dq);
     replaced.add(weight);
@@ -318,8 +345,13 @@ public final class QuantizedModelWriter {
       Tensor b =
           Tensor.of(
               fresh(base + "_q" + q.bits()), DataType.UINT8, p.bShape(), ByteBuffer.wrap(p.b()));
+      // Scales in the activation's type (MatMulNBits' T1): the weight's own float type.
       Tensor scales =
-          Tensor.ofFloats(fresh(base + "_scales"), shape(p.scales().length), p.scales());
+          Tensor.ofFloats(
+              fresh(base + "_scales"),
+              floatType(layer.weight()),
+              shape(p.scales().length),
+              p.scales());
       Tensor zp =
           p.zeroPoints() == null
               ? null

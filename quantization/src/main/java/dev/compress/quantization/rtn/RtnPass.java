@@ -215,14 +215,14 @@ public final class RtnPass implements Pass<RtnConfig> {
     Optional<Tensor> w = model.graph().constant(layer.weight());
     if (w.isEmpty()) {
       problems.add(where + "weight " + layer.weight() + " is not a constant");
-    } else if (w.get().dtype() != DataType.FLOAT) {
+    } else if (!WeightMatrix.FLOAT_TYPES.contains(w.get().dtype())) {
       problems.add(
           where
               + "weight "
               + layer.weight()
               + " is "
               + w.get().dtype()
-              + "; RTN quantizes FLOAT (f32) weights only");
+              + "; RTN quantizes FLOAT, FLOAT16 and BFLOAT16 weights only");
     }
     if (layer.weightElements() > Integer.MAX_VALUE - 8) {
       problems.add(where + "weight has " + layer.weightElements() + " elements, too many");

@@ -43,14 +43,14 @@ import org.junit.jupiter.params.provider.CsvSource;
  * dequantized GPTQ weights gives the same outputs (MatMulNBits, the 3-bit 4-bit container, the
  * act-order Gather, DequantizeLinear).
  */
-class GptqOrtTest {
+public class GptqOrtTest {
   @TempDir Path tmp;
 
   static final int IN = 64;
   static final int HIDDEN = 128;
   static final int OUT = 32;
 
-  static ModelGraph mlp(long seed) {
+  public static ModelGraph mlp(long seed) {
     Graph g = new Graph("mlp");
     ModelGraph m = new ModelGraph(8, g);
     m.opsetImports().put("", 17L);
@@ -83,7 +83,7 @@ class GptqOrtTest {
   }
 
   /** Inputs whose features have very different scales, so act-order permutes. */
-  static Tensor input(long seed, int batch) {
+  public static Tensor input(long seed, int batch) {
     Random r = new Random(seed);
     float[] v = new float[batch * IN];
     for (int i = 0; i < v.length; i++) {
