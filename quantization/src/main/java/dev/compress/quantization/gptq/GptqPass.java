@@ -317,14 +317,21 @@ public final class GptqPass implements Pass<GptqConfig>, PassValidation {
               + "weight "
               + layer.weight()
               + " is not an initializer (GPTQ replaces initializers)");
-    } else if (w.get().dtype() != DataType.FLOAT) {
+    } else if (!WeightMatrix.FLOAT_TYPES.contains(w.get().dtype())) {
       problems.add(
           where
               + "weight "
               + layer.weight()
               + " is "
               + w.get().dtype()
-              + "; GPTQ quantizes FLOAT (f32) weights only");
+              + "; GPTQ quantizes FLOAT and FLOAT16 weights only");
+    } else if (w.get().dtype() == DataType.BFLOAT16) {
+      problems.add(
+          where
+              + "weight "
+              + layer.weight()
+              + " is BFLOAT16; GPTQ calibrates on DJL's PyTorch engine, which aborts the process"
+              + " on bf16 tensors. HINT: convert the model to FLOAT16 or FLOAT for GPTQ");
     }
     if (layer.nameSynthesized()) {
       problems.add(where + "the node has no name, so its input cannot be captured for calibration");

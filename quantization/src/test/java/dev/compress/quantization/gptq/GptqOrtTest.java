@@ -92,7 +92,7 @@ public class GptqOrtTest {
     return Tensor.ofFloats("x", new long[] {batch, IN}, v);
   }
 
-  static CalibrationSet calibration() {
+  public static CalibrationSet calibration() {
     List<Map<String, Tensor>> batches = new ArrayList<>();
     for (int b = 0; b < 4; b++) {
       batches.add(Map.of("x", input(100 + b, 64)));
