@@ -60,6 +60,7 @@ public final class QuantizedModelWriter {
   private final Set<String> replaced = new LinkedHashSet<>();
   private final Map<String, Node> dequantized = new HashMap<>(); // weight -> its DQ node
   private final Map<String, Node> casts = new HashMap<>(); // half weight -> Cast after its DQL
+  private final Map<String, Node> widenNodes = new HashMap<>(); // half value -> Cast to f32
   private final Map<String, List<String>> nbits = new HashMap<>(); // weight+format -> inputs
   private final Map<String, List<String>> dynamic = new HashMap<>(); // value -> DQL outputs
   private final Map<String, Node> dynamicNodes = new HashMap<>(); // value -> its DQL node
@@ -485,6 +486,29 @@ public final class QuantizedModelWriter {
   }
 
   /**
+   * {@code Cast(value, to = FLOAT)}, created on first use before {@code before} (moved before an
+   * earlier consumer, as {@link #dynamicQuantizer} is); its output name.
+   */
+  private String widened(String value, Node before) {
+    Node n = widenNodes.get(value);
+    List<Node> nodes = graph.nodes();
+    if (n != null) {
+      int at = indexOfIdentity(nodes, before);
+      if (at < indexOfIdentity(nodes, n)) {
+        nodes.remove(n);
+        nodes.add(at, n);
+      }
+      return n.output(0);
+    }
+    n =
+        Node.of(fresh(value + "_widen"), "Cast", List.of(value), List.of(fresh(value + "_f32")))
+            .put(Attribute.of("to", (long) DataType.FLOAT.onnxCode()));
+    nodes.add(indexOfIdentity(nodes, before), n);
+    widenNodes.put(value, n);
+    return n.output(0);
+  }
+
+  /**
    * Replaces a MatMul (or a Gemm with {@code alpha = beta = 1}, {@code transA = 0}) by ONNX
    * Runtime's dynamic-quantization pattern, which it fuses into {@code MatMulIntegerToFloat} /
    * {@code DynamicQuantizeMatMul}:
@@ -524,7 +548,12 @@ public final class QuantizedModelWriter {
     wq = wq.withQuant(new QuantParams(ws, null, 1, 0));
     addInitializer(wq);
     addInitializer(ws);
-    List<String> xq = dynamicQuantizer(node.input(0), node);
+    // A half-precision layer: DynamicQuantizeLinear reads f32, so the input is widened first and
+    // the f32 result narrowed back to the layer's type.
+    DataType own = floatType(w);
+    List<String> xq =
+        dynamicQuantizer(
+            own == DataType.FLOAT ? node.input(0) : widened(node.input(0), node), node);
     String base = node.name().isEmpty() ? layer.output() : node.name();
     String sMul = fresh(base + "_scales_mul");
     String mmOut = fresh(base + "_int32");
@@ -533,6 +562,10 @@ public final class QuantizedModelWriter {
         layer.kind() == Kind.GEMM && !node.input(2).isEmpty()
             ? fresh(base + "_mul")
             : node.output(0);
+    String narrowed = y;
+    if (own != DataType.FLOAT) {
+      y = fresh(base + "_f32");
+    }
     List<Node> add = new ArrayList<>();
     add.add(Node.of(fresh(base + "_scales"), "Mul", List.of(xq.get(1), ws.name()), List.of(sMul)));
     add.add(
@@ -545,6 +578,12 @@ public final class QuantizedModelWriter {
         Node.of(fresh(base + "_Cast"), "Cast", List.of(mmOut), List.of(cast))
             .put(Attribute.of("to", (long) DataType.FLOAT.onnxCode())));
     add.add(Node.of(fresh(base + "_output_scale"), "Mul", List.of(cast, sMul), List.of(y)));
+    if (own != DataType.FLOAT) {
+      add.add(
+          Node.of(fresh(base + "_narrow"), "Cast", List.of(y), List.of(narrowed))
+              .put(Attribute.of("to", (long) own.onnxCode())));
+      y = narrowed;
+    }
     if (!y.equals(node.output(0))) {
       add.add(
           Node.of(

@@ -45,7 +45,7 @@ public final class DynamicPtqPass implements Pass<DynamicPtqConfig> {
     List<LinearLayer> layers = config.selection().select(LinearLayers.of(graph));
     List<String> problems = new ArrayList<>();
     for (LinearLayer l : layers) {
-      PtqLayers.check(model, l, false, problems);
+      PtqLayers.check(model, l, false, true, problems);
     }
     long opset = model.opset("").orElse(1);
     if (!layers.isEmpty() && opset < 11) {

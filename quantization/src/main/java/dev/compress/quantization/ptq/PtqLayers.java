@@ -27,17 +27,29 @@ final class PtqLayers {
 
   /**
    * Adds the problems of quantizing {@code layer}'s weight and input to 8 bits: a constant f32
-   * weight of a MatMul, or a Gemm with {@code alpha = beta = 1}; a named node (calibration captures
-   * by node name).
+   * (with {@code halfWeights} also f16 or bf16) weight of a MatMul, or a Gemm with {@code alpha =
+   * beta = 1}; a named node (calibration captures by node name).
    */
-  static void check(ModelGraph model, LinearLayer layer, boolean needsName, List<String> problems) {
+  static void check(
+      ModelGraph model,
+      LinearLayer layer,
+      boolean needsName,
+      boolean halfWeights,
+      List<String> problems) {
     String where = "layer '" + layer.name() + "': ";
     Optional<Tensor> w = model.graph().constant(layer.weight());
     if (w.isEmpty()) {
       problems.add(where + "weight " + layer.weight() + " is not a constant");
-    } else if (w.get().dtype() != DataType.FLOAT) {
+    } else if (halfWeights
+        ? !WeightMatrix.FLOAT_TYPES.contains(w.get().dtype())
+        : w.get().dtype() != DataType.FLOAT) {
       problems.add(
-          where + "weight " + layer.weight() + " is " + w.get().dtype() + "; only f32 weights");
+          where
+              + "weight "
+              + layer.weight()
+              + " is "
+              + w.get().dtype()
+              + (halfWeights ? "; only f32, f16 and bf16 weights" : "; only f32 weights"));
     }
     if (layer.kind() == Kind.CONV) {
       problems.add(

@@ -70,7 +70,7 @@ public final class StaticPtqPass implements Pass<StaticPtqConfig> {
     List<LinearLayer> layers = config.selection().select(LinearLayers.of(graph));
     List<String> problems = new ArrayList<>();
     for (LinearLayer l : layers) {
-      PtqLayers.check(model, l, true, problems);
+      PtqLayers.check(model, l, true, false, problems);
     }
     if (!layers.isEmpty()) {
       QuantizedModelWriter.dequantizeLinearProblem(model)
