@@ -29,6 +29,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -129,8 +130,22 @@ public final class Fp8Pass implements Pass<Fp8Config> {
     List<String> problems = new ArrayList<>();
     for (LinearLayer l : layers) {
       Optional<Tensor> w = graph.constant(l.weight());
-      if (w.isEmpty() || w.get().dtype() != DataType.FLOAT) {
-        problems.add("layer '" + l.name() + "': weight " + l.weight() + " is not a constant f32");
+      if (w.isEmpty() || !WeightMatrix.FLOAT_TYPES.contains(w.get().dtype())) {
+        problems.add(
+            "layer '"
+                + l.name()
+                + "': weight "
+                + l.weight()
+                + " is not a constant f32, f16 or bf16");
+      } else if (config.activations() && w.get().dtype() == DataType.BFLOAT16) {
+        problems.add(
+            "layer '"
+                + l.name()
+                + "': weight "
+                + l.weight()
+                + " is BFLOAT16; activation scales are calibrated on DJL's PyTorch engine, which"
+                + " aborts the process on bf16 tensors. HINT: set activations: false, or convert"
+                + " the model to FLOAT16 or FLOAT");
       }
       if (config.activations() && l.nameSynthesized()) {
         problems.add("layer '" + l.name() + "': no node name to capture its input by");
@@ -207,7 +222,9 @@ public final class Fp8Pass implements Pass<Fp8Config> {
       float amax = ranges.get(e.getKey()).range().absMax();
       float s = amax / f.max();
       s = s > 0 && Float.isFinite(s) ? s : 1f;
-      Tensor st = Tensor.ofFloats(ed.freshName(e.getKey() + "_scale"), new long[0], s);
+      // In the activation's own type (the layers' weight type): Div and Mul need one type.
+      DataType own = graph.constant(e.getValue().get(0).weight()).orElseThrow().dtype();
+      Tensor st = Tensor.ofFloats(ed.freshName(e.getKey() + "_scale"), own, new long[0], s);
       ed.putInitializer(st);
       String x = e.getKey();
       String div = ed.freshName(x + "_fp8_scaled");
@@ -226,7 +243,7 @@ public final class Fp8Pass implements Pass<Fp8Config> {
                   .put(Attribute.of("to", (long) f.dataType().onnxCode()))
                   .put(Attribute.of("saturate", 1L)),
               Node.of(ed.freshName(x + "_fp8_Cast_back"), "Cast", List.of(q), List.of(back))
-                  .put(Attribute.of("to", (long) DataType.FLOAT.onnxCode())),
+                  .put(Attribute.of("to", (long) own.onnxCode())),
               Node.of(ed.freshName(x + "_fp8_Mul"), "Mul", List.of(back, st.name()), List.of(dq)));
       block.forEach(b -> ed.insertBefore(first, b));
       for (LinearLayer l : e.getValue()) {
@@ -269,6 +286,16 @@ public final class Fp8Pass implements Pass<Fp8Config> {
         n.put(Attribute.of("axis", (long) axis));
       }
       ed.insertBefore(l.node(), n);
+      DataType own = graph.constant(l.weight()).orElseThrow().dtype();
+      if (own != DataType.FLOAT) {
+        // f32 scales; then the weight's own type, which the layer computes in.
+        String narrowed = ed.freshName(dq + "_" + own.name().toLowerCase(Locale.ROOT));
+        ed.insertBefore(
+            l.node(),
+            Node.of(ed.freshName(l.weight() + "_fp8_Cast"), "Cast", List.of(dq), List.of(narrowed))
+                .put(Attribute.of("to", (long) own.onnxCode())));
+        dq = narrowed;
+      }
       ed.setInput(l.node(), 1, dq);
       replaced.add(l.weight());
       after += wq.byteSize() + scale.byteSize();
