@@ -115,8 +115,16 @@ public final class SmoothQuantPass implements Pass<SmoothQuantConfig> {
         Optional<Tensor> w = graph.constant(l.weight());
         if (l.kind() == Kind.CONV) {
           problems.add(where + "feeds Conv '" + l.name() + "', which is not supported");
-        } else if (w.isEmpty() || w.get().dtype() != DataType.FLOAT) {
-          problems.add(where + "layer '" + l.name() + "' has no constant f32 weight");
+        } else if (w.isEmpty() || !WeightMatrix.FLOAT_TYPES.contains(w.get().dtype())) {
+          problems.add(where + "layer '" + l.name() + "' has no constant f32, f16 or bf16 weight");
+        } else if (w.get().dtype() == DataType.BFLOAT16) {
+          problems.add(
+              where
+                  + "layer '"
+                  + l.name()
+                  + "' has a BFLOAT16 weight; calibration runs on DJL's PyTorch engine, which"
+                  + " aborts the process on bf16 tensors. HINT: convert the model to FLOAT16 or"
+                  + " FLOAT");
         } else if (l.nameSynthesized() && l == g.layers().get(0)) {
           problems.add(where + "layer '" + l.name() + "' has no node name to capture by");
         }
@@ -264,13 +272,13 @@ public final class SmoothQuantPass implements Pass<SmoothQuantConfig> {
       }
       Optional<Tensor> t = graph.constant(in.node().input(in.index()));
       if (t.isEmpty()
-          || t.get().dtype() != DataType.FLOAT
+          || !WeightMatrix.FLOAT_TYPES.contains(t.get().dtype())
           || t.get().rank() != 1
           || t.get().dim(0) != k) {
         problems.add(
             where
                 + e[1]
-                + " must be a constant f32 ["
+                + " must be a constant float ["
                 + k
                 + "], found "
                 + t.map(x -> x.dtype() + " " + x.shapeString()).orElse("no constant"));
