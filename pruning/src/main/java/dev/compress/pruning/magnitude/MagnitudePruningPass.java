@@ -44,9 +44,9 @@ import java.util.Set;
  * later format. A weight shared by several selected layers is pruned once; a weight also read by
  * nodes outside the selection is copied, so those nodes keep the original.
  *
- * <p>Report metrics: {@code LAYER/sparsity} (zeros over weights after the pass), {@code sparsity}
- * over all selected layers, {@code pruned_weights}, and for the global scope {@code threshold} (the
- * magnitude at which weights were cut).
+ * <p>Report metrics: per layer {@code sparsity} (zeros over weights after the pass); {@code
+ * sparsity} over all selected layers, {@code pruned_weights}, and for the global scope {@code
+ * threshold} (the magnitude at which weights were cut).
  */
 public final class MagnitudePruningPass implements Pass<MagnitudePruningConfig> {
   private static final Set<DataType> FLOAT_TYPES =

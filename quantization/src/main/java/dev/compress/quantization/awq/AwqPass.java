@@ -73,7 +73,8 @@ import java.util.Set;
  *       preceding linear layer's output rows and bias. Other linear layers reading {@code X} get
  *       {@code W s} too (float); any other consumer (the residual branch of a post-norm model such
  *       as BERT) reads {@code X s} through an inserted {@code Mul} ({@link AwqConfig#residualMul}).
- *       A group with no foldable producer is not scaled (metric {@code LAYER/awq_alpha = -1}).
+ *       A group with no foldable producer is not scaled (layer metric {@code awq_alpha = -1}, and
+ *       an info note with the reason).
  *   <li>Clip search ({@link AwqMath#clipThresholds}) per output channel and group on {@link
  *       AwqConfig#clipTokens} tokens of the (scaled) input, skipping {@link AwqConfig#clipIgnore};
  *       then round-to-nearest on the GPTQ min-max grid and {@link QuantizedModelWriter} ({@code
