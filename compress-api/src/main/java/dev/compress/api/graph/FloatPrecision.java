@@ -1,9 +1,14 @@
 package dev.compress.api.graph;
 
+import dev.compress.api.calibration.CalibrationSet;
 import dev.compress.api.tensor.DataType;
 import dev.compress.api.tensor.Tensor;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -35,6 +40,103 @@ public final class FloatPrecision {
       throw new IllegalArgumentException("convert to FLOAT, FLOAT16 or BFLOAT16, found " + to);
     }
     convert(model.graph(), to);
+  }
+
+  /**
+   * A float copy of {@code model} to calibrate on when it holds half-precision values: the model
+   * itself when it holds none ({@link ModelGraph#copy} shares the weights; only converted ones are
+   * new). Passes calibrate in f32 and write what they do not quantize back in the weight's own
+   * type.
+   */
+  public static ModelGraph widened(ModelGraph model) {
+    if (!holdsHalf(model.graph())) {
+      return model;
+    }
+    ModelGraph copy = model.copy();
+    convert(copy, DataType.FLOAT);
+    return copy;
+  }
+
+  /**
+   * {@code calibration} as {@link #widened(ModelGraph)}'s copy reads it: FLOAT16 and BFLOAT16
+   * tensors widened to FLOAT (exactly), the others (token ids, masks) as they are; the set itself
+   * when it holds no half tensor.
+   */
+  public static CalibrationSet widened(CalibrationSet calibration) {
+    boolean half =
+        calibration.batches().stream()
+            .flatMap(b -> b.values().stream())
+            .anyMatch(t -> t.dtype() == DataType.FLOAT16 || t.dtype() == DataType.BFLOAT16);
+    if (!half) {
+      return calibration;
+    }
+    List<Map<String, Tensor>> batches = new ArrayList<>();
+    for (Map<String, Tensor> b : calibration.batches()) {
+      Map<String, Tensor> w = new LinkedHashMap<>();
+      b.forEach(
+          (k, t) -> w.put(k, converted(t.dtype(), DataType.FLOAT) ? cast(t, DataType.FLOAT) : t));
+      batches.add(w);
+    }
+    return new CalibrationSet(batches, calibration.identity());
+  }
+
+  private static boolean holdsHalf(Graph g) {
+    for (Tensor t : g.initializers().values()) {
+      if (t.dtype() == DataType.FLOAT16 || t.dtype() == DataType.BFLOAT16) {
+        return true;
+      }
+    }
+    for (Node n : g.nodes()) {
+      for (Attribute a : n.attributes().values()) {
+        boolean half =
+            switch (a.type()) {
+              case TENSOR ->
+                  a.asTensor().dtype() == DataType.FLOAT16
+                      || a.asTensor().dtype() == DataType.BFLOAT16;
+              case GRAPH -> holdsHalf(a.asGraph());
+              case GRAPHS -> a.asGraphs().stream().anyMatch(FloatPrecision::holdsHalf);
+              default -> false;
+            };
+        if (half) {
+          return true;
+        }
+      }
+    }
+    return g.inputs().stream()
+        .anyMatch(
+            v ->
+                v.elemType()
+                    .filter(t -> t == DataType.FLOAT16 || t == DataType.BFLOAT16)
+                    .isPresent());
+  }
+
+  /**
+   * One line refusing BFLOAT16 weights to a pass that runs the model on the DJL executor
+   * (calibration): DJL's PyTorch engine aborts the process on bf16 tensors, so the pass checks this
+   * before anything runs. Empty when none of {@code weights} is bf16.
+   *
+   * @param what what the pass does on DJL, e.g. {@code "gptq calibrates"}
+   * @param weights the weight names of the layers it would calibrate
+   */
+  public static Optional<String> bfloat16Problem(
+      String what, Graph graph, Collection<String> weights) {
+    List<String> bf16 =
+        weights.stream()
+            .distinct()
+            .filter(w -> graph.constant(w).filter(t -> t.dtype() == DataType.BFLOAT16).isPresent())
+            .toList();
+    if (bf16.isEmpty()) {
+      return Optional.empty();
+    }
+    return Optional.of(
+        bf16.size()
+            + (bf16.size() == 1 ? " weight is" : " weights are")
+            + " BFLOAT16 (first: "
+            + bf16.getFirst()
+            + "); "
+            + what
+            + " on DJL's PyTorch engine, which aborts the process on bf16 tensors. HINT: convert"
+            + " the model to FLOAT16 or FLOAT first");
   }
 
   private static void convert(Graph g, DataType to) {

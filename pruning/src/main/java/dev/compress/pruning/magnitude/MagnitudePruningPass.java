@@ -11,6 +11,7 @@ import dev.compress.api.layers.LinearLayers;
 import dev.compress.api.pass.Pass;
 import dev.compress.api.pass.PassContext;
 import dev.compress.api.pass.PassReport;
+import dev.compress.api.pipeline.PassValidation;
 import dev.compress.api.tensor.DataType;
 import dev.compress.api.tensor.Tensor;
 import java.nio.ByteBuffer;
@@ -48,7 +49,7 @@ import java.util.Set;
  * sparsity} over all selected layers, {@code pruned_weights}, and for the global scope {@code
  * threshold} (the magnitude at which weights were cut).
  */
-public final class MagnitudePruningPass implements Pass<MagnitudePruningConfig> {
+public final class MagnitudePruningPass implements Pass<MagnitudePruningConfig>, PassValidation {
   private static final Set<DataType> FLOAT_TYPES =
       Set.of(DataType.FLOAT, DataType.FLOAT16, DataType.BFLOAT16, DataType.DOUBLE);
 
@@ -78,6 +79,32 @@ public final class MagnitudePruningPass implements Pass<MagnitudePruningConfig> 
     }
   }
 
+  /** Every selected weight a float constant it can hold in one array. */
+  @Override
+  public List<String> validate(ModelGraph model, List<LinearLayer> selected) {
+    List<String> problems = new ArrayList<>();
+    for (LinearLayer layer : selected) {
+      problem(layer, model.graph().constant(layer.weight())).ifPresent(problems::add);
+    }
+    return problems;
+  }
+
+  private static Optional<String> problem(LinearLayer layer, Optional<Tensor> w) {
+    String where = "layer '" + layer.name() + "': weight " + layer.weight();
+    if (w.isEmpty()) {
+      return Optional.of(where + " is not a constant");
+    } else if (!FLOAT_TYPES.contains(w.get().dtype())) {
+      return Optional.of(
+          where
+              + " is "
+              + w.get().dtype()
+              + "; magnitude pruning needs a floating-point weight (prune before quantizing)");
+    } else if (w.get().elementCount() > Integer.MAX_VALUE - 8) {
+      return Optional.of(where + " has " + w.get().elementCount() + " elements, too many");
+    }
+    return Optional.empty();
+  }
+
   @Override
   public PassReport apply(ModelGraph model, PassContext context) throws CompressionException {
     long start = System.nanoTime();
@@ -87,17 +114,9 @@ public final class MagnitudePruningPass implements Pass<MagnitudePruningConfig> 
     Map<String, Unit> units = new LinkedHashMap<>();
     for (LinearLayer layer : layers) {
       Optional<Tensor> w = graph.constant(layer.weight());
-      String where = "layer '" + layer.name() + "': weight " + layer.weight();
-      if (w.isEmpty()) {
-        problems.add(where + " is not a constant");
-      } else if (!FLOAT_TYPES.contains(w.get().dtype())) {
-        problems.add(
-            where
-                + " is "
-                + w.get().dtype()
-                + "; magnitude pruning needs a floating-point weight (prune before quantizing)");
-      } else if (w.get().elementCount() > Integer.MAX_VALUE - 8) {
-        problems.add(where + " has " + w.get().elementCount() + " elements, too many");
+      Optional<String> problem = problem(layer, w);
+      if (problem.isPresent()) {
+        problems.add(problem.get());
       } else {
         units.computeIfAbsent(layer.weight(), k -> new Unit(k, w.get())).layers.add(layer);
       }

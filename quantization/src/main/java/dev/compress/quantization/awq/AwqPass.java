@@ -7,6 +7,7 @@ import dev.compress.api.calibration.CalibrationSet;
 import dev.compress.api.canonical.Canonicalizer;
 import dev.compress.api.exec.Executor;
 import dev.compress.api.exec.ForwardResult;
+import dev.compress.api.graph.FloatPrecision;
 import dev.compress.api.graph.Graph;
 import dev.compress.api.graph.GraphEditor;
 import dev.compress.api.graph.GraphIndex;
@@ -23,8 +24,8 @@ import dev.compress.api.pass.Pass;
 import dev.compress.api.pass.PassContext;
 import dev.compress.api.pass.PassReport;
 import dev.compress.api.pipeline.PassValidation;
-import dev.compress.api.tensor.DataType;
 import dev.compress.api.tensor.Tensor;
+import dev.compress.calibration.activation.ActivationCapture;
 import dev.compress.calibration.activation.ActivationStats;
 import dev.compress.calibration.activation.TokenRows;
 import dev.compress.quantization.format.MatMulNBitsLayout;
@@ -129,7 +130,27 @@ public final class AwqPass implements Pass<AwqConfig>, PassValidation {
     for (LinearLayer l : selected) {
       check(model.graph(), l, problems);
     }
+    if (config.bits() == 8 && !selected.isEmpty()) {
+      QuantizedModelWriter.dequantizeLinearProblem(model, selected, "bits=4")
+          .ifPresent(problems::add);
+    }
+    FloatPrecision.bfloat16Problem(
+            "awq captures activations and scores its scales",
+            model.graph(),
+            selected.stream().map(LinearLayer::weight).toList())
+        .ifPresent(problems::add);
     return problems;
+  }
+
+  @Override
+  public List<String> compresses(List<LinearLayer> selected) {
+    return selected.stream().map(LinearLayer::name).toList();
+  }
+
+  /** Already-quantized layers it selects are skipped, as {@code rtn-quantization} does. */
+  @Override
+  public boolean skipsCompressedLayers() {
+    return true;
   }
 
   private void check(Graph graph, LinearLayer layer, List<String> problems) {
@@ -139,8 +160,9 @@ public final class AwqPass implements Pass<AwqConfig>, PassValidation {
       return;
     }
     Optional<Tensor> w = graph.constant(layer.weight());
-    if (w.isEmpty() || w.get().dtype() != DataType.FLOAT) {
-      problems.add(where + "weight " + layer.weight() + " must be a FLOAT (f32) constant");
+    if (w.isEmpty() || !WeightMatrix.FLOAT_TYPES.contains(w.get().dtype())) {
+      problems.add(
+          where + "weight " + layer.weight() + " must be a FLOAT or FLOAT16 (f32, f16) constant");
     } else if (!graph.initializers().containsKey(layer.weight())) {
       problems.add(
           where + "weight " + layer.weight() + " must be an initializer, found a Constant");
@@ -178,14 +200,7 @@ public final class AwqPass implements Pass<AwqConfig>, PassValidation {
     Graph graph = model.graph();
     // Validate on the model as given, before anything changes.
     QuantizedLayers.Picked picked = QuantizedLayers.select(config.selection(), graph);
-    List<String> problems = new ArrayList<>();
-    for (LinearLayer l : picked.layers()) {
-      check(graph, l, problems);
-    }
-    if (config.bits() == 8 && !picked.layers().isEmpty()) {
-      QuantizedModelWriter.dequantizeLinearProblem(model, picked.layers(), "bits=4")
-          .ifPresent(problems::add);
-    }
+    List<String> problems = validate(model, picked.layers());
     if (!problems.isEmpty()) {
       throw new ConfigException(problems);
     }
@@ -324,11 +339,14 @@ public final class AwqPass implements Pass<AwqConfig>, PassValidation {
     }
     String type = AwqProvider.TYPE;
 
-    // 1-2: capture and search, chunk by chunk; nothing in the graph changes yet.
-    try (Executor full = executor(context, model)) {
+    // 1-2: capture and search, chunk by chunk; nothing in the graph changes yet. In f32: a half
+    // model is widened for the executor runs (its scales are then folded in its own type).
+    ModelGraph calib = FloatPrecision.widened(model);
+    CalibrationSet wide = FloatPrecision.widened(calibration);
+    try (Executor full = executor(context, calib)) {
       List<Group> order = new ArrayList<>(groups.values());
       long tokens = 0;
-      for (Map<String, Tensor> b : calibration.batches()) {
+      for (Map<String, Tensor> b : wide.batches()) {
         tokens += tokenCount(b);
       }
       int from = 0;
@@ -346,14 +364,14 @@ public final class AwqPass implements Pass<AwqConfig>, PassValidation {
           capture.add(g.layers.get(0).name());
           xs.put(g.input, new ArrayList<>());
         }
-        for (Map<String, Tensor> b : calibration.batches()) {
-          ForwardResult r = full.forward(feeds(full, b), capture);
+        for (Map<String, Tensor> b : wide.batches()) {
+          ForwardResult r = full.forward(ActivationCapture.feeds(full, b), capture);
           for (Group g : chunk) {
             xs.get(g.input).add(r.activation(g.layers.get(0).name()));
           }
         }
         for (Group g : chunk) {
-          search(model, g, xs.remove(g.input), calibration.batches(), all, context);
+          search(calib, g, xs.remove(g.input), wide.batches(), all, context);
         }
         from = to;
       }
@@ -439,19 +457,6 @@ public final class AwqPass implements Pass<AwqConfig>, PassValidation {
     }
   }
 
-  private static Map<String, Tensor> feeds(Executor ex, Map<String, Tensor> batch) {
-    Map<String, Tensor> m = new LinkedHashMap<>();
-    for (String n : ex.inputNames()) {
-      Tensor t = batch.get(n);
-      if (t == null) {
-        throw new IllegalArgumentException(
-            "calibration batch has no input '" + n + "'; it has " + batch.keySet());
-      }
-      m.put(n, t);
-    }
-    return m;
-  }
-
   private static long tokenCount(Map<String, Tensor> batch) {
     Tensor mask = batch.get("attention_mask");
     if (mask != null) {
@@ -529,8 +534,15 @@ public final class AwqPass implements Pass<AwqConfig>, PassValidation {
       if (y.isPresent()) {
         Optional<ModelGraph> m =
             ModuleExtractor.extract(model, g.input, rank, List.of(y.get()), weights);
+        // On the f32 copy of a half model the layers' nodes are copies: found by name there.
+        boolean copy = graph.nodes().stream().noneMatch(n -> n == g.layers.get(0).node());
         if (m.isPresent()
-            && g.layers.stream().allMatch(l -> ModuleExtractor.contains(m.get(), l.node()))) {
+            && g.layers.stream()
+                .allMatch(
+                    l ->
+                        copy
+                            ? m.get().graph().node(l.node().name()).isPresent()
+                            : ModuleExtractor.contains(m.get(), l.node()))) {
           module = m.get();
         }
       }
@@ -697,7 +709,7 @@ public final class AwqPass implements Pass<AwqConfig>, PassValidation {
   private static boolean isFloat(Graph graph, ChannelScaling.Input in) {
     return graph
         .constant(in.node().input(in.index()))
-        .map(t -> t.dtype() == DataType.FLOAT)
+        .map(t -> WeightMatrix.FLOAT_TYPES.contains(t.dtype()))
         .orElse(false);
   }
 

@@ -416,6 +416,21 @@ public final class QuantizedModelWriter {
    */
   public long writeActivationQdq(
       String value, float scale, int zeroPoint, boolean signed, List<Node> consumers) {
+    return writeActivationQdq(value, scale, zeroPoint, signed, consumers, DataType.FLOAT);
+  }
+
+  /**
+   * {@link #writeActivationQdq(String, float, int, boolean, List)} for an activation of the float
+   * type {@code own}: a FLOAT16 or BFLOAT16 value is cast to f32 for the Q/DQ pair (scales are f32)
+   * and the dequantized value cast back to {@code own}, which the consumers compute in.
+   */
+  public long writeActivationQdq(
+      String value,
+      float scale,
+      int zeroPoint,
+      boolean signed,
+      List<Node> consumers,
+      DataType own) {
     if (consumers.isEmpty()) {
       throw new IllegalArgumentException("no consumer of " + value + " to rewire");
     }
@@ -444,13 +459,29 @@ public final class QuantizedModelWriter {
             List.of(q, s.name(), zp.name()),
             List.of(dq));
     Node first = graph.nodes().get(firstIndex(consumers));
+    String read = dq;
+    if (own != DataType.FLOAT) {
+      String wide = fresh(base + "_float");
+      read = fresh(dq + "_" + own.name().toLowerCase(Locale.ROOT));
+      editor.insertBefore(
+          first,
+          Node.of(fresh(base + "_Cast_float"), "Cast", List.of(value), List.of(wide))
+              .put(Attribute.of("to", (long) DataType.FLOAT.onnxCode())));
+      qn.inputs().set(0, wide); // not in the graph yet
+    }
     editor.insertBefore(first, qn);
     editor.insertBefore(first, dqn);
+    if (own != DataType.FLOAT) {
+      editor.insertBefore(
+          first,
+          Node.of(fresh(base + "_Cast_back"), "Cast", List.of(dq), List.of(read))
+              .put(Attribute.of("to", (long) own.onnxCode())));
+    }
     for (Node c : consumers) {
       if (!c.input(0).equals(value)) {
         throw new IllegalArgumentException(c + " does not read " + value + " as input 0");
       }
-      editor.setInput(c, 0, dq);
+      editor.setInput(c, 0, read);
     }
     return s.byteSize() + zp.byteSize();
   }

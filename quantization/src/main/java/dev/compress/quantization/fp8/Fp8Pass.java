@@ -3,6 +3,7 @@ package dev.compress.quantization.fp8;
 import dev.compress.api.CompressionException;
 import dev.compress.api.ConfigException;
 import dev.compress.api.graph.Attribute;
+import dev.compress.api.graph.FloatPrecision;
 import dev.compress.api.graph.Graph;
 import dev.compress.api.graph.GraphEditor;
 import dev.compress.api.graph.ModelGraph;
@@ -14,6 +15,7 @@ import dev.compress.api.layers.LinearLayers;
 import dev.compress.api.pass.Pass;
 import dev.compress.api.pass.PassContext;
 import dev.compress.api.pass.PassReport;
+import dev.compress.api.pipeline.PassValidation;
 import dev.compress.api.tensor.DataType;
 import dev.compress.api.tensor.QuantParams;
 import dev.compress.api.tensor.Tensor;
@@ -56,7 +58,7 @@ import java.util.Set;
  * A model below opset 19 is raised to it by {@link OpsetUpgrade} when that is safe ({@code
  * upgradeOpset}); everything is checked before anything changes.
  */
-public final class Fp8Pass implements Pass<Fp8Config> {
+public final class Fp8Pass implements Pass<Fp8Config>, PassValidation {
   /** The first opset whose {@code DequantizeLinear} takes FLOAT8. */
   static final long FLOAT8_OPSET = 19;
 
@@ -121,15 +123,15 @@ public final class Fp8Pass implements Pass<Fp8Config> {
     return new Encoded(codes, scales, err == 0 ? 300 : Math.min(300, 10 * Math.log10(sig / err)));
   }
 
+  /**
+   * Every selected weight a float constant (a node name to capture by, with activations), the opset
+   * (or its upgrade), and no bf16 weight when activation scales are calibrated.
+   */
   @Override
-  public PassReport apply(ModelGraph model, PassContext context) throws CompressionException {
-    long start = System.nanoTime();
-    Graph graph = model.graph();
-    Fp8Format f = config.format();
-    List<LinearLayer> layers = config.selection().select(LinearLayers.of(graph));
+  public List<String> validate(ModelGraph model, List<LinearLayer> selected) {
     List<String> problems = new ArrayList<>();
-    for (LinearLayer l : layers) {
-      Optional<Tensor> w = graph.constant(l.weight());
+    for (LinearLayer l : selected) {
+      Optional<Tensor> w = model.graph().constant(l.weight());
       if (w.isEmpty() || !WeightMatrix.FLOAT_TYPES.contains(w.get().dtype())) {
         problems.add(
             "layer '"
@@ -137,22 +139,13 @@ public final class Fp8Pass implements Pass<Fp8Config> {
                 + "': weight "
                 + l.weight()
                 + " is not a constant f32, f16 or bf16");
-      } else if (config.activations() && w.get().dtype() == DataType.BFLOAT16) {
-        problems.add(
-            "layer '"
-                + l.name()
-                + "': weight "
-                + l.weight()
-                + " is BFLOAT16; activation scales are calibrated on DJL's PyTorch engine, which"
-                + " aborts the process on bf16 tensors. HINT: set activations: false, or convert"
-                + " the model to FLOAT16 or FLOAT");
       }
       if (config.activations() && l.nameSynthesized()) {
         problems.add("layer '" + l.name() + "': no node name to capture its input by");
       }
     }
     long opset = model.opset("").orElse(1);
-    if (!layers.isEmpty() && opset < FLOAT8_OPSET) {
+    if (!selected.isEmpty() && opset < FLOAT8_OPSET) {
       if (!config.upgradeOpset()) {
         problems.add(
             "model: FLOAT8 DequantizeLinear needs opset >= 19, the model imports "
@@ -162,6 +155,29 @@ public final class Fp8Pass implements Pass<Fp8Config> {
         OpsetUpgrade.problems(model, FLOAT8_OPSET).forEach(p -> problems.add("upgradeOpset: " + p));
       }
     }
+    if (config.activations()) {
+      FloatPrecision.bfloat16Problem(
+              "activation scales are calibrated",
+              model.graph(),
+              selected.stream().map(LinearLayer::weight).toList())
+          .map(p -> p.replace("HINT: ", "HINT: set activations: false, or "))
+          .ifPresent(problems::add);
+    }
+    return problems;
+  }
+
+  @Override
+  public List<String> compresses(List<LinearLayer> selected) {
+    return selected.stream().map(LinearLayer::name).toList();
+  }
+
+  @Override
+  public PassReport apply(ModelGraph model, PassContext context) throws CompressionException {
+    long start = System.nanoTime();
+    Graph graph = model.graph();
+    Fp8Format f = config.format();
+    List<LinearLayer> layers = config.selection().select(LinearLayers.of(graph));
+    List<String> problems = new ArrayList<>(validate(model, layers));
     if (config.activations() && context.calibration().isEmpty() && !layers.isEmpty()) {
       problems.add(
           "activations: true needs calibration data for the activation scales: add a calibration"

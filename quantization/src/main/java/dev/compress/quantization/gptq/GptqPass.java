@@ -4,6 +4,7 @@ import dev.compress.api.CompressionException;
 import dev.compress.api.ConfigException;
 import dev.compress.api.calibration.CalibrationSet;
 import dev.compress.api.graph.Attribute;
+import dev.compress.api.graph.FloatPrecision;
 import dev.compress.api.graph.Graph;
 import dev.compress.api.graph.ModelGraph;
 import dev.compress.api.graph.Node;
@@ -14,7 +15,6 @@ import dev.compress.api.pass.Pass;
 import dev.compress.api.pass.PassContext;
 import dev.compress.api.pass.PassReport;
 import dev.compress.api.pipeline.PassValidation;
-import dev.compress.api.tensor.DataType;
 import dev.compress.api.tensor.Tensor;
 import dev.compress.calibration.blocks.BlockSequentialCalibrator;
 import dev.compress.calibration.blocks.TransformerBlocks;
@@ -304,7 +304,15 @@ public final class GptqPass implements Pass<GptqConfig>, PassValidation {
                 + "'; GPTQ needs one Hessian per weight. HINT: add one of them to ignore");
       }
     }
+    FloatPrecision.bfloat16Problem(
+            "GPTQ calibrates", model.graph(), selected.stream().map(LinearLayer::weight).toList())
+        .ifPresent(problems::add);
     return problems;
+  }
+
+  @Override
+  public List<String> compresses(List<LinearLayer> selected) {
+    return selected.stream().map(LinearLayer::name).toList();
   }
 
   /** Adds the layer's problems. */
@@ -325,13 +333,6 @@ public final class GptqPass implements Pass<GptqConfig>, PassValidation {
               + " is "
               + w.get().dtype()
               + "; GPTQ quantizes FLOAT and FLOAT16 weights only");
-    } else if (w.get().dtype() == DataType.BFLOAT16) {
-      problems.add(
-          where
-              + "weight "
-              + layer.weight()
-              + " is BFLOAT16; GPTQ calibrates on DJL's PyTorch engine, which aborts the process"
-              + " on bf16 tensors. HINT: convert the model to FLOAT16 or FLOAT for GPTQ");
     }
     if (layer.nameSynthesized()) {
       problems.add(where + "the node has no name, so its input cannot be captured for calibration");

@@ -2,6 +2,7 @@ package dev.compress.quantization.smoothquant;
 
 import dev.compress.api.CompressionException;
 import dev.compress.api.ConfigException;
+import dev.compress.api.graph.FloatPrecision;
 import dev.compress.api.graph.Graph;
 import dev.compress.api.graph.GraphEditor;
 import dev.compress.api.graph.GraphIndex;
@@ -15,7 +16,7 @@ import dev.compress.api.layers.LinearLayers;
 import dev.compress.api.pass.Pass;
 import dev.compress.api.pass.PassContext;
 import dev.compress.api.pass.PassReport;
-import dev.compress.api.tensor.DataType;
+import dev.compress.api.pipeline.PassValidation;
 import dev.compress.api.tensor.Tensor;
 import dev.compress.quantization.format.WeightMatrix;
 import dev.compress.quantization.observer.ActivationGranularity;
@@ -60,7 +61,7 @@ import java.util.Set;
  * MatMul/Gemm weights, calibration data); scales come from one calibration pass over the float
  * model on the DJL executor.
  */
-public final class SmoothQuantPass implements Pass<SmoothQuantConfig> {
+public final class SmoothQuantPass implements Pass<SmoothQuantConfig>, PassValidation {
   /** Smallest scale used, so no channel is blown up by a near-zero activation. */
   public static final float MIN_SCALE = 1e-5f;
 
@@ -89,10 +90,27 @@ public final class SmoothQuantPass implements Pass<SmoothQuantConfig> {
   /** One norm and the linear layers reading its output. */
   record Group(Node norm, String output, List<LinearLayer> layers, NormConstants params) {}
 
+  /**
+   * The groups to scale, the groups skipped (with the reason) and every problem, before anything
+   * changes; {@link #validate} and {@link #apply} share it.
+   */
+  private record Planned(List<Group> kept, List<PassReport.Skip> skips, List<String> problems) {}
+
+  /**
+   * The checks {@link #apply} makes before calibration: the norm/layer groups found (or mapped),
+   * their gamma/beta and weights, and no bf16 weight. {@code selected} is what the runner's
+   * selection picks; the pass groups by norm over the same selection.
+   */
   @Override
-  public PassReport apply(ModelGraph model, PassContext context) throws CompressionException {
-    long start = System.nanoTime();
-    Graph graph = model.graph();
+  public List<String> validate(ModelGraph model, List<LinearLayer> selected) {
+    try {
+      return plan(model.graph()).problems();
+    } catch (ConfigException e) {
+      return e.problems();
+    }
+  }
+
+  private Planned plan(Graph graph) throws ConfigException {
     List<LinearLayer> all = LinearLayers.of(graph);
     List<String> problems = new ArrayList<>();
     List<PassReport.Skip> skips = new ArrayList<>();
@@ -117,14 +135,6 @@ public final class SmoothQuantPass implements Pass<SmoothQuantConfig> {
           problems.add(where + "feeds Conv '" + l.name() + "', which is not supported");
         } else if (w.isEmpty() || !WeightMatrix.FLOAT_TYPES.contains(w.get().dtype())) {
           problems.add(where + "layer '" + l.name() + "' has no constant f32, f16 or bf16 weight");
-        } else if (w.get().dtype() == DataType.BFLOAT16) {
-          problems.add(
-              where
-                  + "layer '"
-                  + l.name()
-                  + "' has a BFLOAT16 weight; calibration runs on DJL's PyTorch engine, which"
-                  + " aborts the process on bf16 tensors. HINT: convert the model to FLOAT16 or"
-                  + " FLOAT");
         } else if (l.nameSynthesized() && l == g.layers().get(0)) {
           problems.add(where + "layer '" + l.name() + "' has no node name to capture by");
         }
@@ -144,6 +154,22 @@ public final class SmoothQuantPass implements Pass<SmoothQuantConfig> {
       }
       kept.add(g);
     }
+    FloatPrecision.bfloat16Problem(
+            SmoothQuantProvider.TYPE + " calibrates activation maxima",
+            graph,
+            groups.stream().flatMap(g -> g.layers().stream()).map(LinearLayer::weight).toList())
+        .ifPresent(problems::add);
+    return new Planned(kept, skips, problems);
+  }
+
+  @Override
+  public PassReport apply(ModelGraph model, PassContext context) throws CompressionException {
+    long start = System.nanoTime();
+    Graph graph = model.graph();
+    Planned planned = plan(graph);
+    List<Group> kept = planned.kept();
+    List<PassReport.Skip> skips = planned.skips();
+    List<String> problems = planned.problems();
     if (!problems.isEmpty()) {
       throw new ConfigException(problems);
     }

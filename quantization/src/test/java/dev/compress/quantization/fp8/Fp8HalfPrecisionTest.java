@@ -84,7 +84,7 @@ class Fp8HalfPrecisionTest {
     Fp8Config cfg = new Fp8Config(null, Fp8Format.E4M3FN, true, true, true);
     assertThatThrownBy(() -> new Fp8Pass(cfg).apply(m, context(GptqOrtTest.calibration())))
         .isInstanceOf(ConfigException.class)
-        .hasMessageContaining("is BFLOAT16")
+        .hasMessageContaining("BFLOAT16 (first: ")
         .hasMessageContaining("HINT: set activations: false");
   }
 
