@@ -104,6 +104,7 @@ final class RunCommand implements Callable<Integer> {
           RunOptions.defaults()
               .withOverwrite(overwrite)
               .withOut(out)
+              .withWarnings(err)
               .withProgress(CompressCommand.quiet(spec) ? ProgressListener.NONE : bar);
       PipelineRunner runner = new PipelineRunner();
       PipelineRunner.Recorded recorded = null;

@@ -128,11 +128,13 @@ public class CompressMojo extends AbstractPipelineMojo {
                 }
                 getLog().info("compress: running the pipeline: " + v.reason());
               }
-              try (PrintWriter w = new PrintWriter(new LogWriter(getLog()::info))) {
+              try (PrintWriter w = new PrintWriter(new LogWriter(getLog()::info));
+                  PrintWriter warn = new PrintWriter(new LogWriter(getLog()::warn))) {
                 RunOptions options =
                     RunOptions.defaults()
                         .withOverwrite(true)
                         .withOut(w)
+                        .withWarnings(warn)
                         .withProgress(ConsoleProgress.plain(w));
                 if (runner.run(spec, options).evaluation().isPresent()) {
                   // The runner printed the side-by-side table: evaluate, reusing this evaluation

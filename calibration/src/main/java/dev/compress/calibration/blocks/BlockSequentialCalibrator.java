@@ -281,7 +281,7 @@ public final class BlockSequentialCalibrator {
         stored[outIn ? o * in + i : i * out + o] = outByIn[o * in + i];
       }
     }
-    g.putInitializer(Tensor.ofFloats(l.weight(), old.shape(), stored));
+    g.putInitializer(Tensor.ofFloats(l.weight(), old.dtype(), old.shape(), stored));
   }
 
   /** Puts every replaced weight back. */

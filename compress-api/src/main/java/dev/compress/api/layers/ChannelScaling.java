@@ -7,6 +7,7 @@ import dev.compress.api.graph.GraphIndex;
 import dev.compress.api.graph.Node;
 import dev.compress.api.layers.LinearLayer.Kind;
 import dev.compress.api.layers.LinearLayer.WeightLayout;
+import dev.compress.api.tensor.DataType;
 import dev.compress.api.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -228,7 +229,9 @@ public final class ChannelScaling {
     if (!others.isEmpty()) {
       Node producer = ed.index().producer(x).orElseThrow();
       String scale = ed.freshName(x + style.scaleSuffix());
-      ed.putInitializer(Tensor.ofFloats(scale, new long[] {s.length}, s));
+      // In the activation's type: the layers compute in their weights' type.
+      DataType own = ed.index().constant(layers.get(0).weight()).orElseThrow().dtype();
+      ed.putInitializer(Tensor.ofFloats(scale, own, new long[] {s.length}, s));
       String restored = ed.freshName(x + style.mulOutputSuffix());
       String base = style.mulNamedAfterProducer() ? LinearLayers.nameOf(producer) : x;
       Node m =
@@ -270,7 +273,7 @@ public final class ChannelScaling {
             && ed.index().readers(name).size() == 1
             && !ed.index().isObservable(name);
     String target = inPlace ? name : ed.freshName(name + style.suffix());
-    ed.putInitializer(Tensor.ofFloats(target, t.shape(), values));
+    ed.putInitializer(Tensor.ofFloats(target, t.dtype(), t.shape(), values)); // in its own type
     if (!inPlace) {
       ed.setInput(node, index, target);
     }

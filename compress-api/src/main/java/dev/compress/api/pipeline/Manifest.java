@@ -123,6 +123,18 @@ final class Manifest {
       p.put("bytesBefore", r.bytesBefore());
       p.put("bytesAfter", r.bytesAfter());
       p.put("metrics", new TreeMap<>(r.metrics()));
+      Map<String, Object> layers = new LinkedHashMap<>();
+      r.layerMetrics().forEach((layer, values) -> layers.put(layer, new TreeMap<>(values)));
+      p.put("layerMetrics", layers);
+      List<Map<String, Object>> notes = new ArrayList<>();
+      for (PassReport.Note n : r.notes()) {
+        Map<String, Object> nm = new LinkedHashMap<>();
+        nm.put("severity", n.severity().label());
+        n.layer().ifPresent(l -> nm.put("layer", l));
+        nm.put("message", n.message());
+        notes.add(nm);
+      }
+      p.put("notes", notes);
       p.put("elapsedMillis", r.elapsed() == null ? null : r.elapsed().toMillis());
       out.add(p);
     }

@@ -18,6 +18,7 @@ import dev.compress.api.io.ModelFiles;
 import dev.compress.api.io.onnx.OnnxWriter;
 import dev.compress.api.layers.LinearLayer;
 import dev.compress.api.layers.LinearLayers;
+import dev.compress.api.pass.LayerSelection;
 import dev.compress.api.pass.Pass;
 import dev.compress.api.pass.PassContext;
 import dev.compress.api.pass.PassProvider;
@@ -41,11 +42,13 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.ServiceLoader;
+import java.util.Set;
 import java.util.stream.Stream;
 
 /**
@@ -330,6 +333,10 @@ public final class PipelineRunner {
             bytes(r.bytesAfter()),
             r.elapsed() == null ? 0.0 : r.elapsed().toMillis() / 1000.0);
         out.flush();
+        for (PassReport.Note n : r.warnings()) {
+          options.warnings().println("warning: passes[" + i + "] (" + ps.type() + "): " + n.text());
+        }
+        options.warnings().flush();
       }
 
       Path dir = staging.dir();
@@ -548,6 +555,9 @@ public final class PipelineRunner {
     List<String> problems = new ArrayList<>();
     List<LinearLayer> layers = LinearLayers.of(model.graph());
     List<PassPlan> plans = new ArrayList<>();
+    // Layers compressed in the input or by the passes so far (PassValidation#compresses).
+    Set<String> compressed = new LinkedHashSet<>();
+    LinearLayers.compressed(model.graph()).forEach(c -> compressed.add(c.name()));
     for (int i = 0; i < spec.passes().size(); i++) {
       PassSpec ps = spec.passes().get(i);
       String key = "passes[" + i + "]";
@@ -572,22 +582,29 @@ public final class PipelineRunner {
             named
                 + " needs calibration data; add a calibration block (calibration: {source: ...})");
       }
+      Pass<?> pass = PassRegistry.create(provider, ps.config());
+      // The float layers as the passes before this one leave them.
+      List<LinearLayer> live = layers.stream().filter(l -> !compressed.contains(l.name())).toList();
+      boolean skips = pass instanceof PassValidation v && v.skipsCompressedLayers();
       List<LinearLayer> selected;
       try {
-        selected = ps.config().selection().select(layers);
+        selected = select(ps.config().selection(), live, compressed, skips);
       } catch (ConfigException e) {
         e.problems().forEach(p -> problems.add(key + "." + p));
         continue;
       }
-      if (selected.isEmpty()) {
+      boolean onlyCompressed = picksAny(ps.config().selection(), compressed);
+      if (selected.isEmpty() && !(skips && onlyCompressed)) {
         problems.add(
             named
                 + " selects no linear layer"
-                + (layers.isEmpty() ? noLayers(model) : " (all are ignored)"));
+                + (layers.isEmpty()
+                    ? noLayers(model)
+                    : onlyCompressed ? COMPRESSED_HINT : " (all are ignored)"));
       }
-      Pass<?> pass = PassRegistry.create(provider, ps.config());
       if (pass instanceof PassValidation v && !selected.isEmpty()) {
         v.validate(model, selected).forEach(p -> problems.add(named + ": " + p));
+        compressed.addAll(v.compresses(selected));
       }
       plans.add(
           new PassPlan(
@@ -621,6 +638,51 @@ public final class PipelineRunner {
       throw new ConfigException(problems);
     }
     return new ValidationReport(modelFile, layers.size(), plans);
+  }
+
+  private static final String COMPRESSED_HINT =
+      " that is still float: those it selects are compressed (quantized) in the model or by an"
+          + " earlier pass. HINT: put this pass before the one that quantizes them";
+
+  /**
+   * {@code selection} over the float layers {@code live}. A selector matching none of them is an
+   * error, unless {@code skips} and it matches a {@code compressed} layer (the pass skips those);
+   * when it matches only compressed layers the error says so.
+   */
+  private static List<LinearLayer> select(
+      LayerSelection selection, List<LinearLayer> live, Set<String> compressed, boolean skips)
+      throws ConfigException {
+    List<String> problems = new ArrayList<>();
+    for (String key : List.of("targets", "ignore")) {
+      List<String> selectors = key.equals("targets") ? selection.targets() : selection.ignore();
+      for (int i = 0; i < selectors.size(); i++) {
+        String s = selectors.get(i);
+        if (live.stream().anyMatch(l -> LayerSelection.matches(s, l.name()))) {
+          continue;
+        }
+        boolean matchesCompressed = compressed.stream().anyMatch(n -> LayerSelection.matches(s, n));
+        if (!matchesCompressed) {
+          problems.add(key + "[" + i + "] '" + s + "' matches no linear layer");
+        } else if (!skips) {
+          problems.add(key + "[" + i + "] '" + s + "' matches no linear layer" + COMPRESSED_HINT);
+        }
+      }
+    }
+    if (!problems.isEmpty()) {
+      throw new ConfigException(problems);
+    }
+    return live.stream().filter(l -> picks(selection, l.name())).toList();
+  }
+
+  private static boolean picksAny(LayerSelection selection, Set<String> names) {
+    return names.stream().anyMatch(n -> picks(selection, n));
+  }
+
+  private static boolean picks(LayerSelection sel, String name) {
+    boolean in =
+        sel.targets().isEmpty()
+            || sel.targets().stream().anyMatch(s -> LayerSelection.matches(s, name));
+    return in && sel.ignore().stream().noneMatch(s -> LayerSelection.matches(s, name));
   }
 
   // ---- services ----

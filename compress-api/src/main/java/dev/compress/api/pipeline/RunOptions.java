@@ -13,31 +13,42 @@ import java.util.Objects;
  * @param progress receives each pass's progress (e.g. a {@link ConsoleProgress})
  * @param out receives a short human-readable summary: one line per pass, the evaluation table and
  *     where the output went; {@link #defaults()} discards it
+ * @param warnings receives the passes' warnings ({@link
+ *     dev.compress.api.pass.PassReport#warnings()}), one line each, {@code warning: passes[I]
+ *     (TYPE): ...}, right after the pass's summary line; {@link #defaults()} discards them (they
+ *     are in the manifest and report.json either way)
  */
-public record RunOptions(boolean overwrite, ProgressListener progress, PrintWriter out) {
+public record RunOptions(
+    boolean overwrite, ProgressListener progress, PrintWriter out, PrintWriter warnings) {
   /** Normalizes nulls. */
   public RunOptions {
     progress = progress == null ? ProgressListener.NONE : progress;
     out = out == null ? new PrintWriter(Writer.nullWriter()) : out;
+    warnings = warnings == null ? new PrintWriter(Writer.nullWriter()) : warnings;
   }
 
-  /** No overwrite, no progress, no printed summary. */
+  /** No overwrite, no progress, no printed summary or warnings. */
   public static RunOptions defaults() {
-    return new RunOptions(false, ProgressListener.NONE, null);
+    return new RunOptions(false, ProgressListener.NONE, null, null);
   }
 
   /** These options with {@code overwrite} set. */
   public RunOptions withOverwrite(boolean o) {
-    return new RunOptions(o, progress, out);
+    return new RunOptions(o, progress, out, warnings);
   }
 
   /** These options with another progress listener. */
   public RunOptions withProgress(ProgressListener p) {
-    return new RunOptions(overwrite, p, out);
+    return new RunOptions(overwrite, p, out, warnings);
   }
 
   /** These options printing the summary to {@code w}. */
   public RunOptions withOut(PrintWriter w) {
-    return new RunOptions(overwrite, progress, Objects.requireNonNull(w, "out"));
+    return new RunOptions(overwrite, progress, Objects.requireNonNull(w, "out"), warnings);
+  }
+
+  /** These options printing the passes' warnings to {@code w} (the CLI: stderr). */
+  public RunOptions withWarnings(PrintWriter w) {
+    return new RunOptions(overwrite, progress, out, Objects.requireNonNull(w, "warnings"));
   }
 }

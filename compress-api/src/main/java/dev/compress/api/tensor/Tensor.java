@@ -92,6 +92,40 @@ public final class Tensor {
     return of(name, DataType.FLOAT, shape, b);
   }
 
+  /**
+   * A tensor of a float type holding {@code values} rounded to it: {@link DataType#FLOAT} copies
+   * them, {@link DataType#FLOAT16} and {@link DataType#BFLOAT16} round to nearest, ties to even
+   * (NaN stays NaN). {@link #readFloats} reads back the rounded values.
+   *
+   * @throws IllegalArgumentException for another type
+   */
+  public static Tensor ofFloats(String name, DataType dtype, long[] shape, float... values) {
+    if (dtype == DataType.FLOAT) {
+      return ofFloats(name, shape, values);
+    }
+    if (dtype != DataType.FLOAT16 && dtype != DataType.BFLOAT16) {
+      throw new IllegalArgumentException(
+          "tensor '" + name + "': cannot store floats as " + dtype + " (FLOAT, FLOAT16, BFLOAT16)");
+    }
+    ByteBuffer b = ByteBuffer.allocate(values.length * 2).order(ByteOrder.LITTLE_ENDIAN);
+    for (int i = 0; i < values.length; i++) {
+      b.putShort(
+          i * 2,
+          dtype == DataType.FLOAT16 ? Float.floatToFloat16(values[i]) : toBfloat16(values[i]));
+    }
+    return of(name, dtype, shape, b);
+  }
+
+  /** {@code v} rounded to bfloat16 (nearest, ties to even; NaN kept quiet). */
+  private static short toBfloat16(float v) {
+    int bits = Float.floatToRawIntBits(v);
+    if (Float.isNaN(v)) {
+      return (short) ((bits >>> 16) | 0x40);
+    }
+    int lsb = (bits >>> 16) & 1;
+    return (short) ((bits + 0x7fff + lsb) >>> 16);
+  }
+
   /** An int64 tensor copying {@code values}. */
   public static Tensor ofLongs(String name, long[] shape, long... values) {
     ByteBuffer b = ByteBuffer.allocate(values.length * 8).order(ByteOrder.LITTLE_ENDIAN);

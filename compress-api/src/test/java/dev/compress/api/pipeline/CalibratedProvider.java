@@ -68,6 +68,10 @@ public class CalibratedProvider implements PassProvider<CalibratedProvider.Confi
             0,
             0,
             Map.of("batches", (double) batches),
+            Map.of("layer0", Map.of("tokens", 7.0)),
+            List.of(
+                PassReport.Note.info("calibrated on " + batches + " batches"),
+                PassReport.Note.warning("layer0", "few tokens. HINT: use more samples")),
             Duration.ZERO);
       }
     };

@@ -247,8 +247,26 @@ class PipelineRunnerTest {
         spec(new CalibratedProvider.Config(LayerSelection.ALL))
             .calibration(CalibrationSpec.defaults("calib.txt"))
             .build();
-    RunResult r = runner.run(spec, RunOptions.defaults());
+    StringWriter warnings = new StringWriter();
+    RunResult r = runner.run(spec, RunOptions.defaults().withWarnings(new PrintWriter(warnings)));
     assertThat(r.passes().get(0).metrics()).containsEntry("batches", 2.0);
+    // Warnings: one line each on the warnings stream; notes and per-layer metrics as data.
+    assertThat(warnings.toString())
+        .isEqualTo(
+            "warning: passes[0] (needs-calibration): layer 'layer0': few tokens. HINT: use more"
+                + " samples"
+                + System.lineSeparator());
+    for (Path file : List.of(r.manifest(), r.report())) {
+      JsonNode pass = json(file).path("passes").get(0);
+      assertThat(pass.path("layerMetrics").path("layer0").path("tokens").asDouble()).isEqualTo(7);
+      JsonNode notes = pass.path("notes");
+      assertThat(notes.size()).isEqualTo(2);
+      assertThat(notes.get(0).path("severity").asText()).isEqualTo("info");
+      assertThat(notes.get(0).has("layer")).isFalse();
+      assertThat(notes.get(1).path("severity").asText()).isEqualTo("warning");
+      assertThat(notes.get(1).path("layer").asText()).isEqualTo("layer0");
+      assertThat(notes.get(1).path("message").asText()).endsWith("HINT: use more samples");
+    }
     JsonNode cal = json(r.manifest()).path("calibration");
     assertThat(cal.path("source").asText()).isEqualTo("calib.txt");
     assertThat(cal.path("sha256").asText()).isEqualTo("c0ffee");

@@ -56,15 +56,14 @@ import java.util.Set;
  *
  * <p>Report metrics: {@code LAYER/sparsity} (zeros over weights after the pass), {@code sparsity}
  * over all selected layers, {@code pruned_weights}, and for the global scope {@code threshold} (the
- * magnitude at which weights were cut). {@link #notes()} states the overall sparsity and that ONNX
- * Runtime gets no speed from it on CPU ({@link SparsityReport#RUNTIME_NOTE}).
+ * magnitude at which weights were cut). The report's notes state the overall sparsity and warn that
+ * ONNX Runtime gets no speed from it on CPU ({@link SparsityReport#RUNTIME_NOTE}).
  */
 public final class MagnitudePruningPass implements Pass<MagnitudePruningConfig>, PassValidation {
   private static final Set<DataType> FLOAT_TYPES =
       Set.of(DataType.FLOAT, DataType.FLOAT16, DataType.BFLOAT16, DataType.DOUBLE);
 
   private final MagnitudePruningConfig config;
-  private final List<String> notes = new ArrayList<>();
 
   /** A pass for a validated config. */
   public MagnitudePruningPass(MagnitudePruningConfig config) {
@@ -74,11 +73,6 @@ public final class MagnitudePruningPass implements Pass<MagnitudePruningConfig>,
   @Override
   public MagnitudePruningConfig config() {
     return config;
-  }
-
-  /** Report lines of the last {@link #apply}: overall sparsity and the runtime note. */
-  public List<String> notes() {
-    return List.copyOf(notes);
   }
 
   /** One weight tensor and the selected layers that read it. */
@@ -95,21 +89,40 @@ public final class MagnitudePruningPass implements Pass<MagnitudePruningConfig>,
     }
   }
 
-  /** The N:M pattern's problems (an M that does not divide a layer's input features). */
+  /**
+   * Every selected weight a float constant it can hold in one array, and the N:M pattern dividing
+   * it.
+   */
   @Override
   public List<String> validate(ModelGraph model, List<LinearLayer> selected) {
     List<String> problems = new ArrayList<>();
-    SparsityPattern pattern = config.sparsityPattern();
-    for (LinearLayer l : selected) {
-      pattern.divisibilityProblem("pattern", l).ifPresent(problems::add);
+    for (LinearLayer layer : selected) {
+      problem(layer, model.graph().constant(layer.weight())).ifPresent(problems::add);
+      config.sparsityPattern().divisibilityProblem("pattern", layer).ifPresent(problems::add);
     }
     return problems;
+  }
+
+  private static Optional<String> problem(LinearLayer layer, Optional<Tensor> w) {
+    String where = "layer '" + layer.name() + "': weight " + layer.weight();
+    if (w.isEmpty()) {
+      return Optional.of(where + " is not a constant");
+    } else if (!FLOAT_TYPES.contains(w.get().dtype())) {
+      return Optional.of(
+          where
+              + " is "
+              + w.get().dtype()
+              + "; magnitude pruning needs a floating-point weight (prune before quantizing)");
+    } else if (w.get().elementCount() > Integer.MAX_VALUE - 8) {
+      return Optional.of(where + " has " + w.get().elementCount() + " elements, too many");
+    }
+    return Optional.empty();
   }
 
   @Override
   public PassReport apply(ModelGraph model, PassContext context) throws CompressionException {
     long start = System.nanoTime();
-    notes.clear();
+    List<PassReport.Note> notes = new ArrayList<>();
     Graph graph = model.graph();
     List<LinearLayer> layers = config.selection().select(LinearLayers.of(graph));
     SparsityPattern pattern = config.sparsityPattern();
@@ -118,16 +131,9 @@ public final class MagnitudePruningPass implements Pass<MagnitudePruningConfig>,
     for (LinearLayer layer : layers) {
       Optional<Tensor> w = graph.constant(layer.weight());
       String where = "layer '" + layer.name() + "': weight " + layer.weight();
-      if (w.isEmpty()) {
-        problems.add(where + " is not a constant");
-      } else if (!FLOAT_TYPES.contains(w.get().dtype())) {
-        problems.add(
-            where
-                + " is "
-                + w.get().dtype()
-                + "; magnitude pruning needs a floating-point weight (prune before quantizing)");
-      } else if (w.get().elementCount() > Integer.MAX_VALUE - 8) {
-        problems.add(where + " has " + w.get().elementCount() + " elements, too many");
+      Optional<String> problem = problem(layer, w);
+      if (problem.isPresent()) {
+        problems.add(problem.get());
       } else {
         pattern.divisibilityProblem("pattern", layer).ifPresent(problems::add);
         Unit u = units.computeIfAbsent(layer.weight(), k -> new Unit(k, w.get()));
@@ -155,6 +161,7 @@ public final class MagnitudePruningPass implements Pass<MagnitudePruningConfig>,
     String type = MagnitudePruningProvider.TYPE;
     context.progress().start(type, list.size());
     Map<String, Double> metrics = new LinkedHashMap<>();
+    PassReport.LayerMetrics layerMetrics = new PassReport.LayerMetrics();
     Map<Unit, Tensor> pruned = new IdentityHashMap<>();
     if (!pattern.unstructured()) {
       for (int i = 0; i < list.size(); i++) {
@@ -195,7 +202,7 @@ public final class MagnitudePruningPass implements Pass<MagnitudePruningConfig>,
       zeros += u.zeros;
       prunedCount += u.pruned;
       for (LinearLayer l : u.layers) {
-        metrics.put(l.name() + "/sparsity", (double) u.zeros / u.tensor.elementCount());
+        layerMetrics.put(l.name(), "sparsity", (double) u.zeros / u.tensor.elementCount());
       }
     }
     for (LinearLayer l : layers) {
@@ -208,13 +215,14 @@ public final class MagnitudePruningPass implements Pass<MagnitudePruningConfig>,
     metrics.put("stored_dense", 1.0);
     metrics.put("ort_cpu_speedup", 1.0);
     notes.add(
-        String.format(
-            "sparsity %.4f (%s): %d of %d weights are zero in the pruned layers",
-            total == 0 ? 0.0 : (double) zeros / total,
-            pattern.unstructured() ? config.scope().toString().toLowerCase() : pattern,
-            zeros,
-            total));
-    notes.add(SparsityReport.RUNTIME_NOTE);
+        PassReport.Note.info(
+            String.format(
+                "sparsity %.4f (%s): %d of %d weights are zero in the pruned layers",
+                total == 0 ? 0.0 : (double) zeros / total,
+                pattern.unstructured() ? config.scope().toString().toLowerCase() : pattern,
+                zeros,
+                total)));
+    notes.add(PassReport.Note.warning(SparsityReport.RUNTIME_NOTE));
     return new PassReport(
         type,
         touched,
@@ -222,6 +230,8 @@ public final class MagnitudePruningPass implements Pass<MagnitudePruningConfig>,
         bytes,
         bytes,
         metrics,
+        layerMetrics.asMap(),
+        notes,
         Duration.ofNanos(System.nanoTime() - start));
   }
 

@@ -1,5 +1,6 @@
 package dev.compress.pruning.mask;
 
+import dev.compress.api.pass.PassReport;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -19,7 +20,7 @@ import java.util.Map;
 public final class SparsityReport {
   /** What ONNX Runtime on CPU does with the zeros, stated in every report. */
   public static final String RUNTIME_NOTE =
-      "WARNING ONNX Runtime gets no speed from unstructured or N:M (2:4) sparsity on CPU: its"
+      "ONNX Runtime gets no speed from unstructured or N:M (2:4) sparsity on CPU: its"
           + " MatMul/Gemm kernels are dense, so the pruned model runs as fast as the original."
           + " Weights are stored dense: the file keeps its size.";
 
@@ -77,14 +78,19 @@ public final class SparsityReport {
     return m;
   }
 
-  /** The notes, ending with the overall sparsity and {@link #RUNTIME_NOTE}. */
-  public List<String> notes() {
-    List<String> out = new ArrayList<>(notes);
+  /**
+   * The notes for the pass report: the lines noted (information), the overall sparsity
+   * (information), and {@link #RUNTIME_NOTE} as a warning.
+   */
+  public List<PassReport.Note> notes() {
+    List<PassReport.Note> out = new ArrayList<>();
+    notes.forEach(n -> out.add(PassReport.Note.info(n)));
     out.add(
-        String.format(
-            "sparsity %.4f: %d of %d weights are zero in the pruned layers",
-            elements == 0 ? 0.0 : (double) zeros / elements, zeros, elements));
-    out.add(RUNTIME_NOTE);
+        PassReport.Note.info(
+            String.format(
+                "sparsity %.4f: %d of %d weights are zero in the pruned layers",
+                elements == 0 ? 0.0 : (double) zeros / elements, zeros, elements)));
+    out.add(PassReport.Note.warning(RUNTIME_NOTE));
     return out;
   }
 }

@@ -23,7 +23,7 @@ import java.util.List;
  * pruned by {@link SparseGptPruner} from its input Hessian with GPTQ's error-compensating update.
  *
  * <p>The weights stay dense f32 tensors: the file does not shrink, and ONNX Runtime gets no speed
- * from the zeros on CPU ({@link SparsityReport#RUNTIME_NOTE}, in {@link #notes()} and in the
+ * from the zeros on CPU ({@link SparsityReport#RUNTIME_NOTE}, in the report's notes and in the
  * metrics as {@code ort_cpu_speedup = 1}). Joint pruning and quantization in one sweep is not
  * offered: the quantizer grid lives in the quantization module, which pruning does not import.
  */
@@ -32,7 +32,6 @@ public final class SparseGptPass implements Pass<SparseGptConfig>, PassValidatio
   static final double MAX_DAMP = 1.0;
 
   private final SparseGptConfig config;
-  private final List<String> notes = new ArrayList<>();
 
   /** A pass for a validated config. */
   public SparseGptPass(SparseGptConfig config) {
@@ -42,11 +41,6 @@ public final class SparseGptPass implements Pass<SparseGptConfig>, PassValidatio
   @Override
   public SparseGptConfig config() {
     return config;
-  }
-
-  /** Report lines of the last {@link #apply}: blocks, warnings, sparsity, the runtime note. */
-  public List<String> notes() {
-    return List.copyOf(notes);
   }
 
   /** Every layer problem {@link #apply} refuses, found before any calibration. */
@@ -59,7 +53,6 @@ public final class SparseGptPass implements Pass<SparseGptConfig>, PassValidatio
   @Override
   public PassReport apply(ModelGraph model, PassContext context) throws CompressionException {
     long start = System.nanoTime();
-    notes.clear();
     List<LinearLayer> layers = config.selection().select(LinearLayers.of(model.graph()));
     SparsityPattern pattern = config.sparsityPattern();
     SparsityReport report =
@@ -108,7 +101,6 @@ public final class SparseGptPass implements Pass<SparseGptConfig>, PassValidatio
               }
               return r.weight();
             });
-    notes.addAll(report.notes());
     long bytes = 0;
     List<String> touched = new ArrayList<>();
     for (LinearLayer l : layers) {
@@ -122,6 +114,8 @@ public final class SparseGptPass implements Pass<SparseGptConfig>, PassValidatio
         bytes,
         bytes,
         report.metrics(),
+        java.util.Map.of(),
+        report.notes(),
         Duration.ofNanos(System.nanoTime() - start));
   }
 }

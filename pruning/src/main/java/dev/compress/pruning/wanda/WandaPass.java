@@ -40,7 +40,6 @@ import java.util.List;
  */
 public final class WandaPass implements Pass<WandaConfig>, PassValidation {
   private final WandaConfig config;
-  private final List<String> notes = new ArrayList<>();
 
   /** A pass for a validated config. */
   public WandaPass(WandaConfig config) {
@@ -50,11 +49,6 @@ public final class WandaPass implements Pass<WandaConfig>, PassValidation {
   @Override
   public WandaConfig config() {
     return config;
-  }
-
-  /** Report lines of the last {@link #apply}: blocks, warnings, sparsity, the runtime note. */
-  public List<String> notes() {
-    return List.copyOf(notes);
   }
 
   /**
@@ -90,7 +84,6 @@ public final class WandaPass implements Pass<WandaConfig>, PassValidation {
   @Override
   public PassReport apply(ModelGraph model, PassContext context) throws CompressionException {
     long start = System.nanoTime();
-    notes.clear();
     List<LinearLayer> layers = config.selection().select(LinearLayers.of(model.graph()));
     SparsityPattern pattern = config.sparsityPattern();
     SparsityReport report =
@@ -117,7 +110,6 @@ public final class WandaPass implements Pass<WandaConfig>, PassValidation {
               }
               return w;
             });
-    notes.addAll(report.notes());
     long bytes = 0;
     List<String> touched = new ArrayList<>();
     for (LinearLayer l : layers) {
@@ -131,6 +123,8 @@ public final class WandaPass implements Pass<WandaConfig>, PassValidation {
         bytes,
         bytes,
         report.metrics(),
+        java.util.Map.of(),
+        report.notes(),
         Duration.ofNanos(System.nanoTime() - start));
   }
 }

@@ -107,9 +107,9 @@ class MagnitudePruningPassTest {
     assertThat(r.bytesAfter())
         .isEqualTo(r.bytesBefore())
         .isEqualTo((IN * HIDDEN + OUT * HIDDEN) * 4);
+    assertThat(r.layerMetrics(FC1)).containsEntry("sparsity", 922.0 / 3072);
+    assertThat(r.layerMetrics(FC2)).containsEntry("sparsity", 230.0 / 768);
     assertThat(r.metrics())
-        .containsEntry(FC1 + "/sparsity", 922.0 / 3072)
-        .containsEntry(FC2 + "/sparsity", 230.0 / 768)
         .containsEntry("sparsity", 1152.0 / 3840)
         .containsEntry("pruned_weights", 1152.0)
         .containsEntry("bytes_saved", 0.0)

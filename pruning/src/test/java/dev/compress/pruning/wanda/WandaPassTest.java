@@ -81,7 +81,9 @@ class WandaPassTest {
     WandaPass pass = new WandaPass(new WandaConfig(LayerSelection.ALL, 0.5, null, null));
     PassReport r = pass.apply(m, context(calibration(D)));
     assertThat(r.layersTouched()).hasSize(4);
-    assertThat(pass.notes()).contains(SparsityReport.RUNTIME_NOTE);
+    assertThat(r.warnings())
+        .extracting(PassReport.Note::message)
+        .contains(SparsityReport.RUNTIME_NOTE);
     List<LinearLayer> layers = LinearLayers.of(m.graph());
     for (LinearLayer l : layers) {
       assertThat(r.metrics().get(l.name() + "/sparsity")).isEqualTo(0.5);

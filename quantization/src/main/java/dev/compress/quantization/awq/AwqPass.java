@@ -7,6 +7,7 @@ import dev.compress.api.calibration.CalibrationSet;
 import dev.compress.api.canonical.Canonicalizer;
 import dev.compress.api.exec.Executor;
 import dev.compress.api.exec.ForwardResult;
+import dev.compress.api.graph.FloatPrecision;
 import dev.compress.api.graph.Graph;
 import dev.compress.api.graph.GraphEditor;
 import dev.compress.api.graph.GraphIndex;
@@ -23,8 +24,8 @@ import dev.compress.api.pass.Pass;
 import dev.compress.api.pass.PassContext;
 import dev.compress.api.pass.PassReport;
 import dev.compress.api.pipeline.PassValidation;
-import dev.compress.api.tensor.DataType;
 import dev.compress.api.tensor.Tensor;
+import dev.compress.calibration.activation.ActivationCapture;
 import dev.compress.calibration.activation.ActivationStats;
 import dev.compress.calibration.activation.TokenRows;
 import dev.compress.quantization.format.MatMulNBitsLayout;
@@ -73,7 +74,8 @@ import java.util.Set;
  *       preceding linear layer's output rows and bias. Other linear layers reading {@code X} get
  *       {@code W s} too (float); any other consumer (the residual branch of a post-norm model such
  *       as BERT) reads {@code X s} through an inserted {@code Mul} ({@link AwqConfig#residualMul}).
- *       A group with no foldable producer is not scaled (metric {@code LAYER/awq_alpha = -1}).
+ *       A group with no foldable producer is not scaled (layer metric {@code awq_alpha = -1}, and
+ *       an info note with the reason).
  *   <li>Clip search ({@link AwqMath#clipThresholds}) per output channel and group on {@link
  *       AwqConfig#clipTokens} tokens of the (scaled) input, skipping {@link AwqConfig#clipIgnore};
  *       then round-to-nearest on the GPTQ min-max grid and {@link QuantizedModelWriter} ({@code
@@ -128,7 +130,27 @@ public final class AwqPass implements Pass<AwqConfig>, PassValidation {
     for (LinearLayer l : selected) {
       check(model.graph(), l, problems);
     }
+    if (config.bits() == 8 && !selected.isEmpty()) {
+      QuantizedModelWriter.dequantizeLinearProblem(model, selected, "bits=4")
+          .ifPresent(problems::add);
+    }
+    FloatPrecision.bfloat16Problem(
+            "awq captures activations and scores its scales",
+            model.graph(),
+            selected.stream().map(LinearLayer::weight).toList())
+        .ifPresent(problems::add);
     return problems;
+  }
+
+  @Override
+  public List<String> compresses(List<LinearLayer> selected) {
+    return selected.stream().map(LinearLayer::name).toList();
+  }
+
+  /** Already-quantized layers it selects are skipped, as {@code rtn-quantization} does. */
+  @Override
+  public boolean skipsCompressedLayers() {
+    return true;
   }
 
   private void check(Graph graph, LinearLayer layer, List<String> problems) {
@@ -138,8 +160,9 @@ public final class AwqPass implements Pass<AwqConfig>, PassValidation {
       return;
     }
     Optional<Tensor> w = graph.constant(layer.weight());
-    if (w.isEmpty() || w.get().dtype() != DataType.FLOAT) {
-      problems.add(where + "weight " + layer.weight() + " must be a FLOAT (f32) constant");
+    if (w.isEmpty() || !WeightMatrix.FLOAT_TYPES.contains(w.get().dtype())) {
+      problems.add(
+          where + "weight " + layer.weight() + " must be a FLOAT or FLOAT16 (f32, f16) constant");
     } else if (!graph.initializers().containsKey(layer.weight())) {
       problems.add(
           where + "weight " + layer.weight() + " must be an initializer, found a Constant");
@@ -177,14 +200,7 @@ public final class AwqPass implements Pass<AwqConfig>, PassValidation {
     Graph graph = model.graph();
     // Validate on the model as given, before anything changes.
     QuantizedLayers.Picked picked = QuantizedLayers.select(config.selection(), graph);
-    List<String> problems = new ArrayList<>();
-    for (LinearLayer l : picked.layers()) {
-      check(graph, l, problems);
-    }
-    if (config.bits() == 8 && !picked.layers().isEmpty()) {
-      QuantizedModelWriter.dequantizeLinearProblem(model, picked.layers(), "bits=4")
-          .ifPresent(problems::add);
-    }
+    List<String> problems = validate(model, picked.layers());
     if (!problems.isEmpty()) {
       throw new ConfigException(problems);
     }
@@ -204,6 +220,7 @@ public final class AwqPass implements Pass<AwqConfig>, PassValidation {
     if (opsetAfter != opsetBefore) {
       metrics.put("opset_raised_to", (double) opsetAfter);
     }
+    PassReport.LayerMetrics layerMetrics = new PassReport.LayerMetrics();
     List<QuantizedMatrix> quantized = new ArrayList<>();
     List<LinearLayer> layers = new ArrayList<>();
     long bytesBefore = 0;
@@ -246,8 +263,8 @@ public final class AwqPass implements Pass<AwqConfig>, PassValidation {
               "layer '" + l.name() + "': weight " + l.weight() + ": " + e.getMessage());
         }
         double sqnr = Math.min(300, q.sqnrDb(w));
-        metrics.put(l.name() + "/sqnr_db", sqnr);
-        metrics.put(l.name() + "/awq_alpha", g.alpha);
+        layerMetrics.put(l.name(), "sqnr_db", sqnr);
+        layerMetrics.put(l.name(), "awq_alpha", g.alpha);
         sqnrSum += sqnr;
         bytesBefore += wt.byteSize();
         quantized.add(q);
@@ -283,6 +300,12 @@ public final class AwqPass implements Pass<AwqConfig>, PassValidation {
       metrics.put("weight_bytes_ratio", bytesBefore == 0 ? 1.0 : (double) bytesAfter / bytesBefore);
     }
     List<PassReport.Skip> skipped = new ArrayList<>(picked.skipped());
+    List<PassReport.Note> notes = new ArrayList<>();
+    for (Group g : groups.values()) {
+      if (!g.why.isEmpty()) {
+        notes.add(PassReport.Note.info(g.layers.get(0).name(), "input not scaled: " + g.why));
+      }
+    }
     return new PassReport(
         type,
         touched,
@@ -290,6 +313,8 @@ public final class AwqPass implements Pass<AwqConfig>, PassValidation {
         bytesBefore,
         bytesAfter,
         metrics,
+        layerMetrics.asMap(),
+        notes,
         Duration.ofNanos(System.nanoTime() - start));
   }
 
@@ -302,7 +327,6 @@ public final class AwqPass implements Pass<AwqConfig>, PassValidation {
       throws CompressionException {
     Canonicalizer.canonicalize(model);
     raiseOpsetForFusedOperators(model);
-    unscaled.clear();
     Graph graph = model.graph();
     Set<String> names = new HashSet<>();
     selected.forEach(l -> names.add(l.name()));
@@ -315,11 +339,14 @@ public final class AwqPass implements Pass<AwqConfig>, PassValidation {
     }
     String type = AwqProvider.TYPE;
 
-    // 1-2: capture and search, chunk by chunk; nothing in the graph changes yet.
-    try (Executor full = executor(context, model)) {
+    // 1-2: capture and search, chunk by chunk; nothing in the graph changes yet. In f32: a half
+    // model is widened for the executor runs (its scales are then folded in its own type).
+    ModelGraph calib = FloatPrecision.widened(model);
+    CalibrationSet wide = FloatPrecision.widened(calibration);
+    try (Executor full = executor(context, calib)) {
       List<Group> order = new ArrayList<>(groups.values());
       long tokens = 0;
-      for (Map<String, Tensor> b : calibration.batches()) {
+      for (Map<String, Tensor> b : wide.batches()) {
         tokens += tokenCount(b);
       }
       int from = 0;
@@ -337,14 +364,14 @@ public final class AwqPass implements Pass<AwqConfig>, PassValidation {
           capture.add(g.layers.get(0).name());
           xs.put(g.input, new ArrayList<>());
         }
-        for (Map<String, Tensor> b : calibration.batches()) {
-          ForwardResult r = full.forward(feeds(full, b), capture);
+        for (Map<String, Tensor> b : wide.batches()) {
+          ForwardResult r = full.forward(ActivationCapture.feeds(full, b), capture);
           for (Group g : chunk) {
             xs.get(g.input).add(r.activation(g.layers.get(0).name()));
           }
         }
         for (Group g : chunk) {
-          search(model, g, xs.remove(g.input), calibration.batches(), all, context);
+          search(calib, g, xs.remove(g.input), wide.batches(), all, context);
         }
         from = to;
       }
@@ -388,22 +415,34 @@ public final class AwqPass implements Pass<AwqConfig>, PassValidation {
     OpsetUpgrade.upgrade(model, need);
   }
 
+  /**
+   * What steps 1-3 decided (test hook).
+   *
+   * @param alphas best alpha by input ({@code -1}: not scaled)
+   * @param unscaled groups with no foldable producer, by first layer name, with the reason
+   */
+  record Searched(Map<String, Double> alphas, Map<String, String> unscaled) {}
+
   /** Test hook: steps 1-3 on every layer {@link AwqConfig#selection} picks; best alpha by input. */
   Map<String, Double> searchAndFold(ModelGraph model, CalibrationSet calibration)
       throws CompressionException {
-    List<LinearLayer> selected = QuantizedLayers.select(config.selection(), model.graph()).layers();
-    Map<String, Double> alphas = new LinkedHashMap<>();
-    searchAndFold(model, calibration, selected, PassContext.of(0))
-        .forEach((k, g) -> alphas.put(k, g.scale == null ? -1 : g.alpha));
-    return alphas;
+    return searched(model, calibration).alphas();
   }
 
-  /** Why each group was left unscaled, by its first layer; filled by the last {@link #apply}. */
-  private final Map<String, String> unscaled = new LinkedHashMap<>();
-
-  /** Groups left unscaled by the last {@link #apply}, by first layer name, with the reason. */
-  public Map<String, String> unscaledGroups() {
-    return Map.copyOf(unscaled);
+  /** Test hook: steps 1-3 on every layer {@link AwqConfig#selection} picks. */
+  Searched searched(ModelGraph model, CalibrationSet calibration) throws CompressionException {
+    List<LinearLayer> selected = QuantizedLayers.select(config.selection(), model.graph()).layers();
+    Map<String, Double> alphas = new LinkedHashMap<>();
+    Map<String, String> unscaled = new LinkedHashMap<>();
+    searchAndFold(model, calibration, selected, PassContext.of(0))
+        .forEach(
+            (k, g) -> {
+              alphas.put(k, g.scale == null ? -1 : g.alpha);
+              if (!g.why.isEmpty()) {
+                unscaled.put(g.layers.get(0).name(), g.why);
+              }
+            });
+    return new Searched(alphas, unscaled);
   }
 
   private static Executor executor(PassContext context, ModelGraph model)
@@ -416,19 +455,6 @@ public final class AwqPass implements Pass<AwqConfig>, PassValidation {
               + e.getMessage()
               + " (HINT: run awq before passes that write quantized operators)");
     }
-  }
-
-  private static Map<String, Tensor> feeds(Executor ex, Map<String, Tensor> batch) {
-    Map<String, Tensor> m = new LinkedHashMap<>();
-    for (String n : ex.inputNames()) {
-      Tensor t = batch.get(n);
-      if (t == null) {
-        throw new IllegalArgumentException(
-            "calibration batch has no input '" + n + "'; it has " + batch.keySet());
-      }
-      m.put(n, t);
-    }
-    return m;
   }
 
   private static long tokenCount(Map<String, Tensor> batch) {
@@ -480,7 +506,6 @@ public final class AwqPass implements Pass<AwqConfig>, PassValidation {
     Optional<String> why = foldProblem(model.graph(), g, all);
     if (why.isPresent()) {
       g.why = why.get();
-      unscaled.put(g.layers.get(0).name(), g.why);
       return;
     }
     if (config.alphaGrid() == 1 && !config.duoScaling()) {
@@ -509,8 +534,15 @@ public final class AwqPass implements Pass<AwqConfig>, PassValidation {
       if (y.isPresent()) {
         Optional<ModelGraph> m =
             ModuleExtractor.extract(model, g.input, rank, List.of(y.get()), weights);
+        // On the f32 copy of a half model the layers' nodes are copies: found by name there.
+        boolean copy = graph.nodes().stream().noneMatch(n -> n == g.layers.get(0).node());
         if (m.isPresent()
-            && g.layers.stream().allMatch(l -> ModuleExtractor.contains(m.get(), l.node()))) {
+            && g.layers.stream()
+                .allMatch(
+                    l ->
+                        copy
+                            ? m.get().graph().node(l.node().name()).isPresent()
+                            : ModuleExtractor.contains(m.get(), l.node()))) {
           module = m.get();
         }
       }
@@ -677,7 +709,7 @@ public final class AwqPass implements Pass<AwqConfig>, PassValidation {
   private static boolean isFloat(Graph graph, ChannelScaling.Input in) {
     return graph
         .constant(in.node().input(in.index()))
-        .map(t -> t.dtype() == DataType.FLOAT)
+        .map(t -> WeightMatrix.FLOAT_TYPES.contains(t.dtype()))
         .orElse(false);
   }
 

@@ -20,6 +20,7 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -58,11 +59,22 @@ public final class QuantizedModelWriter {
   private final GraphEditor editor;
   private final Set<String> replaced = new LinkedHashSet<>();
   private final Map<String, Node> dequantized = new HashMap<>(); // weight -> its DQ node
+  private final Map<String, Node> casts = new HashMap<>(); // half weight -> Cast after its DQL
+  private final Map<String, Node> widenNodes = new HashMap<>(); // half value -> Cast to f32
   private final Map<String, List<String>> nbits = new HashMap<>(); // weight+format -> inputs
   private final Map<String, List<String>> dynamic = new HashMap<>(); // value -> DQL outputs
   private final Map<String, Node> dynamicNodes = new HashMap<>(); // value -> its DQL node
   private final Map<String, List<String>> gathered = new HashMap<>(); // table -> codes, scales
   private OpsetUpgrade.Result upgrade;
+
+  /**
+   * The float type of the weight {@code name} (FLOAT, FLOAT16 or BFLOAT16): the type its consumers
+   * compute in, which what replaces it must produce.
+   */
+  private DataType floatType(String name) {
+    DataType t = graph.constant(name).map(Tensor::dtype).orElse(DataType.FLOAT);
+    return t == DataType.FLOAT16 || t == DataType.BFLOAT16 ? t : DataType.FLOAT;
+  }
 
   /** The first opset with per-axis {@code DequantizeLinear}. */
   private static final long PER_AXIS_OPSET = 13;
@@ -218,16 +230,22 @@ public final class QuantizedModelWriter {
     Node done = dequantized.get(weight);
     if (done != null) {
       // Keep the order topological when this consumer comes before the first one.
+      Node cast = casts.get(weight);
       List<Node> nodes = graph.nodes();
       int at = nodes.indexOf(consumer);
       if (at < nodes.indexOf(done)) {
         nodes.remove(done);
         nodes.add(at, done);
+        if (cast != null) {
+          nodes.remove(cast);
+          nodes.add(at + 1, cast);
+        }
       }
-      consumer.inputs().set(inputIndex, done.output(0));
+      editor.setInput(consumer, inputIndex, (cast == null ? done : cast).output(0));
       return 0;
     }
     requirePerAxisOpset();
+    DataType own = floatType(weight);
     int out = q.rows();
     int in = q.cols();
     boolean sym = q.symmetric();
@@ -271,6 +289,16 @@ public final class QuantizedModelWriter {
       addInitializer(zp);
     }
     editor.insertBefore(consumer, dq);
+    if (own != DataType.FLOAT) {
+      // f32 scales (any opset >= 13), then the weight's own type, which the consumer computes in.
+      String cast = fresh(weight + "_dequantized_" + own.name().toLowerCase(Locale.ROOT));
+      Node c =
+          Node.of(fresh(weight + "_Cast"), "Cast", List.of(output), List.of(cast))
+              .put(Attribute.of("to", (long) own.onnxCode()));
+      editor.insertBefore(consumer, c);
+      casts.put(weight, c);
+      output = cast;
+    }
     editor.setInput(consumer, inputIndex, output);
     dequantized.put(weight, dq);
     replaced.add(weight);
@@ -318,8 +346,13 @@ public final class QuantizedModelWriter {
       Tensor b =
           Tensor.of(
               fresh(base + "_q" + q.bits()), DataType.UINT8, p.bShape(), ByteBuffer.wrap(p.b()));
+      // Scales in the activation's type (MatMulNBits' T1): the weight's own float type.
       Tensor scales =
-          Tensor.ofFloats(fresh(base + "_scales"), shape(p.scales().length), p.scales());
+          Tensor.ofFloats(
+              fresh(base + "_scales"),
+              floatType(layer.weight()),
+              shape(p.scales().length),
+              p.scales());
       Tensor zp =
           p.zeroPoints() == null
               ? null
@@ -383,6 +416,21 @@ public final class QuantizedModelWriter {
    */
   public long writeActivationQdq(
       String value, float scale, int zeroPoint, boolean signed, List<Node> consumers) {
+    return writeActivationQdq(value, scale, zeroPoint, signed, consumers, DataType.FLOAT);
+  }
+
+  /**
+   * {@link #writeActivationQdq(String, float, int, boolean, List)} for an activation of the float
+   * type {@code own}: a FLOAT16 or BFLOAT16 value is cast to f32 for the Q/DQ pair (scales are f32)
+   * and the dequantized value cast back to {@code own}, which the consumers compute in.
+   */
+  public long writeActivationQdq(
+      String value,
+      float scale,
+      int zeroPoint,
+      boolean signed,
+      List<Node> consumers,
+      DataType own) {
     if (consumers.isEmpty()) {
       throw new IllegalArgumentException("no consumer of " + value + " to rewire");
     }
@@ -411,13 +459,29 @@ public final class QuantizedModelWriter {
             List.of(q, s.name(), zp.name()),
             List.of(dq));
     Node first = graph.nodes().get(firstIndex(consumers));
+    String read = dq;
+    if (own != DataType.FLOAT) {
+      String wide = fresh(base + "_float");
+      read = fresh(dq + "_" + own.name().toLowerCase(Locale.ROOT));
+      editor.insertBefore(
+          first,
+          Node.of(fresh(base + "_Cast_float"), "Cast", List.of(value), List.of(wide))
+              .put(Attribute.of("to", (long) DataType.FLOAT.onnxCode())));
+      qn.inputs().set(0, wide); // not in the graph yet
+    }
     editor.insertBefore(first, qn);
     editor.insertBefore(first, dqn);
+    if (own != DataType.FLOAT) {
+      editor.insertBefore(
+          first,
+          Node.of(fresh(base + "_Cast_back"), "Cast", List.of(dq), List.of(read))
+              .put(Attribute.of("to", (long) own.onnxCode())));
+    }
     for (Node c : consumers) {
       if (!c.input(0).equals(value)) {
         throw new IllegalArgumentException(c + " does not read " + value + " as input 0");
       }
-      editor.setInput(c, 0, dq);
+      editor.setInput(c, 0, read);
     }
     return s.byteSize() + zp.byteSize();
   }
@@ -450,6 +514,29 @@ public final class QuantizedModelWriter {
     dynamic.put(value, outs);
     dynamicNodes.put(value, n);
     return outs;
+  }
+
+  /**
+   * {@code Cast(value, to = FLOAT)}, created on first use before {@code before} (moved before an
+   * earlier consumer, as {@link #dynamicQuantizer} is); its output name.
+   */
+  private String widened(String value, Node before) {
+    Node n = widenNodes.get(value);
+    List<Node> nodes = graph.nodes();
+    if (n != null) {
+      int at = indexOfIdentity(nodes, before);
+      if (at < indexOfIdentity(nodes, n)) {
+        nodes.remove(n);
+        nodes.add(at, n);
+      }
+      return n.output(0);
+    }
+    n =
+        Node.of(fresh(value + "_widen"), "Cast", List.of(value), List.of(fresh(value + "_f32")))
+            .put(Attribute.of("to", (long) DataType.FLOAT.onnxCode()));
+    nodes.add(indexOfIdentity(nodes, before), n);
+    widenNodes.put(value, n);
+    return n.output(0);
   }
 
   /**
@@ -492,7 +579,12 @@ public final class QuantizedModelWriter {
     wq = wq.withQuant(new QuantParams(ws, null, 1, 0));
     addInitializer(wq);
     addInitializer(ws);
-    List<String> xq = dynamicQuantizer(node.input(0), node);
+    // A half-precision layer: DynamicQuantizeLinear reads f32, so the input is widened first and
+    // the f32 result narrowed back to the layer's type.
+    DataType own = floatType(w);
+    List<String> xq =
+        dynamicQuantizer(
+            own == DataType.FLOAT ? node.input(0) : widened(node.input(0), node), node);
     String base = node.name().isEmpty() ? layer.output() : node.name();
     String sMul = fresh(base + "_scales_mul");
     String mmOut = fresh(base + "_int32");
@@ -501,6 +593,10 @@ public final class QuantizedModelWriter {
         layer.kind() == Kind.GEMM && !node.input(2).isEmpty()
             ? fresh(base + "_mul")
             : node.output(0);
+    String narrowed = y;
+    if (own != DataType.FLOAT) {
+      y = fresh(base + "_f32");
+    }
     List<Node> add = new ArrayList<>();
     add.add(Node.of(fresh(base + "_scales"), "Mul", List.of(xq.get(1), ws.name()), List.of(sMul)));
     add.add(
@@ -513,6 +609,12 @@ public final class QuantizedModelWriter {
         Node.of(fresh(base + "_Cast"), "Cast", List.of(mmOut), List.of(cast))
             .put(Attribute.of("to", (long) DataType.FLOAT.onnxCode())));
     add.add(Node.of(fresh(base + "_output_scale"), "Mul", List.of(cast, sMul), List.of(y)));
+    if (own != DataType.FLOAT) {
+      add.add(
+          Node.of(fresh(base + "_narrow"), "Cast", List.of(y), List.of(narrowed))
+              .put(Attribute.of("to", (long) own.onnxCode())));
+      y = narrowed;
+    }
     if (!y.equals(node.output(0))) {
       add.add(
           Node.of(

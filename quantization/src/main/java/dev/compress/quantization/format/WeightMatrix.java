@@ -1,8 +1,10 @@
 package dev.compress.quantization.format;
 
 import dev.compress.api.layers.LinearLayer.WeightLayout;
+import dev.compress.api.tensor.DataType;
 import dev.compress.api.tensor.Tensor;
 import dev.compress.quantization.grid.RowSource;
+import java.util.Set;
 
 /**
  * Maps a stored weight to the {@code out x in} view the quantizers work on, and back.
@@ -13,6 +15,13 @@ import dev.compress.quantization.grid.RowSource;
  * [rows, dim]}) is already in that view.
  */
 public final class WeightMatrix {
+  /**
+   * The weight types passes read ({@link #outByIn}, {@link #rows} widen them to f32) and write back
+   * in their own type.
+   */
+  public static final Set<DataType> FLOAT_TYPES =
+      Set.of(DataType.FLOAT, DataType.FLOAT16, DataType.BFLOAT16);
+
   private WeightMatrix() {}
 
   /**

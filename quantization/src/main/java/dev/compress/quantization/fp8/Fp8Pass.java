@@ -3,6 +3,7 @@ package dev.compress.quantization.fp8;
 import dev.compress.api.CompressionException;
 import dev.compress.api.ConfigException;
 import dev.compress.api.graph.Attribute;
+import dev.compress.api.graph.FloatPrecision;
 import dev.compress.api.graph.Graph;
 import dev.compress.api.graph.GraphEditor;
 import dev.compress.api.graph.ModelGraph;
@@ -14,6 +15,7 @@ import dev.compress.api.layers.LinearLayers;
 import dev.compress.api.pass.Pass;
 import dev.compress.api.pass.PassContext;
 import dev.compress.api.pass.PassReport;
+import dev.compress.api.pipeline.PassValidation;
 import dev.compress.api.tensor.DataType;
 import dev.compress.api.tensor.QuantParams;
 import dev.compress.api.tensor.Tensor;
@@ -29,6 +31,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -55,7 +58,7 @@ import java.util.Set;
  * A model below opset 19 is raised to it by {@link OpsetUpgrade} when that is safe ({@code
  * upgradeOpset}); everything is checked before anything changes.
  */
-public final class Fp8Pass implements Pass<Fp8Config> {
+public final class Fp8Pass implements Pass<Fp8Config>, PassValidation {
   /** The first opset whose {@code DequantizeLinear} takes FLOAT8. */
   static final long FLOAT8_OPSET = 19;
 
@@ -120,24 +123,29 @@ public final class Fp8Pass implements Pass<Fp8Config> {
     return new Encoded(codes, scales, err == 0 ? 300 : Math.min(300, 10 * Math.log10(sig / err)));
   }
 
+  /**
+   * Every selected weight a float constant (a node name to capture by, with activations), the opset
+   * (or its upgrade), and no bf16 weight when activation scales are calibrated.
+   */
   @Override
-  public PassReport apply(ModelGraph model, PassContext context) throws CompressionException {
-    long start = System.nanoTime();
-    Graph graph = model.graph();
-    Fp8Format f = config.format();
-    List<LinearLayer> layers = config.selection().select(LinearLayers.of(graph));
+  public List<String> validate(ModelGraph model, List<LinearLayer> selected) {
     List<String> problems = new ArrayList<>();
-    for (LinearLayer l : layers) {
-      Optional<Tensor> w = graph.constant(l.weight());
-      if (w.isEmpty() || w.get().dtype() != DataType.FLOAT) {
-        problems.add("layer '" + l.name() + "': weight " + l.weight() + " is not a constant f32");
+    for (LinearLayer l : selected) {
+      Optional<Tensor> w = model.graph().constant(l.weight());
+      if (w.isEmpty() || !WeightMatrix.FLOAT_TYPES.contains(w.get().dtype())) {
+        problems.add(
+            "layer '"
+                + l.name()
+                + "': weight "
+                + l.weight()
+                + " is not a constant f32, f16 or bf16");
       }
       if (config.activations() && l.nameSynthesized()) {
         problems.add("layer '" + l.name() + "': no node name to capture its input by");
       }
     }
     long opset = model.opset("").orElse(1);
-    if (!layers.isEmpty() && opset < FLOAT8_OPSET) {
+    if (!selected.isEmpty() && opset < FLOAT8_OPSET) {
       if (!config.upgradeOpset()) {
         problems.add(
             "model: FLOAT8 DequantizeLinear needs opset >= 19, the model imports "
@@ -147,6 +155,29 @@ public final class Fp8Pass implements Pass<Fp8Config> {
         OpsetUpgrade.problems(model, FLOAT8_OPSET).forEach(p -> problems.add("upgradeOpset: " + p));
       }
     }
+    if (config.activations()) {
+      FloatPrecision.bfloat16Problem(
+              "activation scales are calibrated",
+              model.graph(),
+              selected.stream().map(LinearLayer::weight).toList())
+          .map(p -> p.replace("HINT: ", "HINT: set activations: false, or "))
+          .ifPresent(problems::add);
+    }
+    return problems;
+  }
+
+  @Override
+  public List<String> compresses(List<LinearLayer> selected) {
+    return selected.stream().map(LinearLayer::name).toList();
+  }
+
+  @Override
+  public PassReport apply(ModelGraph model, PassContext context) throws CompressionException {
+    long start = System.nanoTime();
+    Graph graph = model.graph();
+    Fp8Format f = config.format();
+    List<LinearLayer> layers = config.selection().select(LinearLayers.of(graph));
+    List<String> problems = new ArrayList<>(validate(model, layers));
     if (config.activations() && context.calibration().isEmpty() && !layers.isEmpty()) {
       problems.add(
           "activations: true needs calibration data for the activation scales: add a calibration"
@@ -156,6 +187,7 @@ public final class Fp8Pass implements Pass<Fp8Config> {
       throw new ConfigException(problems);
     }
     Map<String, Double> metrics = new LinkedHashMap<>();
+    PassReport.LayerMetrics layerMetrics = new PassReport.LayerMetrics();
     List<Encoded> encoded = new ArrayList<>();
     long before = 0;
     Set<String> counted = new HashSet<>();
@@ -173,7 +205,7 @@ public final class Fp8Pass implements Pass<Fp8Config> {
               f,
               config.perChannel());
       encoded.add(e);
-      metrics.put(l.name() + "/weight_sqnr_db", e.sqnrDb());
+      layerMetrics.put(l.name(), "weight_sqnr_db", e.sqnrDb());
       if (counted.add(l.weight())) {
         before += w.byteSize();
       }
@@ -206,7 +238,9 @@ public final class Fp8Pass implements Pass<Fp8Config> {
       float amax = ranges.get(e.getKey()).range().absMax();
       float s = amax / f.max();
       s = s > 0 && Float.isFinite(s) ? s : 1f;
-      Tensor st = Tensor.ofFloats(ed.freshName(e.getKey() + "_scale"), new long[0], s);
+      // In the activation's own type (the layers' weight type): Div and Mul need one type.
+      DataType own = graph.constant(e.getValue().get(0).weight()).orElseThrow().dtype();
+      Tensor st = Tensor.ofFloats(ed.freshName(e.getKey() + "_scale"), own, new long[0], s);
       ed.putInitializer(st);
       String x = e.getKey();
       String div = ed.freshName(x + "_fp8_scaled");
@@ -225,13 +259,13 @@ public final class Fp8Pass implements Pass<Fp8Config> {
                   .put(Attribute.of("to", (long) f.dataType().onnxCode()))
                   .put(Attribute.of("saturate", 1L)),
               Node.of(ed.freshName(x + "_fp8_Cast_back"), "Cast", List.of(q), List.of(back))
-                  .put(Attribute.of("to", (long) DataType.FLOAT.onnxCode())),
+                  .put(Attribute.of("to", (long) own.onnxCode())),
               Node.of(ed.freshName(x + "_fp8_Mul"), "Mul", List.of(back, st.name()), List.of(dq)));
       block.forEach(b -> ed.insertBefore(first, b));
       for (LinearLayer l : e.getValue()) {
         ed.setInput(l.node(), 0, dq);
       }
-      metrics.put(e.getKey() + "/input_scale", (double) s);
+      layerMetrics.put(e.getKey(), "input_scale", (double) s);
     }
     List<String> touched = new ArrayList<>();
     Set<String> replaced = new HashSet<>();
@@ -268,6 +302,16 @@ public final class Fp8Pass implements Pass<Fp8Config> {
         n.put(Attribute.of("axis", (long) axis));
       }
       ed.insertBefore(l.node(), n);
+      DataType own = graph.constant(l.weight()).orElseThrow().dtype();
+      if (own != DataType.FLOAT) {
+        // f32 scales; then the weight's own type, which the layer computes in.
+        String narrowed = ed.freshName(dq + "_" + own.name().toLowerCase(Locale.ROOT));
+        ed.insertBefore(
+            l.node(),
+            Node.of(ed.freshName(l.weight() + "_fp8_Cast"), "Cast", List.of(dq), List.of(narrowed))
+                .put(Attribute.of("to", (long) own.onnxCode())));
+        dq = narrowed;
+      }
       ed.setInput(l.node(), 1, dq);
       replaced.add(l.weight());
       after += wq.byteSize() + scale.byteSize();
@@ -284,6 +328,8 @@ public final class Fp8Pass implements Pass<Fp8Config> {
         before,
         after,
         metrics,
+        layerMetrics.asMap(),
+        List.of(),
         Duration.ofNanos(System.nanoTime() - start));
   }
 }

@@ -1,5 +1,7 @@
 package dev.compress.quantization.gptq;
 
+import dev.compress.api.graph.ModelGraph;
+import dev.compress.quantization.format.QuantizedGraphWeights;
 import dev.compress.quantization.format.compressedtensors.CompressedTensorsCheckpoint;
 import dev.compress.quantization.format.gptq.GptqCheckpoint;
 import dev.compress.quantization.grid.GroupQuantizedWeight;
@@ -10,21 +12,21 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Writes the weights of a {@link GptqPass} run ({@link GptqPass#quantized()}) as Hugging Face style
- * checkpoints, with module names derived from the node names ({@link GptqCheckpoint#moduleName}):
- * the GPTQ layout (AutoGPTQ / GPTQModel) or compressed-tensors pack-quantized (llm-compressor,
- * vLLM). Only the quantized linear layers are written; other tensors can be passed to the
- * checkpoint classes directly.
+ * Writes the weights of a model {@link GptqPass} quantized, read back from its graph ({@link
+ * QuantizedGraphWeights}: the model in memory after the pass, or loaded from disk), as Hugging Face
+ * style checkpoints, with module names derived from the node names ({@link
+ * GptqCheckpoint#moduleName}): the GPTQ layout (AutoGPTQ / GPTQModel) or compressed-tensors
+ * pack-quantized (llm-compressor, vLLM). Only the quantized linear layers are written; other
+ * tensors can be passed to the checkpoint classes directly.
  */
 public final class GptqExport {
   private GptqExport() {}
 
   /** {@code model.safetensors} + {@code quantize_config.json} in {@code dir}. */
-  public static void gptq(Path dir, Map<String, GroupQuantizedWeight> byNode, GptqConfig config)
-      throws IOException {
+  public static void gptq(Path dir, ModelGraph model, GptqConfig config) throws IOException {
     GptqCheckpoint.write(
         dir,
-        byModule(byNode),
+        byModule(weights(model, config)),
         List.of(),
         new GptqCheckpoint.Settings(
             config.bits(),
@@ -38,15 +40,23 @@ public final class GptqExport {
   /**
    * {@code model.safetensors} + {@code config.json} ({@code quantization_config}) in {@code dir}.
    */
-  public static void compressedTensors(
-      Path dir, Map<String, GroupQuantizedWeight> byNode, GptqConfig config) throws IOException {
+  public static void compressedTensors(Path dir, ModelGraph model, GptqConfig config)
+      throws IOException {
     String actOrder = !config.actOrder() ? null : config.staticGroups() ? "weight" : "group";
     CompressedTensorsCheckpoint.write(
         dir,
-        byModule(byNode),
+        byModule(weights(model, config)),
         List.of(),
         new CompressedTensorsCheckpoint.Scheme(
             config.bits(), config.groupSize(), config.symmetric(), actOrder, List.of()));
+  }
+
+  /**
+   * The GPTQ-quantized layers of {@code model} by node name ({@link QuantizedGraphWeights#read}
+   * with the config's bits and symmetry).
+   */
+  public static Map<String, GroupQuantizedWeight> weights(ModelGraph model, GptqConfig config) {
+    return QuantizedGraphWeights.read(model, config.bits(), config.symmetric());
   }
 
   private static Map<String, GroupQuantizedWeight> byModule(

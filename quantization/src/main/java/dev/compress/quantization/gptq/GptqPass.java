@@ -4,6 +4,7 @@ import dev.compress.api.CompressionException;
 import dev.compress.api.ConfigException;
 import dev.compress.api.calibration.CalibrationSet;
 import dev.compress.api.graph.Attribute;
+import dev.compress.api.graph.FloatPrecision;
 import dev.compress.api.graph.Graph;
 import dev.compress.api.graph.ModelGraph;
 import dev.compress.api.graph.Node;
@@ -14,7 +15,6 @@ import dev.compress.api.pass.Pass;
 import dev.compress.api.pass.PassContext;
 import dev.compress.api.pass.PassReport;
 import dev.compress.api.pipeline.PassValidation;
-import dev.compress.api.tensor.DataType;
 import dev.compress.api.tensor.Tensor;
 import dev.compress.calibration.blocks.BlockSequentialCalibrator;
 import dev.compress.calibration.blocks.TransformerBlocks;
@@ -60,7 +60,6 @@ import java.util.stream.IntStream;
  */
 public final class GptqPass implements Pass<GptqConfig>, PassValidation {
   private final GptqConfig config;
-  private final List<String> notes = Collections.synchronizedList(new ArrayList<>());
 
   /** A pass for a validated config. */
   public GptqPass(GptqConfig config) {
@@ -72,26 +71,11 @@ public final class GptqPass implements Pass<GptqConfig>, PassValidation {
     return config;
   }
 
-  /** Report lines of the last {@link #apply} (block structure, warnings). */
-  public List<String> notes() {
-    return List.copyOf(notes);
-  }
-
-  /** What {@link #apply} produces per layer, kept for other formats ({@link #quantized()}). */
-  private final Map<String, GroupQuantizedWeight> results = new LinkedHashMap<>();
-
-  /**
-   * The quantized weights of the last {@link #apply}, by layer name, in the {@code out x in} view.
-   */
-  public Map<String, GroupQuantizedWeight> quantized() {
-    return Collections.unmodifiableMap(results);
-  }
-
   @Override
   public PassReport apply(ModelGraph model, PassContext context) throws CompressionException {
     long start = System.nanoTime();
-    notes.clear();
-    results.clear();
+    List<PassReport.Note> notes = Collections.synchronizedList(new ArrayList<>());
+    Map<String, GroupQuantizedWeight> results = new LinkedHashMap<>();
     Graph graph = model.graph();
     List<LinearLayer> layers = config.selection().select(LinearLayers.of(graph));
     List<String> problems = new ArrayList<>(validate(model, layers));
@@ -108,20 +92,23 @@ public final class GptqPass implements Pass<GptqConfig>, PassValidation {
     long matched = blocks.stream().filter(TransformerBlocks.Block::matched).count();
     if (matched == 0 && !layers.isEmpty()) {
       notes.add(
-          "no transformer blocks found by blockPattern "
-              + config.blockPattern()
-              + "; calibrating "
-              + layers.size()
-              + " layers one at a time in graph order");
+          PassReport.Note.info(
+              "no transformer blocks found by blockPattern "
+                  + config.blockPattern()
+                  + "; calibrating "
+                  + layers.size()
+                  + " layers one at a time in graph order"));
     } else {
       notes.add(
-          matched
-              + " transformer blocks found by blockPattern; "
-              + (blocks.size() - matched)
-              + " layers outside any block calibrated on their own");
+          PassReport.Note.info(
+              matched
+                  + " transformer blocks found by blockPattern; "
+                  + (blocks.size() - matched)
+                  + " layers outside any block calibrated on their own"));
     }
 
     Map<String, Double> metrics = new LinkedHashMap<>();
+    PassReport.LayerMetrics layerMetrics = new PassReport.LayerMetrics();
     Map<String, Tensor> originalWeights = new LinkedHashMap<>();
     for (LinearLayer l : layers) {
       originalWeights.put(l.name(), graph.initializers().get(l.weight()));
@@ -141,17 +128,16 @@ public final class GptqPass implements Pass<GptqConfig>, PassValidation {
               int out = (int) l.outFeatures();
               int in = (int) l.inFeatures();
               if (acc.tokens() < in) {
-                String w =
-                    "layer '"
-                        + l.name()
-                        + "': "
-                        + acc.tokens()
-                        + " calibration tokens for "
-                        + in
-                        + " input features; the Hessian is rank-deficient and relies on damping."
-                        + " HINT: use more calibration samples";
-                notes.add("WARNING " + w);
-                metrics.put(l.name() + "/warning_tokens_below_columns", (double) acc.tokens());
+                notes.add(
+                    PassReport.Note.warning(
+                        l.name(),
+                        "fewer calibration tokens than columns: "
+                            + acc.tokens()
+                            + " calibration tokens for "
+                            + in
+                            + " input features; the Hessian is rank-deficient and relies on"
+                            + " damping. HINT: use more calibration samples"));
+                layerMetrics.put(l.name(), "calibration_tokens", (double) acc.tokens());
               }
               float[] w = WeightMatrix.outByIn(originalWeights.get(l.name()), l.layout(), out, in);
               GptqQuantizer.Result r;
@@ -163,19 +149,16 @@ public final class GptqPass implements Pass<GptqConfig>, PassValidation {
               results.put(l.name(), r.weight());
               float[] dq = r.weight().dequantize();
               deq.put(l.name(), dq);
-              metrics.put(l.name() + "/gptq_loss", r.loss());
-              metrics.put(l.name() + "/sqnr_db", Math.min(300, sqnrDb(w, dq)));
+              layerMetrics.put(l.name(), "gptq_loss", r.loss());
+              layerMetrics.put(l.name(), "sqnr_db", Math.min(300, sqnrDb(w, dq)));
               if (r.dampPercent() != config.dampPercent()) {
-                metrics.put(l.name() + "/damp_percent", r.dampPercent());
+                layerMetrics.put(l.name(), "damp_percent", r.dampPercent());
                 notes.add(
-                    "layer '"
-                        + l.name()
-                        + "': damping escalated to "
-                        + r.dampPercent()
-                        + " x mean(diag H)");
+                    PassReport.Note.info(
+                        l.name(), "damping escalated to " + r.dampPercent() + " x mean(diag H)"));
               }
               if (r.deadColumns() > 0) {
-                metrics.put(l.name() + "/dead_columns", (double) r.deadColumns());
+                layerMetrics.put(l.name(), "dead_columns", (double) r.deadColumns());
               }
               context.progress().step(type, ++done[0], layers.size(), l.name());
             }
@@ -183,7 +166,6 @@ public final class GptqPass implements Pass<GptqConfig>, PassValidation {
           });
     } catch (CompressionException | RuntimeException e) {
       calibrator.restore();
-      results.clear();
       throw e;
     }
     calibrator.restore(); // the writer reads the original weights' names, shapes and sizes
@@ -197,7 +179,7 @@ public final class GptqPass implements Pass<GptqConfig>, PassValidation {
       before += originalWeights.get(l.name()).byteSize();
       after += write(model, writer, l, results.get(l.name()));
       touched.add(l.name());
-      sqnrSum += metrics.get(l.name() + "/sqnr_db");
+      sqnrSum += layerMetrics.get(l.name(), "sqnr_db").orElseThrow();
     }
     writer.finish();
     context.progress().finish(type);
@@ -213,6 +195,8 @@ public final class GptqPass implements Pass<GptqConfig>, PassValidation {
         before,
         after,
         metrics,
+        layerMetrics.asMap(),
+        notes,
         Duration.ofNanos(System.nanoTime() - start));
   }
 
@@ -320,7 +304,15 @@ public final class GptqPass implements Pass<GptqConfig>, PassValidation {
                 + "'; GPTQ needs one Hessian per weight. HINT: add one of them to ignore");
       }
     }
+    FloatPrecision.bfloat16Problem(
+            "GPTQ calibrates", model.graph(), selected.stream().map(LinearLayer::weight).toList())
+        .ifPresent(problems::add);
     return problems;
+  }
+
+  @Override
+  public List<String> compresses(List<LinearLayer> selected) {
+    return selected.stream().map(LinearLayer::name).toList();
   }
 
   /** Adds the layer's problems. */
@@ -333,14 +325,14 @@ public final class GptqPass implements Pass<GptqConfig>, PassValidation {
               + "weight "
               + layer.weight()
               + " is not an initializer (GPTQ replaces initializers)");
-    } else if (w.get().dtype() != DataType.FLOAT) {
+    } else if (!WeightMatrix.FLOAT_TYPES.contains(w.get().dtype())) {
       problems.add(
           where
               + "weight "
               + layer.weight()
               + " is "
               + w.get().dtype()
-              + "; GPTQ quantizes FLOAT (f32) weights only");
+              + "; GPTQ quantizes FLOAT and FLOAT16 weights only");
     }
     if (layer.nameSynthesized()) {
       problems.add(where + "the node has no name, so its input cannot be captured for calibration");

@@ -9,6 +9,7 @@ import dev.compress.api.layers.LinearLayers;
 import dev.compress.api.pass.Pass;
 import dev.compress.api.pass.PassContext;
 import dev.compress.api.pass.PassReport;
+import dev.compress.api.pipeline.PassValidation;
 import dev.compress.quantization.format.QuantizedModelWriter;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -25,7 +26,7 @@ import java.util.Map;
  * QuantizedModelWriter#writeDynamicMatMul} for the exact nodes. MatMul layers and Gemm layers with
  * {@code alpha = beta = 1} are supported; everything is checked before the model changes.
  */
-public final class DynamicPtqPass implements Pass<DynamicPtqConfig> {
+public final class DynamicPtqPass implements Pass<DynamicPtqConfig>, PassValidation {
   private final DynamicPtqConfig config;
 
   /** A pass for a validated config. */
@@ -39,24 +40,36 @@ public final class DynamicPtqPass implements Pass<DynamicPtqConfig> {
   }
 
   @Override
+  public List<String> validate(ModelGraph model, List<LinearLayer> selected) {
+    List<String> problems = new ArrayList<>();
+    for (LinearLayer l : selected) {
+      PtqLayers.check(model, l, false, true, problems);
+    }
+    long opset = model.opset("").orElse(1);
+    if (!selected.isEmpty() && opset < 11) {
+      problems.add(
+          "model: DynamicQuantizeLinear needs opset >= 11; the model imports opset " + opset);
+    }
+    return problems;
+  }
+
+  @Override
+  public List<String> compresses(List<LinearLayer> selected) {
+    return selected.stream().map(LinearLayer::name).toList();
+  }
+
+  @Override
   public PassReport apply(ModelGraph model, PassContext context) throws CompressionException {
     long start = System.nanoTime();
     Graph graph = model.graph();
     List<LinearLayer> layers = config.selection().select(LinearLayers.of(graph));
-    List<String> problems = new ArrayList<>();
-    for (LinearLayer l : layers) {
-      PtqLayers.check(model, l, false, problems);
-    }
-    long opset = model.opset("").orElse(1);
-    if (!layers.isEmpty() && opset < 11) {
-      problems.add(
-          "model: DynamicQuantizeLinear needs opset >= 11; the model imports opset " + opset);
-    }
+    List<String> problems = new ArrayList<>(validate(model, layers));
     if (!problems.isEmpty()) {
       throw new ConfigException(problems);
     }
     Map<String, Double> metrics = new LinkedHashMap<>();
-    PtqLayers.QuantizedWeights q = PtqLayers.quantizeAll(graph, layers, metrics, problems);
+    PassReport.LayerMetrics layerMetrics = new PassReport.LayerMetrics();
+    PtqLayers.QuantizedWeights q = PtqLayers.quantizeAll(graph, layers, layerMetrics, problems);
     List<Int8Weights> weights = new ArrayList<>(q.weights());
     long bytesBefore = q.bytesBefore();
     double sqnrSum = q.sqnrSum();
@@ -97,6 +110,8 @@ public final class DynamicPtqPass implements Pass<DynamicPtqConfig> {
         bytesBefore,
         bytesAfter,
         metrics,
+        layerMetrics.asMap(),
+        List.of(),
         Duration.ofNanos(System.nanoTime() - start));
   }
 }

@@ -7,6 +7,7 @@ import dev.compress.api.layers.LinearLayer;
 import dev.compress.api.layers.LinearLayer.Kind;
 import dev.compress.api.layers.LinearLayer.WeightLayout;
 import dev.compress.api.layers.LinearLayers;
+import dev.compress.api.pass.PassReport;
 import dev.compress.api.tensor.DataType;
 import dev.compress.api.tensor.Tensor;
 import dev.compress.quantization.format.QuantizedModelWriter;
@@ -26,17 +27,29 @@ final class PtqLayers {
 
   /**
    * Adds the problems of quantizing {@code layer}'s weight and input to 8 bits: a constant f32
-   * weight of a MatMul, or a Gemm with {@code alpha = beta = 1}; a named node (calibration captures
-   * by node name).
+   * (with {@code halfWeights} also f16 or bf16) weight of a MatMul, or a Gemm with {@code alpha =
+   * beta = 1}; a named node (calibration captures by node name).
    */
-  static void check(ModelGraph model, LinearLayer layer, boolean needsName, List<String> problems) {
+  static void check(
+      ModelGraph model,
+      LinearLayer layer,
+      boolean needsName,
+      boolean halfWeights,
+      List<String> problems) {
     String where = "layer '" + layer.name() + "': ";
     Optional<Tensor> w = model.graph().constant(layer.weight());
     if (w.isEmpty()) {
       problems.add(where + "weight " + layer.weight() + " is not a constant");
-    } else if (w.get().dtype() != DataType.FLOAT) {
+    } else if (halfWeights
+        ? !WeightMatrix.FLOAT_TYPES.contains(w.get().dtype())
+        : w.get().dtype() != DataType.FLOAT) {
       problems.add(
-          where + "weight " + layer.weight() + " is " + w.get().dtype() + "; only f32 weights");
+          where
+              + "weight "
+              + layer.weight()
+              + " is "
+              + w.get().dtype()
+              + (halfWeights ? "; only f32, f16 and bf16 weights" : "; only f32 weights"));
     }
     if (layer.kind() == Kind.CONV) {
       problems.add(
@@ -59,15 +72,18 @@ final class PtqLayers {
 
   /**
    * The selected layers' weights quantized to int8, in layer order, with each layer's SQNR put into
-   * {@code metrics} as {@code LAYER/weight_sqnr_db}. A weight that cannot be quantized adds a
-   * problem (naming the layer and the weight) instead of throwing, so that every bad weight is
-   * reported at once.
+   * {@code metrics} as {@code weight_sqnr_db}. A weight that cannot be quantized adds a problem
+   * (naming the layer and the weight) instead of throwing, so that every bad weight is reported at
+   * once.
    *
    * @return the quantized weights (only those that succeeded), the bytes of the distinct original
    *     weights and the sum of the SQNRs
    */
   static QuantizedWeights quantizeAll(
-      Graph graph, List<LinearLayer> layers, Map<String, Double> metrics, List<String> problems) {
+      Graph graph,
+      List<LinearLayer> layers,
+      PassReport.LayerMetrics metrics,
+      List<String> problems) {
     List<Int8Weights> weights = new ArrayList<>();
     long bytesBefore = 0;
     Set<String> counted = new HashSet<>();
@@ -88,7 +104,7 @@ final class PtqLayers {
         bytesBefore += t.byteSize();
       }
       double sqnr = w.sqnrDb(m);
-      metrics.put(l.name() + "/weight_sqnr_db", sqnr);
+      metrics.put(l.name(), "weight_sqnr_db", sqnr);
       sqnrSum += sqnr;
     }
     return new QuantizedWeights(weights, bytesBefore, sqnrSum);

@@ -3,6 +3,7 @@ package dev.compress.quantization.ptq;
 import dev.compress.api.CompressionException;
 import dev.compress.api.ConfigException;
 import dev.compress.api.calibration.CalibrationSet;
+import dev.compress.api.graph.FloatPrecision;
 import dev.compress.api.graph.Graph;
 import dev.compress.api.graph.ModelGraph;
 import dev.compress.api.graph.Node;
@@ -11,6 +12,8 @@ import dev.compress.api.layers.LinearLayers;
 import dev.compress.api.pass.Pass;
 import dev.compress.api.pass.PassContext;
 import dev.compress.api.pass.PassReport;
+import dev.compress.api.pipeline.PassValidation;
+import dev.compress.api.tensor.DataType;
 import dev.compress.quantization.format.QuantizedModelWriter;
 import dev.compress.quantization.observer.ActivationGranularity;
 import dev.compress.quantization.observer.ActivationQuantParams;
@@ -49,8 +52,14 @@ import java.util.Map;
  * calibration data; then the weights are quantized and activations calibrated on the float model
  * (the DJL executor capturing the inputs of the selected layers, padding tokens masked out), and
  * only then is the graph rewritten.
+ *
+ * <p>FLOAT16 weights (a half-precision model): activations are calibrated on a float copy of the
+ * model ({@link FloatPrecision#widened}); each quantized activation is widened to f32 for its Q/DQ
+ * pair and cast back to the weight's type, and each weight's {@code DequantizeLinear} is followed
+ * by a {@code Cast} to it, so the layers still compute in the model's own type. BFLOAT16 weights
+ * are refused before calibration (DJL's PyTorch engine aborts on them).
  */
-public final class StaticPtqPass implements Pass<StaticPtqConfig> {
+public final class StaticPtqPass implements Pass<StaticPtqConfig>, PassValidation {
   private final StaticPtqConfig config;
 
   /** A pass for a validated config. */
@@ -63,19 +72,39 @@ public final class StaticPtqPass implements Pass<StaticPtqConfig> {
     return config;
   }
 
+  /**
+   * Every selected layer (a MatMul or a plain Gemm with a constant f32 or f16 weight and a node
+   * name), per-axis {@code DequantizeLinear} in the model's opset, and no bf16 weight.
+   */
+  @Override
+  public List<String> validate(ModelGraph model, List<LinearLayer> selected) {
+    List<String> problems = new ArrayList<>();
+    for (LinearLayer l : selected) {
+      PtqLayers.check(model, l, true, true, problems);
+    }
+    if (!selected.isEmpty()) {
+      QuantizedModelWriter.dequantizeLinearProblem(model)
+          .ifPresent(p -> problems.add("model: " + p));
+    }
+    FloatPrecision.bfloat16Problem(
+            StaticPtqProvider.TYPE + " calibrates activation ranges",
+            model.graph(),
+            selected.stream().map(LinearLayer::weight).toList())
+        .ifPresent(problems::add);
+    return problems;
+  }
+
+  @Override
+  public List<String> compresses(List<LinearLayer> selected) {
+    return selected.stream().map(LinearLayer::name).toList();
+  }
+
   @Override
   public PassReport apply(ModelGraph model, PassContext context) throws CompressionException {
     long start = System.nanoTime();
     Graph graph = model.graph();
     List<LinearLayer> layers = config.selection().select(LinearLayers.of(graph));
-    List<String> problems = new ArrayList<>();
-    for (LinearLayer l : layers) {
-      PtqLayers.check(model, l, true, problems);
-    }
-    if (!layers.isEmpty()) {
-      QuantizedModelWriter.dequantizeLinearProblem(model)
-          .ifPresent(p -> problems.add("model: " + p));
-    }
+    List<String> problems = new ArrayList<>(validate(model, layers));
     if (context.calibration().isEmpty()) {
       problems.add(
           StaticPtqProvider.TYPE
@@ -89,7 +118,8 @@ public final class StaticPtqPass implements Pass<StaticPtqConfig> {
 
     // Weights first: a bad weight fails before any calibration time is spent.
     Map<String, Double> metrics = new LinkedHashMap<>();
-    PtqLayers.QuantizedWeights q = PtqLayers.quantizeAll(graph, layers, metrics, problems);
+    PassReport.LayerMetrics layerMetrics = new PassReport.LayerMetrics();
+    PtqLayers.QuantizedWeights q = PtqLayers.quantizeAll(graph, layers, layerMetrics, problems);
     List<Int8Weights> weights = new ArrayList<>(q.weights());
     long bytesBefore = q.bytesBefore();
     double sqnrSum = q.sqnrSum();
@@ -103,8 +133,8 @@ public final class StaticPtqPass implements Pass<StaticPtqConfig> {
     Map<String, Observer> observed =
         ActivationCalibrator.observe(
             context,
-            model,
-            calibration,
+            FloatPrecision.widened(model),
+            FloatPrecision.widened(calibration),
             capture,
             () ->
                 Observers.create(
@@ -123,13 +153,15 @@ public final class StaticPtqPass implements Pass<StaticPtqConfig> {
       Range r = observed.get(e.getKey()).range();
       ActivationQuantParams p = ActivationQuantParams.of(r, config.activationSymmetric());
       List<Node> consumers = e.getValue().stream().map(LinearLayer::node).toList();
+      // The activation's type: that of the layers' weights, which they compute in.
+      DataType own = graph.constant(e.getValue().get(0).weight()).orElseThrow().dtype();
       bytesAfter +=
           writer.writeActivationQdq(
-              e.getKey(), p.scale(), p.zeroPoint(), config.activationSymmetric(), consumers);
+              e.getKey(), p.scale(), p.zeroPoint(), config.activationSymmetric(), consumers, own);
       for (LinearLayer l : e.getValue()) {
-        metrics.put(l.name() + "/input_min", (double) r.min());
-        metrics.put(l.name() + "/input_max", (double) r.max());
-        metrics.put(l.name() + "/input_scale", (double) p.scale());
+        layerMetrics.put(l.name(), "input_min", (double) r.min());
+        layerMetrics.put(l.name(), "input_max", (double) r.max());
+        layerMetrics.put(l.name(), "input_scale", (double) p.scale());
       }
     }
     List<String> touched = new ArrayList<>();
@@ -163,6 +195,8 @@ public final class StaticPtqPass implements Pass<StaticPtqConfig> {
         bytesBefore,
         bytesAfter,
         metrics,
+        layerMetrics.asMap(),
+        List.of(),
         Duration.ofNanos(System.nanoTime() - start));
   }
 }

@@ -12,6 +12,7 @@ import dev.compress.api.layers.LinearLayers;
 import dev.compress.api.pass.Pass;
 import dev.compress.api.pass.PassContext;
 import dev.compress.api.pass.PassReport;
+import dev.compress.api.pipeline.PassValidation;
 import dev.compress.api.tensor.DataType;
 import dev.compress.api.tensor.Tensor;
 import dev.compress.quantization.format.MatMulNBitsLayout;
@@ -52,7 +53,7 @@ import java.util.Set;
  * WeightMatrix#rows}), for the codes and again for the SQNR, so no f32 copy of a weight is made;
  * the heap holds the codes (a byte per weight) until they are written.
  */
-public final class RtnPass implements Pass<RtnConfig> {
+public final class RtnPass implements Pass<RtnConfig>, PassValidation {
   /** Reported SQNR of a layer that quantizes exactly, instead of infinity. */
   public static final double SQNR_CAP_DB = 300;
 
@@ -110,14 +111,7 @@ public final class RtnPass implements Pass<RtnConfig> {
       items.addAll(embeddingTables(graph));
     }
     boolean tables = items.stream().anyMatch(i -> i.layer == null);
-    if (tables || (dequantizeLinear() && !items.isEmpty())) {
-      // The embedding tables are always 8-bit per row behind DequantizeLinear.
-      String key = dequantizeLinear() ? "model: " : "embeddings: ";
-      // bits=4 helps the layers, never the tables
-      QuantizedModelWriter.dequantizeLinearProblem(
-              model, layers, tables ? null : "bits=4 with granularity PER_GROUP")
-          .ifPresent(p -> problems.add(key + p));
-    }
+    opsetProblem(model, layers, tables, !items.isEmpty()).ifPresent(problems::add);
     if (!problems.isEmpty()) {
       throw new ConfigException(problems);
     }
@@ -125,6 +119,7 @@ public final class RtnPass implements Pass<RtnConfig> {
     // Quantize everything before the graph changes, so a bad weight leaves the model untouched.
     List<QuantizedMatrix> quantized = new ArrayList<>();
     Map<String, Double> metrics = new LinkedHashMap<>();
+    PassReport.LayerMetrics layerMetrics = new PassReport.LayerMetrics();
     Set<String> counted = new HashSet<>();
     long bytesBefore = 0;
     double sqnrSum = 0;
@@ -148,7 +143,7 @@ public final class RtnPass implements Pass<RtnConfig> {
       }
       quantized.add(q);
       double sqnr = Math.min(SQNR_CAP_DB, q.sqnrDb(m));
-      metrics.put(it.name + "/sqnr_db", sqnr);
+      layerMetrics.put(it.name, "sqnr_db", sqnr);
       sqnrSum += sqnr;
       sqnrMin = Math.min(sqnrMin, sqnr);
       if (counted.add(it.weight)) {
@@ -195,6 +190,8 @@ public final class RtnPass implements Pass<RtnConfig> {
         bytesBefore,
         bytesAfter,
         metrics,
+        layerMetrics.asMap(),
+        List.of(),
         Duration.ofNanos(System.nanoTime() - start));
   }
 
@@ -206,20 +203,58 @@ public final class RtnPass implements Pass<RtnConfig> {
   }
 
   /** Adds the layer's problems; true when it has none. */
+  /** What {@link #apply} would refuse about the opset: DequantizeLinear per axis needs 13. */
+  private Optional<String> opsetProblem(
+      ModelGraph model, List<LinearLayer> layers, boolean tables, boolean any) {
+    if (!tables && !(dequantizeLinear() && any)) {
+      return Optional.empty();
+    }
+    // The embedding tables are always 8-bit per row behind DequantizeLinear.
+    String key = dequantizeLinear() ? "model: " : "embeddings: ";
+    // bits=4 helps the layers, never the tables
+    return QuantizedModelWriter.dequantizeLinearProblem(
+            model, layers, tables ? null : "bits=4 with granularity PER_GROUP")
+        .map(p -> key + p);
+  }
+
+  /** The per-layer checks of {@link #apply} and its opset check (embedding tables aside). */
+  @Override
+  public List<String> validate(ModelGraph model, List<LinearLayer> selected) {
+    List<String> problems = new ArrayList<>();
+    boolean any = false;
+    for (LinearLayer layer : selected) {
+      any |= check(model, layer, problems);
+    }
+    opsetProblem(model, selected, false, any).ifPresent(problems::add);
+    return problems;
+  }
+
+  /** Every layer it selects ends quantized. */
+  @Override
+  public List<String> compresses(List<LinearLayer> selected) {
+    return selected.stream().map(LinearLayer::name).toList();
+  }
+
+  /** Already-quantized layers it selects are skipped (mixed precision by selector). */
+  @Override
+  public boolean skipsCompressedLayers() {
+    return true;
+  }
+
   private boolean check(ModelGraph model, LinearLayer layer, List<String> problems) {
     int before = problems.size();
     String where = "layer '" + layer.name() + "': ";
     Optional<Tensor> w = model.graph().constant(layer.weight());
     if (w.isEmpty()) {
       problems.add(where + "weight " + layer.weight() + " is not a constant");
-    } else if (w.get().dtype() != DataType.FLOAT) {
+    } else if (!WeightMatrix.FLOAT_TYPES.contains(w.get().dtype())) {
       problems.add(
           where
               + "weight "
               + layer.weight()
               + " is "
               + w.get().dtype()
-              + "; RTN quantizes FLOAT (f32) weights only");
+              + "; RTN quantizes FLOAT, FLOAT16 and BFLOAT16 weights only");
     }
     if (layer.weightElements() > Integer.MAX_VALUE - 8) {
       problems.add(where + "weight has " + layer.weightElements() + " elements, too many");

@@ -2,6 +2,7 @@ package dev.compress.quantization.smoothquant;
 
 import dev.compress.api.CompressionException;
 import dev.compress.api.ConfigException;
+import dev.compress.api.graph.FloatPrecision;
 import dev.compress.api.graph.Graph;
 import dev.compress.api.graph.GraphEditor;
 import dev.compress.api.graph.GraphIndex;
@@ -15,7 +16,7 @@ import dev.compress.api.layers.LinearLayers;
 import dev.compress.api.pass.Pass;
 import dev.compress.api.pass.PassContext;
 import dev.compress.api.pass.PassReport;
-import dev.compress.api.tensor.DataType;
+import dev.compress.api.pipeline.PassValidation;
 import dev.compress.api.tensor.Tensor;
 import dev.compress.quantization.format.WeightMatrix;
 import dev.compress.quantization.observer.ActivationGranularity;
@@ -60,7 +61,7 @@ import java.util.Set;
  * MatMul/Gemm weights, calibration data); scales come from one calibration pass over the float
  * model on the DJL executor.
  */
-public final class SmoothQuantPass implements Pass<SmoothQuantConfig> {
+public final class SmoothQuantPass implements Pass<SmoothQuantConfig>, PassValidation {
   /** Smallest scale used, so no channel is blown up by a near-zero activation. */
   public static final float MIN_SCALE = 1e-5f;
 
@@ -89,10 +90,27 @@ public final class SmoothQuantPass implements Pass<SmoothQuantConfig> {
   /** One norm and the linear layers reading its output. */
   record Group(Node norm, String output, List<LinearLayer> layers, NormConstants params) {}
 
+  /**
+   * The groups to scale, the groups skipped (with the reason) and every problem, before anything
+   * changes; {@link #validate} and {@link #apply} share it.
+   */
+  private record Planned(List<Group> kept, List<PassReport.Skip> skips, List<String> problems) {}
+
+  /**
+   * The checks {@link #apply} makes before calibration: the norm/layer groups found (or mapped),
+   * their gamma/beta and weights, and no bf16 weight. {@code selected} is what the runner's
+   * selection picks; the pass groups by norm over the same selection.
+   */
   @Override
-  public PassReport apply(ModelGraph model, PassContext context) throws CompressionException {
-    long start = System.nanoTime();
-    Graph graph = model.graph();
+  public List<String> validate(ModelGraph model, List<LinearLayer> selected) {
+    try {
+      return plan(model.graph()).problems();
+    } catch (ConfigException e) {
+      return e.problems();
+    }
+  }
+
+  private Planned plan(Graph graph) throws ConfigException {
     List<LinearLayer> all = LinearLayers.of(graph);
     List<String> problems = new ArrayList<>();
     List<PassReport.Skip> skips = new ArrayList<>();
@@ -115,8 +133,8 @@ public final class SmoothQuantPass implements Pass<SmoothQuantConfig> {
         Optional<Tensor> w = graph.constant(l.weight());
         if (l.kind() == Kind.CONV) {
           problems.add(where + "feeds Conv '" + l.name() + "', which is not supported");
-        } else if (w.isEmpty() || w.get().dtype() != DataType.FLOAT) {
-          problems.add(where + "layer '" + l.name() + "' has no constant f32 weight");
+        } else if (w.isEmpty() || !WeightMatrix.FLOAT_TYPES.contains(w.get().dtype())) {
+          problems.add(where + "layer '" + l.name() + "' has no constant f32, f16 or bf16 weight");
         } else if (l.nameSynthesized() && l == g.layers().get(0)) {
           problems.add(where + "layer '" + l.name() + "' has no node name to capture by");
         }
@@ -136,6 +154,22 @@ public final class SmoothQuantPass implements Pass<SmoothQuantConfig> {
       }
       kept.add(g);
     }
+    FloatPrecision.bfloat16Problem(
+            SmoothQuantProvider.TYPE + " calibrates activation maxima",
+            graph,
+            groups.stream().flatMap(g -> g.layers().stream()).map(LinearLayer::weight).toList())
+        .ifPresent(problems::add);
+    return new Planned(kept, skips, problems);
+  }
+
+  @Override
+  public PassReport apply(ModelGraph model, PassContext context) throws CompressionException {
+    long start = System.nanoTime();
+    Graph graph = model.graph();
+    Planned planned = plan(graph);
+    List<Group> kept = planned.kept();
+    List<PassReport.Skip> skips = planned.skips();
+    List<String> problems = planned.problems();
     if (!problems.isEmpty()) {
       throw new ConfigException(problems);
     }
@@ -163,6 +197,7 @@ public final class SmoothQuantPass implements Pass<SmoothQuantConfig> {
     // Compute every scale before changing anything.
     List<float[]> scales = new ArrayList<>();
     Map<String, Double> metrics = new LinkedHashMap<>();
+    PassReport.LayerMetrics layerMetrics = new PassReport.LayerMetrics();
     for (Group g : kept) {
       List<Range> ranges = observed.get(g.output()).ranges();
       int k = ranges.size();
@@ -198,8 +233,8 @@ public final class SmoothQuantPass implements Pass<SmoothQuantConfig> {
       }
       scales.add(s);
       String name = LinearLayers.nameOf(g.norm());
-      metrics.put(name + "/input_absmax_before", xBefore);
-      metrics.put(name + "/input_absmax_after", xAfter);
+      layerMetrics.put(name, "input_absmax_before", xBefore);
+      layerMetrics.put(name, "input_absmax_after", xAfter);
     }
 
     GraphEditor ed = GraphEditor.of(graph);
@@ -236,6 +271,8 @@ public final class SmoothQuantPass implements Pass<SmoothQuantConfig> {
         bytes,
         bytes,
         metrics,
+        layerMetrics.asMap(),
+        List.of(),
         Duration.ofNanos(System.nanoTime() - start));
   }
 
@@ -261,13 +298,13 @@ public final class SmoothQuantPass implements Pass<SmoothQuantConfig> {
       }
       Optional<Tensor> t = graph.constant(in.node().input(in.index()));
       if (t.isEmpty()
-          || t.get().dtype() != DataType.FLOAT
+          || !WeightMatrix.FLOAT_TYPES.contains(t.get().dtype())
           || t.get().rank() != 1
           || t.get().dim(0) != k) {
         problems.add(
             where
                 + e[1]
-                + " must be a constant f32 ["
+                + " must be a constant float ["
                 + k
                 + "], found "
                 + t.map(x -> x.dtype() + " " + x.shapeString()).orElse("no constant"));

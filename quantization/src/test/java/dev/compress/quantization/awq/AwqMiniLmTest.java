@@ -151,12 +151,13 @@ class AwqMiniLmTest {
         new AwqPass(
             new AwqConfig(
                 LayerSelection.ALL, 4, 128, false, 2, true, ClipMethod.NONE, 512, null, true, 0));
-    Map<String, Double> alphas = pass.searchAndFold(folded, calibration);
+    AwqPass.Searched searched = pass.searched(folded, calibration);
+    Map<String, Double> alphas = searched.alphas();
     // q/k/v (after the previous norm) and the FFN input (after the attention norm) of 6 layers.
     assertThat(alphas.values().stream().filter(a -> a >= 0).count()).isEqualTo(12);
     // o_proj reads the attention context, fc2 a GELU, the pooler a Gather: reported unscaled.
-    assertThat(pass.unscaledGroups()).hasSize(13);
-    assertThat(pass.unscaledGroups().get("/pooler/dense/Gemm")).contains("Gather");
+    assertThat(searched.unscaled()).hasSize(13);
+    assertThat(searched.unscaled().get("/pooler/dense/Gemm")).contains("Gather");
     assertThat(folded.opset("")).hasValue(17); // raised for the fused LayerNormalization
     Path file = tmp.resolve("folded.onnx");
     OnnxWriter.write(folded, file);

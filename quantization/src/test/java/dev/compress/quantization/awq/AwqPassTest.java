@@ -60,16 +60,38 @@ class AwqPassTest {
   }
 
   @Test
+  void onePassInstanceAppliedTwiceGivesWhatTwoInstancesGive() throws Exception {
+    AwqPass shared = new AwqPass(config(20, ClipMethod.MSE, false));
+    PassReport first = shared.apply(Block.postNorm(1), context(CAL3));
+    ModelGraph second = Block.postNorm(2);
+    PassReport again = shared.apply(second, context(CAL3));
+    ModelGraph alone = Block.postNorm(2);
+    PassReport fresh = new AwqPass(config(20, ClipMethod.MSE, false)).apply(alone, context(CAL3));
+    assertThat(again.layerMetrics()).isEqualTo(fresh.layerMetrics());
+    assertThat(again.notes()).isEqualTo(fresh.notes()).isEqualTo(first.notes());
+    // The group after the attention Mul has no foldable producer: reported as a note, not state.
+    assertThat(fresh.notes())
+        .anyMatch(
+            n -> n.layer().orElseThrow().equals("/o/MatMul") && n.message().contains("not scaled"));
+    Path a = tmp.resolve("again.onnx");
+    Path b = tmp.resolve("fresh.onnx");
+    OnnxWriter.write(second, a);
+    OnnxWriter.write(alone, b);
+    assertThat(java.nio.file.Files.readAllBytes(a)).isEqualTo(java.nio.file.Files.readAllBytes(b));
+  }
+
+  @Test
   void foldingKeepsTheFloatFunctionPostNorm() throws Exception {
     ModelGraph original = Block.postNorm(2);
     ModelGraph folded = Block.postNorm(2);
     AwqPass pass = new AwqPass(config(20, ClipMethod.NONE, false));
-    Map<String, Double> alphas = pass.searchAndFold(folded, CAL3);
+    AwqPass.Searched searched = pass.searched(folded, CAL3);
+    Map<String, Double> alphas = searched.alphas();
     // {a, b} after LN1 and {c} after LN2 are scaled; {o} reads a Mul: no foldable producer.
     assertThat(alphas.get("h")).isGreaterThan(0);
     assertThat(alphas.get("h2")).isGreaterThan(0);
     assertThat(alphas.get("mm")).isEqualTo(-1);
-    assertThat(pass.unscaledGroups()).containsKey("/o/MatMul");
+    assertThat(searched.unscaled()).containsKey("/o/MatMul");
     // The residual reads h through the compensating Mul; LN2's output only feeds c: no Mul.
     assertThat(folded.graph().nodes().stream().filter(n -> n.opType().equals("Mul")).count())
         .isEqualTo(2);

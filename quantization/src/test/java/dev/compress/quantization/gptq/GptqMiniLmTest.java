@@ -59,7 +59,7 @@ class GptqMiniLmTest {
     assertThat(r.layersTouched()).hasSize(37); // 6 blocks x 6 + the pooler's Gemm
     double[] f = fx.fidelity(m, tmp, label);
     print(label, f, r.metrics().get("weight_bytes_ratio"));
-    pass.notes().forEach(n -> System.out.println("[gptq-minilm]   " + n));
+    r.notes().forEach(n -> System.out.println("[gptq-minilm]   " + n.text()));
     return f;
   }
 
@@ -207,13 +207,14 @@ class GptqMiniLmTest {
                 .withSelection(new LayerSelection(List.of("re:/encoder/layer\\.0/.*"), List.of())));
     PassReport r = pass.apply(m, context(fx.calibration(m, 4)));
     assertThat(r.layersTouched()).hasSize(6);
-    assertThat(pass.notes())
+    assertThat(r.warnings())
         .anyMatch(
             n ->
-                n.startsWith("WARNING layer '/encoder/layer.0/attention/self/query/MatMul'")
-                    && n.contains("input features"));
-    assertThat(r.metrics())
-        .containsKey("/encoder/layer.0/output/dense/MatMul/warning_tokens_below_columns");
+                n.layer().orElseThrow().equals("/encoder/layer.0/attention/self/query/MatMul")
+                    && n.message().startsWith("fewer calibration tokens than columns")
+                    && n.message().contains("HINT"));
+    assertThat(r.layerMetrics("/encoder/layer.0/output/dense/MatMul"))
+        .containsKey("calibration_tokens");
   }
 
   @Test
@@ -235,10 +236,10 @@ class GptqMiniLmTest {
     GptqPass pass = new GptqPass(cfg);
     PassReport r = pass.apply(m, context(fx.calibration(m, 32)));
     assertThat(r.layersTouched()).hasSize(4);
-    assertThat(pass.notes())
+    assertThat(r.notes())
         .anyMatch(
             n ->
-                n.startsWith("no transformer blocks found")
-                    && n.contains("4 layers one at a time"));
+                n.message().startsWith("no transformer blocks found")
+                    && n.message().contains("4 layers one at a time"));
   }
 }

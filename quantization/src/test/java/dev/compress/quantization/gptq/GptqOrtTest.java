@@ -9,6 +9,8 @@ import dev.compress.api.graph.Graph;
 import dev.compress.api.graph.ModelGraph;
 import dev.compress.api.graph.Node;
 import dev.compress.api.graph.ValueInfo;
+import dev.compress.api.io.onnx.OnnxReader;
+import dev.compress.api.io.onnx.OnnxWriter;
 import dev.compress.api.layers.LinearLayer;
 import dev.compress.api.layers.LinearLayers;
 import dev.compress.api.pass.LayerSelection;
@@ -23,12 +25,14 @@ import dev.compress.quantization.format.gptq.GptqCheckpoint;
 import dev.compress.quantization.format.gptq.GptqLayoutTest;
 import dev.compress.quantization.grid.GroupQuantizedWeight;
 import dev.compress.runtime.ort.OrtExecutor;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -39,14 +43,14 @@ import org.junit.jupiter.params.provider.CsvSource;
  * dequantized GPTQ weights gives the same outputs (MatMulNBits, the 3-bit 4-bit container, the
  * act-order Gather, DequantizeLinear).
  */
-class GptqOrtTest {
+public class GptqOrtTest {
   @TempDir Path tmp;
 
   static final int IN = 64;
   static final int HIDDEN = 128;
   static final int OUT = 32;
 
-  static ModelGraph mlp(long seed) {
+  public static ModelGraph mlp(long seed) {
     Graph g = new Graph("mlp");
     ModelGraph m = new ModelGraph(8, g);
     m.opsetImports().put("", 17L);
@@ -79,7 +83,7 @@ class GptqOrtTest {
   }
 
   /** Inputs whose features have very different scales, so act-order permutes. */
-  static Tensor input(long seed, int batch) {
+  public static Tensor input(long seed, int batch) {
     Random r = new Random(seed);
     float[] v = new float[batch * IN];
     for (int i = 0; i < v.length; i++) {
@@ -88,7 +92,7 @@ class GptqOrtTest {
     return Tensor.ofFloats("x", new long[] {batch, IN}, v);
   }
 
-  static CalibrationSet calibration() {
+  public static CalibrationSet calibration() {
     List<Map<String, Tensor>> batches = new ArrayList<>();
     for (int b = 0; b < 4; b++) {
       batches.add(Map.of("x", input(100 + b, 64)));
@@ -115,13 +119,16 @@ class GptqOrtTest {
             new PassContext(
                 0, Optional.of(calibration()), Optional.empty(), ProgressListener.NONE));
     assertThat(report.layersTouched()).containsExactly("/fc1/MatMul", "/fc2/Gemm");
-    assertThat(pass.notes()).anyMatch(n -> n.startsWith("no transformer blocks found"));
+    assertThat(report.notes()).anyMatch(n -> n.message().startsWith("no transformer blocks found"));
     boolean gather = quantized.graph().nodes().stream().anyMatch(n -> n.opType().equals("Gather"));
     assertThat(gather).isEqualTo(act && !stat && group > 0);
 
+    // The integer weights read back from the graph alone: what the exporters write.
+    Map<String, GroupQuantizedWeight> weights = GptqExport.weights(quantized, cfg);
+    assertThat(weights.keySet()).containsExactly("/fc1/MatMul", "/fc2/Gemm");
     ModelGraph reference = mlp(1);
     for (LinearLayer l : LinearLayers.of(reference.graph())) {
-      GroupQuantizedWeight q = pass.quantized().get(l.name());
+      GroupQuantizedWeight q = weights.get(l.name());
       float[] d = q.dequantize();
       int out = q.rows();
       int in = q.cols();
@@ -152,17 +159,44 @@ class GptqOrtTest {
         bits, group, sym, act, stat, maxDiff, maxAbs);
     assertThat(maxDiff).isLessThan(1e-4 * Math.max(1, maxAbs)); // float summation order only
 
-    // The same weights through both Hugging Face layouts and back (GPTQ packs 2, 3, 4, 8 bits).
+    // The same weights through both Hugging Face layouts and back (GPTQ packs 2, 3, 4, 8 bits),
+    // exported from the model read back from disk: no pass state involved.
+    Path onnx = tmp.resolve("model.onnx");
+    OnnxWriter.write(quantized, onnx);
+    ModelGraph loaded = OnnxReader.read(onnx);
     Map<String, GroupQuantizedWeight> byModule = new java.util.LinkedHashMap<>();
-    pass.quantized().forEach((k, v) -> byModule.put(GptqCheckpoint.moduleName(k), v));
-    GptqExport.compressedTensors(tmp.resolve("ct"), pass.quantized(), cfg);
+    weights.forEach((k, v) -> byModule.put(GptqCheckpoint.moduleName(k), v));
+    GptqExport.compressedTensors(tmp.resolve("ct"), loaded, cfg);
     Map<String, GroupQuantizedWeight> ct = CompressedTensorsCheckpoint.read(tmp.resolve("ct"));
     assertThat(ct.keySet()).containsExactly("fc1", "fc2");
     byModule.forEach((k, v) -> GptqLayoutTest.assertSame(v, ct.get(k), false));
     if (bits != 5) {
-      GptqExport.gptq(tmp.resolve("gptq"), pass.quantized(), cfg);
+      GptqExport.gptq(tmp.resolve("gptq"), loaded, cfg);
       Map<String, GroupQuantizedWeight> gq = GptqCheckpoint.read(tmp.resolve("gptq"));
       byModule.forEach((k, v) -> GptqLayoutTest.assertSame(v, gq.get(k), true));
     }
+  }
+
+  @Test
+  void onePassInstanceAppliedTwiceGivesWhatTwoInstancesGive() throws Exception {
+    GptqConfig cfg =
+        new GptqConfig(LayerSelection.ALL, 4, 32, false, true, false, 0.01, 1.0, 128, null, 0);
+    GptqPass shared = new GptqPass(cfg);
+    PassContext ctx =
+        new PassContext(0, Optional.of(calibration()), Optional.empty(), ProgressListener.NONE);
+    ModelGraph first = mlp(1);
+    ModelGraph second = mlp(2);
+    PassReport r1 = shared.apply(first, ctx);
+    PassReport r2 = shared.apply(second, ctx);
+    ModelGraph alone = mlp(2);
+    PassReport r3 = new GptqPass(cfg).apply(alone, ctx);
+    assertThat(r2.layerMetrics()).isEqualTo(r3.layerMetrics());
+    assertThat(r2.notes()).isEqualTo(r3.notes());
+    assertThat(r1.layerMetrics()).isNotEqualTo(r2.layerMetrics()); // other weights
+    Path a = tmp.resolve("second.onnx");
+    Path b = tmp.resolve("alone.onnx");
+    OnnxWriter.write(second, a);
+    OnnxWriter.write(alone, b);
+    assertThat(Files.readAllBytes(a)).isEqualTo(Files.readAllBytes(b));
   }
 }

@@ -67,8 +67,8 @@ class SmoothQuantTest {
         .containsEntry("restoring_muls", 1.0);
     // The outlier channels are tamed: the largest |input| shrinks.
     String norm = TinyEncoder.NORM;
-    assertThat(r.metrics().get(norm + "/input_absmax_after"))
-        .isLessThan(r.metrics().get(norm + "/input_absmax_before") / 2);
+    assertThat(r.layerMetrics(norm).get("input_absmax_after"))
+        .isLessThan(r.layerMetrics(norm).get("input_absmax_before") / 2);
     // The norm now reads smoothed gamma/beta; the residual reads Mul(n, s).
     Node ln = m.graph().node(norm).orElseThrow();
     assertThat(ln.input(1)).isNotEqualTo("gamma");
