@@ -1,9 +1,9 @@
 package dev.compress.api.io;
 
 import dev.compress.api.CompressionException;
+import dev.compress.api.graph.FloatPrecision;
 import dev.compress.api.graph.ModelGraph;
 import dev.compress.api.io.hf.DecoderGraph;
-import dev.compress.api.io.hf.FloatWidening;
 import dev.compress.api.io.hf.HfCheckpoint;
 import dev.compress.api.io.hf.HfFolderReader;
 import dev.compress.api.io.onnx.OnnxReader;
@@ -70,7 +70,7 @@ public final class ModelFiles {
       String widened = "";
       if (ck.dtype() == DataType.BFLOAT16) {
         // DJL's PyTorch engine aborts the JVM on bf16 and ONNX Runtime's CPU has no bf16 kernels.
-        g = FloatWidening.toFloat(g);
+        g = FloatPrecision.widened(g);
         widened = "; bf16 weights widened to f32 for computing (written back as bf16)";
       }
       return new Loaded(

@@ -54,10 +54,11 @@ import java.util.Set;
  * stored {@code [in, out]}), the N of smallest magnitude are zeroed, ties broken by position. M
  * must divide every selected layer's input features (checked before anything changes).
  *
- * <p>Report metrics: {@code LAYER/sparsity} (zeros over weights after the pass), {@code sparsity}
- * over all selected layers, {@code pruned_weights}, and for the global scope {@code threshold} (the
- * magnitude at which weights were cut). The report's notes state the overall sparsity and warn that
- * ONNX Runtime gets no speed from it on CPU ({@link SparsityReport#RUNTIME_NOTE}).
+ * <p>Report metrics: per-layer {@code sparsity} (zeros over weights after the pass), {@code
+ * sparsity} over all selected layers, {@code pruned_weights}, and for the global scope {@code
+ * threshold} (the magnitude at which weights were cut). The report's notes state the overall
+ * sparsity and warn that ONNX Runtime gets no speed from it on CPU ({@link
+ * SparsityReport#RUNTIME_NOTE}).
  */
 public final class MagnitudePruningPass implements Pass<MagnitudePruningConfig>, PassValidation {
   private static final Set<DataType> FLOAT_TYPES =

@@ -126,7 +126,7 @@ public final class CalibratedPruning {
   /**
    * Prunes {@code layers} block by block and puts the results in the graph.
    *
-   * @return the report, with one {@code LAYER/sparsity} per layer
+   * @return the report, with the per-layer metric {@code sparsity} of every layer
    * @throws ConfigException listing every problem of {@link #problems}, before anything runs
    */
   public static SparsityReport run(

@@ -25,6 +25,7 @@ public final class SparsityReport {
           + " Weights are stored dense: the file keeps its size.";
 
   private final Map<String, Double> metrics = new LinkedHashMap<>();
+  private final PassReport.LayerMetrics layerMetrics = new PassReport.LayerMetrics();
   private final List<String> notes = new ArrayList<>();
   private long zeros;
   private long elements;
@@ -50,12 +51,22 @@ public final class SparsityReport {
     zeros += z;
     elements += weight.length;
     pruned += prunedNow;
-    metrics.put(layer + "/sparsity", weight.length == 0 ? 0.0 : (double) z / weight.length);
+    layerMetrics.put(layer, "sparsity", weight.length == 0 ? 0.0 : (double) z / weight.length);
   }
 
-  /** Adds a metric. */
+  /** Adds a metric of the whole pass. */
   public void metric(String key, double value) {
     metrics.put(key, value);
+  }
+
+  /** Adds a metric of one layer. */
+  public void layerMetric(String layer, String key, double value) {
+    layerMetrics.put(layer, key, value);
+  }
+
+  /** The per-layer metrics: {@code sparsity} of each layer, and what the pass added. */
+  public Map<String, Map<String, Double>> layerMetrics() {
+    return layerMetrics.asMap();
   }
 
   /** Adds a note line. */
@@ -64,8 +75,8 @@ public final class SparsityReport {
   }
 
   /**
-   * The metrics: {@code LAYER/sparsity}, {@code sparsity} (zeros over elements of the touched
-   * weights), {@code pruned_weights}, {@code bytes_saved} 0 and {@code stored_dense} 1, and {@code
+   * The metrics of the whole pass: {@code sparsity} (zeros over elements of the touched weights),
+   * {@code pruned_weights}, {@code bytes_saved} 0 and {@code stored_dense} 1, and {@code
    * ort_cpu_speedup} 1 (no speed from the zeros).
    */
   public Map<String, Double> metrics() {

@@ -91,13 +91,13 @@ public final class SparseGptPass implements Pass<SparseGptConfig>, PassValidatio
                         + ". HINT: check the calibration data for constant or non-finite"
                         + " activations");
               }
-              rep.metric(l.name() + "/sparsegpt_loss", r.loss());
+              rep.layerMetric(l.name(), "sparsegpt_loss", r.loss());
               if (r.damp() != config.dampPercent()) {
-                rep.metric(l.name() + "/damp_percent", r.damp());
+                rep.layerMetric(l.name(), "damp_percent", r.damp());
                 rep.note("layer '" + l.name() + "': damping escalated to " + r.damp());
               }
               if (r.deadColumns() > 0) {
-                rep.metric(l.name() + "/dead_columns", (double) r.deadColumns());
+                rep.layerMetric(l.name(), "dead_columns", (double) r.deadColumns());
               }
               return r.weight();
             });
@@ -114,7 +114,7 @@ public final class SparseGptPass implements Pass<SparseGptConfig>, PassValidatio
         bytes,
         bytes,
         report.metrics(),
-        java.util.Map.of(),
+        report.layerMetrics(),
         report.notes(),
         Duration.ofNanos(System.nanoTime() - start));
   }

@@ -123,7 +123,7 @@ public final class WandaPass implements Pass<WandaConfig>, PassValidation {
         bytes,
         bytes,
         report.metrics(),
-        java.util.Map.of(),
+        report.layerMetrics(),
         report.notes(),
         Duration.ofNanos(System.nanoTime() - start));
   }

@@ -86,7 +86,7 @@ class WandaPassTest {
         .contains(SparsityReport.RUNTIME_NOTE);
     List<LinearLayer> layers = LinearLayers.of(m.graph());
     for (LinearLayer l : layers) {
-      assertThat(r.metrics().get(l.name() + "/sparsity")).isEqualTo(0.5);
+      assertThat(r.layerMetrics(l.name()).get("sparsity")).isEqualTo(0.5);
       float[] w = outByIn(original, l);
       float[] p = outByIn(m, l);
       int cols = (int) l.inFeatures();

@@ -7,9 +7,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.compress.api.exec.Device;
 import dev.compress.api.exec.Executor;
 import dev.compress.api.exec.ExecutorFactory;
+import dev.compress.api.graph.FloatPrecision;
 import dev.compress.api.graph.ModelGraph;
 import dev.compress.api.io.hf.DecoderGraph;
-import dev.compress.api.io.hf.FloatWidening;
 import dev.compress.api.io.hf.HfCheckpoint;
 import dev.compress.api.io.hf.HfFolderReader;
 import dev.compress.api.io.hf.SyntheticCheckpoint;
@@ -141,7 +141,7 @@ class DecoderForwardTest {
     HfCheckpoint ck = HfFolderReader.read(folder);
     ModelGraph g = DecoderGraph.build(ck);
     if (t == DataType.BFLOAT16) {
-      g = FloatWidening.toFloat(g);
+      g = FloatPrecision.widened(g);
     }
     DecoderReference ref = new DecoderReference(ck);
     try (Executor x = ExecutorFactory.of(engine).create(g, Device.CPU)) {

@@ -33,8 +33,8 @@ import java.util.stream.Stream;
  * GPT-2's split {@code c_attn.q/.k/.v} are joined back into {@code c_attn}. Tensors the graph does
  * not compute with (GPT-2's mask buffers) are written as read. A read folder written back unchanged
  * has byte-identical tensors. An f32 tensor where the checkpoint held f16/bf16 (a graph widened by
- * {@link FloatWidening}, or a pass that rewrote a weight in f32) is rounded back to the
- * checkpoint's dtype.
+ * {@link dev.compress.api.graph.FloatPrecision#widened}, or a pass that rewrote a weight in f32) is
+ * rounded back to the checkpoint's dtype.
  *
  * <p>The folder is staged beside the target and renamed into place, so a reader never sees half a
  * model; the target must not exist or be an empty directory.
@@ -153,7 +153,7 @@ public final class HfFolderWriter {
           && t.dtype() != original.dtype()
           && Arrays.equals(t.shape(), original.shape())
           && (original.dtype() == DataType.FLOAT16 || original.dtype() == DataType.BFLOAT16)) {
-        // Widened for computing (FloatWidening) or rewritten in f32 by a pass: back to the
+        // Widened for computing (FloatPrecision.widened) or rewritten in f32 by a pass: back to the
         // checkpoint's dtype, round to nearest even (exact for values that came from it).
         t = GraphEmitter.ofType(name, t.shape(), t.toFloatArray(), original.dtype());
       }
