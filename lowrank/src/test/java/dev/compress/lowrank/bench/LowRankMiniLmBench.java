@@ -52,7 +52,7 @@ import java.util.Optional;
  * -Dspotless.check.skip=true && java -Xmx6g -cp
  * lowrank/target/test-classes:lowrank/target/classes:$(cat lowrank/target/bench.cp)
  * dev.compress.lowrank.bench.LowRankMiniLmBench} ({@code -Dbench.heldout=300 -Dbench.samples=128
- * -Dbench.tokens=128 -Dbench.iterations=10}).
+ * -Dbench.tokens=128 -Dbench.iterations=10 -Dbench.methods=svd,asvd,svd-llm}).
  */
 public final class LowRankMiniLmBench {
   private static final String MODEL = "builtin:all-minilm-l6-v2";
@@ -66,6 +66,9 @@ public final class LowRankMiniLmBench {
     int samples = Integer.getInteger("bench.samples", 128);
     int tokens = Integer.getInteger("bench.tokens", 128);
     int iterations = Integer.getInteger("bench.iterations", 10);
+    // e.g. -Dbench.methods=svd-llm: only those methods, and no latency table
+    List<String> methods =
+        List.of(System.getProperty("bench.methods", "svd,asvd,svd-llm").split(","));
     Path original = BuiltinModels.resolve(MODEL);
     Path tmp = Files.createTempDirectory("lowrank-bench");
     List<String> sentences =
@@ -112,7 +115,7 @@ public final class LowRankMiniLmBench {
     PassContext ctx =
         new PassContext(0, Optional.of(calibration), Optional.empty(), ProgressListener.NONE);
     for (double removed : new double[] {0.2, 0.4}) {
-      for (String method : List.of("svd", "asvd", "svd-llm")) {
+      for (String method : methods) {
         for (Allocation a : List.of(Allocation.UNIFORM, Allocation.GLOBAL)) {
           ModelGraph m = OnnxReader.read(original);
           long s = System.nanoTime();
@@ -141,7 +144,9 @@ public final class LowRankMiniLmBench {
         }
       }
     }
-    latency(timed, iterations);
+    if (methods.size() == 3) {
+      latency(timed, iterations);
+    }
   }
 
   private static Pass<?> pass(String method, Allocation a, double removed) {
