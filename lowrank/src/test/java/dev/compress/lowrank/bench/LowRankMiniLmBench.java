@@ -47,12 +47,12 @@ import java.util.Optional;
  * and ONNX Runtime latency (batch 1 x 128 and 32 x 128 tokens, rounds interleaved across models,
  * median) of fp32 and the SVD-LLM models. A benchmark: it never asserts.
  *
- * <p>Measured 2026-12-03 on 2 shared cores, 64 held-out sentences, mean cosine to fp32 (reference
- * numbers in issue 16 in brackets). Calibration 128 x 128 tokens: SVD-LLM -20% uniform 0.831
- * (0.836), global 0.870; -40% uniform 0.726 (0.733), global 0.736. Calibration 32 x 64 tokens: SVD
- * -20% 0.602 / 0.747 global (0.616), -40% 0.449 / 0.460 (0.470); ASVD -20% 0.751 / 0.857 (0.749),
- * -40% 0.614 / 0.650 (0.610); SVD-LLM -20% 0.800 / 0.865, -40% 0.693 / 0.732. The global allocation
- * leaves most attention projections dense and cuts the FFN layers.
+ * <p>Measured 2026-12-03, 300 held-out sentences, calibration 128 x 128 tokens, mean cosine to fp32
+ * uniform / global (issue 16's reference in brackets): -20% SVD 0.609 / 0.749 (0.616), ASVD 0.752 /
+ * 0.854 (0.749), SVD-LLM 0.831 / 0.867 (0.836); -40% SVD 0.455 / 0.474 (0.470), ASVD 0.611 / 0.640
+ * (0.610), SVD-LLM 0.723 / 0.729 (0.733). ORT latency over fp32, batch 1 x 128 / 32 x 128: SVD-LLM
+ * -20% uniform 1.21x / 0.93x, global 1.30x / 1.02x; -40% uniform 1.49x / 1.23x, global 1.26x /
+ * 1.26x. The global allocation leaves most attention projections dense and cuts the FFN layers.
  *
  * <p>Run (from the repository root): {@code ./mvnw -o -q -B -pl lowrank -am test-compile
  * dependency:build-classpath -Dmdep.outputFile=target/bench.cp -Dmdep.includeScope=test
