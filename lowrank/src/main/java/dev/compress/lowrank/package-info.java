@@ -1,5 +1,9 @@
 /**
- * Will hold the low-rank passes: truncated SVD, activation-aware and whitened SVD (SVD-LLM), and
- * LoRA adapters.
+ * Low-rank factorization of linear layers, shared by the methods in the sub-packages ({@code svd},
+ * {@code asvd}, {@code svdllm}) and the rank allocation in {@code rank}: the {@link
+ * dev.compress.lowrank.Factorizer} steps (select, check, calibrate, decompose, allocate, then
+ * write), the {@link dev.compress.lowrank.Decomposition} of one layer and the {@link
+ * dev.compress.lowrank.FactorWriter} that replaces a weight by two MatMuls. A layer is only
+ * factorized at a rank {@code k < m n / (m + n)}, where the factors hold fewer parameters.
  */
 package dev.compress.lowrank;

@@ -1,0 +1,62 @@
+package dev.compress.lowrank.asvd;
+
+import dev.compress.api.pass.InvalidConfigException;
+import dev.compress.api.pass.LayerSelection;
+import dev.compress.lowrank.LowRankConfig;
+import dev.compress.lowrank.rank.Allocation;
+import dev.compress.lowrank.rank.RankRule;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Configuration of {@link AsvdPass}, validated at construction.
+ *
+ * @param selection the linear layers to factorize (null means all)
+ * @param allocation how ranks are chosen (see {@link Allocation})
+ * @param parametersRemoved fraction of the selected layers' parameters removed (uniform, global)
+ * @param energy fraction of {@code sum sigma^2} each layer keeps (energy)
+ * @param rank the rank of every layer (fixed)
+ * @param alpha the exponent of {@code mean|x|} for every layer, or empty to search {@code
+ *     alphaGrid} per layer on the calibration output error
+ * @param alphaGrid the exponents searched, each in {@code [0, 2]}
+ */
+public record AsvdConfig(
+    LayerSelection selection,
+    Allocation allocation,
+    double parametersRemoved,
+    double energy,
+    int rank,
+    Optional<Double> alpha,
+    List<Double> alphaGrid)
+    implements LowRankConfig {
+
+  /** The searched exponents when none is given. */
+  public static final List<Double> DEFAULT_GRID = List.of(0.25, 0.5, 0.75, 1.0);
+
+  /** Validates every field and reports all problems at once. */
+  public AsvdConfig {
+    selection = selection == null ? LayerSelection.ALL : selection;
+    alpha = alpha == null ? Optional.empty() : alpha;
+    alphaGrid = alphaGrid == null ? DEFAULT_GRID : List.copyOf(alphaGrid);
+    List<String> p =
+        new ArrayList<>(RankRule.problems(allocation, parametersRemoved, energy, rank));
+    if (alpha.isPresent() && !(alpha.get() >= 0 && alpha.get() <= 2)) {
+      p.add("alpha must be in [0, 2], found " + alpha.get());
+    }
+    if (alpha.isEmpty() && alphaGrid.isEmpty()) {
+      p.add("alphaGrid must not be empty when alpha is not given");
+    }
+    for (double a : alphaGrid) {
+      if (!(a >= 0 && a <= 2)) {
+        p.add("alphaGrid values must be in [0, 2], found " + a);
+      }
+    }
+    InvalidConfigException.throwIfAny(p);
+  }
+
+  @Override
+  public RankRule rankRule() {
+    return new RankRule(allocation, parametersRemoved, energy, rank);
+  }
+}
