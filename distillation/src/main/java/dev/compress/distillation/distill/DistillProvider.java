@@ -36,7 +36,7 @@ public final class DistillProvider implements PassProvider<DistillConfig> {
   @Override
   public List<ParamDoc> parameters() {
     return List.of(
-        new ParamDoc("teacher", "an ONNX file to learn from; default: the pipeline's input model"),
+        new ParamDoc("teacher", "an ONNX file to learn from (unset: the pipeline's input model)"),
         new ParamDoc(
             "losses",
             "weighted terms, summed: {kind: soft-targets|hidden-mse|hidden-cosine|embedding-mse|"
