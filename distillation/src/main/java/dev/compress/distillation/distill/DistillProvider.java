@@ -51,7 +51,9 @@ public final class DistillProvider implements PassProvider<DistillConfig> {
         new ParamDoc(
             "validationFraction",
             "calibration samples held out to pick the best weights, in [0, 0.5]; 0: last weights"),
-        new ParamDoc("validateEvery", "updates between validations (>= 1); default five per run"));
+        new ParamDoc(
+            "validateEvery",
+            "updates between validations (>= 1; unset: five validations per run)"));
   }
 
   @Override
