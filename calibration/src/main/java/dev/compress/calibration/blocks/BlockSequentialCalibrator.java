@@ -8,6 +8,7 @@ import dev.compress.api.graph.Graph;
 import dev.compress.api.graph.ModelGraph;
 import dev.compress.api.graph.Node;
 import dev.compress.api.layers.LinearLayer;
+import dev.compress.api.layers.TransformerBlocks;
 import dev.compress.api.pass.PassContext;
 import dev.compress.api.tensor.Tensor;
 import dev.compress.calibration.activation.ActivationCapture;

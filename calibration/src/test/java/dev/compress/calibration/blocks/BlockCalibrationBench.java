@@ -3,6 +3,7 @@ package dev.compress.calibration.blocks;
 import dev.compress.api.calibration.CalibrationSet;
 import dev.compress.api.graph.ModelGraph;
 import dev.compress.api.layers.LinearLayers;
+import dev.compress.api.layers.TransformerBlocks;
 import dev.compress.api.pass.PassContext;
 import java.util.ArrayList;
 import java.util.List;

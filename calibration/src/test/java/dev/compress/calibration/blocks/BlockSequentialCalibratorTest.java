@@ -10,6 +10,7 @@ import dev.compress.api.exec.ExecutorFactory;
 import dev.compress.api.graph.ModelGraph;
 import dev.compress.api.layers.LinearLayer;
 import dev.compress.api.layers.LinearLayers;
+import dev.compress.api.layers.TransformerBlocks;
 import dev.compress.api.pass.PassContext;
 import dev.compress.api.pass.ProgressListener;
 import dev.compress.api.tensor.Tensor;

@@ -3,6 +3,8 @@ package dev.compress.distillation.distill;
 import dev.compress.api.pass.InvalidConfigException;
 import dev.compress.api.pass.LayerSelection;
 import dev.compress.api.pass.PassConfig;
+import dev.compress.training.distill.LossTerm;
+import dev.compress.training.distill.TeacherStudent;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -170,5 +172,19 @@ public record DistillConfig(
         clipNorm,
         fraction,
         Optional.of(every));
+  }
+
+  /** The training settings of the run. */
+  public TeacherStudent.Settings settings() {
+    return new TeacherStudent.Settings(
+        lr,
+        batchSize,
+        epochs,
+        steps,
+        warmup,
+        weightDecay,
+        clipNorm,
+        validationFraction,
+        validateEvery);
   }
 }

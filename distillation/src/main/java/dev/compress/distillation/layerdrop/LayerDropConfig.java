@@ -1,9 +1,9 @@
 package dev.compress.distillation.layerdrop;
 
+import dev.compress.api.layers.TransformerBlocks;
 import dev.compress.api.pass.InvalidConfigException;
 import dev.compress.api.pass.LayerSelection;
 import dev.compress.api.pass.PassConfig;
-import dev.compress.calibration.blocks.TransformerBlocks;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;

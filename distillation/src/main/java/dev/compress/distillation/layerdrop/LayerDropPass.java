@@ -9,6 +9,7 @@ import dev.compress.api.graph.GraphIndex;
 import dev.compress.api.graph.ModelGraph;
 import dev.compress.api.graph.Node;
 import dev.compress.api.layers.LinearLayer;
+import dev.compress.api.layers.ResidualChain;
 import dev.compress.api.pass.InvalidConfigException;
 import dev.compress.api.pass.Pass;
 import dev.compress.api.pass.PassContext;

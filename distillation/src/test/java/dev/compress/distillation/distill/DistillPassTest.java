@@ -19,6 +19,7 @@ import dev.compress.distillation.layerdrop.LayerDropConfig;
 import dev.compress.distillation.layerdrop.LayerDropPass;
 import dev.compress.runtime.ort.OrtExecutor;
 import dev.compress.runtime.text.SentenceEmbeddings;
+import dev.compress.training.distill.LossTerm;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;

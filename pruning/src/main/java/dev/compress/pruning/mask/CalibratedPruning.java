@@ -9,11 +9,11 @@ import dev.compress.api.graph.ModelGraph;
 import dev.compress.api.graph.Node;
 import dev.compress.api.layers.LinearLayer;
 import dev.compress.api.layers.LinearLayer.Kind;
+import dev.compress.api.layers.TransformerBlocks;
 import dev.compress.api.pass.PassContext;
 import dev.compress.api.tensor.DataType;
 import dev.compress.api.tensor.Tensor;
 import dev.compress.calibration.blocks.BlockSequentialCalibrator;
-import dev.compress.calibration.blocks.TransformerBlocks;
 import dev.compress.calibration.hessian.HessianAccumulator;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -32,13 +32,6 @@ import java.util.Set;
  * selection is copied). A failure restores the original weights.
  */
 public final class CalibratedPruning {
-  /**
-   * Transformer blocks as exporters name them (the same default as GPTQ's {@code blockPattern}):
-   * {@code /encoder/layer.3/...}, {@code /model/layers.3/...}, {@code /transformer/h.3/}, {@code
-   * blocks.3}.
-   */
-  public static final String DEFAULT_BLOCK_PATTERN =
-      "(?:^|[/.])(?:layer|layers|h|block|blocks)[._](\\d+)(?=[/._]|$)";
 
   /** Prunes one layer from its input statistics. */
   @FunctionalInterface

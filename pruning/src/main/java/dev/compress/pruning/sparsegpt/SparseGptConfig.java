@@ -1,9 +1,9 @@
 package dev.compress.pruning.sparsegpt;
 
+import dev.compress.api.layers.TransformerBlocks;
 import dev.compress.api.pass.InvalidConfigException;
 import dev.compress.api.pass.LayerSelection;
 import dev.compress.api.pass.PassConfig;
-import dev.compress.pruning.mask.CalibratedPruning;
 import dev.compress.pruning.mask.SparsityPattern;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,7 +21,7 @@ import java.util.regex.PatternSyntaxException;
  *     reference); a multiple of M with an N:M pattern
  * @param dampPercent damping {@code lambda = dampPercent * mean(diag H)}, in {@code (0, 1]}
  * @param blockPattern regex over layer names whose first capture group numbers the transformer
- *     block; null for {@link CalibratedPruning#DEFAULT_BLOCK_PATTERN}
+ *     block; null for {@link TransformerBlocks#DEFAULT_PATTERN}
  */
 public record SparseGptConfig(
     LayerSelection selection,
@@ -37,7 +37,7 @@ public record SparseGptConfig(
     selection = selection == null ? LayerSelection.ALL : selection;
     blockPattern =
         blockPattern == null || blockPattern.isBlank()
-            ? CalibratedPruning.DEFAULT_BLOCK_PATTERN
+            ? TransformerBlocks.DEFAULT_PATTERN
             : blockPattern;
     List<String> problems = new ArrayList<>();
     if (!(sparsity >= 0 && sparsity < 1)) {

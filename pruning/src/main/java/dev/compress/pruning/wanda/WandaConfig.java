@@ -1,9 +1,9 @@
 package dev.compress.pruning.wanda;
 
+import dev.compress.api.layers.TransformerBlocks;
 import dev.compress.api.pass.InvalidConfigException;
 import dev.compress.api.pass.LayerSelection;
 import dev.compress.api.pass.PassConfig;
-import dev.compress.pruning.mask.CalibratedPruning;
 import dev.compress.pruning.mask.SparsityPattern;
 import java.util.ArrayList;
 import java.util.List;
@@ -19,7 +19,7 @@ import java.util.regex.PatternSyntaxException;
  * @param pattern {@code unstructured} (null or blank too), or {@code N:M} (e.g. {@code 2:4}): N of
  *     every M consecutive input weights of an output row are zeroed, {@code sparsity} not used
  * @param blockPattern regex over layer names whose first capture group numbers the transformer
- *     block; null for {@link CalibratedPruning#DEFAULT_BLOCK_PATTERN}
+ *     block; null for {@link TransformerBlocks#DEFAULT_PATTERN}
  */
 public record WandaConfig(
     LayerSelection selection, double sparsity, String pattern, String blockPattern)
@@ -30,7 +30,7 @@ public record WandaConfig(
     selection = selection == null ? LayerSelection.ALL : selection;
     blockPattern =
         blockPattern == null || blockPattern.isBlank()
-            ? CalibratedPruning.DEFAULT_BLOCK_PATTERN
+            ? TransformerBlocks.DEFAULT_PATTERN
             : blockPattern;
     List<String> problems = new ArrayList<>();
     if (!(sparsity >= 0 && sparsity < 1)) {

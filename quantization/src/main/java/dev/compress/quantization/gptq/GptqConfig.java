@@ -1,5 +1,6 @@
 package dev.compress.quantization.gptq;
 
+import dev.compress.api.layers.TransformerBlocks;
 import dev.compress.api.pass.InvalidConfigException;
 import dev.compress.api.pass.LayerSelection;
 import dev.compress.api.pass.PassConfig;
@@ -27,7 +28,7 @@ import java.util.regex.PatternSyntaxException;
  * @param blockSize columns per lazy-batch block (128 in the reference)
  * @param blockPattern regex over layer (node) names whose first capture group numbers the
  *     transformer block; the text up to the end of that group identifies the block. Null for {@link
- *     #DEFAULT_BLOCK_PATTERN}
+ *     TransformerBlocks#DEFAULT_PATTERN}
  * @param accuracyLevel {@code accuracy_level} of the MatMulNBits nodes written for 4-bit weights: 0
  *     (default) leaves it unset, float activations; 4 asks for int8 compute (activations quantized
  *     to int8 per block by ONNX Runtime and by our kernels)
@@ -46,19 +47,13 @@ public record GptqConfig(
     int accuracyLevel)
     implements PassConfig {
 
-  /**
-   * Transformer blocks as exporters name them: {@code /encoder/layer.3/...} (BERT), {@code
-   * /model/layers.3/...} or {@code model.layers.3.} (Llama), {@code /transformer/h.3/} (GPT-2),
-   * {@code blocks.3} (ViT).
-   */
-  public static final String DEFAULT_BLOCK_PATTERN =
-      "(?:^|[/.])(?:layer|layers|h|block|blocks)[._](\\d+)(?=[/._]|$)";
-
   /** Validates every field. */
   public GptqConfig {
     selection = selection == null ? LayerSelection.ALL : selection;
     blockPattern =
-        blockPattern == null || blockPattern.isBlank() ? DEFAULT_BLOCK_PATTERN : blockPattern;
+        blockPattern == null || blockPattern.isBlank()
+            ? TransformerBlocks.DEFAULT_PATTERN
+            : blockPattern;
     List<String> problems = new ArrayList<>();
     if (bits < 2 || bits > 8) {
       problems.add("bits must be in [2, 8], found " + bits);

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.compress.api.ConfigException;
+import dev.compress.api.layers.TransformerBlocks;
 import dev.compress.api.pass.PassProvider;
 import dev.compress.api.pipeline.PipelineSpec;
 import java.util.List;
@@ -48,7 +49,7 @@ class GptqPipelineSpecTest {
     assertThat(c.symmetric()).isTrue();
     assertThat(c.dampPercent()).isEqualTo(0.01);
     assertThat(c.blockSize()).isEqualTo(128);
-    assertThat(c.blockPattern()).isEqualTo(GptqConfig.DEFAULT_BLOCK_PATTERN);
+    assertThat(c.blockPattern()).isEqualTo(TransformerBlocks.DEFAULT_PATTERN);
     assertThat(c.selection().targets()).isEqualTo(List.of("re:/encoder/.*"));
   }
 

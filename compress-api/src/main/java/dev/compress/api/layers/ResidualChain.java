@@ -1,11 +1,9 @@
-package dev.compress.distillation.layerdrop;
+package dev.compress.api.layers;
 
 import dev.compress.api.UnsupportedModelException;
 import dev.compress.api.graph.Graph;
 import dev.compress.api.graph.GraphIndex;
 import dev.compress.api.graph.Node;
-import dev.compress.api.layers.LinearLayers;
-import dev.compress.calibration.blocks.TransformerBlocks;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;

@@ -1,6 +1,5 @@
-package dev.compress.calibration.blocks;
+package dev.compress.api.layers;
 
-import dev.compress.api.layers.LinearLayer;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;

@@ -1,4 +1,4 @@
-package dev.compress.distillation.loss;
+package dev.compress.training.distill;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

@@ -1,4 +1,4 @@
-package dev.compress.distillation.distill;
+package dev.compress.training.distill;
 
 import dev.compress.api.pass.InvalidConfigException;
 import java.util.ArrayList;

@@ -1,4 +1,4 @@
-package dev.compress.distillation.distill;
+package dev.compress.training.distill;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -6,9 +6,8 @@ import dev.compress.api.CompressionException;
 import dev.compress.api.ConfigException;
 import dev.compress.api.graph.ModelGraph;
 import dev.compress.api.graph.ValueInfo;
-import dev.compress.calibration.blocks.TransformerBlocks;
-import dev.compress.distillation.layerdrop.ResidualChain;
-import dev.compress.distillation.loss.DistillationLosses;
+import dev.compress.api.layers.ResidualChain;
+import dev.compress.api.layers.TransformerBlocks;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -22,15 +21,15 @@ import java.util.Set;
  * blocks, a labelled loss without labels in the data. The teacher's values travel in the batch as
  * {@code teacher/VALUE} (computed once per example, the teacher being frozen).
  */
-final class LossPlan {
+public final class LossPlan {
   /** The batch key of the attention mask, when the data has one. */
-  static final String MASK = "attention_mask";
+  public static final String MASK = "attention_mask";
 
   /** The batch key of class labels. */
-  static final String LABELS = "labels";
+  public static final String LABELS = "labels";
 
   /** The batch key prefix of the teacher's values. */
-  static final String TEACHER = "teacher/";
+  public static final String TEACHER = "teacher/";
 
   /** One resolved term: pairs of (student value, teacher value) it compares. */
   private record Term(int index, LossTerm spec, List<String[]> pairs) {}
@@ -47,7 +46,7 @@ final class LossPlan {
    * @param dataKeys the names the training data holds (graph inputs, {@code labels})
    * @throws ConfigException listing every reference that does not resolve
    */
-  static LossPlan resolve(
+  public static LossPlan resolve(
       List<LossTerm> losses, ModelGraph student, ModelGraph teacher, Set<String> dataKeys)
       throws ConfigException {
     List<String> problems = new ArrayList<>();
@@ -147,14 +146,14 @@ final class LossPlan {
   }
 
   /** Values the student's forward must return (besides its outputs). */
-  Set<String> studentValues() {
+  public Set<String> studentValues() {
     Set<String> s = new LinkedHashSet<>();
     terms.forEach(t -> t.pairs().forEach(p -> s.add(p[0])));
     return s;
   }
 
   /** Values of the teacher the batches must carry. */
-  Set<String> teacherValues() {
+  public Set<String> teacherValues() {
     Set<String> s = new LinkedHashSet<>();
     terms.forEach(t -> t.pairs().forEach(p -> s.add(p[1])));
     return s;
@@ -168,7 +167,7 @@ final class LossPlan {
    * @throws ConfigException naming the term when shapes do not match (student and teacher disagree,
    *     or the mask does not fit)
    */
-  NDArray loss(NDManager manager, Map<String, NDArray> student, Map<String, NDArray> batch)
+  public NDArray loss(NDManager manager, Map<String, NDArray> student, Map<String, NDArray> batch)
       throws ConfigException {
     NDArray total = null;
     for (Term t : terms) {

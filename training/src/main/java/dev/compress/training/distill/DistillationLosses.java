@@ -1,4 +1,4 @@
-package dev.compress.distillation.loss;
+package dev.compress.training.distill;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
