@@ -1,6 +1,7 @@
 package dev.compress.maven;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.compress.api.ConfigException;
@@ -25,7 +26,7 @@ import org.apache.maven.plugin.MojoFailureException;
  * Assembles a {@link PipelineSpec} from what a POM gives: a pipeline YAML file, inline elements
  * ({@code <model>}, {@code <seed>}, {@code <calibration>}, {@code <passes>}, {@code <evaluate>}),
  * or a YAML file with some of its top-level keys replaced inline. Both become one tree that the
- * pipeline's own binder checks ({@link PipelineSpec#fromTree}), so the plugin accepts exactly what
+ * pipeline's own binder checks ({@link PipelineSpec#fromData}), so the plugin accepts exactly what
  * the CLI accepts. Relative paths ({@code model}, {@code calibration.source}, {@code
  * evaluate.data}) are resolved against the project's base directory, not Maven's working directory;
  * the output always goes to the plugin's {@code outputDirectory}.
@@ -35,6 +36,9 @@ import org.apache.maven.plugin.MojoFailureException;
  * and its key path.
  */
 final class PipelineSource {
+  /** Between the api's plain data and the trees the plugin edits. */
+  private static final ObjectMapper TREES = new ObjectMapper();
+
   private static final Pattern TOP_KEY = Pattern.compile("^([A-Za-z]+)(?=[.\\[: ]|$)");
 
   private final Path basedir;
@@ -85,7 +89,7 @@ final class PipelineSource {
       try {
         // The same reader as the CLI: aliases and merge keys resolved (bounded), one-line errors
         // with file:line:column and a caret.
-        n = PipelineSpec.readYaml(f);
+        n = TREES.valueToTree(PipelineSpec.readYaml(f));
       } catch (ConfigException e) {
         throw new MojoFailureException(goal + ": <pipeline> " + e.getMessage());
       } catch (IOException e) {
@@ -182,7 +186,9 @@ final class PipelineSource {
     out.put("overwrite", true);
     tree.set("output", out);
     try {
-      return PipelineSpec.fromTree(tree, registry);
+      @SuppressWarnings("unchecked")
+      Map<String, Object> data = TREES.convertValue(tree, Map.class);
+      return PipelineSpec.fromData(data, registry);
     } catch (ConfigException e) {
       throw new MojoFailureException(describe(e.problems()));
     }

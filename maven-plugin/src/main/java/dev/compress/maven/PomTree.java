@@ -20,7 +20,7 @@ import java.util.regex.Pattern;
 
 /**
  * Turns inline POM configuration into the same tree a pipeline YAML parses to, so the pipeline's
- * own strict binder ({@code PipelineSpec.fromTree}) checks it and reports problems by key path.
+ * own strict binder ({@code PipelineSpec.fromData}) checks it and reports problems by key path.
  *
  * <p>XML has only text, so the conversion is guided by the record the block binds to (a pass's
  * config record, found by its {@code <type>} through the registry; {@code CalibrationSpec}; {@code

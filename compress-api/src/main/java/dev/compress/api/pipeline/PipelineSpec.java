@@ -239,7 +239,7 @@ public record PipelineSpec(
   public static PipelineSpec load(
       Path yaml, PassRegistry registry, List<String> overrides, Path outputDir, boolean overwrite)
       throws ConfigException, IOException {
-    JsonNode tree = readYaml(yaml);
+    JsonNode tree = readTree(yaml);
     return SpecOverrides.bind(
         tree,
         registry,
@@ -257,13 +257,20 @@ public record PipelineSpec(
   }
 
   /**
-   * Reads a YAML file into a tree, the way {@link #load} does: aliases ({@code *name}) expanded
-   * with a bound on the expansion, merge keys ({@code <<: *base}) applied, duplicate keys refused.
+   * Reads a YAML file into plain data (maps, lists, strings, numbers, booleans, nulls), the way
+   * {@link #load} does: aliases ({@code *name}) expanded with a bound on the expansion, merge keys
+   * ({@code <<: *base}) applied, duplicate keys refused. A caller may change it (e.g. add an {@code
+   * output} block) and bind it with {@link #fromData}.
    *
    * @throws ConfigException for a missing file or invalid YAML, naming the file, line and column
    * @throws IOException when the file exists but cannot be read
    */
-  public static JsonNode readYaml(Path yaml) throws ConfigException, IOException {
+  public static Object readYaml(Path yaml) throws ConfigException, IOException {
+    return SpecBinder.YAML.convertValue(readTree(yaml), Object.class);
+  }
+
+  /** {@link #readYaml} as the binder's tree. */
+  static JsonNode readTree(Path yaml) throws ConfigException, IOException {
     String text;
     try {
       text = Files.readString(yaml, StandardCharsets.UTF_8);
@@ -291,23 +298,30 @@ public record PipelineSpec(
   }
 
   /**
-   * Binds an already-parsed tree (YAML or JSON, e.g. the {@code pipeline} of a manifest).
+   * Binds plain data (maps with string keys, lists, strings, numbers, booleans, nulls), as {@link
+   * #readYaml} or {@link #toMap()} give it, with the same checks as a YAML file.
    *
-   * @throws ConfigException listing every problem
+   * @throws ConfigException listing every problem, each naming its key path and the value found
    */
-  public static PipelineSpec fromTree(JsonNode tree, PassRegistry registry) throws ConfigException {
-    return new SpecBinder(registry).bind(tree);
+  public static PipelineSpec fromData(Map<String, ?> data, PassRegistry registry)
+      throws ConfigException {
+    return fromTree(SpecBinder.YAML.valueToTree(data), registry);
   }
 
   /**
-   * Binds a tree after applying {@code KEY=VALUE} overrides to a copy of it (see {@link
+   * Binds plain data after applying {@code KEY=VALUE} overrides to a copy of it (see {@link
    * #withOverrides}).
    *
    * @throws ConfigException listing every problem; those caused by an override name it
    */
-  public static PipelineSpec fromTree(JsonNode tree, PassRegistry registry, List<String> overrides)
-      throws ConfigException {
-    return SpecOverrides.bind(tree, registry, overrides, root -> {});
+  public static PipelineSpec fromData(
+      Map<String, ?> data, PassRegistry registry, List<String> overrides) throws ConfigException {
+    return SpecOverrides.bind(SpecBinder.YAML.valueToTree(data), registry, overrides, root -> {});
+  }
+
+  /** Binds an already-parsed tree (YAML or JSON, e.g. the {@code pipeline} of a manifest). */
+  static PipelineSpec fromTree(JsonNode tree, PassRegistry registry) throws ConfigException {
+    return new SpecBinder(registry).bind(tree);
   }
 
   /**

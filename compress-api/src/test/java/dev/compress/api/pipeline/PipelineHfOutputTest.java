@@ -29,7 +29,7 @@ class PipelineHfOutputTest {
   @Test
   void aPassOverAShardedLlamaFolderIsWrittenBackAsAFolder() throws Exception {
     Path src = tmp.resolve("llama");
-    SyntheticCheckpoint.write(src, TinyConfigs.llama(), DataType.FLOAT, 11, 2);
+    SyntheticCheckpoint.write(src, TinyConfigs.llama().toString(), DataType.FLOAT, 11, 2);
     Files.writeString(src.resolve("tokenizer.json"), "{}");
     Path out = tmp.resolve("work").resolve("out");
     PipelineSpec spec =
@@ -76,7 +76,7 @@ class PipelineHfOutputTest {
   @Test
   void aBf16FolderIsComputedInF32AndWrittenBackInBf16() throws Exception {
     Path src = tmp.resolve("gpt2");
-    SyntheticCheckpoint.write(src, TinyConfigs.gpt2(), DataType.BFLOAT16, 12, 1);
+    SyntheticCheckpoint.write(src, TinyConfigs.gpt2().toString(), DataType.BFLOAT16, 12, 1);
     dev.compress.api.io.ModelFiles.Loaded loaded =
         dev.compress.api.io.ModelFiles.load(src.toString());
     assertThat(loaded.notes().get(0)).contains("bf16 weights widened to f32");

@@ -29,7 +29,7 @@ class SpecOverridesTest {
       """;
 
   private static PipelineSpec set(String... overrides) throws ConfigException {
-    return PipelineSpec.fromTree(PipelineYaml.read(YAML, "p.yaml"), REGISTRY, List.of(overrides));
+    return SpecOverrides.bind(PipelineYaml.read(YAML, "p.yaml"), REGISTRY, List.of(overrides), r -> {});
   }
 
   private static List<String> problems(String... overrides) {

@@ -100,7 +100,7 @@ class StreamPerplexityTest {
     c.put("num_attention_heads", 2);
     c.put("max_position_embeddings", 32);
     Path folder = dir.resolve("llama");
-    SyntheticCheckpoint.write(folder, c, DataType.FLOAT, 3, 1);
+    SyntheticCheckpoint.write(folder, c.toString(), DataType.FLOAT, 3, 1);
     HfCheckpoint ck = HfFolderReader.read(folder);
     ModelGraph g = DecoderGraph.build(ck);
     // A head 1000x smaller: logits within about +-0.01 of 0, so p ~ 1/48 for every token.

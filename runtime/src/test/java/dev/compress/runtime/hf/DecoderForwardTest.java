@@ -137,7 +137,7 @@ class DecoderForwardTest {
       throws Exception {
     DataType t = DataType.fromSafetensors(dtype).orElseThrow();
     Path folder = dir.resolve(variant);
-    SyntheticCheckpoint.write(folder, config(variant), t, 42, 1);
+    SyntheticCheckpoint.write(folder, config(variant).toString(), t, 42, 1);
     HfCheckpoint ck = HfFolderReader.read(folder);
     ModelGraph g = DecoderGraph.build(ck);
     if (t == DataType.BFLOAT16) {

@@ -41,7 +41,8 @@ import java.util.Locale;
  * @param mlpBias biases on the MLP projections (Llama's {@code mlp_bias})
  * @param slidingWindow Mistral's attention window in tokens; 0 for none
  * @param dtype {@code torch_dtype}, if the config names one ({@code null} otherwise)
- * @param json the whole document (a private copy: use {@link #json()} to get another)
+ * @param json the whole document as JSON text (what {@code config.json} holds, keys this record
+ *     does not interpret included)
  */
 public record HfConfig(
     Path file,
@@ -64,15 +65,18 @@ public record HfConfig(
     boolean mlpBias,
     int slidingWindow,
     DataType dtype,
-    ObjectNode json) {
+    String json) {
 
   static final ObjectMapper JSON =
       new ObjectMapper().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
 
-  /** A copy of the document. */
-  @Override
-  public ObjectNode json() {
-    return json.deepCopy();
+  /** The document as a tree, a fresh copy each call (for writers that change a key). */
+  ObjectNode tree() {
+    try {
+      return (ObjectNode) JSON.readTree(json);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("config text no longer parses: " + e.getMessage(), e);
+    }
   }
 
   /** The number of query heads sharing one key/value head. */
@@ -183,7 +187,7 @@ public record HfConfig(
         k.bool("mlp_bias", false),
         window,
         dtype,
-        k.c.deepCopy());
+        k.c.toString());
   }
 
   private static HfConfig gpt2(Keys k, String name, DataType dtype)
@@ -233,7 +237,7 @@ public record HfConfig(
         true,
         0,
         dtype,
-        k.c.deepCopy());
+        k.c.toString());
   }
 
   /** Typed access to the keys, each failure one line naming the file and key. */

@@ -90,7 +90,7 @@ public final class HfFolderWriter {
       throws IOException, UnsupportedModelException {
     Map<String, Tensor> tensors = tensors(source, graph.graph());
     writeWeights(source, tensors, dir);
-    ObjectNode config = source.config().json();
+    ObjectNode config = source.config().tree();
     if (source.config().tieWordEmbeddings() && !headShared(source, graph.graph())) {
       config.put("tie_word_embeddings", false);
       Files.writeString(

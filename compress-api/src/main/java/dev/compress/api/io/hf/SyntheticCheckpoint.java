@@ -26,14 +26,21 @@ public final class SyntheticCheckpoint {
   private SyntheticCheckpoint() {}
 
   /**
-   * Writes {@code config} and random weights into {@code folder} (created if needed), in one {@code
-   * model.safetensors} or, when {@code shards > 1}, in that many shards named as Transformers names
-   * them plus the index.
+   * Writes {@code configJson} (a {@code config.json} document) and random weights into {@code
+   * folder} (created if needed), in one {@code model.safetensors} or, when {@code shards > 1}, in
+   * that many shards named as Transformers names them plus the index.
    *
    * @throws CompressionException when the config is not one {@link HfConfig} accepts
    */
-  public static void write(Path folder, ObjectNode config, DataType dtype, long seed, int shards)
+  public static void write(Path folder, String configJson, DataType dtype, long seed, int shards)
       throws IOException, CompressionException {
+    ObjectNode config;
+    try {
+      config = (ObjectNode) HfConfig.JSON.readTree(configJson);
+    } catch (com.fasterxml.jackson.core.JsonProcessingException | ClassCastException e) {
+      throw new IllegalArgumentException(
+          "configJson must be one JSON object: " + e.getMessage(), e);
+    }
     Files.createDirectories(folder);
     Path configFile = folder.resolve(HfFolderReader.CONFIG);
     Files.writeString(

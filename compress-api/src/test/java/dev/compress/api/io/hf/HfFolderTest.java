@@ -28,7 +28,7 @@ class HfFolderTest {
 
   private Path synth(String name, ObjectNode config, DataType dtype, int shards) throws Exception {
     Path f = dir.resolve(name);
-    SyntheticCheckpoint.write(f, config, dtype, 7, shards);
+    SyntheticCheckpoint.write(f, config.toString(), dtype, 7, shards);
     return f;
   }
 
