@@ -23,6 +23,7 @@ import dev.compress.api.pass.Pass;
 import dev.compress.api.pass.PassContext;
 import dev.compress.api.pass.PassProvider;
 import dev.compress.api.pass.PassReport;
+import dev.compress.api.pass.ProgressListener;
 import dev.compress.api.pipeline.Evaluator.EvaluationResult;
 import dev.compress.api.pipeline.PipelineSpec.Output;
 import dev.compress.api.pipeline.PipelineSpec.PassSpec;
@@ -257,7 +258,10 @@ public final class PipelineRunner {
     boolean overwrite = options.overwrite() || spec.output().overwrite();
     checkTarget(target, overwrite);
     PrintWriter out = options.out();
-    String step = "loading the model"; // named in an out-of-memory error
+    Cancellation cancellation = options.cancellation();
+    ProgressListener progress = cancellation.guard(options.progress());
+    boolean committed = false;
+    String step = "loading the model"; // named in an out-of-memory error or a cancellation
     ModelFiles.Loaded loaded;
     try {
       loaded = loadModel(spec);
@@ -302,6 +306,7 @@ public final class PipelineRunner {
       for (int i = 0; i < spec.passes().size(); i++) {
         PassSpec ps = spec.passes().get(i);
         step = "applying passes[" + i + "] (" + ps.type() + ")";
+        cancellation.stopIfCancelled();
         PassProvider<?> provider = registry.require(ps.type(), "passes[" + i + "].type");
         Pass<?> pass = PassRegistry.create(provider, ps.config());
         PassContext ctx =
@@ -309,7 +314,7 @@ public final class PipelineRunner {
                 spec.seed(),
                 calibration,
                 provider.needsTeacher() ? teacher : Optional.empty(),
-                options.progress(),
+                progress,
                 executors,
                 Device.CPU);
         PassReport r;
@@ -342,6 +347,7 @@ public final class PipelineRunner {
       Path dir = staging.dir();
       Path modelOut = dir.resolve(MODEL_FILE);
       step = "writing the model";
+      cancellation.stopIfCancelled();
       if (spec.output().format().equals("hf")) {
         modelOut = HfOutput.write(spec, loaded, model, dir);
       } else {
@@ -352,12 +358,12 @@ public final class PipelineRunner {
       Optional<EvaluationResult> evaluation = Optional.empty();
       if (spec.evaluate().isPresent()) {
         step = "evaluating";
+        cancellation.stopIfCancelled();
         evaluation =
             Optional.of(
                 evaluators()
                     .getFirst()
-                    .evaluate(
-                        spec.evaluate().get(), input, modelOut, spec.model(), options.progress()));
+                    .evaluate(spec.evaluate().get(), input, modelOut, spec.model(), progress));
       }
 
       step = "writing the manifest";
@@ -381,7 +387,10 @@ public final class PipelineRunner {
               output,
               started,
               Instant.now()));
+      step = "committing the output";
+      cancellation.stopIfCancelled();
       staging.commit(overwrite);
+      committed = true;
 
       RunResult result =
           new RunResult(
@@ -416,6 +425,13 @@ public final class PipelineRunner {
     } catch (OutOfMemoryError e) {
       // The staging folder is already deleted (closed above) and the heap the step held is free.
       throw new OutOfMemoryException(step, e);
+    } catch (RuntimeException | CompressionException e) {
+      // A cancelled step unwinds from a progress call; a pass may have wrapped that in its own
+      // exception, so the token decides. The staging folder is already deleted (closed above).
+      if (!committed && cancellation.isCancelled()) {
+        throw new RunCancelledException(step);
+      }
+      throw e;
     }
   }
 

@@ -29,7 +29,8 @@ class SpecOverridesTest {
       """;
 
   private static PipelineSpec set(String... overrides) throws ConfigException {
-    return SpecOverrides.bind(PipelineYaml.read(YAML, "p.yaml"), REGISTRY, List.of(overrides), r -> {});
+    return SpecOverrides.bind(
+        PipelineYaml.read(YAML, "p.yaml"), REGISTRY, List.of(overrides), r -> {});
   }
 
   private static List<String> problems(String... overrides) {
