@@ -62,6 +62,54 @@ class PublicSurfaceTest {
     assertThat(problems).as("public signatures with foreign types").isEmpty();
   }
 
+  /** Every public type declared in the api's sources has a Javadoc comment. */
+  @Test
+  void everyPublicTypeHasJavadoc() throws IOException {
+    Path src = Path.of("src/main/java");
+    assertThat(src).isDirectory();
+    java.util.regex.Pattern decl =
+        java.util.regex.Pattern.compile(
+            "^\\s*public\\s+(?:static\\s+|final\\s+|abstract\\s+|sealed\\s+|non-sealed\\s+)*"
+                + "(?:class|interface|record|enum|@interface)\\s+(\\w+)");
+    TreeSet<String> missing = new TreeSet<>();
+    int types = 0;
+    try (Stream<Path> files = Files.walk(src)) {
+      for (Path f : files.filter(p -> p.toString().endsWith(".java")).toList()) {
+        List<String> lines = Files.readAllLines(f);
+        for (int i = 0; i < lines.size(); i++) {
+          java.util.regex.Matcher m = decl.matcher(lines.get(i));
+          if (!m.find()) {
+            continue;
+          }
+          types++;
+          int j = i - 1;
+          while (j >= 0 && (lines.get(j).isBlank() || lines.get(j).trim().startsWith("@"))) {
+            j--;
+          }
+          if (j < 0 || !lines.get(j).trim().endsWith("*/") || !javadocEndsAt(lines, j)) {
+            missing.add(src.relativize(f) + ": " + m.group(1));
+          }
+        }
+      }
+    }
+    assertThat(types).isGreaterThan(100);
+    assertThat(missing).as("public types without Javadoc").isEmpty();
+  }
+
+  /** Whether the comment ending on line {@code end} opens with {@code /**}. */
+  private static boolean javadocEndsAt(List<String> lines, int end) {
+    for (int k = end; k >= 0; k--) {
+      String t = lines.get(k).trim();
+      if (t.startsWith("/**")) {
+        return true;
+      }
+      if (t.startsWith("/*") || (k < end && t.endsWith("*/"))) {
+        return false;
+      }
+    }
+    return false;
+  }
+
   /** A class a caller outside the api can name: public, and nested only in such classes. */
   private static boolean exported(Class<?> c) {
     for (Class<?> k = c; k != null; k = k.getDeclaringClass()) {
