@@ -7,6 +7,7 @@ import dev.compress.api.graph.Node;
 import dev.compress.api.graph.ValueInfo;
 import dev.compress.api.tensor.DataType;
 import dev.compress.api.tensor.Tensor;
+import dev.compress.fixtures.Gaussian;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -49,9 +50,9 @@ public final class TinyBert {
     g.outputs().add(ValueInfo.tensor("last_hidden_state", DataType.FLOAT, null));
     g.outputs().add(ValueInfo.tensor("pooler_output", DataType.FLOAT, null));
     Random r = new Random(seed);
-    g.putInitializer(gaussian("word_embeddings", r, 1f, 0f, VOCAB, dim));
-    g.putInitializer(gaussian("emb_ln_w", r, 0.1f, 1f, dim));
-    g.putInitializer(gaussian("emb_ln_b", r, 0.1f, 0f, dim));
+    g.putInitializer(Gaussian.tensor("word_embeddings", r, 1f, 0f, VOCAB, dim));
+    g.putInitializer(Gaussian.tensor("emb_ln_w", r, 0.1f, 1f, dim));
+    g.putInitializer(Gaussian.tensor("emb_ln_b", r, 0.1f, 0f, dim));
     g.putInitializer(Tensor.ofLongs("axes1", new long[] {1}, 1));
     g.putInitializer(Tensor.ofFloats("one", new long[] {}, 1f));
     g.putInitializer(Tensor.ofFloats("neg", new long[] {}, -10000f));
@@ -71,8 +72,8 @@ public final class TinyBert {
       h = block(g, br, i, dim, h, only.get(only.size() - 1) == i);
     }
     Random pr = new Random(seed * 1000 + 999);
-    g.putInitializer(gaussian("pooler.weight", pr, 0.3f, 0f, dim, dim));
-    g.putInitializer(gaussian("pooler.bias", pr, 0.1f, 0f, dim));
+    g.putInitializer(Gaussian.tensor("pooler.weight", pr, 0.3f, 0f, dim, dim));
+    g.putInitializer(Gaussian.tensor("pooler.bias", pr, 0.1f, 0f, dim));
     g.putInitializer(Tensor.ofLongs("zero", new long[] {}, 0));
     add(g, "/pooler/Gather", "Gather", "last_hidden_state", "zero", "first")
         .put(Attribute.of("axis", 1L));
@@ -86,17 +87,17 @@ public final class TinyBert {
     String p = "/encoder/layer." + i;
     String w = "encoder.layer." + i + ".";
     for (String x : List.of("q", "k", "v", "o")) {
-      g.putInitializer(gaussian(w + x + ".weight", r, 0.4f, 0f, dim, dim));
-      g.putInitializer(gaussian(w + x + ".bias", r, 0.1f, 0f, dim));
+      g.putInitializer(Gaussian.tensor(w + x + ".weight", r, 0.4f, 0f, dim, dim));
+      g.putInitializer(Gaussian.tensor(w + x + ".bias", r, 0.1f, 0f, dim));
     }
     int ff = 2 * dim;
-    g.putInitializer(gaussian(w + "ff1.weight", r, 0.3f, 0f, dim, ff));
-    g.putInitializer(gaussian(w + "ff1.bias", r, 0.1f, 0f, ff));
-    g.putInitializer(gaussian(w + "ff2.weight", r, 0.3f, 0f, ff, dim));
-    g.putInitializer(gaussian(w + "ff2.bias", r, 0.1f, 0f, dim));
+    g.putInitializer(Gaussian.tensor(w + "ff1.weight", r, 0.3f, 0f, dim, ff));
+    g.putInitializer(Gaussian.tensor(w + "ff1.bias", r, 0.1f, 0f, ff));
+    g.putInitializer(Gaussian.tensor(w + "ff2.weight", r, 0.3f, 0f, ff, dim));
+    g.putInitializer(Gaussian.tensor(w + "ff2.bias", r, 0.1f, 0f, dim));
     for (String x : List.of("ln1", "ln2")) {
-      g.putInitializer(gaussian(w + x + ".weight", r, 0.1f, 1f, dim));
-      g.putInitializer(gaussian(w + x + ".bias", r, 0.1f, 0f, dim));
+      g.putInitializer(Gaussian.tensor(w + x + ".weight", r, 0.1f, 1f, dim));
+      g.putInitializer(Gaussian.tensor(w + x + ".bias", r, 0.1f, 0f, dim));
     }
     String a = p + "/attention/self/";
     for (String x : List.of("q", "k", "v")) {
@@ -144,15 +145,6 @@ public final class TinyBert {
     Node n = Node.of(name, op, in, List.of(io[io.length - 1]));
     g.nodes().add(n);
     return n;
-  }
-
-  /** {@code mean + std * N(0, 1)} entries. */
-  static Tensor gaussian(String name, Random r, float std, float mean, long... shape) {
-    float[] v = new float[(int) Tensor.elementCount(shape)];
-    for (int i = 0; i < v.length; i++) {
-      v[i] = mean + (float) r.nextGaussian() * std;
-    }
-    return Tensor.ofFloats(name, shape, v);
   }
 
   /** Seeded token ids and a mask with the last {@code pad} tokens of the second row padded. */

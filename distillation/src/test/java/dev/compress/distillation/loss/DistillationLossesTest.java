@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.within;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import dev.compress.fixtures.Gaussian;
 import java.util.Random;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -27,12 +28,7 @@ class DistillationLossesTest {
   }
 
   private static float[] gaussian(long seed, int n) {
-    Random r = new Random(seed);
-    float[] v = new float[n];
-    for (int i = 0; i < n; i++) {
-      v[i] = (float) r.nextGaussian() * 2;
-    }
-    return v;
+    return Gaussian.floats(new Random(seed), 2f, n);
   }
 
   private static double[] softmax(float[] z, int off, int n, double t) {
