@@ -8,6 +8,7 @@ import dev.compress.api.graph.Node;
 import dev.compress.api.graph.ValueInfo;
 import dev.compress.api.tensor.DataType;
 import dev.compress.api.tensor.Tensor;
+import dev.compress.fixtures.Gaussian;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -54,20 +55,13 @@ public final class TinyBlocks {
     return m;
   }
 
-  /** A {@code (rows, cols)} gaussian matrix scaled by {@code 1/sqrt(rows)}. */
+  /**
+   * A {@code (rows, cols)} gaussian matrix scaled by {@code 1/sqrt(rows)} ({@link
+   * Gaussian#boxMuller(SplittableRandom, double, int)}).
+   */
   public static Tensor matrix(String name, int rows, int cols, SplittableRandom rnd) {
-    float[] v = new float[rows * cols];
-    double s = 1.0 / Math.sqrt(rows);
-    for (int i = 0; i < v.length; i++) {
-      v[i] = (float) (gaussian(rnd) * s);
-    }
-    return Tensor.ofFloats(name, new long[] {rows, cols}, v);
-  }
-
-  /** A standard normal draw. */
-  public static double gaussian(SplittableRandom rnd) {
-    double u = 1 - rnd.nextDouble();
-    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rnd.nextDouble());
+    return Tensor.ofFloats(
+        name, new long[] {rows, cols}, Gaussian.boxMuller(rnd, 1.0 / Math.sqrt(rows), rows * cols));
   }
 
   /**
@@ -80,11 +74,11 @@ public final class TinyBlocks {
     double[] a = new double[d * d];
     for (int i = 0; i < d; i++) {
       for (int j = 0; j < d; j++) {
-        a[i * d + j] = (i == j ? 1 : 0) + 1.5 * gaussian(rnd) / Math.sqrt(d);
+        a[i * d + j] = (i == j ? 1 : 0) + 1.5 * Gaussian.boxMuller(rnd) / Math.sqrt(d);
       }
     }
     for (int j = 0; j < d; j++) {
-      double scale = Math.exp(gaussian(rnd));
+      double scale = Math.exp(Gaussian.boxMuller(rnd));
       for (int i = 0; i < d; i++) {
         a[i * d + j] *= scale;
       }
@@ -94,7 +88,7 @@ public final class TinyBlocks {
     double[] z = new double[d];
     for (int r = 0; r < rows; r++) {
       for (int k = 0; k < d; k++) {
-        z[k] = gaussian(rnd);
+        z[k] = Gaussian.boxMuller(rnd);
       }
       for (int j = 0; j < d; j++) {
         double s = 0;
