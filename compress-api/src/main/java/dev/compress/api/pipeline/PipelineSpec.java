@@ -163,19 +163,6 @@ public record PipelineSpec(
     InvalidConfigException.throwIfAny(p);
   }
 
-  /** A pipeline on the CPU ({@code device: cpu}). */
-  public PipelineSpec(
-      String apiVersion,
-      String kind,
-      String model,
-      Optional<CalibrationSpec> calibration,
-      List<PassSpec> passes,
-      Optional<EvaluateSpec> evaluate,
-      Output output,
-      long seed) {
-    this(apiVersion, kind, model, calibration, passes, evaluate, output, seed, "cpu");
-  }
-
   /**
    * What is wrong with a {@code device} value, if anything: one line naming the key, the values
    * and, for a near miss, the one meant.

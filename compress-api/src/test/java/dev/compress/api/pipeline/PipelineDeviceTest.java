@@ -28,8 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
  * the engine at plan time, carried to every pass's context and recorded in the manifest.
  */
 class PipelineDeviceTest {
-  private static final PassRegistry REGISTRY =
-      PassRegistry.of(List.of(new DeviceProvider(), new ScaleWeightsProvider()));
+  private static final PassRegistry REGISTRY = PassRegistry.of(List.of(new TeacherProvider()));
 
   @TempDir Path tmp;
 
@@ -67,7 +66,7 @@ class PipelineDeviceTest {
   private static String yaml(String device, Path out) {
     return "apiVersion: compress/v1\nkind: Pipeline\nmodel: m.onnx\n"
         + (device == null ? "" : "device: " + device + "\n")
-        + "passes:\n  - type: records-device\noutput: {dir: "
+        + "passes:\n  - type: needs-teacher\noutput: {dir: "
         + out
         + "}\n";
   }
@@ -115,8 +114,8 @@ class PipelineDeviceTest {
     return PipelineSpec.builder()
         .model(model)
         .device(device)
-        .pass(new DeviceProvider.Config(LayerSelection.ALL))
-        .pass(new DeviceProvider.Config(LayerSelection.ALL))
+        .pass(new TeacherProvider.Config(LayerSelection.ALL))
+        .pass(new TeacherProvider.Config(LayerSelection.ALL))
         .output(tmp.resolve("out-" + device))
         .registry(REGISTRY);
   }
