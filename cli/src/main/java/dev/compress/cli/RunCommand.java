@@ -1,6 +1,7 @@
 package dev.compress.cli;
 
 import dev.compress.api.ConfigException;
+import dev.compress.api.pass.InvalidConfigException;
 import dev.compress.api.pass.ProgressListener;
 import dev.compress.api.pipeline.ConsoleProgress;
 import dev.compress.api.pipeline.PipelineRunner;
@@ -75,6 +76,15 @@ final class RunCommand implements Callable<Integer> {
           "The model to compress (a .onnx file or builtin:NAME), instead of the pipeline's.")
   String model;
 
+  @Option(
+      names = "--device",
+      paramLabel = "DEVICE",
+      description =
+          "Where the passes run the model (calibration, GPTQ/AWQ, pruning, low-rank, training):"
+              + " cpu, gpu (refused when DJL finds no GPU) or auto (the GPU if there is one). Overrides"
+              + " the pipeline's device key; the evaluation's device is evaluate.device.")
+  String device;
+
   @Option(names = "--no-evaluate", description = "Skip the pipeline's evaluate block.")
   boolean noEvaluate;
 
@@ -118,6 +128,13 @@ final class RunCommand implements Callable<Integer> {
       }
       if (model != null) {
         p = p.withModel(model);
+      }
+      if (device != null) {
+        try {
+          p = p.withDevice(device);
+        } catch (InvalidConfigException e) {
+          throw new ConfigException(e.problems().stream().map(m -> "--" + m).toList());
+        }
       }
       if (evaluate && p.evaluate().isEmpty()) {
         throw new ConfigException("--evaluate: the pipeline has no evaluate block");

@@ -1,18 +1,23 @@
 package dev.compress.evaluation;
 
 import dev.compress.api.graph.Attribute;
-import dev.compress.api.graph.Graph;
+import dev.compress.api.graph.GraphBuilder;
 import dev.compress.api.graph.ModelGraph;
-import dev.compress.api.graph.Node;
-import dev.compress.api.graph.ValueInfo;
-import dev.compress.api.graph.ValueInfo.Dim;
 import dev.compress.api.io.onnx.OnnxWriter;
 import dev.compress.api.tensor.DataType;
 import dev.compress.api.tensor.Tensor;
+import dev.compress.fixtures.Gaussian;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Random;
 
-/** Tiny ONNX models built in code, written to files, for the evaluation tests. */
+/**
+ * Tiny task models for the evaluation tests (a bigram language model, a linear classifier, an
+ * embedding encoder over the MiniLM vocabulary, an MLP with a perturbable layer, and one-node
+ * models of operators the engines treat differently), built with the api's {@link GraphBuilder},
+ * weights drawn from the shared {@link Gaussian}. The shared transformer and MLP fixtures ({@link
+ * dev.compress.fixtures.TinyModels}) have other inputs and outputs than these tasks need.
+ */
 public final class TinyModels {
   private TinyModels() {}
 
@@ -26,13 +31,11 @@ public final class TinyModels {
     for (int i = 0; i < v; i++) {
       System.arraycopy(e[i], 0, flat, i * v, v);
     }
-    Graph g = new Graph("bigram");
-    g.inputs()
-        .add(ValueInfo.tensor("input_ids", DataType.INT64, List.of(Dim.of("b"), Dim.of("t"))));
-    g.putInitializer(Tensor.ofFloats("E", new long[] {v, v}, flat));
-    g.nodes().add(Node.of("gather", "Gather", List.of("E", "input_ids"), List.of("logits")));
-    g.outputs().add(ValueInfo.tensor("logits", DataType.FLOAT, null));
-    return write(g, file);
+    GraphBuilder b = GraphBuilder.create("bigram");
+    String ids = b.input("input_ids", DataType.INT64, "b", "t");
+    String table = b.floats("E", new long[] {v, v}, flat);
+    b.output(b.opTo("Gather", "gather", List.of(table, ids), "logits"), DataType.FLOAT);
+    return write(b, file);
   }
 
   /** A linear classifier: {@code x (N, in) -> MatMul W (in, out) -> logits (N, out)}. */
@@ -43,12 +46,11 @@ public final class TinyModels {
     for (int i = 0; i < in; i++) {
       System.arraycopy(w[i], 0, flat, i * out, out);
     }
-    Graph g = new Graph("linear");
-    g.inputs().add(ValueInfo.tensor("x", DataType.FLOAT, List.of(Dim.of("N"), Dim.of(in))));
-    g.putInitializer(Tensor.ofFloats("W", new long[] {in, out}, flat));
-    g.nodes().add(Node.of("/fc/MatMul", "MatMul", List.of("x", "W"), List.of("logits")));
-    g.outputs().add(ValueInfo.tensor("logits", DataType.FLOAT, null));
-    return write(g, file);
+    GraphBuilder b = GraphBuilder.create("linear");
+    String x = b.input("x", DataType.FLOAT, "N", in);
+    String weight = b.floats("W", new long[] {in, out}, flat);
+    b.output(b.opTo("MatMul", "/fc/MatMul", List.of(x, weight), "logits"), DataType.FLOAT);
+    return write(b, file);
   }
 
   /**
@@ -59,34 +61,18 @@ public final class TinyModels {
   public static Path encoder(Path file, float noise) throws Exception {
     int vocab = 30522;
     int width = 8;
-    java.util.Random r = new java.util.Random(7);
-    float[] e = new float[vocab * width];
-    for (int i = 0; i < e.length; i++) {
-      e[i] = (float) r.nextGaussian();
-    }
-    float[] w = new float[width * width];
-    for (int i = 0; i < w.length; i++) {
-      w[i] = (float) r.nextGaussian();
-    }
-    java.util.Random n = new java.util.Random(11);
-    for (int i = 0; i < w.length; i++) {
-      w[i] += noise * (float) n.nextGaussian();
-    }
-    Graph g = new Graph("encoder");
-    g.inputs()
-        .add(ValueInfo.tensor("input_ids", DataType.INT64, List.of(Dim.of("b"), Dim.of("t"))));
-    g.putInitializer(Tensor.ofFloats("E", new long[] {vocab, width}, e));
-    g.putInitializer(Tensor.ofFloats("W", new long[] {width, width}, w));
-    g.nodes().add(Node.of("/embed/Gather", "Gather", List.of("E", "input_ids"), List.of("h")));
-    g.nodes()
-        .add(
-            Node.of(
-                "/encoder/dense/MatMul",
-                "MatMul",
-                List.of("h", "W"),
-                List.of("last_hidden_state")));
-    g.outputs().add(ValueInfo.tensor("last_hidden_state", DataType.FLOAT, null));
-    return write(g, file);
+    Random r = new Random(7);
+    float[] e = Gaussian.floats(r, 1f, vocab * width);
+    float[] w = perturbed(Gaussian.floats(r, 1f, width * width), noise, new Random(11));
+    GraphBuilder b = GraphBuilder.create("encoder");
+    String ids = b.input("input_ids", DataType.INT64, "b", "t");
+    String table = b.floats("E", new long[] {vocab, width}, e);
+    String weight = b.floats("W", new long[] {width, width}, w);
+    String h = b.opTo("Gather", "/embed/Gather", List.of(table, ids), "h");
+    b.output(
+        b.opTo("MatMul", "/encoder/dense/MatMul", List.of(h, weight), "last_hidden_state"),
+        DataType.FLOAT);
+    return write(b, file);
   }
 
   /**
@@ -94,71 +80,59 @@ public final class TinyModels {
    * weights; {@code noise1} perturbs W1 (0: the reference).
    */
   public static ModelGraph mlp(float noise1) {
-    java.util.Random r = new java.util.Random(3);
-    java.util.Random n = new java.util.Random(5);
-    float[] w1 = new float[4 * 6];
-    for (int i = 0; i < w1.length; i++) {
-      w1[i] = (float) r.nextGaussian() + noise1 * (float) n.nextGaussian();
-    }
-    float[] w2 = new float[6 * 3];
-    for (int i = 0; i < w2.length; i++) {
-      w2[i] = (float) r.nextGaussian();
-    }
-    Graph g = new Graph("mlp");
-    g.inputs().add(ValueInfo.tensor("x", DataType.FLOAT, List.of(Dim.of("N"), Dim.of(4))));
-    g.putInitializer(Tensor.ofFloats("W1", new long[] {4, 6}, w1));
-    g.putInitializer(Tensor.ofFloats("W2", new long[] {6, 3}, w2));
-    g.nodes().add(Node.of("/fc1/MatMul", "MatMul", List.of("x", "W1"), List.of("h")));
-    g.nodes().add(Node.of("/act/Relu", "Relu", List.of("h"), List.of("r")));
-    g.nodes().add(Node.of("/fc2/MatMul", "MatMul", List.of("r", "W2"), List.of("y")));
-    g.outputs().add(ValueInfo.tensor("y", DataType.FLOAT, null));
-    ModelGraph m = new ModelGraph(8, g);
-    m.opsetImports().put("", 17L);
-    return m;
+    Random r = new Random(3);
+    float[] w1 = perturbed(Gaussian.floats(r, 1f, 4 * 6), noise1, new Random(5));
+    float[] w2 = Gaussian.floats(r, 1f, 6 * 3);
+    GraphBuilder b = GraphBuilder.create("mlp");
+    String x = b.input("x", DataType.FLOAT, "N", 4);
+    String h =
+        b.opTo("MatMul", "/fc1/MatMul", List.of(x, b.floats("W1", new long[] {4, 6}, w1)), "h");
+    String a = b.opTo("Relu", "/act/Relu", List.of(h), "r");
+    String y =
+        b.opTo("MatMul", "/fc2/MatMul", List.of(a, b.floats("W2", new long[] {6, 3}, w2)), "y");
+    return b.output(y, DataType.FLOAT).build();
   }
 
   /** A graph with one {@code com.microsoft::MatMulNBits} node (int4), which ONNX Runtime runs. */
   public static ModelGraph withContribOp() {
-    Graph g = new Graph("nbits");
-    g.inputs().add(ValueInfo.tensor("x", DataType.FLOAT, List.of(Dim.of("N"), Dim.of(32))));
-    g.putInitializer(Tensor.ofBytes("B", DataType.UINT8, new long[] {2, 1, 16}, new byte[32]));
-    g.putInitializer(Tensor.ofFloats("S", new long[] {2}, 1f, 1f));
-    Node n =
-        new Node(
-            "/fc/MatMul",
-            "MatMulNBits",
-            "com.microsoft",
-            List.of("x", "B", "S"),
-            List.of("logits"));
-    n.put(Attribute.of("K", 32L));
-    n.put(Attribute.of("N", 2L));
-    n.put(Attribute.of("bits", 4L));
-    n.put(Attribute.of("block_size", 32L));
-    g.nodes().add(n);
-    g.outputs().add(ValueInfo.tensor("logits", DataType.FLOAT, null));
-    ModelGraph m = new ModelGraph(8, g);
-    m.opsetImports().put("", 17L);
-    m.opsetImports().put("com.microsoft", 1L);
-    return m;
+    GraphBuilder b = GraphBuilder.create("nbits").opset(GraphBuilder.MS_DOMAIN, 1);
+    String x = b.input("x", DataType.FLOAT, "N", 32);
+    String packed =
+        b.initializer(Tensor.ofBytes("B", DataType.UINT8, new long[] {2, 1, 16}, new byte[32]));
+    String scales = b.floats("S", new long[] {2}, 1f, 1f);
+    b.nodeTo(
+        GraphBuilder.MS_DOMAIN,
+        "MatMulNBits",
+        "/fc/MatMul",
+        List.of(x, packed, scales),
+        List.of("logits"),
+        Attribute.of("K", 32L),
+        Attribute.of("N", 2L),
+        Attribute.of("bits", 4L),
+        Attribute.of("block_size", 32L));
+    return b.output("logits", DataType.FLOAT).build();
   }
 
   /**
    * A one-node model of an operator ONNX Runtime runs and the DJL interpreter has no kernel for.
    */
   public static ModelGraph withUnsupportedOp() {
-    Graph g = new Graph("hardmax");
-    g.inputs().add(ValueInfo.tensor("x", DataType.FLOAT, List.of(Dim.of("N"), Dim.of(32))));
-    g.nodes().add(new Node("/act/Hardmax", "Hardmax", "", List.of("x"), List.of("y")));
-    g.outputs().add(ValueInfo.tensor("y", DataType.FLOAT, null));
-    ModelGraph m = new ModelGraph(8, g);
-    m.opsetImports().put("", 17L);
-    return m;
+    GraphBuilder b = GraphBuilder.create("hardmax");
+    String x = b.input("x", DataType.FLOAT, "N", 32);
+    return b.output(b.opTo("Hardmax", "/act/Hardmax", List.of(x), "y"), DataType.FLOAT).build();
   }
 
-  private static Path write(Graph g, Path file) throws Exception {
-    ModelGraph m = new ModelGraph(8, g);
-    m.opsetImports().put("", 17L);
-    OnnxWriter.write(m, file);
+  /** {@code w + noise * N(0, 1)} elementwise, the noise drawn from {@code n} (in place). */
+  private static float[] perturbed(float[] w, float noise, Random n) {
+    float[] d = Gaussian.floats(n, 1f, w.length);
+    for (int i = 0; i < w.length; i++) {
+      w[i] += noise * d[i];
+    }
+    return w;
+  }
+
+  private static Path write(GraphBuilder b, Path file) throws Exception {
+    OnnxWriter.write(b.build(), file);
     return file;
   }
 }

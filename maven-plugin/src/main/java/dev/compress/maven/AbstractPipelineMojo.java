@@ -31,9 +31,9 @@ abstract class AbstractPipelineMojo extends AbstractMojo {
 
   /**
    * A pipeline YAML file (the format of {@code compress run}, see {@code sample-configs/}),
-   * relative to the project's base directory. The inline elements model, seed, calibration, passes
-   * and evaluate, given besides it, replace the file's key of the same name. Its {@code output}
-   * block is ignored: output goes to {@link #outputDirectory}.
+   * relative to the project's base directory. The inline elements model, seed, device, calibration,
+   * passes and evaluate, given besides it, replace the file's key of the same name. Its {@code
+   * output} block is ignored: output goes to {@link #outputDirectory}.
    *
    * @since 0.1.0
    */
@@ -56,6 +56,16 @@ abstract class AbstractPipelineMojo extends AbstractMojo {
    */
   @Parameter(property = "compress.seed")
   protected Long seed;
+
+  /**
+   * Where the passes run the model (calibration, GPTQ/AWQ, pruning, low-rank, training): cpu
+   * (default), gpu (the build fails when DJL finds no GPU) or auto (the GPU when DJL finds one,
+   * else the CPU; the manifest records which). The evaluation's device is the evaluate block's.
+   *
+   * @since 0.1.0
+   */
+  @Parameter(property = "compress.device")
+  protected String device;
 
   /**
    * The calibration block: one child element per key of the YAML's {@code calibration} (kind,
@@ -133,6 +143,7 @@ abstract class AbstractPipelineMojo extends AbstractMojo {
         new PipelineSource.Inline(
             model,
             seed,
+            device,
             calibration == null ? null : PomElement.from(calibration),
             passes == null ? null : PomElement.from(passes),
             evaluate == null ? null : PomElement.from(evaluate)),

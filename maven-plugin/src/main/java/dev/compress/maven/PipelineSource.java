@@ -24,12 +24,12 @@ import org.apache.maven.plugin.MojoFailureException;
 
 /**
  * Assembles a {@link PipelineSpec} from what a POM gives: a pipeline YAML file, inline elements
- * ({@code <model>}, {@code <seed>}, {@code <calibration>}, {@code <passes>}, {@code <evaluate>}),
- * or a YAML file with some of its top-level keys replaced inline. Both become one tree that the
- * pipeline's own binder checks ({@link PipelineSpec#fromData}), so the plugin accepts exactly what
- * the CLI accepts. Relative paths ({@code model}, {@code calibration.source}, {@code
- * evaluate.data}) are resolved against the project's base directory, not Maven's working directory;
- * the output always goes to the plugin's {@code outputDirectory}.
+ * ({@code <model>}, {@code <seed>}, {@code <device>}, {@code <calibration>}, {@code <passes>},
+ * {@code <evaluate>}), or a YAML file with some of its top-level keys replaced inline. Both become
+ * one tree that the pipeline's own binder checks ({@link PipelineSpec#fromData}), so the plugin
+ * accepts exactly what the CLI accepts. Relative paths ({@code model}, {@code calibration.source},
+ * {@code evaluate.data}) are resolved against the project's base directory, not Maven's working
+ * directory; the output always goes to the plugin's {@code outputDirectory}.
  *
  * <p>Problems are reported all at once in a {@link MojoFailureException}, each naming where it is:
  * the POM element ({@code <passes>[1].bitz: unknown key; did you mean 'bits'?}) or the YAML file
@@ -61,7 +61,18 @@ final class PipelineSource {
 
   /** The inline configuration of a goal. */
   record Inline(
-      String model, Long seed, PomElement calibration, PomElement passes, PomElement evaluate) {
+      String model,
+      Long seed,
+      String device,
+      PomElement calibration,
+      PomElement passes,
+      PomElement evaluate) {
+    /** Without a device element. */
+    Inline(
+        String model, Long seed, PomElement calibration, PomElement passes, PomElement evaluate) {
+      this(model, seed, null, calibration, passes, evaluate);
+    }
+
     boolean definesPipeline() {
       return model != null || passes != null;
     }
@@ -121,6 +132,9 @@ final class PipelineSource {
     }
     if (inline.seed() != null) {
       s.set("seed", JsonNodeFactory.instance.numberNode(inline.seed()));
+    }
+    if (inline.device() != null) {
+      s.set("device", JsonNodeFactory.instance.textNode(inline.device()));
     }
     if (inline.calibration() != null) {
       s.set("calibration", PomTree.record(inline.calibration(), CalibrationSpec.class));

@@ -108,6 +108,25 @@ class PipelineSourceTest {
   }
 
   @Test
+  void theDeviceElementSetsWhereThePassesRun() throws Exception {
+    Files.writeString(dir.resolve("p.yaml"), YAML);
+    assertThat(withDevice("auto").bind(dir.resolve("out"), REGISTRY).device()).isEqualTo("auto");
+    PipelineSource bad = withDevice("gpuu");
+    assertThatThrownBy(() -> bad.bind(dir.resolve("out"), REGISTRY))
+        .hasMessageContaining(
+            "<device> must be one of [cpu, gpu, auto], found 'gpuu'; did you mean 'gpu'?");
+  }
+
+  private PipelineSource withDevice(String device) throws MojoFailureException {
+    return PipelineSource.of(
+        "compress",
+        dir,
+        Path.of("p.yaml"),
+        new PipelineSource.Inline(null, null, device, null, null, null),
+        REGISTRY);
+  }
+
+  @Test
   void problemsNameThePomElements() throws Exception {
     PomElement passes =
         xml(

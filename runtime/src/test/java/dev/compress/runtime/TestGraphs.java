@@ -1,9 +1,8 @@
 package dev.compress.runtime;
 
 import dev.compress.api.graph.Attribute;
-import dev.compress.api.graph.Graph;
+import dev.compress.api.graph.GraphBuilder;
 import dev.compress.api.graph.ModelGraph;
-import dev.compress.api.graph.Node;
 import dev.compress.api.graph.ValueInfo;
 import dev.compress.api.tensor.DataType;
 import dev.compress.api.tensor.Tensor;
@@ -12,14 +11,17 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 
-/** Small graphs built in code for the executor tests. */
+/**
+ * Small graphs built in code for the executor tests: a fluent front of the api's {@link
+ * GraphBuilder} (one builder for tests and importers), with the executor tests' conventions: nodes
+ * named {@code /OP_INDEX}, symbolic dimensions named after their input, and no structural check on
+ * {@link #build()} (some tests feed the executors graphs they must refuse).
+ */
 public final class TestGraphs {
-  private final Graph graph = new Graph("test");
-  private final ModelGraph model = new ModelGraph(8, graph);
+  private final GraphBuilder b;
 
   private TestGraphs(long opset) {
-    model.opsetImports().put("", opset);
-    model.setProducerName("compress-runtime-tests");
+    b = GraphBuilder.create("test").opset("", opset).producer("compress-runtime-tests");
   }
 
   /** A new builder importing {@code opset} for the default domain. */
@@ -29,7 +31,7 @@ public final class TestGraphs {
 
   /** Imports a custom domain. */
   public TestGraphs domain(String domain, long version) {
-    model.opsetImports().put(domain, version);
+    b.opset(domain, version);
     return this;
   }
 
@@ -39,13 +41,13 @@ public final class TestGraphs {
     for (int i = 0; i < dims.length; i++) {
       d.add(dims[i] < 0 ? ValueInfo.Dim.of("d" + name + i) : ValueInfo.Dim.of(dims[i]));
     }
-    graph.inputs().add(ValueInfo.tensor(name, type, d));
+    b.input(name, type, d);
     return this;
   }
 
   /** An initializer. */
   public TestGraphs init(Tensor t) {
-    graph.putInitializer(t);
+    b.initializer(t);
     return this;
   }
 
@@ -54,25 +56,22 @@ public final class TestGraphs {
     return node("", op, in, out, attrs);
   }
 
-  /** A node in any domain, named after its first output. */
+  /** A node in any domain, named {@code /OP_INDEX} (its position in the graph). */
   public TestGraphs node(
       String domain, String op, List<String> in, List<String> out, Attribute... attrs) {
-    Node n = new Node("/" + op + "_" + graph.nodes().size(), op, domain, in, out);
-    for (Attribute a : attrs) {
-      n.put(a);
-    }
-    graph.nodes().add(n);
+    b.nodeTo(domain, op, "/" + op + "_" + b.model().graph().nodes().size(), in, out, attrs);
     return this;
   }
 
   /** A graph output of unknown shape. */
   public TestGraphs output(String name, DataType type) {
-    graph.outputs().add(ValueInfo.tensor(name, type, null));
+    b.output(name, type);
     return this;
   }
 
+  /** The model as built, unchecked. */
   public ModelGraph build() {
-    return model;
+    return b.model();
   }
 
   /** A constant node producing {@code t} under its name. */

@@ -109,7 +109,8 @@ class SampleConfigsTest {
               spec.passes(),
               java.util.Optional.of(small),
               spec.output(),
-              spec.seed());
+              spec.seed(),
+              spec.device());
     }
     RunResult r = runner.run(spec, RunOptions.defaults());
     assertThat(r.model()).isRegularFile();

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.compress.api.ToolVersion;
 import dev.compress.api.calibration.CalibrationIdentity;
+import dev.compress.api.exec.Device;
 import dev.compress.api.pass.PassReport;
 import dev.compress.api.pipeline.Evaluator.EvaluationResult;
 import java.io.IOException;
@@ -15,6 +16,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
@@ -63,6 +65,7 @@ final class Manifest {
       Path inputFile,
       String inputSha256,
       Optional<CalibrationIdentity> calibration,
+      Device device,
       List<PassReport> reports,
       Optional<EvaluationResult> evaluation,
       Map<String, Object> output,
@@ -83,6 +86,10 @@ final class Manifest {
     m.put("input", input);
     m.put("pipeline", spec.toMap());
     m.put("seed", spec.seed());
+    Map<String, Object> dev = new LinkedHashMap<>();
+    dev.put("requested", spec.device());
+    dev.put("used", device.name().toLowerCase(Locale.ROOT));
+    m.put("device", dev);
     m.put("calibration", calibration.map(RecordBinder::toMap).orElse(null));
     m.put("passes", passes(reports));
     m.put("evaluation", evaluation.map(Manifest::evaluation).orElse(null));

@@ -57,11 +57,11 @@ import java.util.stream.Stream;
  * data, applies the passes in order, writes the result atomically and evaluates it.
  *
  * <p>Output: {@code model.onnx} (plus {@code model.onnx.data} for models over 2 GiB), {@code
- * manifest.json} (tool, environment, input SHA-256, the fully resolved pipeline, seed, calibration
- * identity, pass reports, evaluation, output SHA-256) and {@code report.json} (pass reports and
- * evaluation). All of it is written into a hidden folder beside the target ({@code
- * .NAME.tmp-RANDOM}) and renamed into place only when complete, so a failed or interrupted run
- * leaves no partial output (see {@link #run}).
+ * manifest.json} (tool, environment, input SHA-256, the fully resolved pipeline, seed, the device
+ * the passes ran on, calibration identity, pass reports, evaluation, output SHA-256) and {@code
+ * report.json} (pass reports and evaluation). All of it is written into a hidden folder beside the
+ * target ({@code .NAME.tmp-RANDOM}) and renamed into place only when complete, so a failed or
+ * interrupted run leaves no partial output (see {@link #run}).
  *
  * <p>Passes, calibration loaders and evaluators are found through {@link ServiceLoader} by the
  * no-argument constructor, or given explicitly. A runner holds no per-run state; one instance may
@@ -81,9 +81,13 @@ public final class PipelineRunner {
   private volatile List<CalibrationLoader> calibrationLoaders;
   private volatile List<Evaluator> evaluators;
 
+  /** The engine passes run the model on; null: the installed capturing engine, found per run. */
+  private final ExecutorFactory executors;
+
   /** A runner using every pass, calibration loader and evaluator on the class path. */
   public PipelineRunner() {
     this.registry = PassRegistry.load();
+    this.executors = null;
   }
 
   /**
@@ -97,9 +101,24 @@ public final class PipelineRunner {
       PassRegistry registry,
       List<CalibrationLoader> calibrationLoaders,
       List<Evaluator> evaluators) {
+    this(registry, calibrationLoaders, evaluators, null);
+  }
+
+  /**
+   * A runner using exactly these services and this engine for the passes.
+   *
+   * @param executors builds the executors passes run the model on and says which devices it can use
+   *     ({@code device: gpu}/{@code auto} ask it); null for the installed capturing engine
+   */
+  public PipelineRunner(
+      PassRegistry registry,
+      List<CalibrationLoader> calibrationLoaders,
+      List<Evaluator> evaluators,
+      ExecutorFactory executors) {
     this.registry = registry;
     this.calibrationLoaders = List.copyOf(calibrationLoaders);
     this.evaluators = List.copyOf(evaluators);
+    this.executors = executors;
   }
 
   /** The passes this runner knows. */
@@ -124,7 +143,7 @@ public final class PipelineRunner {
    */
   public ValidationReport validate(PipelineSpec spec) throws CompressionException, IOException {
     ModelFiles.Loaded loaded = loadModel(spec);
-    return check(spec, loaded.model(), loaded.path());
+    return check(spec, loaded.model(), loaded.path(), executors());
   }
 
   /**
@@ -283,7 +302,20 @@ public final class PipelineRunner {
                 + "; it is not the model the manifest was made from");
       }
       ModelGraph model = loaded.model();
-      check(spec, model, input);
+      ExecutorFactory executors = executors();
+      Device device = check(spec, model, input, executors).device();
+      if (!spec.device().equals(device.name().toLowerCase(Locale.ROOT))) {
+        out.println(
+            "device "
+                + spec.device()
+                + ": "
+                + (device == Device.GPU
+                    ? "the passes run on the GPU"
+                    : "no GPU found by the "
+                        + engineName(executors)
+                        + " engine; the passes run"
+                        + " on the CPU"));
+      }
 
       Optional<CalibrationSet> calibration = Optional.empty();
       if (spec.calibration().isPresent()) {
@@ -301,7 +333,6 @@ public final class PipelineRunner {
           break;
         }
       }
-      ExecutorFactory executors = ExecutorFactory.lazyCapturing();
       List<PassReport> reports = new ArrayList<>();
       for (int i = 0; i < spec.passes().size(); i++) {
         PassSpec ps = spec.passes().get(i);
@@ -316,7 +347,7 @@ public final class PipelineRunner {
                 provider.needsTeacher() ? teacher : Optional.empty(),
                 progress,
                 executors,
-                Device.CPU);
+                device);
         PassReport r;
         try {
           r = pass.apply(model, ctx);
@@ -382,6 +413,7 @@ public final class PipelineRunner {
               input,
               inputSha,
               calibration.map(CalibrationSet::identity),
+              device,
               reports,
               evaluation,
               output,
@@ -566,9 +598,57 @@ public final class PipelineRunner {
     }
   }
 
-  private ValidationReport check(PipelineSpec spec, ModelGraph model, Path modelFile)
+  /** The engine for one run or validation: the given one, or the installed capturing engine. */
+  private ExecutorFactory executors() {
+    return executors != null ? executors : ExecutorFactory.lazyCapturing();
+  }
+
+  private static String engineName(ExecutorFactory executors) {
+    try {
+      return executors.engine();
+    } catch (IllegalStateException e) {
+      return "installed";
+    }
+  }
+
+  /**
+   * The device {@code spec.device()} resolves to: {@code cpu} without asking the engine; {@code
+   * gpu} when the engine can use one, else a problem naming the key; {@code auto} the GPU when the
+   * engine can use one, else the CPU. Null when there is a problem (added to {@code problems}).
+   */
+  private static Device device(
+      PipelineSpec spec, ExecutorFactory executors, List<String> problems) {
+    if (spec.device().equals("cpu")) {
+      return Device.CPU;
+    }
+    boolean gpu;
+    String why;
+    try {
+      gpu = executors.available(Device.GPU);
+      why = "the " + executors.engine() + " engine finds no GPU on this machine";
+    } catch (IllegalStateException e) { // no engine on the class path
+      gpu = false;
+      why = e.getMessage();
+    }
+    if (gpu) {
+      return Device.GPU;
+    }
+    if (spec.device().equals("auto")) {
+      return Device.CPU;
+    }
+    problems.add(
+        "device: gpu, but "
+            + why
+            + " (HINT: device: auto runs on the GPU when there is one and on the CPU otherwise; a"
+            + " CUDA libtorch is set up as README \"GPU\" says)");
+    return null;
+  }
+
+  private ValidationReport check(
+      PipelineSpec spec, ModelGraph model, Path modelFile, ExecutorFactory executors)
       throws CompressionException {
     List<String> problems = new ArrayList<>();
+    Device device = device(spec, executors, problems);
     List<LinearLayer> layers = LinearLayers.of(model.graph());
     List<PassPlan> plans = new ArrayList<>();
     // Layers compressed in the input or by the passes so far (PassValidation#compresses).
@@ -653,7 +733,7 @@ public final class PipelineRunner {
     if (!problems.isEmpty()) {
       throw new ConfigException(problems);
     }
-    return new ValidationReport(modelFile, layers.size(), plans);
+    return new ValidationReport(modelFile, layers.size(), plans, device);
   }
 
   private static final String COMPRESSED_HINT =

@@ -18,6 +18,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -32,6 +33,7 @@ import java.util.Optional;
  * kind: Pipeline
  * model: builtin:all-minilm-l6-v2      # or a path to an .onnx file
  * seed: 0                              # optional, default 0
+ * device: cpu                          # optional: cpu (default), gpu or auto; where passes run
  * calibration:                         # optional; keys of CalibrationSpec
  *   source: calibration.txt
  *   samples: 64
@@ -63,6 +65,10 @@ import java.util.Optional;
  * @param evaluate the evaluation block, if any
  * @param output where the result is written
  * @param seed the seed of every random choice (default 0)
+ * @param device where the passes run the model (calibration, GPTQ/AWQ, pruning, low-rank,
+ *     training): {@code cpu} (default), {@code gpu} (refused when the engine finds no GPU) or
+ *     {@code auto} (the GPU when the engine finds one, else the CPU; the manifest records which).
+ *     Evaluation has its own {@code evaluate.device}.
  */
 public record PipelineSpec(
     String apiVersion,
@@ -72,7 +78,11 @@ public record PipelineSpec(
     List<PassSpec> passes,
     Optional<EvaluateSpec> evaluate,
     Output output,
-    long seed) {
+    long seed,
+    String device) {
+
+  /** The values of {@code device}. */
+  public static final List<String> DEVICES = List.of("cpu", "gpu", "auto");
 
   /** The only supported {@code apiVersion}. */
   public static final String API_VERSION = "compress/v1";
@@ -146,7 +156,29 @@ public record PipelineSpec(
     if (output == null) {
       p.add("output.dir is required");
     }
+    if (device != null) {
+      deviceProblem(device).ifPresent(p::add);
+    }
+    device = device == null ? "cpu" : device.toLowerCase(Locale.ROOT);
     InvalidConfigException.throwIfAny(p);
+  }
+
+  /**
+   * What is wrong with a {@code device} value, if anything: one line naming the key, the values
+   * and, for a near miss, the one meant.
+   */
+  static Optional<String> deviceProblem(String device) {
+    String d = device.toLowerCase(Locale.ROOT);
+    if (DEVICES.contains(d)) {
+      return Optional.empty();
+    }
+    return Optional.of(
+        "device must be one of "
+            + DEVICES
+            + ", found '"
+            + device
+            + "'"
+            + DidYouMean.nearest(d, DEVICES).map(n -> "; did you mean '" + n + "'?").orElse(""));
   }
 
   private static String quote(String s) {
@@ -161,19 +193,25 @@ public record PipelineSpec(
   /** This spec with another output block. */
   public PipelineSpec withOutput(Output newOutput) {
     return new PipelineSpec(
-        apiVersion, kind, model, calibration, passes, evaluate, newOutput, seed);
+        apiVersion, kind, model, calibration, passes, evaluate, newOutput, seed, device);
   }
 
   /** This spec without its {@code evaluate} block (the CLI's {@code run --no-evaluate}). */
   public PipelineSpec withoutEvaluate() {
     return new PipelineSpec(
-        apiVersion, kind, model, calibration, passes, Optional.empty(), output, seed);
+        apiVersion, kind, model, calibration, passes, Optional.empty(), output, seed, device);
   }
 
   /** This spec reading another model (a path or {@code builtin:NAME}). */
   public PipelineSpec withModel(String newModel) {
     return new PipelineSpec(
-        apiVersion, kind, newModel, calibration, passes, evaluate, output, seed);
+        apiVersion, kind, newModel, calibration, passes, evaluate, output, seed, device);
+  }
+
+  /** This spec with another {@code device} ({@code cpu}, {@code gpu}, {@code auto}). */
+  public PipelineSpec withDevice(String newDevice) {
+    return new PipelineSpec(
+        apiVersion, kind, model, calibration, passes, evaluate, output, seed, newDevice);
   }
 
   // ---- YAML ----
@@ -358,8 +396,8 @@ public record PipelineSpec(
 
   /**
    * The fully resolved spec as plain data (maps, lists, strings, numbers, booleans) in a stable key
-   * order: {@code apiVersion, kind, model, seed, calibration?, passes, evaluate?, output}. Each
-   * pass lists {@code type}, then every parameter of its config (with {@code targets}/{@code
+   * order: {@code apiVersion, kind, model, seed, device, calibration?, passes, evaluate?, output}.
+   * Each pass lists {@code type}, then every parameter of its config (with {@code targets}/{@code
    * ignore} in place of the selection). Enum values are written lower-case with hyphens.
    */
   public Map<String, Object> toMap() {
@@ -368,6 +406,7 @@ public record PipelineSpec(
     m.put("kind", kind);
     m.put("model", model);
     m.put("seed", seed);
+    m.put("device", device);
     calibration.ifPresent(c -> m.put("calibration", RecordBinder.toMap(c)));
     List<Map<String, Object>> ps = new ArrayList<>();
     for (PassSpec p : passes) {
@@ -419,6 +458,7 @@ public record PipelineSpec(
     private EvaluateSpec evaluate;
     private Output output;
     private long seed;
+    private String device = "cpu";
     private PassRegistry registry;
 
     private Builder() {}
@@ -477,6 +517,12 @@ public record PipelineSpec(
       return this;
     }
 
+    /** Where the passes run: {@code cpu} (default), {@code gpu} or {@code auto}. */
+    public Builder device(String d) {
+      this.device = d;
+      return this;
+    }
+
     /**
      * The registry that maps config classes to pass types (default {@link PassRegistry#load()}).
      */
@@ -525,7 +571,8 @@ public record PipelineSpec(
           ps,
           Optional.ofNullable(evaluate),
           output,
-          seed);
+          seed,
+          device);
     }
   }
 }

@@ -51,7 +51,16 @@ final class SpecBinder {
   }
 
   static final List<String> TOP_KEYS =
-      List.of("apiVersion", "kind", "model", "seed", "calibration", "passes", "evaluate", "output");
+      List.of(
+          "apiVersion",
+          "kind",
+          "model",
+          "seed",
+          "device",
+          "calibration",
+          "passes",
+          "evaluate",
+          "output");
 
   private static final String PLACEHOLDER = "<required>";
 
@@ -87,6 +96,19 @@ final class SpecBinder {
         seed = s.longValue();
       } else {
         problems.add("seed must be an integer, found " + RecordBinder.describe(s));
+      }
+    }
+    String device = null;
+    JsonNode d = root.get("device");
+    if (d != null && !d.isNull()) {
+      if (d.isTextual()) {
+        device = d.textValue();
+      } else {
+        problems.add(
+            "device must be one of "
+                + PipelineSpec.DEVICES
+                + ", found "
+                + RecordBinder.describe(d));
       }
     }
     Optional<CalibrationSpec> calibration = Optional.empty();
@@ -130,11 +152,15 @@ final class SpecBinder {
               Set.of(),
               problems);
     }
+    if (device != null) {
+      PipelineSpec.deviceProblem(device).ifPresent(problems::add); // with the rest, not after
+    }
     if (!problems.isEmpty()) {
       throw new ConfigException(problems);
     }
     try {
-      return new PipelineSpec(apiVersion, kind, model, calibration, passes, evaluate, output, seed);
+      return new PipelineSpec(
+          apiVersion, kind, model, calibration, passes, evaluate, output, seed, device);
     } catch (InvalidConfigException e) {
       throw new ConfigException(e.problems());
     }

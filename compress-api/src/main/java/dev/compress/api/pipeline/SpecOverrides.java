@@ -47,6 +47,7 @@ final class SpecOverrides {
           "kind", String.class,
           "model", String.class,
           "seed", long.class,
+          "device", String.class,
           "calibration", CalibrationSpec.class,
           "passes", PASSES,
           "evaluate", EvaluateSpec.class,

@@ -1,5 +1,6 @@
 package dev.compress.api.pipeline;
 
+import dev.compress.api.exec.Device;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -9,11 +10,20 @@ import java.util.List;
  * @param modelFile the resolved model file
  * @param linearLayers how many linear layers the model has
  * @param passes for each pass, the layers it would touch
+ * @param device the device the passes would run on ({@link PipelineSpec#device()} as it resolves on
+ *     this machine: {@code auto} is the GPU when the engine finds one, else the CPU)
  */
-public record ValidationReport(Path modelFile, int linearLayers, List<PassPlan> passes) {
-  /** Copies the list. */
+public record ValidationReport(
+    Path modelFile, int linearLayers, List<PassPlan> passes, Device device) {
+  /** Copies the list; a null device is the CPU. */
   public ValidationReport {
     passes = List.copyOf(passes);
+    device = device == null ? Device.CPU : device;
+  }
+
+  /** A report for passes on the CPU. */
+  public ValidationReport(Path modelFile, int linearLayers, List<PassPlan> passes) {
+    this(modelFile, linearLayers, passes, Device.CPU);
   }
 
   /**

@@ -94,7 +94,15 @@ class PipelineSpecTest {
     Map<String, Object> map = spec.toMap();
     assertThat(map.keySet())
         .containsExactly(
-            "apiVersion", "kind", "model", "seed", "calibration", "passes", "evaluate", "output");
+            "apiVersion",
+            "kind",
+            "model",
+            "seed",
+            "device",
+            "calibration",
+            "passes",
+            "evaluate",
+            "output");
     @SuppressWarnings("unchecked")
     Map<String, Object> pass0 = ((List<Map<String, Object>>) map.get("passes")).get(0);
     assertThat(pass0.keySet())

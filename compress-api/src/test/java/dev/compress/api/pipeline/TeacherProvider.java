@@ -1,5 +1,6 @@
 package dev.compress.api.pipeline;
 
+import dev.compress.api.exec.Device;
 import dev.compress.api.graph.ModelGraph;
 import dev.compress.api.pass.LayerSelection;
 import dev.compress.api.pass.Pass;
@@ -13,8 +14,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Test-only pass {@code needs-teacher}: changes nothing, reports the sum of squares of every weight
- * of the teacher and of the model it is given.
+ * Test-only pass {@code needs-teacher}: changes nothing, reports what its context carries: the sum
+ * of squares of every weight of the teacher and of the model it is given, and the device (metric
+ * {@code gpu}: 1 on the GPU, 0 on the CPU).
  */
 public class TeacherProvider implements PassProvider<TeacherProvider.Config> {
   /**
@@ -87,7 +89,8 @@ public class TeacherProvider implements PassProvider<TeacherProvider.Config> {
             0,
             Map.of(
                 "teacher", ctx.teacher().map(TeacherProvider::weightSum).orElse(Double.NaN),
-                "model", weightSum(model)),
+                "model", weightSum(model),
+                "gpu", ctx.device() == Device.GPU ? 1.0 : 0.0),
             Duration.ZERO);
       }
     };

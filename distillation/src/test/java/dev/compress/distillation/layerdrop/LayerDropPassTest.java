@@ -13,7 +13,7 @@ import dev.compress.api.pass.InvalidConfigException;
 import dev.compress.api.pass.PassContext;
 import dev.compress.api.pass.PassReport;
 import dev.compress.api.tensor.Tensor;
-import dev.compress.distillation.TinyBert;
+import dev.compress.fixtures.TinyBert;
 import dev.compress.runtime.ort.OrtExecutor;
 import java.nio.file.Files;
 import java.nio.file.Path;

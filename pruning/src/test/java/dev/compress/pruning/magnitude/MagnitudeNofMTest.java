@@ -10,7 +10,7 @@ import dev.compress.api.pass.LayerSelection;
 import dev.compress.api.pass.PassContext;
 import dev.compress.api.pass.PassReport;
 import dev.compress.api.tensor.Tensor;
-import dev.compress.pruning.TinyBlocks;
+import dev.compress.fixtures.ResidualBlocks;
 import dev.compress.pruning.magnitude.MagnitudePruningConfig.Scope;
 import dev.compress.pruning.mask.SparsityReport;
 import java.util.List;
@@ -85,7 +85,7 @@ class MagnitudeNofMTest {
         .hasMessage("scope must be PER_LAYER with pattern 2:4 (N:M is per row), found GLOBAL");
     assertThatThrownBy(() -> new MagnitudePruningConfig(null, 1.0, Scope.PER_LAYER, "2:4"))
         .hasMessage("sparsity must be in [0, 1), found 1.0");
-    ModelGraph m = TinyBlocks.build(1, 12, 1); // up: 12 inputs, down: 24
+    ModelGraph m = ResidualBlocks.build(1, 12, 1); // up: 12 inputs, down: 24
     Map<String, Tensor> before = Map.copyOf(m.graph().initializers());
     assertThatThrownBy(() -> new MagnitudePruningPass(nm("4:8")).apply(m, PassContext.of(0)))
         .isInstanceOf(ConfigException.class)

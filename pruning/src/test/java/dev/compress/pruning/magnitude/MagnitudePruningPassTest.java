@@ -16,6 +16,7 @@ import dev.compress.api.pass.PassContext;
 import dev.compress.api.pass.PassReport;
 import dev.compress.api.tensor.DataType;
 import dev.compress.api.tensor.Tensor;
+import dev.compress.fixtures.TinyModels;
 import dev.compress.pruning.magnitude.MagnitudePruningConfig.Scope;
 import dev.compress.runtime.ort.OrtExecutor;
 import java.nio.ByteBuffer;
@@ -25,51 +26,25 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Magnitude pruning on a two-layer MLP built in code, checked exactly and in ONNX Runtime. */
 class MagnitudePruningPassTest {
-  static final String FC1 = "/fc1/MatMul";
-  static final String FC2 = "/fc2/Gemm";
+  static final String FC1 = TinyModels.MLP_FC1;
+  static final String FC2 = TinyModels.MLP_FC2;
   static final int IN = 64;
   static final int HIDDEN = 48;
   static final int OUT = 16;
 
   @TempDir Path tmp;
 
-  private static Tensor gaussian(String name, Random r, float std, long... shape) {
-    float[] v = new float[(int) Tensor.elementCount(shape)];
-    for (int i = 0; i < v.length; i++) {
-      v[i] = (float) r.nextGaussian() * std;
-    }
-    return Tensor.ofFloats(name, shape, v);
-  }
-
-  /** x[b, 64] -> MatMul W1[64, 48] + b1 -> Relu -> Gemm(W2[16, 48], b2, transB) -> y. */
+  /**
+   * x[batch, 64] -> MatMul W1[64, 48] + b1 -> Relu -> Gemm(W2[16, 48], b2, transB) -> y: the shared
+   * {@link TinyModels#mlp} at opset 14, W1 smaller (std 0.05) than W2 (std 0.2).
+   */
   static ModelGraph mlp(long seed) {
-    Graph g = new Graph("mlp");
-    ModelGraph m = new ModelGraph(8, g);
-    m.opsetImports().put("", 14L);
-    Random r = new Random(seed);
-    g.inputs()
-        .add(
-            ValueInfo.tensor(
-                "x", DataType.FLOAT, List.of(ValueInfo.Dim.of("b"), ValueInfo.Dim.of(IN))));
-    g.outputs().add(ValueInfo.tensor("y", DataType.FLOAT, null));
-    g.putInitializer(gaussian("W1", r, 0.05f, IN, HIDDEN)); // smaller weights than W2
-    g.putInitializer(gaussian("b1", r, 0.1f, HIDDEN));
-    g.putInitializer(gaussian("W2", r, 0.2f, OUT, HIDDEN));
-    g.putInitializer(gaussian("b2", r, 0.1f, OUT));
-    g.nodes().add(Node.of(FC1, "MatMul", List.of("x", "W1"), List.of("h0")));
-    g.nodes().add(Node.of("/fc1/Add", "Add", List.of("h0", "b1"), List.of("h1")));
-    g.nodes().add(Node.of("/relu", "Relu", List.of("h1"), List.of("h2")));
-    g.nodes()
-        .add(
-            Node.of(FC2, "Gemm", List.of("h2", "W2", "b2"), List.of("y"))
-                .put(Attribute.of("transB", 1L)));
-    return m;
+    return TinyModels.mlp(14, IN, HIDDEN, OUT, seed, true, 0.05f, 0.2f);
   }
 
   private static long zeros(float[] w) {
@@ -179,7 +154,7 @@ class MagnitudePruningPassTest {
     OnnxWriter.write(mlp(4), dense);
     assertThat(Files.size(file)).isEqualTo(Files.size(dense));
 
-    Tensor x = gaussian("x", new Random(9), 1f, 3, IN);
+    Tensor x = TinyModels.mlpInput(9, 3, IN);
     float[] xs = x.toFloatArray();
     float[] b1 = weight(back, "b1");
     float[] b2 = weight(back, "b2");

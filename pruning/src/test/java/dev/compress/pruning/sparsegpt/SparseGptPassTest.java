@@ -14,7 +14,7 @@ import dev.compress.api.pass.PassContext;
 import dev.compress.api.pass.PassReport;
 import dev.compress.api.pass.ProgressListener;
 import dev.compress.api.tensor.Tensor;
-import dev.compress.pruning.TinyBlocks;
+import dev.compress.fixtures.ResidualBlocks;
 import dev.compress.pruning.magnitude.MagnitudePruningConfig;
 import dev.compress.pruning.magnitude.MagnitudePruningPass;
 import dev.compress.pruning.mask.SparsityReport;
@@ -43,7 +43,7 @@ class SparseGptPassTest {
   }
 
   static CalibrationSet calibration(int d) {
-    return TinyBlocks.calibration(4, 4, 16, d, 5); // 256 tokens
+    return ResidualBlocks.calibration(4, 4, 16, d, 5); // 256 tokens
   }
 
   static SparseGptConfig config(double s, String pattern) {
@@ -53,10 +53,10 @@ class SparseGptPassTest {
   /** Relative squared output error of {@code m} to the dense model in ONNX Runtime. */
   double ortError(ModelGraph m, String label) throws Exception {
     Path dense = tmp.resolve("dense.onnx");
-    OnnxWriter.write(TinyBlocks.build(2, D, 1), dense);
+    OnnxWriter.write(ResidualBlocks.build(2, D, 1), dense);
     Path f = tmp.resolve(label + ".onnx");
     OnnxWriter.write(m, f);
-    Tensor x = Tensor.ofFloats("x", new long[] {8, 16, D}, TinyBlocks.correlated(128, D, 99));
+    Tensor x = Tensor.ofFloats("x", new long[] {8, 16, D}, ResidualBlocks.correlated(128, D, 99));
     float[] y;
     float[] yp;
     try (OrtExecutor ort = OrtExecutor.builder().setModelPath(dense).optIntraOpThreads(1).build()) {
@@ -77,7 +77,7 @@ class SparseGptPassTest {
   @Test
   void exactSparsityAndLowerOutputErrorThanMagnitudeInOrt() throws Exception {
     for (String pattern : List.of("unstructured", "2:4")) {
-      ModelGraph m = TinyBlocks.build(2, D, 1);
+      ModelGraph m = ResidualBlocks.build(2, D, 1);
       SparseGptPass pass = new SparseGptPass(config(0.5, pattern));
       PassReport r = pass.apply(m, context(calibration(D)));
       assertThat(r.layersTouched()).containsExactlyElementsOf(LAYERS);
@@ -91,7 +91,7 @@ class SparseGptPassTest {
           .contains(SparsityReport.RUNTIME_NOTE);
       assertThat(r.notes().get(0).message()).startsWith("2 transformer blocks pruned in sequence");
 
-      ModelGraph mag = TinyBlocks.build(2, D, 1);
+      ModelGraph mag = ResidualBlocks.build(2, D, 1);
       new MagnitudePruningPass(
               new MagnitudePruningConfig(
                   null, 0.5, MagnitudePruningConfig.Scope.PER_LAYER, pattern))
@@ -107,8 +107,8 @@ class SparseGptPassTest {
 
   @Test
   void zeroSparsityLeavesTheModelAsItWas() throws Exception {
-    ModelGraph m = TinyBlocks.build(2, D, 1);
-    ModelGraph dense = TinyBlocks.build(2, D, 1);
+    ModelGraph m = ResidualBlocks.build(2, D, 1);
+    ModelGraph dense = ResidualBlocks.build(2, D, 1);
     new SparseGptPass(config(0, null)).apply(m, context(calibration(D)));
     for (String w : dense.graph().initializers().keySet()) {
       assertThat(m.graph().initializers().get(w).toFloatArray())
@@ -133,7 +133,7 @@ class SparseGptPassTest {
     assertThatThrownBy(() -> new SparseGptConfig(null, 0.5, "2:8", 100, 0.01, null))
         .hasMessage("blockSize must be a multiple of M with pattern 2:8, found 100");
 
-    ModelGraph m = TinyBlocks.build(1, 18, 1); // up: 18 inputs, down: 36
+    ModelGraph m = ResidualBlocks.build(1, 18, 1); // up: 18 inputs, down: 36
     Map<String, Tensor> before = Map.copyOf(m.graph().initializers());
     assertThatThrownBy(
             () -> new SparseGptPass(config(0.5, "2:4")).apply(m, context(calibration(18))))

@@ -3,7 +3,7 @@ package dev.compress.pruning.sparsegpt;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.compress.calibration.hessian.HessianAccumulator;
-import dev.compress.pruning.TinyBlocks;
+import dev.compress.fixtures.ResidualBlocks;
 import dev.compress.pruning.mask.ScoreMasks;
 import dev.compress.pruning.mask.SparsityPattern;
 import dev.compress.pruning.wanda.WandaPass;
@@ -16,8 +16,8 @@ class SparseGptPrunerTest {
   static final int COLS = 200; // two lazy blocks of 128 + 72
   static final int TOKENS = 600;
 
-  final float[] w = TinyBlocks.matrix("w", ROWS, COLS, new SplittableRandom(3)).toFloatArray();
-  final float[] x = TinyBlocks.correlated(TOKENS, COLS, 11); // (tokens, cols)
+  final float[] w = ResidualBlocks.matrix("w", ROWS, COLS, new SplittableRandom(3)).toFloatArray();
+  final float[] x = ResidualBlocks.correlated(TOKENS, COLS, 11); // (tokens, cols)
 
   private double[] hessian() {
     HessianAccumulator h = new HessianAccumulator(COLS);

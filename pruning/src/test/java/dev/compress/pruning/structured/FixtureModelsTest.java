@@ -15,9 +15,10 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
- * The dependency rules on the shared test fixtures, built by another hand than {@link TinyEncoder}:
- * the post-norm encoder (fused LayerNormalization) and the pre-norm decoder whose SwiGLU ties gate
- * and up projections into one neuron group; a data-free cut runs in ORT.
+ * The dependency rules on the shared fixtures' fused models (StructuredPruningPassTest covers the
+ * decomposed export patterns of {@link dev.compress.fixtures.ExportedEncoder}): the post-norm
+ * encoder (fused LayerNormalization) and the pre-norm decoder whose SwiGLU ties gate and up
+ * projections into one neuron group; a data-free cut runs in ORT.
  */
 class FixtureModelsTest {
   static StructuredPruningConfig weightNorm(double kept) {

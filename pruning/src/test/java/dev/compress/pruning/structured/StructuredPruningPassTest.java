@@ -14,6 +14,7 @@ import dev.compress.api.pass.PassContext;
 import dev.compress.api.pass.PassReport;
 import dev.compress.api.pass.ProgressListener;
 import dev.compress.api.tensor.Tensor;
+import dev.compress.fixtures.ExportedEncoder;
 import dev.compress.runtime.ort.OrtExecutor;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,8 +30,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Structured pruning of a one-block encoder built in code: the pruned model equals the masked dense
- * one in ONNX Runtime, the file is smaller, the least-squares rescaling lowers the output error.
+ * Structured pruning of a one-block encoder as older exports write it ({@link ExportedEncoder}):
+ * the pruned model equals the masked dense one in ONNX Runtime, the file is smaller, the
+ * least-squares rescaling lowers the output error.
  */
 class StructuredPruningPassTest {
   @TempDir Path tmp;
@@ -55,7 +57,7 @@ class StructuredPruningPassTest {
 
   static Map<String, Tensor> batch(long seed, int b, int s) {
     Random r = new Random(seed);
-    float[] x = new float[b * s * TinyEncoder.HIDDEN];
+    float[] x = new float[b * s * ExportedEncoder.HIDDEN];
     for (int i = 0; i < x.length; i++) {
       x[i] = (float) r.nextGaussian();
     }
@@ -67,7 +69,7 @@ class StructuredPruningPassTest {
       }
     }
     return Map.of(
-        "x", Tensor.ofFloats("x", new long[] {b, s, TinyEncoder.HIDDEN}, x),
+        "x", Tensor.ofFloats("x", new long[] {b, s, ExportedEncoder.HIDDEN}, x),
         "attention_mask", Tensor.ofLongs("attention_mask", new long[] {b, s}, mask));
   }
 
@@ -127,8 +129,8 @@ class StructuredPruningPassTest {
   @ValueSource(booleans = {true, false})
   void prunedEncoderEqualsMaskedDenseInOnnxRuntimeAndIsSmaller(boolean concatShapes)
       throws Exception {
-    ModelGraph m = TinyEncoder.build(7, concatShapes);
-    ModelGraph dense = TinyEncoder.build(7, concatShapes);
+    ModelGraph m = ExportedEncoder.build(7, concatShapes);
+    ModelGraph dense = ExportedEncoder.build(7, concatShapes);
     PassReport rep =
         new StructuredPruningPass(
                 config(
@@ -138,10 +140,10 @@ class StructuredPruningPassTest {
                     false,
                     Map.of()))
             .apply(m, PassContext.of(0));
-    double heads = rep.metrics().get(TinyEncoder.O_PROJ + "/heads_kept");
-    double neurons = rep.metrics().get(TinyEncoder.FC2 + "/neurons_kept");
-    assertThat(heads).isLessThan(TinyEncoder.HEADS).isGreaterThanOrEqualTo(1);
-    assertThat(neurons).isLessThan(TinyEncoder.FFN);
+    double heads = rep.metrics().get(ExportedEncoder.O_PROJ + "/heads_kept");
+    double neurons = rep.metrics().get(ExportedEncoder.FC2 + "/neurons_kept");
+    assertThat(heads).isLessThan(ExportedEncoder.HEADS).isGreaterThanOrEqualTo(1);
+    assertThat(neurons).isLessThan(ExportedEncoder.FFN);
     assertThat(rep.metrics().get("linear_flops_kept_fraction")).isLessThanOrEqualTo(0.6);
     assertThat(rep.layersSkipped())
         .extracting(PassReport.Skip::reason)
@@ -155,7 +157,7 @@ class StructuredPruningPassTest {
     assertThat(parameters(back)).isLessThan(parameters(dense));
     assertThat(Files.size(f)).isLessThan(Files.size(fd));
     assertThat(back.graph().initializers().get("/attn/query.weight").shape())
-        .containsExactly(TinyEncoder.HIDDEN, (long) heads * TinyEncoder.HEAD_DIM);
+        .containsExactly(ExportedEncoder.HIDDEN, (long) heads * ExportedEncoder.HEAD_DIM);
 
     ModelGraph mask = masked(dense, back, "/attn/output.weight");
     mask = masked(mask, back, "/ffn/fc2.weight");
@@ -163,7 +165,7 @@ class StructuredPruningPassTest {
     double diff = maxDiff(run(back, in), run(mask, in));
     System.out.printf(
         "[structured] tiny encoder (concat %s): %d/%d heads, %d/%d neurons kept, max |pruned - masked| %.2e%n",
-        concatShapes, (int) heads, TinyEncoder.HEADS, (int) neurons, TinyEncoder.FFN, diff);
+        concatShapes, (int) heads, ExportedEncoder.HEADS, (int) neurons, ExportedEncoder.FFN, diff);
     assertThat(diff).isLessThan(1e-5); // measured 0.0 (same sums, fewer terms)
   }
 
@@ -188,7 +190,7 @@ class StructuredPruningPassTest {
 
   @Test
   void leastSquaresRescalingLowersTheOutputError() throws Exception {
-    ModelGraph dense = TinyEncoder.build(11, true);
+    ModelGraph dense = ExportedEncoder.build(11, true);
     Map<String, Tensor> held = batch(999, 4, 8);
     float[] ref = run(dense, held);
     double[] err = new double[3];
@@ -198,7 +200,7 @@ class StructuredPruningPassTest {
             new Object[] {StructuredPruningConfig.Rescale.NONE, false},
             new Object[] {StructuredPruningConfig.Rescale.NONE, true},
             new Object[] {StructuredPruningConfig.Rescale.LEAST_SQUARES, true})) {
-      ModelGraph m = TinyEncoder.build(11, true);
+      ModelGraph m = ExportedEncoder.build(11, true);
       PassContext ctx =
           new PassContext(0, Optional.of(calibration(4)), Optional.empty(), ProgressListener.NONE);
       PassReport rep =
@@ -212,9 +214,9 @@ class StructuredPruningPassTest {
               .apply(m, ctx);
       err[i++] = relativeError(run(m, held), ref);
       if (mode[0] == StructuredPruningConfig.Rescale.LEAST_SQUARES) {
-        assertThat(rep.metrics().get(TinyEncoder.FC2 + "/output_error_after_rescale"))
+        assertThat(rep.metrics().get(ExportedEncoder.FC2 + "/output_error_after_rescale"))
             .isLessThanOrEqualTo(
-                rep.metrics().get(TinyEncoder.FC2 + "/output_error_before_rescale"));
+                rep.metrics().get(ExportedEncoder.FC2 + "/output_error_before_rescale"));
       }
     }
     System.out.printf(
@@ -230,7 +232,7 @@ class StructuredPruningPassTest {
 
   @Test
   void refusesPlansThatRemoveEveryUnitOrConflict() {
-    ModelGraph m = TinyEncoder.build(7, true);
+    ModelGraph m = ExportedEncoder.build(7, true);
     PassContext ctx = PassContext.of(0);
     assertThatThrownBy(
             () ->
@@ -240,7 +242,7 @@ class StructuredPruningPassTest {
                             StructuredPruningConfig.Importance.WEIGHT_NORM,
                             StructuredPruningConfig.Rescale.NONE,
                             false,
-                            Map.of(TinyEncoder.O_PROJ, 0.9)))
+                            Map.of(ExportedEncoder.O_PROJ, 0.9)))
                     .apply(m, ctx))
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("would remove every one of the 4 heads");
@@ -252,7 +254,7 @@ class StructuredPruningPassTest {
                             StructuredPruningConfig.Importance.WEIGHT_NORM,
                             StructuredPruningConfig.Rescale.NONE,
                             false,
-                            Map.of("re:/attn/.*", 0.25, TinyEncoder.O_PROJ, 0.5)))
+                            Map.of("re:/attn/.*", 0.25, ExportedEncoder.O_PROJ, 0.5)))
                     .apply(m, ctx))
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("targeted twice with conflicting plans");
@@ -280,12 +282,12 @@ class StructuredPruningPassTest {
         .hasMessageContaining("removed['x'] must be in [0, 1)");
     // nothing was written: the graph is unchanged
     assertThat(m.graph().initializers().get("/attn/query.weight").shape())
-        .containsExactly(TinyEncoder.HIDDEN, TinyEncoder.HIDDEN);
+        .containsExactly(ExportedEncoder.HIDDEN, ExportedEncoder.HIDDEN);
   }
 
   @Test
   void validateReportsTheSameProblemsBeforeAnythingRuns() throws Exception {
-    ModelGraph m = TinyEncoder.build(7, true);
+    ModelGraph m = ExportedEncoder.build(7, true);
     StructuredPruningPass p =
         new StructuredPruningPass(
             config(
@@ -293,7 +295,7 @@ class StructuredPruningPassTest {
                 StructuredPruningConfig.Importance.WEIGHT_NORM,
                 StructuredPruningConfig.Rescale.NONE,
                 false,
-                Map.of(TinyEncoder.O_PROJ, 0.9)));
+                Map.of(ExportedEncoder.O_PROJ, 0.9)));
     assertThat(p.validate(m, dev.compress.api.layers.LinearLayers.of(m.graph())))
         .singleElement()
         .asString()
@@ -302,10 +304,10 @@ class StructuredPruningPassTest {
 
   @Test
   void aStructureTheRulesCannotFollowIsOneLineNamingTheNodeAndOp() {
-    ModelGraph m = TinyEncoder.build(7, true);
+    ModelGraph m = ExportedEncoder.build(7, true);
     // put a CumSum between the FFN's activation and its second linear
     var nodes = m.graph().nodes();
-    var fc2 = m.graph().node(TinyEncoder.FC2).orElseThrow();
+    var fc2 = m.graph().node(ExportedEncoder.FC2).orElseThrow();
     String in = fc2.input(0);
     m.graph().putInitializer(Tensor.ofLongs("axis0", new long[0], 2));
     nodes.add(

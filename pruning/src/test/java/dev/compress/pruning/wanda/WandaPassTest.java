@@ -16,7 +16,7 @@ import dev.compress.api.pass.ProgressListener;
 import dev.compress.api.tensor.Tensor;
 import dev.compress.calibration.blocks.BlockSequentialCalibrator;
 import dev.compress.calibration.hessian.HessianAccumulator;
-import dev.compress.pruning.TinyBlocks;
+import dev.compress.fixtures.ResidualBlocks;
 import dev.compress.pruning.magnitude.MagnitudePruningConfig;
 import dev.compress.pruning.magnitude.MagnitudePruningPass;
 import dev.compress.pruning.mask.ScoreMasks;
@@ -38,7 +38,7 @@ class WandaPassTest {
   }
 
   static CalibrationSet calibration(int d) {
-    return TinyBlocks.calibration(3, 2, 8, d, 5);
+    return ResidualBlocks.calibration(3, 2, 8, d, 5);
   }
 
   static float[] outByIn(ModelGraph m, LinearLayer l) {
@@ -47,8 +47,8 @@ class WandaPassTest {
 
   @Test
   void withEqualActivationNormsItIsMagnitudePruning() throws Exception {
-    ModelGraph m = TinyBlocks.build(2, D, 1);
-    ModelGraph nm = TinyBlocks.build(2, D, 1);
+    ModelGraph m = ResidualBlocks.build(2, D, 1);
+    ModelGraph nm = ResidualBlocks.build(2, D, 1);
     new MagnitudePruningPass(
             new MagnitudePruningConfig(null, 0.5, MagnitudePruningConfig.Scope.PER_LAYER, "2:4"))
         .apply(nm, PassContext.of(0));
@@ -76,8 +76,8 @@ class WandaPassTest {
 
   @Test
   void prunesEachRowExactlyWithoutUpdatingAndBlocksInSequence() throws Exception {
-    ModelGraph original = TinyBlocks.build(2, D, 1);
-    ModelGraph m = TinyBlocks.build(2, D, 1);
+    ModelGraph original = ResidualBlocks.build(2, D, 1);
+    ModelGraph m = ResidualBlocks.build(2, D, 1);
     WandaPass pass = new WandaPass(new WandaConfig(LayerSelection.ALL, 0.5, null, null));
     PassReport r = pass.apply(m, context(calibration(D)));
     assertThat(r.layersTouched()).hasSize(4);
@@ -101,7 +101,7 @@ class WandaPassTest {
       }
     }
     // Block 1's masks come from its inputs after block 0 was pruned.
-    ModelGraph half = TinyBlocks.build(2, D, 1);
+    ModelGraph half = ResidualBlocks.build(2, D, 1);
     for (LinearLayer l : layers.subList(0, 2)) {
       half.graph().putInitializer(m.graph().initializers().get(l.weight()));
     }
@@ -128,7 +128,7 @@ class WandaPassTest {
 
   @Test
   void nOfMPatternIsExactInEveryGroup() throws Exception {
-    ModelGraph m = TinyBlocks.build(2, D, 1);
+    ModelGraph m = ResidualBlocks.build(2, D, 1);
     PassReport r =
         new WandaPass(new WandaConfig(null, 0, "4:8", null)).apply(m, context(calibration(D)));
     assertThat(r.metrics()).containsEntry("sparsity", 0.5);
@@ -151,7 +151,7 @@ class WandaPassTest {
         .hasMessage("sparsity must be in [0, 1), found 1.0");
     assertThatThrownBy(() -> new WandaConfig(null, 0.5, "2:2", null))
         .hasMessage("pattern N:M must have 0 < N < M (N weights zeroed in every M), found 2:2");
-    ModelGraph m = TinyBlocks.build(1, 12, 1); // up: 12 inputs, down: 24
+    ModelGraph m = ResidualBlocks.build(1, 12, 1); // up: 12 inputs, down: 24
     Map<String, Tensor> before = Map.copyOf(m.graph().initializers());
     assertThatThrownBy(
             () ->

@@ -4,11 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.compress.api.calibration.CalibrationIdentity;
 import dev.compress.api.calibration.CalibrationSet;
-import dev.compress.api.graph.Attribute;
-import dev.compress.api.graph.Graph;
 import dev.compress.api.graph.ModelGraph;
-import dev.compress.api.graph.Node;
-import dev.compress.api.graph.ValueInfo;
 import dev.compress.api.io.onnx.OnnxReader;
 import dev.compress.api.io.onnx.OnnxWriter;
 import dev.compress.api.layers.LinearLayer;
@@ -17,8 +13,8 @@ import dev.compress.api.pass.LayerSelection;
 import dev.compress.api.pass.PassContext;
 import dev.compress.api.pass.PassReport;
 import dev.compress.api.pass.ProgressListener;
-import dev.compress.api.tensor.DataType;
 import dev.compress.api.tensor.Tensor;
+import dev.compress.fixtures.TinyModels;
 import dev.compress.quantization.format.WeightMatrix;
 import dev.compress.quantization.format.compressedtensors.CompressedTensorsCheckpoint;
 import dev.compress.quantization.format.gptq.GptqCheckpoint;
@@ -50,36 +46,12 @@ public class GptqOrtTest {
   static final int HIDDEN = 128;
   static final int OUT = 32;
 
+  /**
+   * The shared fixture's MLP ({@link TinyModels#mlp}, opset 17, {@code transB} Gemm): {@code
+   * x[batch, 64] -> /fc1/MatMul W1[64, 128] (+b1) -> Relu -> /fc2/Gemm W2[32, 128] (+b2) -> y}.
+   */
   public static ModelGraph mlp(long seed) {
-    Graph g = new Graph("mlp");
-    ModelGraph m = new ModelGraph(8, g);
-    m.opsetImports().put("", 17L);
-    Random r = new Random(seed);
-    g.inputs()
-        .add(
-            ValueInfo.tensor(
-                "x", DataType.FLOAT, List.of(ValueInfo.Dim.of("batch"), ValueInfo.Dim.of(IN))));
-    g.outputs().add(ValueInfo.tensor("y", DataType.FLOAT, null));
-    g.putInitializer(gaussian("W1", r, 0.1f, IN, HIDDEN));
-    g.putInitializer(gaussian("b1", r, 0.1f, HIDDEN));
-    g.putInitializer(gaussian("W2", r, 0.1f, OUT, HIDDEN));
-    g.putInitializer(gaussian("b2", r, 0.1f, OUT));
-    g.nodes().add(Node.of("/fc1/MatMul", "MatMul", List.of("x", "W1"), List.of("h0")));
-    g.nodes().add(Node.of("/fc1/Add", "Add", List.of("h0", "b1"), List.of("h1")));
-    g.nodes().add(Node.of("/relu", "Relu", List.of("h1"), List.of("h2")));
-    g.nodes()
-        .add(
-            Node.of("/fc2/Gemm", "Gemm", List.of("h2", "W2", "b2"), List.of("y"))
-                .put(Attribute.of("transB", 1L)));
-    return m;
-  }
-
-  static Tensor gaussian(String name, Random r, float std, long... shape) {
-    float[] v = new float[(int) Tensor.elementCount(shape)];
-    for (int i = 0; i < v.length; i++) {
-      v[i] = (float) r.nextGaussian() * std;
-    }
-    return Tensor.ofFloats(name, shape, v);
+    return TinyModels.mlp(IN, HIDDEN, OUT, seed);
   }
 
   /** Inputs whose features have very different scales, so act-order permutes. */

@@ -2,9 +2,7 @@ package dev.compress.quantization.rtn;
 
 import dev.compress.api.graph.ModelGraph;
 import dev.compress.api.tensor.Tensor;
-import dev.compress.fixtures.Gaussian;
 import dev.compress.fixtures.TinyModels;
-import java.util.Random;
 
 /**
  * The RTN tests' names for the shared fixture {@link TinyModels#mlp}: {@code x[b, in] -> MatMul
@@ -24,10 +22,6 @@ final class Mlp {
   /** As above; with {@code transB = false} the Gemm weight is stored {@code [hidden, out]}. */
   static ModelGraph build(long opset, int in, int hidden, int out, long seed, boolean transB) {
     return TinyModels.mlp(opset, in, hidden, out, seed, transB);
-  }
-
-  static Tensor gaussian(String name, Random r, float std, long... shape) {
-    return Gaussian.tensor(name, r, std, shape);
   }
 
   /** A seeded input batch {@code [batch, in]}. */

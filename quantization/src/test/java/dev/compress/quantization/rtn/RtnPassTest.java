@@ -19,6 +19,7 @@ import dev.compress.api.pass.ProgressListener;
 import dev.compress.api.tensor.DataType;
 import dev.compress.api.tensor.QuantParams;
 import dev.compress.api.tensor.Tensor;
+import dev.compress.fixtures.Gaussian;
 import dev.compress.quantization.grid.Granularity;
 import dev.compress.runtime.ort.OrtExecutor;
 import java.nio.file.Path;
@@ -53,10 +54,10 @@ class RtnPassTest {
     g.inputs().add(input("x", DataType.FLOAT, "b", 100));
     g.inputs().add(input("x2", DataType.FLOAT, "b", 64));
     g.inputs().add(input("img", DataType.FLOAT, 1, 3, 8, 8));
-    g.putInitializer(Mlp.gaussian("W_odd", r, 0.1f, 100, 64)); // 100 % 32 != 0
-    g.putInitializer(Mlp.gaussian("W_alpha", r, 0.1f, 64, 64));
-    g.putInitializer(Mlp.gaussian("W_ok", r, 0.1f, 64, 32));
-    g.putInitializer(Mlp.gaussian("W_conv", r, 0.1f, 4, 3, 3, 3));
+    g.putInitializer(Gaussian.tensor("W_odd", r, 0.1f, 100, 64)); // 100 % 32 != 0
+    g.putInitializer(Gaussian.tensor("W_alpha", r, 0.1f, 64, 64));
+    g.putInitializer(Gaussian.tensor("W_ok", r, 0.1f, 64, 32));
+    g.putInitializer(Gaussian.tensor("W_conv", r, 0.1f, 4, 3, 3, 3));
     // f64: not a type RTN reads (f16 and bf16 are, see RtnHalfPrecisionTest)
     java.nio.ByteBuffer hb = java.nio.ByteBuffer.allocate(64 * 16 * 8);
     g.putInitializer(Tensor.of("W_half", DataType.DOUBLE, new long[] {64, 16}, hb));
@@ -152,8 +153,8 @@ class RtnPassTest {
     old.opsetImports().put("", 10L); // below 11: not raised
     old.setIrVersion(5);
     Random r = new Random(5); // 32 features, so groups of 32 fit
-    old.graph().putInitializer(Mlp.gaussian("table", r, 1f, 50, 32));
-    old.graph().putInitializer(Mlp.gaussian("W", r, 0.2f, 32, 8));
+    old.graph().putInitializer(Gaussian.tensor("table", r, 1f, 50, 32));
+    old.graph().putInitializer(Gaussian.tensor("W", r, 0.2f, 32, 8));
     RtnPass int8 = new RtnPass(new RtnConfig(null, 8, Granularity.PER_CHANNEL, 0, true));
     assertThatThrownBy(() -> int8.apply(old, PassContext.of(0)))
         .hasMessage(
@@ -183,10 +184,10 @@ class RtnPassTest {
     Random r = new Random(4);
     g.inputs().add(input("ids", DataType.INT64, "n"));
     g.inputs().add(input("img", DataType.FLOAT, 1, 3, 8, 8));
-    g.putInitializer(Mlp.gaussian("table", r, 1f, 50, 16));
-    g.putInitializer(Mlp.gaussian("W", r, 0.2f, 16, 8));
-    g.putInitializer(Mlp.gaussian("Wc", r, 0.2f, 4, 3, 3, 3));
-    g.putInitializer(Mlp.gaussian("Bc", r, 0.2f, 4));
+    g.putInitializer(Gaussian.tensor("table", r, 1f, 50, 16));
+    g.putInitializer(Gaussian.tensor("W", r, 0.2f, 16, 8));
+    g.putInitializer(Gaussian.tensor("Wc", r, 0.2f, 4, 3, 3, 3));
+    g.putInitializer(Gaussian.tensor("Bc", r, 0.2f, 4));
     g.nodes().add(Node.of("/emb/Gather", "Gather", List.of("table", "ids"), List.of("e")));
     g.nodes().add(Node.of("/proj/MatMul", "MatMul", List.of("e", "W"), List.of("y")));
     g.nodes().add(Node.of("/conv/Conv", "Conv", List.of("img", "Wc", "Bc"), List.of("z")));
@@ -219,7 +220,7 @@ class RtnPassTest {
               "ids",
               Tensor.ofLongs("ids", new long[] {5}, 0, 7, 49, 7, 13),
               "img",
-              Mlp.gaussian("img", new Random(8), 1f, 1, 3, 8, 8));
+              Gaussian.tensor("img", new Random(8), 1f, 1, 3, 8, 8));
       compareInOrt(m, RtnPassTest::convAndEmbedding, in);
     }
   }
@@ -230,7 +231,7 @@ class RtnPassTest {
     ModelGraph m = new ModelGraph(8, g);
     m.opsetImports().put("", 14L);
     g.inputs().add(input("x", DataType.FLOAT, "b", 64));
-    Tensor w = Mlp.gaussian("Wk", new Random(3), 0.2f, 64, 32);
+    Tensor w = Gaussian.tensor("Wk", new Random(3), 0.2f, 64, 32);
     g.nodes()
         .add(Node.of("const", "Constant", List.of(), List.of("Wk")).put(Attribute.of("value", w)));
     g.nodes().add(Node.of("a", "MatMul", List.of("x", "Wk"), List.of("ya")));
