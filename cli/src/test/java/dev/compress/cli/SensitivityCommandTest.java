@@ -9,9 +9,16 @@ import dev.compress.api.graph.GraphBuilder;
 import dev.compress.api.graph.ModelGraph;
 import dev.compress.api.io.onnx.OnnxWriter;
 import dev.compress.api.io.safetensors.SafetensorsWriter;
+import dev.compress.api.pipeline.PassRegistry;
+import dev.compress.api.pipeline.PipelineSpec;
 import dev.compress.api.tensor.DataType;
 import dev.compress.cli.InspectCommandTest.Result;
+import dev.compress.evaluation.sensitivity.Granularity;
+import dev.compress.evaluation.sensitivity.SensitivityAnalysis;
+import dev.compress.evaluation.sensitivity.SensitivityUnit;
+import dev.compress.fixtures.EncoderConfig;
 import dev.compress.fixtures.Gaussian;
+import dev.compress.fixtures.TinyModels;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -118,7 +125,9 @@ class SensitivityCommandTest {
     assertThat(j.get("probes")).hasSize(5);
     for (JsonNode u : j.get("units")) {
       assertThat(u.get("loss")).hasSize(5);
+      u.get("loss").forEach(v -> assertThat(v.isNumber()).as(u.toString()).isTrue());
       u.get("loss").forEach(v -> assertThat(v.asDouble()).isGreaterThanOrEqualTo(0));
+      assertThat(u.has("skipped")).isFalse();
     }
     assertThat(rank(j, "/c/MatMul")).isEqualTo(1);
     assertThat(rank(j, "/a/MatMul")).isEqualTo(3);
@@ -185,6 +194,28 @@ class SensitivityCommandTest {
     JsonNode j = json(out);
     assertThat(j.get("units")).hasSize(2);
     assertThat(j.at("/probes/0/label").asText()).isEqualTo("magnitude-pruning");
+  }
+
+  @Test
+  void blockUnitsGroupTheLayersOfEachTransformerBlock(@TempDir Path dir) throws Exception {
+    Path enc = dir.resolve("encoder.onnx");
+    OnnxWriter.write(TinyModels.encoder(EncoderConfig.tiny(2, 5)), enc);
+    PipelineSpec spec =
+        PipelineSpec.fromYaml(
+            Files.readString(pipeline(dir, false)).replace(model.toString(), enc.toString())
+                + "output: {dir: unused}\n");
+    SensitivityAnalysis a = new SensitivityAnalysis(PassRegistry.load());
+    SensitivityAnalysis.Checked c =
+        a.check(
+            spec,
+            a.probesOf(spec),
+            new SensitivityAnalysis.Options(
+                Granularity.BLOCK, List.of("re:block [01]"), null, 1, null));
+    assertThat(c.units()).extracting(SensitivityUnit::name).containsExactly("block 0", "block 1");
+    assertThat(c.units().get(1).layers())
+        .hasSize(6)
+        .allMatch(l -> l.startsWith("/encoder/layer.1/"));
+    assertThat(c.units().get(0).parameters()).isEqualTo(4L * 32 * 32 + 2L * 32 * 64);
   }
 
   static void refused(Path dir, String expected, String... extra) throws Exception {

@@ -21,11 +21,11 @@ import java.util.OptionalDouble;
  * of the family's settings or none (left float), so that the parameter-weighted mean of the setting
  * reaches the target (mean sparsity, or mean bits with float counted as 32), at the smallest sum of
  * measured losses: starting from all float, the unit whose next stronger setting costs the least
- * loss per parameter-amount gained is moved, until the target is met (the greedy solution of the
- * multiple-choice knapsack; it assumes the units' losses add up, which the per-unit measurement
- * cannot check). The plan's passes are one per setting used, each with the {@code targets} of its
- * units' layers, so no layer is targeted twice; the pipeline's model, seed, calibration and
- * evaluate blocks are kept.
+ * loss per parameter-amount gained is moved, until the target is met; then units are stepped back
+ * where that saves loss and the target still holds (a greedy solution of the multiple-choice
+ * knapsack; it assumes the units' losses add up, which the per-unit measurement cannot check). The
+ * plan's passes are one per setting used, each with the {@code targets} of its units' layers, so no
+ * layer is targeted twice; the pipeline's model, seed, calibration and evaluate blocks are kept.
  *
  * @param family the family, e.g. {@code wanda sparsity}
  * @param key {@code sparsity} or {@code bits}
@@ -55,6 +55,7 @@ public record SensitivityPlan(
    * @param targets target mean per key ({@code sparsity}, {@code bits}); a key not given takes the
    *     median of the family's settings
    * @param outputDir the {@code output.dir} of the plans (a family suffix is appended)
+   * @return the plans; a family none of whose cells was measured has none
    * @throws ConfigException when a target is out of range ({@code --target sparsity=1.5})
    */
   public static List<SensitivityPlan> suggest(
@@ -67,13 +68,22 @@ public record SensitivityPlan(
     checkTargets(targets);
     Map<String, List<Integer>> families = new LinkedHashMap<>();
     Map<String, String> keys = new LinkedHashMap<>();
+    Map<String, String> names = new LinkedHashMap<>(); // group (all other params) -> family name
     for (int p = 0; p < r.probes().size(); p++) {
       Probe probe = r.probes().get(p);
       for (String k : KEYS) {
         if (probe.params().get(k) instanceof Number) {
           Map<String, Object> rest = new LinkedHashMap<>(probe.params());
           rest.remove(k);
-          String f = Probe.label(probe.type(), rest) + " " + k;
+          String group = Probe.label(probe.type(), rest) + " " + k;
+          String f = names.get(group);
+          if (f == null) {
+            f = probe.type() + " " + k;
+            if (names.containsValue(f)) {
+              f = f + " " + (names.size() + 1);
+            }
+            names.put(group, f);
+          }
           families.computeIfAbsent(f, x -> new ArrayList<>()).add(p);
           keys.put(f, k);
           break;
@@ -82,7 +92,7 @@ public record SensitivityPlan(
     }
     List<SensitivityPlan> out = new ArrayList<>();
     for (Map.Entry<String, List<Integer>> f : families.entrySet()) {
-      out.add(
+      SensitivityPlan p =
           plan(
               r,
               pipeline,
@@ -91,7 +101,10 @@ public record SensitivityPlan(
               keys.get(f.getKey()),
               f.getValue(),
               targets,
-              outputDir));
+              outputDir);
+      if (p != null) {
+        out.add(p);
+      }
     }
     return out;
   }
@@ -183,6 +196,39 @@ public record SensitivityPlan(
       choice[best] = bestNext;
       gained += r.units().get(best).parameters() * (amount(key, settings[bestNext]) - before);
     }
+    // Then undo what the budget does not need: weaken the unit whose step back saves the most
+    // loss while the target still holds (the greedy overshoots by up to one step).
+    while (true) {
+      int best = -1;
+      int bestPrev = -2;
+      double bestSaving = 0;
+      double bestLost = 0;
+      for (int u = 0; u < n; u++) {
+        if (choice[u] < 0) {
+          continue;
+        }
+        int prev = choice[u] - 1;
+        while (prev >= 0 && Double.isNaN(r.loss()[u][opts.get(prev)])) {
+          prev--;
+        }
+        double now = r.loss()[u][opts.get(choice[u])];
+        double then = prev < 0 ? 0 : r.loss()[u][opts.get(prev)];
+        double lost =
+            r.units().get(u).parameters()
+                * (amount(key, settings[choice[u]]) - (prev < 0 ? 0 : amount(key, settings[prev])));
+        if (now - then > bestSaving && (gained - lost) / total >= goal - 1e-12) {
+          best = u;
+          bestPrev = prev;
+          bestSaving = now - then;
+          bestLost = lost;
+        }
+      }
+      if (best < 0) {
+        break;
+      }
+      choice[best] = bestPrev;
+      gained -= bestLost;
+    }
     double reachedAmount = gained / total;
     double reached = key.equals("bits") ? 32 - reachedAmount : reachedAmount;
     double predicted = 0;
@@ -215,8 +261,7 @@ public record SensitivityPlan(
       passes.add(pass);
     }
     if (passes.isEmpty()) {
-      throw new ConfigException(
-          "--target " + key + "=" + target + ": the plan for " + family + " compresses no unit");
+      return null; // no cell of this family was measured (every unit n/a)
     }
     tree.put("passes", passes);
     String slug = family.replaceAll("[^A-Za-z0-9.]+", "-").replaceAll("-+$", "");

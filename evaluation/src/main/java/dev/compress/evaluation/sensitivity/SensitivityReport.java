@@ -145,7 +145,7 @@ public final class SensitivityReport {
         s.append(
             String.format(
                 Locale.ROOT,
-                "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\" fill=\"%s\">%s</text>%n",
+                "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\" style=\"fill:%s\">%s</text>%n",
                 x + cw / 2,
                 y + ch - 4,
                 t > 0.6 ? "#fff" : "#222",
