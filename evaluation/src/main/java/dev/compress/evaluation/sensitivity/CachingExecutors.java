@@ -185,6 +185,7 @@ final class CachingExecutors implements ExecutorFactory {
     private final List<String> outputNames;
     private final Set<String> constants = new HashSet<>();
     private Executor real;
+    private boolean closed;
 
     Cached(ModelGraph model, Device device) {
       this.model = model;
@@ -201,6 +202,9 @@ final class CachingExecutors implements ExecutorFactory {
     }
 
     private synchronized Executor real() throws CompressionException {
+      if (closed) {
+        throw new IllegalStateException("executor is closed");
+      }
       if (real == null) {
         real = inner.create(model, device);
       }
@@ -244,6 +248,11 @@ final class CachingExecutors implements ExecutorFactory {
     @Override
     public ForwardResult forward(Map<String, Tensor> inputs, Set<String> captureNodes)
         throws CompressionException {
+      synchronized (this) {
+        if (closed) {
+          throw new IllegalStateException("executor is closed");
+        }
+      }
       String batch = batchKey(inputs);
       if (batch == null || !inputs.keySet().containsAll(inputNames)) {
         count(false);
@@ -361,6 +370,7 @@ final class CachingExecutors implements ExecutorFactory {
 
     @Override
     public synchronized void close() {
+      closed = true;
       if (real != null) {
         real.close();
         real = null;
