@@ -32,6 +32,7 @@ import picocli.CommandLine.Option;
       ListPassesCommand.class,
       EvalCommand.class,
       BenchCommand.class,
+      SensitivityCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class CompressCommand {

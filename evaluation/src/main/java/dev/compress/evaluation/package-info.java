@@ -7,6 +7,6 @@
  * {@code latency} (interleaved timing, percentiles with bootstrap intervals), {@code memory} (heap
  * and resident memory), {@code engine} (ONNX Runtime, DJL on CPU/GPU), {@code layers} (per-layer
  * error), {@code report} (JSON and self-contained HTML), {@code size} (bytes on disk), {@code gate}
- * (the block's gates).
+ * (the block's gates), {@code sensitivity} (per-unit sensitivity analysis and suggested plans).
  */
 package dev.compress.evaluation;

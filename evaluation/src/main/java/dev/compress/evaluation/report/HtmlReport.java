@@ -50,7 +50,8 @@ public final class HtmlReport {
   public static String render(BenchReport r, String title, List<GateResult> gates) {
     String json = script(JsonReport.toJson(r, gates));
     String axes = script(axesJson(r));
-    return PAGE.replace("%TITLE%", escape(title))
+    return PAGE.replace("%STYLE%", STYLE)
+        .replace("%TITLE%", escape(title))
         .replace("%TABLES%", tables(r))
         .replace("%GATES%", gates(gates))
         .replace("%DETAILS%", details(r))
@@ -232,14 +233,8 @@ public final class HtmlReport {
     return x;
   }
 
-  private static final String PAGE =
+  private static final String STYLE =
       """
-      <!DOCTYPE html>
-      <html lang="en">
-      <head>
-      <meta charset="utf-8">
-      <title>%TITLE%</title>
-      <style>
       body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222;max-width:1200px}
       h1{font-size:20px} h2{font-size:16px;margin-top:28px} h3{font-size:14px;margin:16px 0 4px}
       table.side{border-collapse:collapse;font-size:13px;margin:6px 0}
@@ -252,6 +247,25 @@ public final class HtmlReport {
       .axis{stroke:#999} .grid{stroke:#eee} text{font-size:11px;fill:#333}
       .ci{fill:#000;opacity:.12} .p50{stroke:#000;stroke-width:2}
       .note{color:#666;font-size:12px}
+      """;
+
+  /**
+   * The report's style sheet (without {@code <style>}), for other pages that should look the same
+   * (the sensitivity report).
+   */
+  public static String style() {
+    return STYLE;
+  }
+
+  private static final String PAGE =
+      """
+      <!DOCTYPE html>
+      <html lang="en">
+      <head>
+      <meta charset="utf-8">
+      <title>%TITLE%</title>
+      <style>
+      %STYLE%
       </style>
       </head>
       <body>
