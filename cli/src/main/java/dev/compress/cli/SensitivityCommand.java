@@ -1,9 +1,5 @@
 package dev.compress.cli;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.compress.api.ConfigException;
 import dev.compress.api.pass.ProgressListener;
 import dev.compress.api.pipeline.ConsoleProgress;
@@ -194,35 +190,34 @@ final class SensitivityCommand implements Callable<Integer> {
   /** The pipeline, or a tree made from --model; a placeholder pass when it has none. */
   private PipelineSpec load(PassRegistry registry, List<Probe> given)
       throws ConfigException, IOException {
-    ObjectNode root;
+    Map<String, Object> root = new LinkedHashMap<>();
     if (pipeline != null) {
-      JsonNode tree = PipelineSpec.readYaml(pipeline);
-      if (!(tree instanceof ObjectNode o)) {
-        return PipelineSpec.fromTree(tree, registry); // reports what the file holds
+      Object tree = PipelineSpec.readYaml(pipeline);
+      if (!(tree instanceof Map<?, ?> m)) {
+        throw new ConfigException(
+            pipeline + ": must be a mapping of apiVersion, kind, model, passes, ...");
       }
-      root = o;
+      m.forEach((k, v) -> root.put(String.valueOf(k), v));
     } else {
       if (model == null) {
         throw new ConfigException("give PIPELINE or --model PATH");
       }
-      root = new ObjectMapper().createObjectNode();
       root.put("apiVersion", PipelineSpec.API_VERSION);
       root.put("kind", PipelineSpec.KIND);
     }
     if (model != null) {
       root.put("model", model);
     }
-    if (!given.isEmpty() || !root.has("passes")) {
+    if (!given.isEmpty() || !root.containsKey("passes")) {
       if (given.isEmpty()) {
         throw new ConfigException(
             "no probe: give --probe 'TYPE KEY=V1,V2' or list passes in the pipeline");
       }
       // The probes replace the pipeline's passes; one placeholder keeps the spec valid.
-      ArrayNode passes = root.putArray("passes");
-      passes.addObject().put("type", "magnitude-pruning");
+      root.put("passes", List.of(Map.of("type", "magnitude-pruning")));
     }
-    root.putObject("output").put("dir", output.toString());
-    return PipelineSpec.fromTree(root, registry, sets);
+    root.put("output", Map.of("dir", output.toString()));
+    return PipelineSpec.fromData(root, registry, sets);
   }
 
   private Map<String, Double> targets() throws ConfigException {

@@ -1,7 +1,5 @@
 package dev.compress.evaluation.sensitivity;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.compress.api.CompressionException;
 import dev.compress.api.ConfigException;
 import dev.compress.api.calibration.CalibrationLoader;
@@ -79,8 +77,6 @@ public final class SensitivityAnalysis {
 
   /** Held-out data when the pipeline has no evaluate block. */
   public static final String DEFAULT_DATA = "builtin:heldout-sentences";
-
-  private static final ObjectMapper JSON = new ObjectMapper();
 
   /**
    * How the analysis runs.
@@ -390,9 +386,8 @@ public final class SensitivityAnalysis {
     pass.put("ignore", List.of());
     tree.put("passes", List.of(pass));
     tree.put("output", Map.of("dir", "unused"));
-    JsonNode node = JSON.valueToTree(tree);
     try {
-      return PipelineSpec.fromTree(node, registry).passes().get(0).config();
+      return PipelineSpec.fromData(tree, registry).passes().get(0).config();
     } catch (ConfigException e) {
       List<String> out = new ArrayList<>();
       for (String x : e.problems()) {

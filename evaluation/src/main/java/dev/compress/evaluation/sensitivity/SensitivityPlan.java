@@ -1,6 +1,5 @@
 package dev.compress.evaluation.sensitivity;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.compress.api.ConfigException;
 import dev.compress.api.pipeline.PassRegistry;
 import dev.compress.api.pipeline.PipelineSpec;
@@ -269,8 +268,9 @@ public record SensitivityPlan(
     if (!pipeline.calibration().isPresent()) {
       tree.remove("calibration");
     }
-    PipelineSpec spec =
-        PipelineSpec.fromTree(new ObjectMapper().valueToTree(stringify(tree)), registry);
+    @SuppressWarnings("unchecked")
+    Map<String, Object> data = (Map<String, Object>) stringify(tree);
+    PipelineSpec spec = PipelineSpec.fromData(data, registry);
     StringBuilder y = new StringBuilder();
     y.append("# Suggested by compress sensitivity from ").append(r.model()).append('\n');
     y.append(
