@@ -9,6 +9,8 @@ import dev.compress.api.graph.GraphCheck;
 import dev.compress.api.graph.GraphEditor;
 import dev.compress.api.graph.ModelGraph;
 import dev.compress.api.graph.Node;
+import dev.compress.api.io.safetensors.SafetensorsFile;
+import dev.compress.api.io.safetensors.SafetensorsReader;
 import dev.compress.api.layers.LinearLayer;
 import dev.compress.api.layers.LinearLayers;
 import dev.compress.api.pass.InvalidConfigException;
@@ -26,6 +28,8 @@ import dev.compress.fixtures.TinyModels;
 import dev.compress.lowrank.rank.Allocation;
 import dev.compress.lowrank.svd.SvdConfig;
 import dev.compress.lowrank.svd.SvdPass;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -33,6 +37,7 @@ import java.util.Optional;
 import java.util.Random;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -43,6 +48,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class LoraPassTest {
   private static final EncoderConfig ENC = EncoderConfig.tiny(1, 11);
+  @TempDir Path tmp;
 
   private static Map<String, Tensor> mlpFeed(long seed) {
     return Map.of("x", TinyModels.mlpInput(seed, 5, 8));
@@ -204,6 +210,21 @@ class LoraPassTest {
     assertThat(r.metrics().get("validation_loss_best"))
         .isLessThan(0.7 * r.metrics().get("validation_loss_before")); // measured 0.061 -> 0.0285
     assertThat(cosAdapted).isGreaterThan(cosBefore + 0.01); // measured 0.928 -> 0.955
+
+    // the kept adapters in PEFT's layout: A [r, in], B [out, r], transposes of the initializers
+    assertThat(PeftAdapters.write(student, tmp)).isEqualTo(layers);
+    SafetensorsFile f = SafetensorsReader.read(tmp.resolve("adapter_model.safetensors"));
+    String q = "/encoder/layer.0/attention/self/query/MatMul";
+    Tensor a = f.tensor("base_model.model.encoder.layer.0.attention.self.query.lora_A.weight");
+    Tensor b = f.tensor("base_model.model.encoder.layer.0.attention.self.query.lora_B.weight");
+    assertThat(a.shape()).containsExactly(4, ENC.hidden());
+    assertThat(b.shape()).containsExactly(ENC.hidden(), 4);
+    float[] onnxB = student.graph().initializers().get(q + ".lora_B").toFloatArray(); // [4, out]
+    assertThat(b.toFloatArray()[3 * 4 + 1]).isEqualTo(onnxB[1 * ENC.hidden() + 3]);
+    String config = Files.readString(tmp.resolve("adapter_config.json"));
+    assertThat(config)
+        .contains("\"peft_type\": \"LORA\"", "\"r\": 4,", "\"lora_alpha\": 8,")
+        .contains("\"encoder.layer.0.attention.self.query\"");
   }
 
   @Test
