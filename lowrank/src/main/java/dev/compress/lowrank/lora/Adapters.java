@@ -132,7 +132,7 @@ public final class Adapters {
     }
     Graph g = ed.graph();
     Tensor w = g.initializers().get(layer.weight());
-    DataType dt = w == null ? DataType.FLOAT : w.dtype();
+    DataType dt = w == null ? DataType.FLOAT : w.dtype(); // an NF4 base: float32
     long in = layer.inFeatures();
     long out = layer.outFeatures();
     float bound = (float) (1 / Math.sqrt(in));
@@ -244,7 +244,8 @@ public final class Adapters {
   public static void mergeInto(GraphEditor ed, LinearLayer layer, Tensor a, Tensor b, double scale)
       throws ConfigException {
     Graph g = ed.graph();
-    Tensor w = g.initializers().get(layer.weight());
+    String wName = layer.node().input(1); // what the node reads now (an NF4 base thawed anew)
+    Tensor w = g.initializers().get(wName);
     long in = layer.inFeatures();
     long out = layer.outFeatures();
     if (a.rank() != 2
@@ -286,7 +287,7 @@ public final class Adapters {
         wv[at] = (float) (wv[at] + s * d);
       }
     }
-    Tensor merged = Tensor.ofFloats(layer.weight(), w.dtype(), w.shape(), wv);
-    ed.replaceConstant(layer.weight(), merged, Set.of(layer.node()), "_lora_merged");
+    Tensor merged = Tensor.ofFloats(wName, w.dtype(), w.shape(), wv);
+    ed.replaceConstant(wName, merged, Set.of(layer.node()), "_lora_merged");
   }
 }

@@ -20,6 +20,10 @@ import java.util.Optional;
  * @param alpha the LoRA alpha (> 0): the branch is scaled by {@code alpha / r}
  * @param merge fold the trained adapters into the base weights and remove them (a plain model);
  *     false keeps them as separate nodes
+ * @param base the frozen base the adapters train over: {@code float} (the weights as they are) or
+ *     {@code nf4} (QLoRA: each adapted weight replaced by its NF4 form, dequantized in the forward;
+ *     the merge folds the adapters into the dequantized NF4 weights, a later quantization pass
+ *     requantizes them)
  * @param lr the peak learning rate of AdamW (> 0)
  * @param batchSize examples per update (>= 1)
  * @param epochs passes over the training examples (>= 1), unless {@code steps} is given
@@ -38,6 +42,7 @@ public record LoraConfig(
     int rank,
     double alpha,
     boolean merge,
+    Base base,
     double lr,
     int batchSize,
     int epochs,
@@ -49,8 +54,17 @@ public record LoraConfig(
     Optional<Integer> validateEvery)
     implements PassConfig {
 
+  /** The frozen base's form during training. */
+  public enum Base {
+    /** The weights as they are. */
+    FLOAT,
+    /** QLoRA's 4-bit NormalFloat, double-quantized scales ({@link dev.compress.api.tensor.Nf4}). */
+    NF4
+  }
+
   /** Validates every field and reports all problems at once. */
   public LoraConfig {
+    base = base == null ? Base.FLOAT : base;
     selection = selection == null ? LayerSelection.ALL : selection;
     teacher = teacher == null ? Optional.empty() : teacher;
     losses =
@@ -111,6 +125,7 @@ public record LoraConfig(
         8,
         16,
         true,
+        Base.FLOAT,
         1e-3,
         32,
         1,
@@ -131,6 +146,7 @@ public record LoraConfig(
         rank,
         alpha,
         merge,
+        base,
         lr,
         batchSize,
         epochs,
@@ -151,6 +167,7 @@ public record LoraConfig(
         r,
         a,
         merge,
+        base,
         lr,
         batchSize,
         epochs,
@@ -171,6 +188,7 @@ public record LoraConfig(
         rank,
         alpha,
         m,
+        base,
         lr,
         batchSize,
         epochs,
@@ -191,6 +209,7 @@ public record LoraConfig(
         rank,
         alpha,
         merge,
+        base,
         rate,
         batch,
         epochs,
@@ -211,6 +230,7 @@ public record LoraConfig(
         rank,
         alpha,
         merge,
+        base,
         lr,
         batchSize,
         epochs,
@@ -231,6 +251,28 @@ public record LoraConfig(
         rank,
         alpha,
         merge,
+        base,
+        lr,
+        batchSize,
+        epochs,
+        steps,
+        warmup,
+        weightDecay,
+        clipNorm,
+        validationFraction,
+        validateEvery);
+  }
+
+  /** This config over the base {@code b}. */
+  public LoraConfig withBase(Base b) {
+    return new LoraConfig(
+        selection,
+        teacher,
+        losses,
+        rank,
+        alpha,
+        merge,
+        b,
         lr,
         batchSize,
         epochs,
@@ -251,6 +293,7 @@ public record LoraConfig(
         rank,
         alpha,
         merge,
+        base,
         lr,
         batchSize,
         epochs,

@@ -47,7 +47,16 @@ import java.util.SplittableRandom;
  * recovery trains the U factors, merges, then the V factors; here both train at once; two lora
  * passes with {@code targets} reproduce the sequential recipe).
  *
- * <p>Nothing is changed when a check or the training fails (inserted adapters are removed).
+ * <p><b>QLoRA</b> ({@code base: nf4}; Dettmers et al. 2023): before the adapters go in, each
+ * selected weight is replaced by its {@link dev.compress.api.tensor.Nf4} form, dequantized in the
+ * forward by ordinary operators ({@link Nf4Base}); the adapters learn against that quantized base.
+ * The merge folds {@code (alpha / r) A B} into the dequantized NF4 weight and writes it float; a
+ * later quantization pass in the pipeline (e.g. int4 MatMulNBits or int8) requantizes it, since
+ * lowrank cannot use the quantization module's writers. {@code merge: false} keeps the NF4 base and
+ * the adapters in the graph (ONNX Runtime runs both).
+ *
+ * <p>Nothing is changed when a check or the training fails (inserted adapters are removed, an NF4
+ * base gets its original weights back).
  */
 public final class LoraPass implements Pass<LoraConfig>, PassValidation {
   private final LoraConfig config;
@@ -172,6 +181,27 @@ public final class LoraPass implements Pass<LoraConfig>, PassValidation {
     List<LinearLayer> layers = selected(g, config.selection(), config.rank());
     long bytesBefore = bytes(g);
     GraphEditor ed = GraphEditor.of(g);
+    boolean nf4 = config.base() == LoraConfig.Base.NF4;
+    if (nf4) {
+      List<String> problems = new ArrayList<>();
+      for (LinearLayer l : layers) {
+        String why = Nf4Base.problem(l, g);
+        if (why != null) {
+          problems.add(why);
+        }
+      }
+      if (!problems.isEmpty()) {
+        throw new ConfigException(problems);
+      }
+    }
+    List<Nf4Base.Frozen> frozen = new ArrayList<>();
+    long baseFloatBytes = 0;
+    for (LinearLayer l : layers) {
+      if (nf4) {
+        baseFloatBytes += g.initializers().get(l.weight()).byteSize();
+        frozen.add(Nf4Base.freeze(ed, l));
+      }
+    }
     List<Adapters.Adapter> adapters =
         insert(
             ed, layers, config.rank(), config.alpha(), context.random(LoraProvider.TYPE + "/init"));
@@ -197,6 +227,9 @@ public final class LoraPass implements Pass<LoraConfig>, PassValidation {
       for (Adapters.Adapter a : adapters.reversed()) {
         Adapters.remove(ed, a);
       }
+      for (Nf4Base.Frozen f : frozen.reversed()) {
+        Nf4Base.undo(ed, f);
+      }
       throw e;
     }
     Map<String, Double> metrics = new LinkedHashMap<>(o.metrics());
@@ -204,7 +237,21 @@ public final class LoraPass implements Pass<LoraConfig>, PassValidation {
     metrics.put("alpha", config.alpha());
     metrics.put("adapter_parameters", (double) adapterParams);
     metrics.put("layers_adapted", (double) adapters.size());
+    if (nf4) {
+      long inGraph = 0;
+      for (Nf4Base.Frozen f : frozen) {
+        for (String i : f.initializers()) {
+          inGraph += g.initializers().get(i).byteSize();
+        }
+      }
+      metrics.put("base_bytes_float", (double) baseFloatBytes);
+      metrics.put("base_bytes_nf4_in_graph", (double) inGraph);
+      metrics.put("base_bytes_nf4_packed", baseFloatBytes / 32.0 * (4 + 8.0 / 64 + 32.0 / 16384));
+    }
     if (config.merge()) {
+      for (Nf4Base.Frozen f : frozen) {
+        Nf4Base.thaw(ed, f);
+      }
       for (int i = 0; i < adapters.size(); i++) {
         Adapters.merge(ed, layers.get(i), adapters.get(i));
       }
