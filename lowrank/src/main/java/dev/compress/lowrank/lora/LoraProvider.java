@@ -42,6 +42,10 @@ public final class LoraProvider implements PassProvider<LoraConfig> {
             "merge",
             "true: fold (alpha/r) B A into the base weights and write a plain model; false: keep"
                 + " the adapters as separate nodes"),
+        new ParamDoc(
+            "base",
+            "the frozen base while training: float, or nf4 (QLoRA: NF4 weights dequantized in the"
+                + " forward; the merged weights are float, for a later quantization pass)"),
         new ParamDoc("teacher", "an ONNX file to learn from (unset: the pipeline's input model)"),
         new ParamDoc(
             "losses",
