@@ -42,7 +42,8 @@ final class Nf4Base {
    * @param layer the layer
    * @param weight the weight value the layer read (now produced by the dequantization)
    * @param original the original weight (restored when training fails)
-   * @param dequantized the dequantized weight in the original layout
+   * @param quantized the packed NF4 weight ({@code [out, in]} order), from which the thaw
+   *     recomputes the float weight (4.1 bits per weight held, not 32)
    * @param nodes the dequantization nodes
    * @param initializers the initializers they read (the shared levels excepted)
    */
@@ -50,7 +51,7 @@ final class Nf4Base {
       LinearLayer layer,
       String weight,
       Tensor original,
-      Tensor dequantized,
+      Nf4.Quantized quantized,
       List<Node> nodes,
       List<String> initializers) {}
 
@@ -93,9 +94,6 @@ final class Nf4Base {
     float[] v = w.toFloatArray();
     float[] oi = outIn ? v : transpose(v, in, out); // [out, in]
     Nf4.Quantized q = Nf4.quantize(oi);
-    float[] back = Nf4.dequantize(q);
-    float[] stored = outIn ? back : transpose(back, out, in);
-    Tensor dequantized = Tensor.ofFloats(layer.weight(), w.dtype(), w.shape(), stored);
 
     if (!g.initializers().containsKey(LEVELS)) {
       ed.putInitializer(Tensor.ofFloats(LEVELS, new long[] {16}, Nf4.levels()));
@@ -146,7 +144,7 @@ final class Nf4Base {
     }
     ed.setInput(layer.node(), 1, weight);
     ed.removeUnread(List.of(layer.weight()));
-    return new Frozen(layer, weight, w, dequantized, nodes, List.of(cName, aName, s1, s2));
+    return new Frozen(layer, weight, w, q, nodes, List.of(cName, aName, s1, s2));
   }
 
   /**
@@ -154,7 +152,16 @@ final class Nf4Base {
    * name is still taken: a weight other nodes share) and removes the dequantization.
    */
   static void thaw(GraphEditor ed, Frozen f) {
-    restore(ed, f, f.dequantized());
+    restore(ed, f, dequantized(f));
+  }
+
+  /** The dequantized weight in the layer's layout, under the original weight's name. */
+  static Tensor dequantized(Frozen f) {
+    LinearLayer l = f.layer();
+    float[] back = Nf4.dequantize(f.quantized()); // [out, in]
+    boolean outIn = l.layout() == LinearLayer.WeightLayout.OUT_IN;
+    float[] stored = outIn ? back : transpose(back, (int) l.outFeatures(), (int) l.inFeatures());
+    return Tensor.ofFloats(f.original().name(), f.original().dtype(), f.original().shape(), stored);
   }
 
   /** Puts the original weight back and removes the dequantization (a failed run). */

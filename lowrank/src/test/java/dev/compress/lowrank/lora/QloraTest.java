@@ -62,7 +62,7 @@ class QloraTest {
     LoraPass.insert(ed, layers, 4, 8, new SplittableRandom(1));
     assertThat(GraphCheck.errors(m)).isEmpty();
     for (Nf4Base.Frozen f : frozen) {
-      reference.graph().putInitializer(f.dequantized());
+      reference.graph().putInitializer(Nf4Base.dequantized(f));
     }
     double diff =
         Fidelity.models("onnxruntime", m, reference, feed(5), TinyModels.LAST_HIDDEN_STATE)
