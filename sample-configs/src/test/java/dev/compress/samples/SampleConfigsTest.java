@@ -40,6 +40,12 @@ class SampleConfigsTest {
               "calibration.samples=48",
               "passes[1].steps=2",
               "passes[1].batchSize=8",
+              "evaluate.gates.cosine.mean=>= 0.2"),
+          "svdllm-20-lora.yaml",
+          List.of(
+              "calibration.samples=48",
+              "passes[1].steps=2",
+              "passes[1].batchSize=8",
               "evaluate.gates.cosine.mean=>= 0.2"));
 
   static List<Path> configs() throws IOException {

@@ -1,0 +1,321 @@
+package dev.compress.lowrank.lora;
+
+import dev.compress.api.pass.InvalidConfigException;
+import dev.compress.api.pass.LayerSelection;
+import dev.compress.api.pass.PassConfig;
+import dev.compress.training.distill.LossTerm;
+import dev.compress.training.distill.TeacherStudent;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Configuration of {@link LoraPass}, validated at construction. The training keys are those of
+ * {@code distill} (the same {@link TeacherStudent} run); the adapter keys are LoRA's.
+ *
+ * @param selection the linear layers that get adapters (all: every float MatMul/Gemm)
+ * @param teacher an ONNX file to learn from; empty: the pipeline's input model
+ * @param losses the weighted loss terms, summed (empty: {@code embedding-mse})
+ * @param rank the adapter rank r (>= 1, and at most min(in, out) of every selected layer)
+ * @param alpha the LoRA alpha (> 0): the branch is scaled by {@code alpha / r}
+ * @param merge fold the trained adapters into the base weights and remove them (a plain model);
+ *     false keeps them as separate nodes
+ * @param base the frozen base the adapters train over: {@code float} (the weights as they are) or
+ *     {@code nf4} (QLoRA: each adapted weight replaced by its NF4 form, dequantized in the forward;
+ *     the merge folds the adapters into the dequantized NF4 weights, a later quantization pass
+ *     requantizes them)
+ * @param lr the peak learning rate of AdamW (> 0)
+ * @param batchSize examples per update (>= 1)
+ * @param epochs passes over the training examples (>= 1), unless {@code steps} is given
+ * @param steps the number of updates (>= 1); overrides {@code epochs}
+ * @param warmup the warmup fraction, in {@code [0, 1)}; then cosine decay
+ * @param weightDecay AdamW's decoupled weight decay (>= 0), on A and B
+ * @param clipNorm the global gradient norm bound (> 0), or 0 for none
+ * @param validationFraction calibration samples held out to pick the best adapters, in {@code [0,
+ *     0.5]}; 0 keeps the last
+ * @param validateEvery updates between validations (>= 1); empty: five per run
+ */
+public record LoraConfig(
+    LayerSelection selection,
+    Optional<String> teacher,
+    List<LossTerm> losses,
+    int rank,
+    double alpha,
+    boolean merge,
+    Base base,
+    double lr,
+    int batchSize,
+    int epochs,
+    Optional<Integer> steps,
+    double warmup,
+    double weightDecay,
+    double clipNorm,
+    double validationFraction,
+    Optional<Integer> validateEvery)
+    implements PassConfig {
+
+  /** The frozen base's form during training. */
+  public enum Base {
+    /** The weights as they are. */
+    FLOAT,
+    /** QLoRA's 4-bit NormalFloat, double-quantized scales ({@link dev.compress.api.tensor.Nf4}). */
+    NF4
+  }
+
+  /** Validates every field and reports all problems at once. */
+  public LoraConfig {
+    base = base == null ? Base.FLOAT : base;
+    selection = selection == null ? LayerSelection.ALL : selection;
+    teacher = teacher == null ? Optional.empty() : teacher;
+    losses =
+        losses == null || losses.isEmpty()
+            ? List.of(LossTerm.of(LossTerm.Kind.EMBEDDING_MSE))
+            : List.copyOf(losses);
+    steps = steps == null ? Optional.empty() : steps;
+    validateEvery = validateEvery == null ? Optional.empty() : validateEvery;
+    List<String> p = new ArrayList<>();
+    if (teacher.isPresent() && teacher.get().isBlank()) {
+      p.add("teacher must name an ONNX file, found ''");
+    }
+    if (rank < 1) {
+      p.add("rank must be >= 1, found " + rank);
+    }
+    if (!(alpha > 0) || Double.isInfinite(alpha)) {
+      p.add("alpha must be > 0, found " + alpha);
+    }
+    if (!(lr > 0) || Double.isInfinite(lr)) {
+      p.add("lr must be > 0, found " + lr);
+    }
+    if (batchSize < 1) {
+      p.add("batchSize must be >= 1, found " + batchSize);
+    }
+    if (epochs < 1) {
+      p.add("epochs must be >= 1, found " + epochs);
+    }
+    if (steps.isPresent() && steps.get() < 1) {
+      p.add("steps must be >= 1, found " + steps.get());
+    }
+    if (!(warmup >= 0 && warmup < 1)) {
+      p.add("warmup must be in [0, 1), found " + warmup);
+    }
+    if (!(weightDecay >= 0) || Double.isInfinite(weightDecay)) {
+      p.add("weightDecay must be >= 0, found " + weightDecay);
+    }
+    if (!(clipNorm >= 0) || Double.isInfinite(clipNorm)) {
+      p.add("clipNorm must be > 0, or 0 for no clipping, found " + clipNorm);
+    }
+    if (!(validationFraction >= 0 && validationFraction <= 0.5)) {
+      p.add("validationFraction must be in [0, 0.5], found " + validationFraction);
+    }
+    if (validateEvery.isPresent() && validateEvery.get() < 1) {
+      p.add("validateEvery must be >= 1, found " + validateEvery.get());
+    }
+    InvalidConfigException.throwIfAny(p);
+  }
+
+  /**
+   * Every default: all layers, rank 8, alpha 16, merged; embedding MSE, lr 1e-3, batches of 32, one
+   * epoch, 10% warmup, no weight decay, clipping at 1, 10% held out.
+   */
+  public static LoraConfig defaults() {
+    return new LoraConfig(
+        LayerSelection.ALL,
+        Optional.empty(),
+        List.of(),
+        8,
+        16,
+        true,
+        Base.FLOAT,
+        1e-3,
+        32,
+        1,
+        Optional.empty(),
+        0.1,
+        0.0,
+        1.0,
+        0.1,
+        Optional.empty());
+  }
+
+  /** This config adapting {@code layers}. */
+  public LoraConfig withSelection(LayerSelection layers) {
+    return new LoraConfig(
+        layers,
+        teacher,
+        losses,
+        rank,
+        alpha,
+        merge,
+        base,
+        lr,
+        batchSize,
+        epochs,
+        steps,
+        warmup,
+        weightDecay,
+        clipNorm,
+        validationFraction,
+        validateEvery);
+  }
+
+  /** This config with rank {@code r} and {@code a}. */
+  public LoraConfig withRank(int r, double a) {
+    return new LoraConfig(
+        selection,
+        teacher,
+        losses,
+        r,
+        a,
+        merge,
+        base,
+        lr,
+        batchSize,
+        epochs,
+        steps,
+        warmup,
+        weightDecay,
+        clipNorm,
+        validationFraction,
+        validateEvery);
+  }
+
+  /** This config merging or keeping the adapters. */
+  public LoraConfig withMerge(boolean m) {
+    return new LoraConfig(
+        selection,
+        teacher,
+        losses,
+        rank,
+        alpha,
+        m,
+        base,
+        lr,
+        batchSize,
+        epochs,
+        steps,
+        warmup,
+        weightDecay,
+        clipNorm,
+        validationFraction,
+        validateEvery);
+  }
+
+  /** This config with a learning rate, a number of updates and a batch size. */
+  public LoraConfig withSchedule(double rate, int updates, int batch) {
+    return new LoraConfig(
+        selection,
+        teacher,
+        losses,
+        rank,
+        alpha,
+        merge,
+        base,
+        rate,
+        batch,
+        epochs,
+        Optional.of(updates),
+        warmup,
+        weightDecay,
+        clipNorm,
+        validationFraction,
+        validateEvery);
+  }
+
+  /** This config with {@code terms}. */
+  public LoraConfig withLosses(List<LossTerm> terms) {
+    return new LoraConfig(
+        selection,
+        teacher,
+        terms,
+        rank,
+        alpha,
+        merge,
+        base,
+        lr,
+        batchSize,
+        epochs,
+        steps,
+        warmup,
+        weightDecay,
+        clipNorm,
+        validationFraction,
+        validateEvery);
+  }
+
+  /** This config with a teacher file. */
+  public LoraConfig withTeacher(String file) {
+    return new LoraConfig(
+        selection,
+        Optional.of(file),
+        losses,
+        rank,
+        alpha,
+        merge,
+        base,
+        lr,
+        batchSize,
+        epochs,
+        steps,
+        warmup,
+        weightDecay,
+        clipNorm,
+        validationFraction,
+        validateEvery);
+  }
+
+  /** This config over the base {@code b}. */
+  public LoraConfig withBase(Base b) {
+    return new LoraConfig(
+        selection,
+        teacher,
+        losses,
+        rank,
+        alpha,
+        merge,
+        b,
+        lr,
+        batchSize,
+        epochs,
+        steps,
+        warmup,
+        weightDecay,
+        clipNorm,
+        validationFraction,
+        validateEvery);
+  }
+
+  /** This config with a validation fraction and interval. */
+  public LoraConfig withValidation(double fraction, int every) {
+    return new LoraConfig(
+        selection,
+        teacher,
+        losses,
+        rank,
+        alpha,
+        merge,
+        base,
+        lr,
+        batchSize,
+        epochs,
+        steps,
+        warmup,
+        weightDecay,
+        clipNorm,
+        fraction,
+        Optional.of(every));
+  }
+
+  /** The training settings of the run. */
+  public TeacherStudent.Settings settings() {
+    return new TeacherStudent.Settings(
+        lr,
+        batchSize,
+        epochs,
+        steps,
+        warmup,
+        weightDecay,
+        clipNorm,
+        validationFraction,
+        validateEvery);
+  }
+}
