@@ -45,7 +45,9 @@ import java.util.SplittableRandom;
  *       LossPlan}).
  *   <li>Training: {@link Trainer} (AdamW, warmup and cosine decay, global-norm clipping, seeded
  *       shuffling, validation loss every {@code validateEvery} updates, the best weights restored).
- *   <li>Write-back: the trained initializers replace the student's, each in its stored type.
+ *   <li>Write-back: the trained initializers replace the student's, each in its stored type, unless
+ *       no validation beat the starting weights: those are then kept (metric {@code kept_start} 1),
+ *       so a too high learning rate cannot leave the student worse than it was.
  * </ol>
  *
  * <p>Nothing is written to the student when the run fails: a NaN or infinite loss stops it naming
@@ -186,7 +188,13 @@ public final class TeacherStudent {
                 + ") or clipNorm",
             e);
       }
-      model.writeTo(student);
+      // The starting weights are a candidate too: when no validated state beat them (a too high
+      // lr), the student stays as it was instead of taking the least bad trained state.
+      boolean keptStart =
+          validate && r.bestMetric().isPresent() && !(r.bestMetric().getAsDouble() < before);
+      if (!keptStart) {
+        model.writeTo(student);
+      }
 
       Map<String, Double> metrics = new LinkedHashMap<>();
       metrics.put("steps", (double) r.steps());
@@ -195,6 +203,7 @@ public final class TeacherStudent {
       metrics.put("validation_loss_before", before);
       metrics.put("validation_loss_best", r.bestMetric().orElse(Double.NaN));
       metrics.put("best_step", (double) r.bestStep());
+      metrics.put("kept_start", keptStart ? 1.0 : 0.0);
       metrics.put("train_examples", (double) train.size());
       metrics.put("validation_examples", (double) held.size());
       long params = 0;
