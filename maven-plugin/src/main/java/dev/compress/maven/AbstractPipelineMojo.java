@@ -69,8 +69,8 @@ abstract class AbstractPipelineMojo extends AbstractMojo {
 
   /**
    * The calibration block: one child element per key of the YAML's {@code calibration} (kind,
-   * source, samples, sequenceLength, batchSize, seed, shuffle). A relative source is relative to
-   * the project's base directory.
+   * source, samples, sequenceLength, batchSize, seed, shuffle) and tokenizer (text) or labels
+   * (images). A relative source or labels file is relative to the project's base directory.
    *
    * @since 0.1.0
    */

@@ -191,9 +191,11 @@ final class PipelineSource {
     resolvePath(tree, "model");
     if (tree.get("calibration") instanceof ObjectNode c) {
       resolvePath(c, "source");
+      resolvePath(c, "labels");
     }
     if (tree.get("evaluate") instanceof ObjectNode e) {
       resolvePath(e, "data");
+      resolvePath(e, "labels");
     }
     ObjectNode out = JsonNodeFactory.instance.objectNode();
     out.put("dir", outputDir.toAbsolutePath().normalize().toString());

@@ -18,6 +18,10 @@ import java.util.List;
  * @param tokenizer text only: the model's tokenizer.json; empty (default) to find it beside the
  *     model ({@code <model name>-tokenizer.json}, then {@code tokenizer.json}) or in a built-in
  *     model
+ * @param labels images only: a file of one class label per image (IDX {@code 0x00000801}, a JSON
+ *     array of integers, or one integer per line), fed beside the images as the int64 batch value
+ *     {@code labels} (for labelled training losses such as soft targets with hard labels); empty
+ *     (default) for images without labels
  */
 public record CalibrationSpec(
     String kind,
@@ -27,11 +31,31 @@ public record CalibrationSpec(
     int batchSize,
     long seed,
     boolean shuffle,
-    String tokenizer) {
+    String tokenizer,
+    String labels) {
 
   /** The defaults: 128 text samples of up to 128 tokens, batches of 16, seed 0, shuffled. */
   public static CalibrationSpec defaults(String source) {
-    return new CalibrationSpec("text", source, 128, 128, 16, 0, true, "");
+    return new CalibrationSpec("text", source, 128, 128, 16, 0, true, "", "");
+  }
+
+  /** A block without a {@code labels} key. */
+  public CalibrationSpec(
+      String kind,
+      String source,
+      int samples,
+      int sequenceLength,
+      int batchSize,
+      long seed,
+      boolean shuffle,
+      String tokenizer) {
+    this(kind, source, samples, sequenceLength, batchSize, seed, shuffle, tokenizer, "");
+  }
+
+  /** This block with a labels file (kind {@code images}). */
+  public CalibrationSpec withLabels(String file) {
+    return new CalibrationSpec(
+        kind, source, samples, sequenceLength, batchSize, seed, shuffle, tokenizer, file);
   }
 
   /** A block without a {@code tokenizer} key (found beside the model). */
@@ -43,12 +67,13 @@ public record CalibrationSpec(
       int batchSize,
       long seed,
       boolean shuffle) {
-    this(kind, source, samples, sequenceLength, batchSize, seed, shuffle, "");
+    this(kind, source, samples, sequenceLength, batchSize, seed, shuffle, "", "");
   }
 
   /** Validates every field. */
   public CalibrationSpec {
     tokenizer = tokenizer == null ? "" : tokenizer;
+    labels = labels == null ? "" : labels;
     List<String> p = new ArrayList<>();
     if (kind == null || !List.of("text", "images", "tensors").contains(kind)) {
       p.add("kind must be one of [text, images, tensors], found " + kind);
@@ -64,6 +89,9 @@ public record CalibrationSpec(
     }
     if (batchSize <= 0) {
       p.add("batchSize must be > 0, found " + batchSize);
+    }
+    if (!labels.isEmpty() && !"images".equals(kind)) {
+      p.add("labels applies to kind images only, found kind " + kind);
     }
     InvalidConfigException.throwIfAny(p);
   }

@@ -563,7 +563,11 @@ public final class PipelineRunner {
       }
     }
     spec.calibration()
-        .ifPresent(c -> addFile(in, c.source(), "the calibration source (calibration.source)"));
+        .ifPresent(
+            c -> {
+              addFile(in, c.source(), "the calibration source (calibration.source)");
+              addFile(in, c.labels(), "the calibration labels (calibration.labels)");
+            });
     spec.evaluate()
         .ifPresent(
             e -> {

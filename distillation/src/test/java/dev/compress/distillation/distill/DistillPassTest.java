@@ -166,7 +166,7 @@ class DistillPassTest {
                             + " [last_hidden_state, pooler_output]",
                         "losses[1].hardLabelWeight 0.5 needs labels, and the training data has"
                             + " none (it holds [input_ids, attention_mask]); set it to 0 or use"
-                            + " labelled data"));
+                            + " labelled data (images: calibration.labels: FILE)"));
   }
 
   @Test

@@ -2,6 +2,9 @@ package dev.compress.evaluation.task;
 
 import dev.compress.api.CompressionException;
 import dev.compress.api.ConfigException;
+import dev.compress.api.CorruptCheckpointException;
+import dev.compress.api.io.ClassLabels;
+import dev.compress.api.io.IdxFile;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -33,7 +36,9 @@ import java.util.zip.GZIPInputStream;
  *       non-numeric first line is skipped.
  * </ul>
  *
- * A separate labels file (IDX, a JSON array, or one integer per line) overrides labels in the data.
+ * A separate labels file (IDX, a JSON array, or one integer per line; {@link ClassLabels})
+ * overrides labels in the data. IDX files are read by the api's one IDX reader ({@link IdxFile}),
+ * as the image calibration data and the training module's labelled images are.
  *
  * @param inputs one feature row per sample
  * @param labels one label per sample, or null when unlabelled
@@ -138,75 +143,19 @@ public record LabelledInputs(float[][] inputs, int[] labels, String sha256) {
   }
 
   static int[] readLabels(String source, String key) throws CompressionException {
-    Path file = existing(source, key);
-    String name = baseName(file);
-    if (name.endsWith(".json")) {
-      return ints(json(file, key), key + ": " + source);
-    }
-    if (name.endsWith(".idx") || name.contains("-ubyte") || name.contains("idx1")) {
-      ByteBuffer b = ByteBuffer.wrap(bytes(file, key)).order(ByteOrder.BIG_ENDIAN);
-      int magic = b.getInt();
-      if (magic != 0x00000801) {
-        throw new ConfigException(
-            key
-                + ": "
-                + source
-                + " is not an IDX label file (magic 0x00000801), found 0x"
-                + Integer.toHexString(magic));
-      }
-      int n = b.getInt();
-      int[] y = new int[n];
-      for (int i = 0; i < n; i++) {
-        y[i] = b.get() & 0xff;
-      }
-      return y;
-    }
-    List<Integer> out = new ArrayList<>();
-    for (String l : lines(file, key)) {
-      if (!l.isBlank()) {
-        try {
-          out.add(Integer.parseInt(l.trim()));
-        } catch (NumberFormatException e) {
-          throw new ConfigException(
-              key + ": " + source + ": not an integer label: '" + l.trim() + "'");
-        }
-      }
-    }
-    return out.stream().mapToInt(Integer::intValue).toArray();
+    return ClassLabels.read(existing(source, key), key);
   }
 
   private static float[][] idxImages(Path file, String key) throws CompressionException {
-    ByteBuffer b = ByteBuffer.wrap(bytes(file, key)).order(ByteOrder.BIG_ENDIAN);
-    if (b.remaining() < 8) {
-      throw new ConfigException(key + ": " + file + " is too short for an IDX file");
+    IdxFile idx;
+    try {
+      idx = IdxFile.read(file);
+    } catch (CorruptCheckpointException e) {
+      throw new ConfigException(key + ": " + e.getMessage());
     }
-    int magic = b.getInt();
-    int type = (magic >> 8) & 0xff;
-    int dims = magic & 0xff;
-    if ((magic >>> 16) != 0 || (type != 0x08 && type != 0x0D) || dims < 1) {
-      throw new ConfigException(
-          key
-              + ": "
-              + file
-              + " is not an IDX file of unsigned bytes or float32 (magic 0x"
-              + Integer.toHexString(magic)
-              + ")");
-    }
-    int n = b.getInt();
-    long per = 1;
-    for (int d = 1; d < dims; d++) {
-      per *= b.getInt();
-    }
-    long need = n * per * (type == 0x08 ? 1 : 4);
-    if (b.remaining() < need) {
-      throw new ConfigException(
-          key + ": " + file + " is truncated: needs " + need + " data bytes, has " + b.remaining());
-    }
-    float[][] x = new float[n][(int) per];
-    for (int i = 0; i < n; i++) {
-      for (int j = 0; j < per; j++) {
-        x[i][j] = type == 0x08 ? (b.get() & 0xff) / 255f : b.getFloat();
-      }
+    float[][] x = new float[idx.count()][];
+    for (int i = 0; i < x.length; i++) {
+      x[i] = idx.floats(i);
     }
     return x;
   }

@@ -10,6 +10,8 @@ import dev.compress.api.calibration.CalibrationSpec;
 import dev.compress.api.graph.ModelGraph;
 import dev.compress.api.graph.ValueInfo;
 import dev.compress.api.io.BuiltinModels;
+import dev.compress.api.io.ClassLabels;
+import dev.compress.api.io.IdxFile;
 import dev.compress.api.tensor.DataType;
 import dev.compress.api.tensor.Tensor;
 import java.io.IOException;
@@ -22,6 +24,7 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -54,16 +57,21 @@ import java.util.zip.GZIPInputStream;
  *       [N, 784]} for 28x28 images).
  * </ol>
  *
+ * <p>With {@code labels} (a file of one class label per image: IDX {@code 0x00000801}, a JSON
+ * array, or one integer per line; {@link ClassLabels}) each batch also holds the int64 value {@code
+ * labels} {@code (batch)}, the labels of its images: the labelled images that training losses with
+ * hard labels read (the {@code distill} pass's {@code soft-targets} with {@code hardLabelWeight});
+ * passes that only feed the model ignore it. The file must hold exactly one label per image of the
+ * source.
+ *
  * <p>The identity's SHA-256 runs over the little-endian float32 bytes of the images used, in the
- * order used; {@code sequenceLength} does not apply and is recorded as 0. Registered as a {@link
- * CalibrationLoader} service.
+ * order used, then (with labels) their little-endian int64 labels in the same order; {@code
+ * sequenceLength} does not apply and is recorded as 0. {@link #check} reads only the IDX headers
+ * (the whole file for JSON and CSV). Registered as a {@link CalibrationLoader} service.
  */
 public final class ImageCalibrationLoader implements CalibrationLoader {
-  /** IDX type code for unsigned bytes. */
-  private static final int IDX_UBYTE = 0x08;
-
-  /** IDX type code for big-endian float32. */
-  private static final int IDX_FLOAT = 0x0D;
+  /** The batch value that holds the labels. */
+  public static final String LABELS = "labels";
 
   /** For {@link java.util.ServiceLoader}. */
   public ImageCalibrationLoader() {}
@@ -81,45 +89,10 @@ public final class ImageCalibrationLoader implements CalibrationLoader {
       throw new IllegalArgumentException("not an images calibration spec: kind " + spec.kind());
     }
     String source = spec.source();
-    if (BuiltinModels.isBuiltin(source)) {
-      throw new ConfigException(
-          "calibration.source: kind images needs an IDX, JSON or CSV file; there is no built-in"
-              + " image data (found "
-              + source
-              + ")");
-    }
-    Path file = Path.of(source);
-    if (!Files.isRegularFile(file)) {
-      throw new ConfigException("calibration.source: file not found: " + source);
-    }
+    Path file = sourceFile(source);
     Images images = read(file, source);
-    ValueInfo feed = imageFeed(model, images.pixels(), source);
-    if (spec.samples() > images.count()) {
-      throw new ConfigException(
-          "calibration.samples: "
-              + spec.samples()
-              + " requested but "
-              + source
-              + " has only "
-              + images.count()
-              + " images");
-    }
-    long fixedBatch = feed.shape().get(0).value();
-    if (fixedBatch >= 0
-        && (spec.batchSize() != fixedBatch || spec.samples() % spec.batchSize() != 0)) {
-      throw new ConfigException(
-          "calibration.batchSize: the model declares input "
-              + feed.typeString()
-              + " with a fixed batch of "
-              + fixedBatch
-              + ", so batchSize must be "
-              + fixedBatch
-              + " and samples a multiple of it (found batchSize "
-              + spec.batchSize()
-              + ", samples "
-              + spec.samples()
-              + ")");
-    }
+    ValueInfo feed = checkShapes(spec, model, images.count(), images.pixels());
+    int[] labels = labels(spec, images.count());
 
     List<Integer> all = IntStream.range(0, images.count()).boxed().toList();
     List<Integer> used = SampleSelection.take(all, spec.samples(), spec.shuffle(), spec.seed());
@@ -143,7 +116,24 @@ public final class ImageCalibrationLoader implements CalibrationLoader {
       }
       long[] s = shape.clone();
       s[0] = chunk.size();
-      batches.add(Map.of(feed.name(), Tensor.ofFloats(feed.name(), s, data)));
+      Map<String, Tensor> batch = new LinkedHashMap<>();
+      batch.put(feed.name(), Tensor.ofFloats(feed.name(), s, data));
+      if (labels != null) {
+        long[] y = new long[chunk.size()];
+        for (int k = 0; k < y.length; k++) {
+          y[k] = labels[chunk.get(k)];
+        }
+        batch.put(LABELS, Tensor.ofLongs(LABELS, new long[] {y.length}, y));
+      }
+      batches.add(batch);
+    }
+    if (labels != null) {
+      ByteBuffer lb = ByteBuffer.allocate(Long.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+      for (int i : used) {
+        lb.clear();
+        lb.putLong(labels[i]);
+        md.update(lb.array());
+      }
     }
     CalibrationIdentity identity =
         new CalibrationIdentity(
@@ -155,6 +145,109 @@ public final class ImageCalibrationLoader implements CalibrationLoader {
             spec.shuffle(),
             HexFormat.of().formatHex(md.digest()));
     return new CalibrationSet(batches, identity);
+  }
+
+  @Override
+  public List<String> check(
+      CalibrationSpec spec, ModelGraph model, Path modelFile, String modelSpec)
+      throws CompressionException {
+    try {
+      Path file = sourceFile(spec.source());
+      int count;
+      int pixels;
+      if (IdxFile.looksLikeIdx(file)) {
+        IdxFile h = IdxFile.header(file);
+        count = h.count();
+        pixels = h.elementsPerItem();
+      } else {
+        Images images = read(file, spec.source());
+        count = images.count();
+        pixels = images.pixels();
+      }
+      checkShapes(spec, model, count, pixels);
+      labels(spec, count);
+      return List.of();
+    } catch (ConfigException e) {
+      return e.problems();
+    } catch (CorruptCheckpointException e) {
+      return List.of("calibration.source: " + e.getMessage());
+    }
+  }
+
+  private static Path sourceFile(String source) throws ConfigException {
+    if (BuiltinModels.isBuiltin(source)) {
+      throw new ConfigException(
+          "calibration.source: kind images needs an IDX, JSON or CSV file; there is no built-in"
+              + " image data (found "
+              + source
+              + ")");
+    }
+    Path file = Path.of(source);
+    if (!Files.isRegularFile(file)) {
+      throw new ConfigException("calibration.source: file not found: " + source);
+    }
+    return file;
+  }
+
+  /** The model's image input, checked against the source's count and pixels and the batches. */
+  private static ValueInfo checkShapes(
+      CalibrationSpec spec, ModelGraph model, int count, int pixels) throws ConfigException {
+    String source = spec.source();
+    ValueInfo feed = imageFeed(model, pixels, source);
+    if (spec.samples() > count) {
+      throw new ConfigException(
+          "calibration.samples: "
+              + spec.samples()
+              + " requested but "
+              + source
+              + " has only "
+              + count
+              + " images");
+    }
+    long fixedBatch = feed.shape().get(0).value();
+    if (fixedBatch >= 0
+        && (spec.batchSize() != fixedBatch || spec.samples() % spec.batchSize() != 0)) {
+      throw new ConfigException(
+          "calibration.batchSize: the model declares input "
+              + feed.typeString()
+              + " with a fixed batch of "
+              + fixedBatch
+              + ", so batchSize must be "
+              + fixedBatch
+              + " and samples a multiple of it (found batchSize "
+              + spec.batchSize()
+              + ", samples "
+              + spec.samples()
+              + ")");
+    }
+    if (!spec.labels().isEmpty() && feed.name().equals(LABELS)) {
+      throw new ConfigException(
+          "calibration.labels: the model's image input is itself called '"
+              + LABELS
+              + "', the name the labels travel under; rename the input or drop labels");
+    }
+    return feed;
+  }
+
+  /** The labels of {@code calibration.labels}, one per image, or null without the key. */
+  private static int[] labels(CalibrationSpec spec, int images) throws CompressionException {
+    if (spec.labels().isEmpty()) {
+      return null;
+    }
+    int[] y = ClassLabels.read(Path.of(spec.labels()), "calibration.labels");
+    if (y.length != images) {
+      throw new ConfigException(
+          "calibration.labels: "
+              + spec.labels()
+              + " holds "
+              + y.length
+              + " labels but "
+              + spec.source()
+              + " holds "
+              + images
+              + " images (one label per image)");
+    }
+    return y;
   }
 
   /**
@@ -239,23 +332,20 @@ public final class ImageCalibrationLoader implements CalibrationLoader {
   }
 
   /** Images decoded lazily from the body of an IDX file. */
-  record Idx(byte[] bytes, int offset, int type, int count, int pixels) implements Images {
+  record Idx(IdxFile file) implements Images {
+    @Override
+    public int count() {
+      return file.count();
+    }
+
+    @Override
+    public int pixels() {
+      return file.elementsPerItem();
+    }
+
     @Override
     public float[] image(int i) {
-      float[] out = new float[pixels];
-      if (type == IDX_UBYTE) {
-        int base = offset + i * pixels;
-        for (int p = 0; p < pixels; p++) {
-          out[p] = (bytes[base + p] & 0xFF) / 255f;
-        }
-      } else {
-        ByteBuffer b = ByteBuffer.wrap(bytes).order(ByteOrder.BIG_ENDIAN);
-        int base = offset + i * pixels * Float.BYTES;
-        for (int p = 0; p < pixels; p++) {
-          out[p] = b.getFloat(base + p * Float.BYTES);
-        }
-      }
-      return out;
+      return file.floats(i);
     }
   }
 
@@ -278,7 +368,7 @@ public final class ImageCalibrationLoader implements CalibrationLoader {
       return readJson(file, new String(bytes, StandardCharsets.UTF_8));
     } else if (name.endsWith(".csv")) {
       return readCsv(file, new String(bytes, StandardCharsets.UTF_8));
-    } else if (name.endsWith(".idx") || name.endsWith("-ubyte") || name.contains("idx")) {
+    } else if (IdxFile.looksLikeIdx(file)) {
       return readIdx(file, bytes);
     }
     throw new ConfigException(
@@ -288,66 +378,7 @@ public final class ImageCalibrationLoader implements CalibrationLoader {
   }
 
   static Images readIdx(Path file, byte[] bytes) throws CompressionException {
-    if (bytes.length < 4) {
-      throw new CorruptCheckpointException(
-          file, 0, "IDX file too short for its magic number (" + bytes.length + " bytes)");
-    }
-    ByteBuffer b = ByteBuffer.wrap(bytes).order(ByteOrder.BIG_ENDIAN);
-    int magic = b.getInt(0);
-    int type = (magic >>> 8) & 0xFF;
-    int rank = magic & 0xFF;
-    if ((magic >>> 16) != 0 || (type != IDX_UBYTE && type != IDX_FLOAT) || rank < 1) {
-      throw new CorruptCheckpointException(
-          file,
-          0,
-          String.format(
-              "not a supported IDX file: magic 0x%08X (expected 0x000008NN for unsigned bytes or"
-                  + " 0x00000DNN for float32, NN the number of dimensions >= 1)",
-              magic));
-    }
-    long header = 4L + 4L * rank;
-    if (bytes.length < header) {
-      throw new CorruptCheckpointException(
-          file,
-          bytes.length,
-          "truncated IDX header: " + rank + " dimensions need " + header + " bytes");
-    }
-    long[] dims = new long[rank];
-    for (int d = 0; d < rank; d++) {
-      dims[d] = Integer.toUnsignedLong(b.getInt(4 + 4 * d));
-    }
-    long pixels = 1;
-    for (int d = 1; d < rank; d++) {
-      pixels *= dims[d];
-      if (pixels > Integer.MAX_VALUE) {
-        break;
-      }
-    }
-    int elem = type == IDX_UBYTE ? 1 : Float.BYTES;
-    long body = bytes.length - header;
-    if (pixels == 0 || pixels > Integer.MAX_VALUE || dims[0] > Integer.MAX_VALUE) {
-      throw new CorruptCheckpointException(
-          file, 4, "unsupported IDX dimensions " + java.util.Arrays.toString(dims));
-    }
-    long want;
-    try {
-      want = Math.multiplyExact(Math.multiplyExact(dims[0], pixels), (long) elem);
-    } catch (ArithmeticException e) {
-      want = Long.MAX_VALUE;
-    }
-    if (want != body) {
-      throw new CorruptCheckpointException(
-          file,
-          header,
-          "IDX dimensions "
-              + java.util.Arrays.toString(dims)
-              + " need "
-              + want
-              + " data bytes but the file holds "
-              + body
-              + (want > body ? " (truncated)" : ""));
-    }
-    return new Idx(bytes, (int) header, type, (int) dims[0], (int) pixels);
+    return new Idx(IdxFile.parse(file, bytes));
   }
 
   static Images readJson(Path file, String text) throws CompressionException {

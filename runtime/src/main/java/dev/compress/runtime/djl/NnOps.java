@@ -81,6 +81,29 @@ final class NnOps {
           n.intsAttr("dilations", null));
     }
 
+    /**
+     * Fails naming the attribute when {@code kernel_shape}, {@code strides} or {@code dilations}
+     * does not have one entry per spatial axis, or {@code pads} two.
+     */
+    void checkLengths(OpNode n, int sp) throws UnsupportedModelException {
+      String[] names = {"kernel_shape", "strides", "dilations", "pads"};
+      long[][] values = {kernel, strides, dilations, pads};
+      for (int i = 0; i < names.length; i++) {
+        int want = i == 3 ? 2 * sp : sp;
+        if (values[i] != null && values[i].length != want) {
+          throw n.unsupported(
+              names[i]
+                  + " "
+                  + Arrays.toString(values[i])
+                  + " needs "
+                  + want
+                  + " values for an input with "
+                  + sp
+                  + " spatial dimensions");
+        }
+      }
+    }
+
     /** Pads as ONNX orders them: all begins, then all ends. */
     long[] resolvePads(long[] spatialIn, long[] k, long[] s, long[] d) {
       int sp = spatialIn.length;
@@ -167,6 +190,23 @@ final class NnOps {
           long[] k = w.kernel() != null ? w.kernel() : Arrays.copyOfRange(wd, 2, wd.length);
           long[] s = orOnes(w.strides(), sp);
           long[] d = orOnes(w.dilations(), sp);
+          w.checkLengths(n, sp);
+          if (!Arrays.equals(k, 0, k.length, wd, 2, wd.length)) {
+            throw n.unsupported(
+                "kernel_shape "
+                    + Arrays.toString(k)
+                    + " does not match the weight's spatial shape "
+                    + Arrays.toString(Arrays.copyOfRange(wd, 2, wd.length)));
+          }
+          if (group < 1 || xd[1] != wd[1] * group || wd[0] % group != 0) {
+            throw n.unsupported(
+                "group="
+                    + group
+                    + " does not fit input channels "
+                    + xd[1]
+                    + " and weight "
+                    + Arrays.toString(wd));
+          }
           long[] p = w.resolvePads(Arrays.copyOfRange(xd, 2, xd.length), k, s, d);
           long[] torchPads = Arrays.copyOf(p, sp);
           if (!symmetric(p, null)) {
@@ -201,6 +241,7 @@ final class NnOps {
           int sp = spatialRank(n, x);
           long[] xd = Nd.dims(x);
           long[] k = w.kernel();
+          w.checkLengths(n, sp);
           long[] s = orOnes(w.strides(), sp);
           long[] p = w.resolvePads(Arrays.copyOfRange(xd, 2, xd.length), k, s, orOnes(null, sp));
           Shape kernel = new Shape(k);

@@ -200,4 +200,69 @@ class ImageCalibrationLoaderTest {
         .isInstanceOf(CompressionException.class)
         .hasMessageContaining(badJson.toString());
   }
+
+  static byte[] labelIdx(int n) {
+    ByteBuffer b = ByteBuffer.allocate(8 + n);
+    b.putInt(0x00000801).putInt(n);
+    for (int i = 0; i < n; i++) {
+      b.put((byte) (i % 3));
+    }
+    return b.array();
+  }
+
+  @Test
+  void labelsTravelBesideTheirImages(@TempDir Path dir) throws Exception {
+    Path idx = Files.write(dir.resolve("images.idx"), idx());
+    Path lab = Files.write(dir.resolve("labels-idx1-ubyte.gz"), gzip(labelIdx(N)));
+    Path txt = Files.writeString(dir.resolve("labels.txt"), "0\n1\n2\n0\n1\n");
+    CalibrationSet plain = load(idx, nchw());
+    for (Path l : List.of(lab, txt)) {
+      CalibrationSet set =
+          loader.load(spec(idx, 4, 3, 7, true).withLabels(l.toString()), nchw(), idx, "m.onnx");
+      assertThat(set.batches().get(0).keySet()).containsExactly("x", "labels");
+      List<Integer> order = SampleSelection.take(List.of(0, 1, 2, 3, 4), 4, true, 7);
+      long[] want = order.stream().mapToLong(i -> i % 3).toArray();
+      long[] got = new long[4];
+      System.arraycopy(set.batches().get(0).get("labels").toLongArray(), 0, got, 0, 3);
+      got[3] = set.batches().get(1).get("labels").toLongArray()[0];
+      assertThat(got).isEqualTo(want);
+      assertThat(set.batches().get(1).get("x").toFloatArray())
+          .isEqualTo(plain.batches().get(1).get("x").toFloatArray());
+      // The identity covers the labels: same images, other hash.
+      assertThat(set.identity().sha256()).isNotEqualTo(plain.identity().sha256());
+      assertThat(loader.check(spec(idx, 4, 3, 7, true).withLabels(l.toString()), nchw(), idx, "m"))
+          .isEmpty();
+    }
+  }
+
+  @Test
+  void labelProblemsAreFoundAtPlanTime(@TempDir Path dir) throws Exception {
+    Path idx = Files.write(dir.resolve("images.idx"), idx());
+    Path few = Files.write(dir.resolve("few.idx"), labelIdx(3));
+    assertThat(loader.check(spec(idx, 4, 3, 7, true).withLabels(few.toString()), nchw(), idx, "m"))
+        .containsExactly(
+            "calibration.labels: "
+                + few
+                + " holds 3 labels but "
+                + idx
+                + " holds 5 images (one label per image)");
+    Path images = Files.write(dir.resolve("other.idx"), idx());
+    assertThat(
+            loader.check(spec(idx, 4, 3, 7, true).withLabels(images.toString()), nchw(), idx, "m"))
+        .singleElement()
+        .asString()
+        .contains("calibration.labels", "not an IDX label file");
+    assertThat(
+            loader.check(
+                spec(idx, 4, 3, 7, true).withLabels(dir.resolve("none.txt").toString()),
+                nchw(),
+                idx,
+                "m"))
+        .containsExactly("calibration.labels: file not found: " + dir.resolve("none.txt"));
+    assertThat(loader.check(spec(idx, 9, 3, 7, true), nchw(), idx, "m"))
+        .containsExactly("calibration.samples: 9 requested but " + idx + " has only 5 images");
+    assertThatThrownBy(
+            () -> new CalibrationSpec("text", "t.txt", 4, 8, 2, 0, true, "", "labels.txt"))
+        .hasMessageContaining("labels applies to kind images only, found kind text");
+  }
 }

@@ -69,6 +69,29 @@ class CnnOpsTest {
   }
 
   @Test
+  void convAttributesThatDoNotFitAreRefusedNamingNodeAndAttribute() throws Exception {
+    Object[][] bad = {
+      {Attribute.ofInts("kernel_shape", 3, 3), "kernel_shape [3, 3] does not match"},
+      {Attribute.ofInts("pads", 1, 1), "pads [1, 1] needs 4 values"},
+      {Attribute.ofInts("strides", 2), "strides [2] needs 2 values"},
+      {Attribute.of("group", 3L), "group=3 does not fit input channels 4"},
+      {Attribute.of("auto_pad", "WRONG"), "auto_pad='WRONG'"},
+    };
+    for (Object[] b : bad) {
+      ModelGraph m =
+          TestGraphs.opset(13)
+              .input("x", DataType.FLOAT, 2, 4, 7, 6)
+              .init(TestGraphs.randomTensor("w", 52, 4, 4, 3, 2))
+              .node("Conv", List.of("x", "w"), List.of("y"), (Attribute) b[0])
+              .output("y", DataType.FLOAT)
+              .build();
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> OpHarness.djl(m, Map.of("x", X)))
+          .hasMessageContaining("Conv '")
+          .hasMessageContaining((String) b[1]);
+    }
+  }
+
+  @Test
   void conv1dAndConvByHand() throws Exception {
     ModelGraph m =
         TestGraphs.opset(13)

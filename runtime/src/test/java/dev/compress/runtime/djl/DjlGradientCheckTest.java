@@ -347,6 +347,148 @@ class DjlGradientCheckTest {
                         List.of("h", "w", "bias"),
                         List.of("y"),
                         Attribute.ofInts("pads", 1, 1, 1, 1))));
+    // Conv's window attributes, each on its own: strides, dilations, groups, auto_pad, asymmetric
+    // pads (padded explicitly before PyTorch's convolution), and the CNN block of the
+    // Fashion-MNIST bench (Conv -> Relu -> MaxPool -> Flatten -> Gemm).
+    long[] wide = {1, 4, 7, 6};
+    l.add(
+        c(
+            "Conv strides 2, pads 1",
+            17,
+            wide,
+            wide,
+            b ->
+                b.init(dt("w", 40, 3, 4, 3, 3))
+                    .init(dt("bias", 41, 3))
+                    .node(
+                        "Conv",
+                        List.of("h", "w", "bias"),
+                        List.of("y"),
+                        Attribute.ofInts("strides", 2, 2),
+                        Attribute.ofInts("pads", 1, 1, 1, 1)),
+            "Conv"));
+    l.add(
+        c(
+            "Conv dilations 2, no bias",
+            17,
+            wide,
+            wide,
+            b ->
+                b.init(dt("w", 42, 2, 4, 2, 2))
+                    .node(
+                        "Conv",
+                        List.of("h", "w"),
+                        List.of("y"),
+                        Attribute.ofInts("dilations", 2, 2)),
+            "Conv"));
+    l.add(
+        c(
+            "Conv group 2, asymmetric pads",
+            17,
+            wide,
+            wide,
+            b ->
+                b.init(dt("w", 43, 4, 2, 3, 2))
+                    .init(dt("bias", 44, 4))
+                    .node(
+                        "Conv",
+                        List.of("h", "w", "bias"),
+                        List.of("y"),
+                        Attribute.of("group", 2L),
+                        Attribute.ofInts("pads", 0, 1, 2, 0)),
+            "Conv"));
+    l.add(
+        c(
+            "Conv auto_pad VALID",
+            17,
+            wide,
+            wide,
+            b ->
+                b.init(dt("w", 45, 2, 4, 3, 3))
+                    .node(
+                        "Conv", List.of("h", "w"), List.of("y"), Attribute.of("auto_pad", "VALID")),
+            "Conv"));
+    l.add(
+        c(
+            "Conv auto_pad SAME_UPPER, strides 2",
+            17,
+            wide,
+            wide,
+            b ->
+                b.init(dt("w", 46, 2, 4, 3, 3))
+                    .node(
+                        "Conv",
+                        List.of("h", "w"),
+                        List.of("y"),
+                        Attribute.of("auto_pad", "SAME_UPPER"),
+                        Attribute.ofInts("strides", 2, 2)),
+            "Conv"));
+    l.add(
+        c(
+            "MaxPool pads 1, strides 2",
+            17,
+            wide,
+            wide,
+            b ->
+                b.node(
+                    "MaxPool",
+                    List.of("h"),
+                    List.of("y"),
+                    Attribute.ofInts("kernel_shape", 3, 3),
+                    Attribute.ofInts("strides", 2, 2),
+                    Attribute.ofInts("pads", 1, 1, 1, 1)),
+            "MaxPool"));
+    l.add(
+        c(
+            "AveragePool count_include_pad, ceil_mode",
+            17,
+            wide,
+            wide,
+            b ->
+                b.node(
+                    "AveragePool",
+                    List.of("h"),
+                    List.of("y"),
+                    Attribute.ofInts("kernel_shape", 2, 2),
+                    Attribute.ofInts("strides", 2, 2),
+                    Attribute.ofInts("pads", 1, 0, 0, 1),
+                    Attribute.of("count_include_pad", 1L),
+                    Attribute.of("ceil_mode", 1L)),
+            "AveragePool"));
+    l.add(
+        c(
+            "CNN block Conv Relu MaxPool Flatten Gemm",
+            17,
+            new long[] {2, 1, 8, 8},
+            new long[] {1, 1, 8, 8},
+            b ->
+                b.init(dt("w", 47, 3, 1, 3, 3))
+                    .init(dt("bias", 48, 3))
+                    .init(dt("fc", 49, 5, 48))
+                    .init(dt("fcb", 50, 5))
+                    .node(
+                        "Conv",
+                        List.of("h", "w", "bias"),
+                        List.of("c"),
+                        Attribute.ofInts("pads", 1, 1, 1, 1))
+                    .node("Relu", List.of("c"), List.of("r"))
+                    .node(
+                        "MaxPool",
+                        List.of("r"),
+                        List.of("p"),
+                        Attribute.ofInts("kernel_shape", 2, 2),
+                        Attribute.ofInts("strides", 2, 2))
+                    .node("Flatten", List.of("p"), List.of("f"), Attribute.of("axis", 1L))
+                    .node(
+                        "Gemm",
+                        List.of("f", "fc", "fcb"),
+                        List.of("y"),
+                        Attribute.of("transB", 1L)),
+            "Conv",
+            "Relu",
+            "MaxPool",
+            "Flatten",
+            "Gemm"));
     l.add(
         c(
             "MaxPool",

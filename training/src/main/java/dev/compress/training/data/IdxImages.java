@@ -1,21 +1,24 @@
 package dev.compress.training.data;
 
+import dev.compress.api.CompressionException;
 import dev.compress.api.ConfigException;
+import dev.compress.api.io.ClassLabels;
+import dev.compress.api.io.IdxFile;
 import dev.compress.api.tensor.DataType;
 import dev.compress.api.tensor.Tensor;
-import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * Labelled images from IDX files (the MNIST / Fashion-MNIST format, read as the evaluation's
- * classification task reads them): images {@code 0x00000803} (unsigned bytes, scaled by 1/255) or
- * {@code 0x00000D03} (big-endian float32), labels {@code 0x00000801}. Images become a float tensor
- * {@code (n, 1, rows, cols)} under the model's input name, labels an int64 {@code (n)} tensor.
+ * Labelled images from IDX files (the MNIST / Fashion-MNIST format, {@code .gz} or not), through
+ * the api's one IDX reader ({@link IdxFile}, as the image calibration data and the evaluation's
+ * classification task read them): images {@code 0x00000803} (unsigned bytes, scaled by 1/255) or
+ * {@code 0x00000D03} (big-endian float32), labels {@code 0x00000801} (or any {@link ClassLabels}
+ * file). Images become a float tensor {@code (n, 1, rows, cols)} under the model's input name,
+ * labels an int64 {@code (n)} tensor.
  */
 public final class IdxImages {
   private IdxImages() {}
@@ -28,56 +31,47 @@ public final class IdxImages {
   public static TensorExamples read(
       Path images, Path labels, String inputName, String labelName, int limit)
       throws ConfigException {
-    ByteBuffer img = bytes(images);
-    ByteBuffer lab = bytes(labels);
-    int im = img.getInt();
-    if (im != 0x803 && im != 0xD03) {
-      throw new ConfigException(
-          images
-              + " is not an IDX image file (magic 0x00000803 or 0x00000D03), found 0x"
-              + Integer.toHexString(im));
+    IdxFile img;
+    int[] lab;
+    try {
+      img = IdxFile.read(images);
+      lab = ClassLabels.read(labels, "labels");
+    } catch (ConfigException e) {
+      throw e;
+    } catch (CompressionException e) {
+      throw new ConfigException(e.getMessage());
     }
-    if (lab.getInt() != 0x801) {
-      throw new ConfigException(labels + " is not an IDX label file (magic 0x00000801)");
-    }
-    int n = img.getInt();
-    int rows = img.getInt();
-    int cols = img.getInt();
-    int ln = lab.getInt();
-    if (ln != n) {
+    long[] dims = img.dims();
+    if (dims.length != 3) {
       throw new ConfigException(
-          images + " holds " + n + " images but " + labels + " holds " + ln + " labels");
+          images + " is not an IDX image file (3 dimensions: n, rows, cols), found " + dims.length);
+    }
+    int n = img.count();
+    if (lab.length != n) {
+      throw new ConfigException(
+          images + " holds " + n + " images but " + labels + " holds " + lab.length + " labels");
     }
     if (limit > 0) {
       n = Math.min(n, limit);
     }
-    int pixels = rows * cols;
-    long need = (long) n * pixels * (im == 0x803 ? 1 : 4);
-    if (img.remaining() < need || lab.remaining() < n) {
-      throw new ConfigException(images + " or " + labels + " is truncated");
-    }
+    int pixels = img.elementsPerItem();
     ByteBuffer x =
         ByteBuffer.allocate(Math.multiplyExact(n * pixels, 4)).order(ByteOrder.LITTLE_ENDIAN);
-    for (long i = 0; i < (long) n * pixels; i++) {
-      x.putFloat(im == 0x803 ? (img.get() & 0xff) / 255f : img.getFloat());
+    for (int i = 0; i < n; i++) {
+      for (float v : img.floats(i)) {
+        x.putFloat(v);
+      }
     }
     x.flip();
     ByteBuffer y = ByteBuffer.allocate(n * 8).order(ByteOrder.LITTLE_ENDIAN);
     for (int i = 0; i < n; i++) {
-      y.putLong(lab.get() & 0xff);
+      y.putLong(lab[i]);
     }
     y.flip();
     Map<String, Tensor> all = new LinkedHashMap<>();
-    all.put(inputName, Tensor.of(inputName, DataType.FLOAT, new long[] {n, 1, rows, cols}, x));
+    all.put(
+        inputName, Tensor.of(inputName, DataType.FLOAT, new long[] {n, 1, dims[1], dims[2]}, x));
     all.put(labelName, Tensor.of(labelName, DataType.INT64, new long[] {n}, y));
     return TensorExamples.of(all);
-  }
-
-  private static ByteBuffer bytes(Path p) throws ConfigException {
-    try {
-      return ByteBuffer.wrap(Files.readAllBytes(p)).order(ByteOrder.BIG_ENDIAN);
-    } catch (IOException e) {
-      throw new ConfigException("cannot read " + p + ": " + e.getMessage());
-    }
   }
 }

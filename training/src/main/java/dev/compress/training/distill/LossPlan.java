@@ -76,7 +76,7 @@ public final class LossPlan {
                     + t.hardLabelWeightOrDefault()
                     + " needs labels, and the training data has none (it holds "
                     + dataKeys
-                    + "); set it to 0 or use labelled data");
+                    + "); set it to 0 or use labelled data (images: calibration.labels: FILE)");
           }
         }
         case HIDDEN_MSE, HIDDEN_COSINE ->

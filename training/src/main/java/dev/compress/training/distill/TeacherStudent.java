@@ -139,8 +139,8 @@ public final class TeacherStudent {
                     new ConfigException(
                         pass
                             + " needs training data: add a calibration block (calibration:"
-                            + " {kind: text, source: FILE}); its samples are the training"
-                            + " sentences"));
+                            + " {kind: text, source: FILE}, or {kind: images, source: FILE,"
+                            + " labels: FILE}); its samples are the training examples"));
     LossPlan plan = LossPlan.resolve(losses, student, teacher, data.batches().get(0).keySet());
     TrainableFactory engines = TrainableFactory.installedDefault();
     try (TrainableModel frozen =
