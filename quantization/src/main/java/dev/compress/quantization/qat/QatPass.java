@@ -1,0 +1,490 @@
+package dev.compress.quantization.qat;
+
+import dev.compress.api.CompressionException;
+import dev.compress.api.ConfigException;
+import dev.compress.api.calibration.CalibrationSet;
+import dev.compress.api.graph.Attribute;
+import dev.compress.api.graph.Graph;
+import dev.compress.api.graph.GraphEditor;
+import dev.compress.api.graph.ModelGraph;
+import dev.compress.api.graph.Node;
+import dev.compress.api.layers.LinearLayer;
+import dev.compress.api.layers.LinearLayer.Kind;
+import dev.compress.api.pass.Pass;
+import dev.compress.api.pass.PassContext;
+import dev.compress.api.pass.PassReport;
+import dev.compress.api.pipeline.PassValidation;
+import dev.compress.api.tensor.DataType;
+import dev.compress.api.tensor.Tensor;
+import dev.compress.quantization.format.MatMulNBitsLayout;
+import dev.compress.quantization.format.QuantizedModelWriter;
+import dev.compress.quantization.format.WeightMatrix;
+import dev.compress.quantization.grid.Granularity;
+import dev.compress.quantization.grid.QuantizedMatrix;
+import dev.compress.quantization.grid.RowSource;
+import dev.compress.quantization.observer.ActivationGranularity;
+import dev.compress.quantization.observer.ActivationQuantParams;
+import dev.compress.quantization.observer.Observer;
+import dev.compress.quantization.observer.Observers;
+import dev.compress.quantization.ptq.ActivationCalibrator;
+import dev.compress.quantization.rtn.ClipMethod;
+import dev.compress.quantization.rtn.ClipSearch;
+import dev.compress.quantization.rtn.QuantizedLayers;
+import dev.compress.training.ParameterSelection;
+import dev.compress.training.distill.TeacherStudent;
+import dev.compress.training.quant.FakeQuantizeOp;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Quantization-aware training (QAT): the selected layers are trained through fake quantization
+ * against the float teacher, then stored in the same integer formats as the post-training passes.
+ * Straight-through estimator (Bengio et al. 2013; Jacob et al. 2018) with learned step sizes (LSQ,
+ * Esser et al. 2020, "Learned Step Size Quantization").
+ *
+ * <ol>
+ *   <li>Grid: each weight's RTN grid ({@code rtn-quantization}'s min-max grid, or with {@code clip:
+ *       mse} its searched range), or LSQ's {@code 2 mean|w| / sqrt(Q_P)}; with {@code activations}
+ *       each layer input's per-tensor int8 range from {@code observer} on the calibration samples
+ *       (as {@code ptq-static}).
+ *   <li>Training graph: a copy of the model where each selected weight {@code W} is read through
+ *       {@code FakeQuantize(W, scale, zero_point)} ({@link FakeQuantizeOp}, a node only the
+ *       project's trainable interpreter runs: clipped straight-through gradient for {@code W},
+ *       LSQ's for the scale with {@code g = 1/sqrt(N Q_P)}, N the values per scale), and with
+ *       {@code activations} each layer input through one per tensor. Trained: the float weights and
+ *       biases of the selected layers, and with {@code stepSize: lsq} every scale; zero points stay.
+ *   <li>Training: {@link TeacherStudent} with the {@code distill} loss terms, against the pipeline's
+ *       input model (or {@code teacher}).
+ *   <li>Export (the training graph is dropped, nothing of it is written): each trained weight's
+ *       codes {@code round(clamp(W/s + z, 0, maxq))} with the trained scales, exactly the forward's
+ *       grid, written as {@code MatMulNBits} (4 bits) or per-channel {@code DequantizeLinear} (8
+ *       bits); activations as {@code QuantizeLinear -> DequantizeLinear} with the trained scale.
+ *       Trained biases are written as floats.
+ * </ol>
+ *
+ * <p>Everything is checked before training: every layer (f32 initializer weight, MatMul or Gemm
+ * with {@code alpha = beta = 1}, group size dividing the input features, MatMulNBits' block rules,
+ * a node name when activations are calibrated), the opset, the calibration data, the loss terms.
+ * With AdamW (the trainer's optimizer) LSQ's gradient scale changes little: Adam normalizes each
+ * parameter's step by its own gradient's running magnitude, so {@code g} cancels but for the
+ * epsilon; it is kept for SGD-like behaviour and as the paper states it.
+ */
+public final class QatPass implements Pass<QatConfig>, PassValidation {
+  private final QatConfig config;
+
+  /** A pass for a validated config. */
+  public QatPass(QatConfig config) {
+    this.config = config;
+  }
+
+  @Override
+  public QatConfig config() {
+    return config;
+  }
+
+  /** Whether weights are stored behind DequantizeLinear (8 bits per channel). */
+  private boolean dequantizeLinear() {
+    return config.bits() == 8;
+  }
+
+  private int blockSize(int in) {
+    return config.granularity() == Granularity.PER_CHANNEL
+        ? MatMulNBitsLayout.perChannelBlockSize(in)
+        : config.groupSize();
+  }
+
+  @Override
+  public List<String> validate(ModelGraph model, List<LinearLayer> selected) {
+    List<String> problems = new ArrayList<>();
+    if (selected.isEmpty()) {
+      problems.add(
+          "targets/ignore: no linear layer selected (the model has "
+              + dev.compress.api.layers.LinearLayers.of(model.graph()).size()
+              + " linear layers); qat needs at least one");
+    }
+    Map<String, String> weightOwner = new HashMap<>();
+    for (LinearLayer l : selected) {
+      check(model, l, problems);
+      String other = weightOwner.putIfAbsent(l.weight(), l.name());
+      if (other != null) {
+        problems.add(
+            "layer '"
+                + l.name()
+                + "': its weight "
+                + l.weight()
+                + " is shared with layer '"
+                + other
+                + "'; qat trains one copy per layer. HINT: add one of them to ignore");
+      }
+    }
+    if (dequantizeLinear() && !selected.isEmpty()) {
+      QuantizedModelWriter.dequantizeLinearProblem(model)
+          .ifPresent(p -> problems.add("model: " + p));
+    }
+    return problems;
+  }
+
+  private void check(ModelGraph model, LinearLayer layer, List<String> problems) {
+    String where = "layer '" + layer.name() + "': ";
+    Optional<Tensor> w = model.graph().constant(layer.weight());
+    if (w.isEmpty() || layer.weightFromConstantNode()) {
+      problems.add(where + "weight " + layer.weight() + " is not an initializer");
+    } else if (w.get().dtype() != DataType.FLOAT) {
+      problems.add(
+          where
+              + "weight "
+              + layer.weight()
+              + " is "
+              + w.get().dtype()
+              + "; qat trains FLOAT weights only. HINT: widen the model to float32 first");
+    }
+    if (layer.kind() == Kind.CONV) {
+      problems.add(where + "a Conv weight is not supported by qat (MatMul and Gemm only)");
+      return;
+    }
+    if (layer.kind() == Kind.GEMM) {
+      Node n = layer.node();
+      if (n.floatAttr("alpha", 1f) != 1f
+          || (!n.input(2).isEmpty() && n.floatAttr("beta", 1f) != 1f)) {
+        problems.add(where + "a Gemm with alpha or beta other than 1 is not supported");
+      }
+    }
+    if (config.granularity() == Granularity.PER_GROUP
+        && layer.inFeatures() % config.groupSize() != 0) {
+      problems.add(
+          where
+              + "groupSize "
+              + config.groupSize()
+              + " does not divide its "
+              + layer.inFeatures()
+              + " input features");
+    } else if (!dequantizeLinear()) {
+      QuantizedModelWriter.matMulNBitsProblem(layer, blockSize((int) layer.inFeatures()))
+          .ifPresent(p -> problems.add(where + p));
+    }
+    if (config.activations() && layer.nameSynthesized()) {
+      problems.add(
+          where + "the node has no name, and activation calibration captures by node name");
+    }
+  }
+
+  @Override
+  public List<String> compresses(List<LinearLayer> selected) {
+    return selected.stream().map(LinearLayer::name).toList();
+  }
+
+  @Override
+  public boolean skipsCompressedLayers() {
+    return true;
+  }
+
+  @Override
+  public PassReport apply(ModelGraph model, PassContext context) throws CompressionException {
+    long start = System.nanoTime();
+    Graph graph = model.graph();
+    QuantizedLayers.Picked picked = QuantizedLayers.select(config.selection(), graph);
+    List<LinearLayer> layers = picked.layers();
+    List<String> problems = new ArrayList<>(validate(model, layers));
+    if (context.calibration().isEmpty()) {
+      problems.add(
+          QatProvider.TYPE
+              + " trains on the calibration samples: add a calibration block (calibration:"
+              + " {kind: text, source: FILE})");
+    }
+    if (!problems.isEmpty()) {
+      throw new ConfigException(problems);
+    }
+    CalibrationSet calibration = context.calibration().orElseThrow();
+    ModelGraph teacher = TeacherStudent.teacher(config.teacher(), context);
+
+    // 1. The initial grids (a bad weight fails before any training).
+    List<QatGrid> grids = new ArrayList<>();
+    long bytesBefore = 0;
+    for (LinearLayer l : layers) {
+      Tensor w = graph.constant(l.weight()).orElseThrow();
+      bytesBefore += w.byteSize();
+      try {
+        grids.add(initialGrid(l, w));
+      } catch (IllegalArgumentException e) {
+        problems.add("layer '" + l.name() + "': weight " + l.weight() + ": " + e.getMessage());
+      }
+    }
+    if (!problems.isEmpty()) {
+      throw new ConfigException(problems);
+    }
+    Map<String, List<LinearLayer>> byInput = new LinkedHashMap<>();
+    Map<String, ActivationQuantParams> act = new LinkedHashMap<>();
+    if (config.activations()) {
+      layers.forEach(l -> byInput.computeIfAbsent(l.node().input(0), k -> new ArrayList<>()).add(l));
+      Map<String, String> capture = new LinkedHashMap<>();
+      byInput.forEach((v, ls) -> capture.put(v, ls.get(0).name()));
+      Map<String, Observer> observed =
+          ActivationCalibrator.observe(
+              context,
+              model,
+              calibration,
+              capture,
+              () ->
+                  Observers.create(
+                      config.observer(),
+                      ActivationGranularity.PER_TENSOR,
+                      QatConfig.PERCENTILE,
+                      QatConfig.AVERAGING,
+                      config.activationSymmetric()),
+              QatProvider.TYPE);
+      observed.forEach(
+          (v, o) ->
+              act.put(v, ActivationQuantParams.of(o.range(), config.activationSymmetric())));
+    }
+
+    // 2. The training graph: a copy with FakeQuantize nodes; the model itself is untouched.
+    ModelGraph student = model.copy();
+    GraphEditor editor = GraphEditor.of(student.graph());
+    student.opsetImports().put(FakeQuantizeOp.DOMAIN, 1L);
+    List<String> trained = new ArrayList<>();
+    List<String> scaleNames = new ArrayList<>();
+    for (QatGrid g : grids) {
+      LinearLayer l = g.layer();
+      Node consumer = nodeNamed(student.graph(), l.node());
+      String s = editor.freshName(l.weight() + "_qat_scale");
+      String z = editor.freshName(l.weight() + "_qat_zero_point");
+      editor.putInitializer(g.scaleTensor(s));
+      editor.putInitializer(g.zeroTensor(z));
+      String out = editor.freshName(l.weight() + "_fake_quantized");
+      Node fq =
+          fakeQuantize(
+              editor.freshName(l.weight() + "_FakeQuantize"),
+              List.of(l.weight(), s, z),
+              out,
+              g.axis(),
+              g.group(),
+              0,
+              g.maxq(),
+              FakeQuantizeOp.lsqGradScale(g.group(), g.maxq() - (g.symmetric() ? g.zeros()[0] : 0)));
+      editor.insertBefore(consumer, fq);
+      editor.setInput(consumer, consumer.inputs().indexOf(l.weight()), out);
+      trained.add(l.weight());
+      l.bias().filter(b -> student.graph().initializers().containsKey(b)).ifPresent(trained::add);
+      scaleNames.add(s);
+    }
+    Map<String, String> actScale = new LinkedHashMap<>();
+    for (Map.Entry<String, List<LinearLayer>> e : byInput.entrySet()) {
+      ActivationQuantParams p = act.get(e.getKey());
+      String s = editor.freshName(e.getKey() + "_qat_scale");
+      String z = editor.freshName(e.getKey() + "_qat_zero_point");
+      editor.putInitializer(Tensor.ofFloats(s, new long[0], p.scale()));
+      editor.putInitializer(Tensor.ofFloats(z, new long[0], (float) p.zeroPoint()));
+      String out = editor.freshName(e.getKey() + "_fake_quantized");
+      int qmin = ActivationQuantParams.qmin(p.symmetric());
+      int qmax = ActivationQuantParams.qmax(p.symmetric());
+      Node fq =
+          fakeQuantize(
+              editor.freshName(e.getKey() + "_FakeQuantize"),
+              List.of(e.getKey(), s, z),
+              out,
+              0,
+              0,
+              qmin,
+              qmax,
+              FakeQuantizeOp.lsqGradScale(
+                  e.getValue().get(0).inFeatures(), p.symmetric() ? qmax : qmax - qmin));
+      List<Node> consumers = new ArrayList<>();
+      for (LinearLayer l : e.getValue()) {
+        consumers.add(nodeNamed(student.graph(), l.node()));
+      }
+      editor.insertBefore(first(student.graph(), consumers), fq);
+      for (Node c : consumers) {
+        editor.setInput(c, 0, out);
+      }
+      actScale.put(e.getKey(), s);
+      scaleNames.add(s);
+    }
+    if (config.stepSize() == StepSize.LSQ) {
+      trained.addAll(scaleNames);
+    }
+
+    // 3. Training against the float teacher.
+    TeacherStudent.Outcome o =
+        TeacherStudent.train(
+            QatProvider.TYPE,
+            student,
+            teacher,
+            ParameterSelection.initializers(trained),
+            config.losses(),
+            config.settings(),
+            context);
+
+    // 4. Export: the trained weights on the trained grids, in the module's integer formats.
+    Map<String, Tensor> after = student.graph().initializers();
+    List<QuantizedMatrix> quantized = new ArrayList<>();
+    PassReport.LayerMetrics layerMetrics = new PassReport.LayerMetrics();
+    double sqnrSum = 0;
+    for (int i = 0; i < grids.size(); i++) {
+      QatGrid g = grids.get(i);
+      LinearLayer l = g.layer();
+      QatGrid t = g.withScales(after.get(scaleNames.get(i)));
+      try {
+        QuantizedMatrix q = t.quantize(after.get(l.weight()));
+        quantized.add(q);
+        Tensor original = graph.constant(l.weight()).orElseThrow();
+        double sqnr =
+            Math.min(
+                300, q.sqnrDb(WeightMatrix.rows(original, l.layout(), g.out(), g.in())));
+        layerMetrics.put(l.name(), "sqnr_db", sqnr);
+        layerMetrics.put(l.name(), "scale_ratio_mean", meanRatio(t.scales(), g.scales()));
+        sqnrSum += sqnr;
+      } catch (IllegalArgumentException e) {
+        problems.add("layer '" + l.name() + "': " + e.getMessage());
+      }
+    }
+    Map<String, ActivationQuantParams> trainedAct = new LinkedHashMap<>();
+    for (Map.Entry<String, String> e : actScale.entrySet()) {
+      ActivationQuantParams p = act.get(e.getKey());
+      float s = after.get(e.getValue()).toFloatArray()[0];
+      try {
+        trainedAct.put(e.getKey(), new ActivationQuantParams(s, p.zeroPoint(), p.symmetric()));
+      } catch (IllegalArgumentException ex) {
+        problems.add("activation '" + e.getKey() + "': " + ex.getMessage() + " after training");
+      }
+    }
+    if (!problems.isEmpty()) {
+      throw new CompressionException(
+          QatProvider.TYPE
+              + ": "
+              + String.join("; ", problems)
+              + "; nothing was written. HINT: lower lr (found "
+              + config.lr()
+              + ") or use stepSize: fixed");
+    }
+    QuantizedModelWriter writer = new QuantizedModelWriter(model);
+    long bytesAfter = 0;
+    for (Map.Entry<String, List<LinearLayer>> e : byInput.entrySet()) {
+      ActivationQuantParams p = trainedAct.get(e.getKey());
+      List<Node> consumers = e.getValue().stream().map(LinearLayer::node).toList();
+      bytesAfter +=
+          writer.writeActivationQdq(
+              e.getKey(), p.scale(), p.zeroPoint(), config.activationSymmetric(), consumers);
+      for (LinearLayer l : e.getValue()) {
+        layerMetrics.put(l.name(), "input_scale", (double) p.scale());
+      }
+    }
+    List<String> touched = new ArrayList<>();
+    for (int i = 0; i < grids.size(); i++) {
+      LinearLayer l = grids.get(i).layer();
+      l.bias()
+          .filter(b -> after.containsKey(b) && graph.initializers().containsKey(b))
+          .ifPresent(b -> graph.putInitializer(after.get(b)));
+      QuantizedMatrix q = quantized.get(i);
+      bytesAfter +=
+          dequantizeLinear()
+              ? writer.writeDequantizeLinear(l, q)
+              : writer.writeMatMulNBits(l, q, blockSize(q.cols()));
+      touched.add(l.name());
+    }
+    writer.finish();
+
+    Map<String, Double> metrics = new LinkedHashMap<>(o.metrics());
+    if (!grids.isEmpty()) {
+      metrics.put("sqnr_db_mean", sqnrSum / grids.size());
+      metrics.put("weight_bytes_ratio", bytesBefore == 0 ? 1.0 : (double) bytesAfter / bytesBefore);
+    }
+    if (!byInput.isEmpty()) {
+      metrics.put("activation_tensors", (double) byInput.size());
+    }
+    return new PassReport(
+        QatProvider.TYPE,
+        touched,
+        picked.skipped(),
+        bytesBefore,
+        bytesAfter,
+        metrics,
+        layerMetrics.asMap(),
+        List.of(),
+        Duration.ofNanos(System.nanoTime() - start));
+  }
+
+  /** The grid training starts from. */
+  private QatGrid initialGrid(LinearLayer l, Tensor w) {
+    int out = (int) l.outFeatures();
+    int in = (int) l.inFeatures();
+    int group = config.effectiveGroupSize(in);
+    RowSource rows = WeightMatrix.rows(w, l.layout(), out, in);
+    QuantizedMatrix q =
+        config.clip() == ClipMethod.MSE
+            ? ClipSearch.quantize(rows, out, in, config.bits(), group, config.symmetric())
+            : QuantizedMatrix.quantize(rows, out, in, config.bits(), group, config.symmetric());
+    int groups = in / group;
+    float[] scales = new float[out * groups];
+    int[] zeros = new int[out * groups];
+    for (int o = 0; o < out; o++) {
+      for (int g = 0; g < groups; g++) {
+        scales[o * groups + g] = q.scale(o, g);
+        zeros[o * groups + g] = q.zero(o, g);
+      }
+    }
+    if (config.scaleInit() == ScaleInit.LSQ) {
+      float[] m = WeightMatrix.outByIn(w, l.layout(), out, in);
+      double qp = (1 << (config.bits() - 1)) - 1;
+      for (int o = 0; o < out; o++) {
+        for (int g = 0; g < groups; g++) {
+          scales[o * groups + g] = FakeQuantizeOp.lsqInitScale(m, o * in + g * group, group, qp);
+        }
+      }
+    }
+    return new QatGrid(l, config.bits(), group, config.symmetric(), scales, zeros);
+  }
+
+  private static Node fakeQuantize(
+      String name,
+      List<String> inputs,
+      String output,
+      long axis,
+      long block,
+      long qmin,
+      long qmax,
+      double gradScale) {
+    Node n = Node.of(name, FakeQuantizeOp.OP_TYPE, inputs, List.of(output));
+    n.setDomain(FakeQuantizeOp.DOMAIN);
+    n.put(Attribute.of("axis", axis));
+    n.put(Attribute.of("block_size", block));
+    n.put(Attribute.of("qmin", qmin));
+    n.put(Attribute.of("qmax", qmax));
+    n.put(Attribute.of("grad_scale", (float) gradScale));
+    return n;
+  }
+
+  /** The copy's node standing where {@code original} stands in the model (same name). */
+  private static Node nodeNamed(Graph copy, Node original) {
+    for (Node n : copy.nodes()) {
+      if (n.name().equals(original.name()) && n.outputs().equals(original.outputs())) {
+        return n;
+      }
+    }
+    throw new IllegalStateException("node " + original.name() + " is not in the training copy");
+  }
+
+  private static Node first(Graph g, List<Node> nodes) {
+    int best = Integer.MAX_VALUE;
+    for (Node n : nodes) {
+      for (int i = 0; i < g.nodes().size(); i++) {
+        if (g.nodes().get(i) == n) {
+          best = Math.min(best, i);
+        }
+      }
+    }
+    return g.nodes().get(best);
+  }
+
+  private static double meanRatio(float[] a, float[] b) {
+    double sum = 0;
+    for (int i = 0; i < a.length; i++) {
+      sum += a[i] / b[i];
+    }
+    return sum / a.length;
+  }
+}
