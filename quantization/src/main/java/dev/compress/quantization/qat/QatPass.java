@@ -183,9 +183,62 @@ public final class QatPass implements Pass<QatConfig>, PassValidation {
     return true;
   }
 
+  /**
+   * The training graph and what the export needs of it.
+   *
+   * @param student the model copy with FakeQuantize nodes
+   * @param grids the initial weight grids, in layer order
+   * @param scaleNames the student's scale initializer of each grid, then of each activation
+   * @param byInput the selected layers by the activation they read (with {@code activations})
+   * @param activations the initial activation grid of each such value
+   * @param trained the initializers training changes
+   * @param bytesBefore bytes of the selected weights
+   * @param skipped layers already quantized by an earlier pass
+   */
+  record Prepared(
+      ModelGraph student,
+      List<QatGrid> grids,
+      List<String> scaleNames,
+      Map<String, List<LinearLayer>> byInput,
+      Map<String, ActivationQuantParams> activations,
+      List<String> trained,
+      long bytesBefore,
+      List<PassReport.Skip> skipped) {}
+
   @Override
   public PassReport apply(ModelGraph model, PassContext context) throws CompressionException {
     long start = System.nanoTime();
+    Prepared p = prepare(model, context);
+    ModelGraph teacher = TeacherStudent.teacher(config.teacher(), context);
+    TeacherStudent.Outcome o =
+        TeacherStudent.train(
+            QatProvider.TYPE,
+            p.student(),
+            teacher,
+            ParameterSelection.initializers(p.trained()),
+            config.losses(),
+            config.settings(),
+            context);
+    PassReport.LayerMetrics layerMetrics = new PassReport.LayerMetrics();
+    Map<String, Double> metrics = new LinkedHashMap<>(o.metrics());
+    long bytesAfter = export(model, p, layerMetrics, metrics);
+    return new PassReport(
+        QatProvider.TYPE,
+        p.grids().stream().map(g -> g.layer().name()).toList(),
+        p.skipped(),
+        p.bytesBefore(),
+        bytesAfter,
+        metrics,
+        layerMetrics.asMap(),
+        List.of(),
+        Duration.ofNanos(System.nanoTime() - start));
+  }
+
+  /**
+   * Checks everything, fits the initial grids (and activation ranges) and builds the training
+   * graph; {@code model} is not changed.
+   */
+  Prepared prepare(ModelGraph model, PassContext context) throws CompressionException {
     Graph graph = model.graph();
     QuantizedLayers.Picked picked = QuantizedLayers.select(config.selection(), graph);
     List<LinearLayer> layers = picked.layers();
@@ -200,7 +253,6 @@ public final class QatPass implements Pass<QatConfig>, PassValidation {
       throw new ConfigException(problems);
     }
     CalibrationSet calibration = context.calibration().orElseThrow();
-    ModelGraph teacher = TeacherStudent.teacher(config.teacher(), context);
 
     // 1. The initial grids (a bad weight fails before any training).
     List<QatGrid> grids = new ArrayList<>();
@@ -256,6 +308,7 @@ public final class QatPass implements Pass<QatConfig>, PassValidation {
       editor.putInitializer(g.scaleTensor(s));
       editor.putInitializer(g.zeroTensor(z));
       String out = editor.freshName(l.weight() + "_fake_quantized");
+      int qp = g.symmetric() ? g.maxq() - g.zeros()[0] : g.maxq();
       Node fq =
           fakeQuantize(
               editor.freshName(l.weight() + "_FakeQuantize"),
@@ -265,14 +318,13 @@ public final class QatPass implements Pass<QatConfig>, PassValidation {
               g.group(),
               0,
               g.maxq(),
-              FakeQuantizeOp.lsqGradScale(g.group(), g.maxq() - (g.symmetric() ? g.zeros()[0] : 0)));
+              FakeQuantizeOp.lsqGradScale(g.group(), qp));
       editor.insertBefore(consumer, fq);
       editor.setInput(consumer, consumer.inputs().indexOf(l.weight()), out);
       trained.add(l.weight());
       l.bias().filter(b -> student.graph().initializers().containsKey(b)).ifPresent(trained::add);
       scaleNames.add(s);
     }
-    Map<String, String> actScale = new LinkedHashMap<>();
     for (Map.Entry<String, List<LinearLayer>> e : byInput.entrySet()) {
       ActivationQuantParams p = act.get(e.getKey());
       String s = editor.freshName(e.getKey() + "_qat_scale");
@@ -301,40 +353,45 @@ public final class QatPass implements Pass<QatConfig>, PassValidation {
       for (Node c : consumers) {
         editor.setInput(c, 0, out);
       }
-      actScale.put(e.getKey(), s);
       scaleNames.add(s);
     }
     if (config.stepSize() == StepSize.LSQ) {
       trained.addAll(scaleNames);
     }
+    return new Prepared(
+        student, grids, scaleNames, byInput, act, trained, bytesBefore, picked.skipped());
+  }
 
-    // 3. Training against the float teacher.
-    TeacherStudent.Outcome o =
-        TeacherStudent.train(
-            QatProvider.TYPE,
-            student,
-            teacher,
-            ParameterSelection.initializers(trained),
-            config.losses(),
-            config.settings(),
-            context);
-
-    // 4. Export: the trained weights on the trained grids, in the module's integer formats.
-    Map<String, Tensor> after = student.graph().initializers();
+  /**
+   * Writes the (trained) weights of {@code p.student()} on its (trained) grids into {@code model}
+   * in the module's integer formats; nothing of the training graph is written.
+   *
+   * @return bytes of the tensors added
+   * @throws CompressionException when a trained scale is not positive or a weight not finite
+   *     ({@code model} is then unchanged)
+   */
+  long export(
+      ModelGraph model,
+      Prepared p,
+      PassReport.LayerMetrics layerMetrics,
+      Map<String, Double> metrics)
+      throws CompressionException {
+    Graph graph = model.graph();
+    Map<String, Tensor> after = p.student().graph().initializers();
+    List<String> problems = new ArrayList<>();
     List<QuantizedMatrix> quantized = new ArrayList<>();
-    PassReport.LayerMetrics layerMetrics = new PassReport.LayerMetrics();
     double sqnrSum = 0;
+    List<QatGrid> grids = p.grids();
     for (int i = 0; i < grids.size(); i++) {
       QatGrid g = grids.get(i);
       LinearLayer l = g.layer();
-      QatGrid t = g.withScales(after.get(scaleNames.get(i)));
+      QatGrid t = g.withScales(after.get(p.scaleNames().get(i)));
       try {
         QuantizedMatrix q = t.quantize(after.get(l.weight()));
         quantized.add(q);
         Tensor original = graph.constant(l.weight()).orElseThrow();
         double sqnr =
-            Math.min(
-                300, q.sqnrDb(WeightMatrix.rows(original, l.layout(), g.out(), g.in())));
+            Math.min(300, q.sqnrDb(WeightMatrix.rows(original, l.layout(), g.out(), g.in())));
         layerMetrics.put(l.name(), "sqnr_db", sqnr);
         layerMetrics.put(l.name(), "scale_ratio_mean", meanRatio(t.scales(), g.scales()));
         sqnrSum += sqnr;
@@ -343,11 +400,13 @@ public final class QatPass implements Pass<QatConfig>, PassValidation {
       }
     }
     Map<String, ActivationQuantParams> trainedAct = new LinkedHashMap<>();
-    for (Map.Entry<String, String> e : actScale.entrySet()) {
-      ActivationQuantParams p = act.get(e.getKey());
-      float s = after.get(e.getValue()).toFloatArray()[0];
+    int a = grids.size();
+    for (Map.Entry<String, ActivationQuantParams> e : p.activations().entrySet()) {
+      ActivationQuantParams init = e.getValue();
+      float s = after.get(p.scaleNames().get(a++)).toFloatArray()[0];
       try {
-        trainedAct.put(e.getKey(), new ActivationQuantParams(s, p.zeroPoint(), p.symmetric()));
+        trainedAct.put(
+            e.getKey(), new ActivationQuantParams(s, init.zeroPoint(), init.symmetric()));
       } catch (IllegalArgumentException ex) {
         problems.add("activation '" + e.getKey() + "': " + ex.getMessage() + " after training");
       }
@@ -363,17 +422,16 @@ public final class QatPass implements Pass<QatConfig>, PassValidation {
     }
     QuantizedModelWriter writer = new QuantizedModelWriter(model);
     long bytesAfter = 0;
-    for (Map.Entry<String, List<LinearLayer>> e : byInput.entrySet()) {
-      ActivationQuantParams p = trainedAct.get(e.getKey());
+    for (Map.Entry<String, List<LinearLayer>> e : p.byInput().entrySet()) {
+      ActivationQuantParams q = trainedAct.get(e.getKey());
       List<Node> consumers = e.getValue().stream().map(LinearLayer::node).toList();
       bytesAfter +=
           writer.writeActivationQdq(
-              e.getKey(), p.scale(), p.zeroPoint(), config.activationSymmetric(), consumers);
+              e.getKey(), q.scale(), q.zeroPoint(), q.symmetric(), consumers);
       for (LinearLayer l : e.getValue()) {
-        layerMetrics.put(l.name(), "input_scale", (double) p.scale());
+        layerMetrics.put(l.name(), "input_scale", (double) q.scale());
       }
     }
-    List<String> touched = new ArrayList<>();
     for (int i = 0; i < grids.size(); i++) {
       LinearLayer l = grids.get(i).layer();
       l.bias()
@@ -384,28 +442,18 @@ public final class QatPass implements Pass<QatConfig>, PassValidation {
           dequantizeLinear()
               ? writer.writeDequantizeLinear(l, q)
               : writer.writeMatMulNBits(l, q, blockSize(q.cols()));
-      touched.add(l.name());
     }
     writer.finish();
-
-    Map<String, Double> metrics = new LinkedHashMap<>(o.metrics());
     if (!grids.isEmpty()) {
       metrics.put("sqnr_db_mean", sqnrSum / grids.size());
-      metrics.put("weight_bytes_ratio", bytesBefore == 0 ? 1.0 : (double) bytesAfter / bytesBefore);
+      metrics.put(
+          "weight_bytes_ratio",
+          p.bytesBefore() == 0 ? 1.0 : (double) bytesAfter / p.bytesBefore());
     }
-    if (!byInput.isEmpty()) {
-      metrics.put("activation_tensors", (double) byInput.size());
+    if (!p.byInput().isEmpty()) {
+      metrics.put("activation_tensors", (double) p.byInput().size());
     }
-    return new PassReport(
-        QatProvider.TYPE,
-        touched,
-        picked.skipped(),
-        bytesBefore,
-        bytesAfter,
-        metrics,
-        layerMetrics.asMap(),
-        List.of(),
-        Duration.ofNanos(System.nanoTime() - start));
+    return bytesAfter;
   }
 
   /** The grid training starts from. */

@@ -18,14 +18,14 @@ import ai.djl.ndarray.NDArray;
  * (the code range), {@code grad_scale} (LSQ's {@code g}, default 1). Output:
  *
  * <pre>
- *   v = X / s + z;   Y = (round(clamp(v, qmin, qmax)) - z) * s
+ *   Y = (clamp(round(X / s) + z, qmin, qmax) - z) * s
  * </pre>
  *
  * exactly {@code DequantizeLinear(QuantizeLinear(X))} on the same grid (round half to even). The
  * gradients (Esser et al. 2020, "Learned Step Size Quantization", eqs. 3-5):
  *
  * <ul>
- *   <li>{@code dY/dX = 1} where {@code qmin <= X/s + z <= qmax}, else 0 (the clipped
+ *   <li>{@code dY/dX = 1} where {@code qmin - z <= X/s <= qmax - z}, else 0 (the clipped
  *       straight-through estimator);
  *   <li>{@code dY/ds = g * (round(X/s) - X/s)} inside the range, {@code g * (qmin - z)} below and
  *       {@code g * (qmax - z)} above, summed over the entries that share the scale; with {@code g =
@@ -73,36 +73,41 @@ public final class FakeQuantizeOp {
 
   /**
    * The forward with the gradients of the class comment, from differentiable engine operations:
-   * {@code scale} and {@code zero} already broadcast against {@code x}. The value of {@code s * g +
-   * stop(s - s * g)} is {@code s}, its gradient {@code g}; {@code c + stop(round(c) - c)} rounds
-   * with gradient 1; {@code clip} passes the gradient inside its range only.
+   * {@code scale} and {@code zero} already broadcast against {@code x}. The value of {@code stop(s) +
+   * (s g - stop(s g))} is exactly {@code s}, its gradient {@code g}; {@code c + stop(round(c) - c)} rounds
+   * with gradient 1; {@code clip} passes the gradient inside its range only. The zero point bounds
+   * the clip ({@code round(clamp(x/s, qmin - z, qmax - z)) = clamp(round(x/s) + z, qmin, qmax) -
+   * z} for integer {@code z}), so the rounding sees {@code x/s} itself, as {@code QuantizeLinear}
+   * does.
    */
   public static NDArray apply(
       NDArray x, NDArray scale, NDArray zero, float qmin, float qmax, float gradScale) {
     NDArray s = scale;
     if (gradScale != 1f) {
+      // stop(s) + (s g - stop(s g)): exactly s in value (the export's scale), gradient g
       NDArray sg = scale.mul(gradScale);
-      s = sg.add(scale.sub(sg).stopGradient());
+      s = scale.stopGradient().add(sg.sub(sg.stopGradient()));
     }
     NDArray v = x.div(s);
-    if (zero != null) {
-      v = v.add(zero.stopGradient());
+    NDArray c;
+    if (zero == null) {
+      c = v.clip(qmin, qmax);
+    } else {
+      NDArray z = zero.stopGradient();
+      // clip to per-element bounds: max(min(v, qmax - z), qmin - z)
+      c = v.minimum(z.neg().add(qmax)).maximum(z.neg().add(qmin));
     }
-    NDArray c = v.clip(qmin, qmax);
     NDArray r = c.add(c.round().sub(c).stopGradient());
-    if (zero != null) {
-      r = r.sub(zero.stopGradient());
-    }
     return r.mul(s);
   }
 
   /**
-   * The code of one value on the same grid, in the same float32 arithmetic as {@link #apply}:
-   * {@code round(clamp(x / s + z, qmin, qmax))}; the export writes these codes.
+   * The code of one value on the same grid, in the same float32 arithmetic as {@link #apply} and
+   * ONNX {@code QuantizeLinear}: {@code clamp(round(x / s) + z, qmin, qmax)}; the export writes
+   * these codes.
    */
   public static int code(float x, float s, float z, int qmin, int qmax) {
-    float v = x / s + z;
-    v = Math.max(qmin, Math.min(qmax, v));
-    return (int) Math.rint(v);
+    float v = (float) Math.rint(x / s) + z;
+    return (int) Math.max(qmin, Math.min(qmax, v));
   }
 }
