@@ -76,13 +76,16 @@ record QatGrid(
     return Tensor.ofFloats(name, blockedShape(), v);
   }
 
-  /** This grid with the scales of a (trained) blocked tensor. */
-  QatGrid withScales(Tensor blocked) {
+  /**
+   * This grid with each scale multiplied by its (trained) ratio, a blocked tensor; in float32 as
+   * the training graph's {@code Mul} computes it.
+   */
+  QatGrid withRatios(Tensor blocked) {
     float[] b = blocked.toFloatArray();
     float[] s = new float[scales.length];
     for (int o = 0; o < out(); o++) {
       for (int g = 0; g < groups(); g++) {
-        s[o * groups() + g] = b[blockedIndex(o, g)];
+        s[o * groups() + g] = scales[o * groups() + g] * b[blockedIndex(o, g)];
       }
     }
     return new QatGrid(layer, bits, group, symmetric, s, zeros);

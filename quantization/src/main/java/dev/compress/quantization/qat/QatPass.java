@@ -53,11 +53,16 @@ import java.util.Optional;
  *       each layer input's per-tensor int8 range from {@code observer} on the calibration samples
  *       (as {@code ptq-static}).
  *   <li>Training graph: a copy of the model where each selected weight {@code W} is read through
- *       {@code FakeQuantize(W, scale, zero_point)} ({@link FakeQuantizeOp}, a node only the
+ *       {@code FakeQuantize(W, s0 * m, zero_point)} ({@link FakeQuantizeOp}, a node only the
  *       project's trainable interpreter runs: clipped straight-through gradient for {@code W},
  *       LSQ's for the scale with {@code g = 1/sqrt(N Q_P)}, N the values per scale), and with
  *       {@code activations} each layer input through one per tensor. Trained: the float weights and
- *       biases of the selected layers, and with {@code stepSize: lsq} every scale; zero points stay.
+ *       biases of the selected layers, and with {@code stepSize: lsq} every step size, as its
+ *       ratio {@code m} (from 1) to the initial {@code s0}: AdamW moves each parameter by about
+ *       {@code lr} per update whatever its magnitude, so a step size of 1e-3 trained directly at lr
+ *       1e-3 turns negative within a few updates, where the ratio changes it by about {@code lr}
+ *       relatively. LSQ's gradient (with {@code g}) reaches {@code m} as {@code s0 dL/ds}. Zero
+ *       points stay.
  *   <li>Training: {@link TeacherStudent} with the {@code distill} loss terms, against the pipeline's
  *       input model (or {@code teacher}).
  *   <li>Export (the training graph is dropped, nothing of it is written): each trained weight's
@@ -188,7 +193,8 @@ public final class QatPass implements Pass<QatConfig>, PassValidation {
    *
    * @param student the model copy with FakeQuantize nodes
    * @param grids the initial weight grids, in layer order
-   * @param scaleNames the student's scale initializer of each grid, then of each activation
+   * @param scaleNames the student's step-size ratio initializer of each grid, then of each
+   *     activation
    * @param byInput the selected layers by the activation they read (with {@code activations})
    * @param activations the initial activation grid of each such value
    * @param trained the initializers training changes
@@ -303,10 +309,14 @@ public final class QatPass implements Pass<QatConfig>, PassValidation {
     for (QatGrid g : grids) {
       LinearLayer l = g.layer();
       Node consumer = nodeNamed(student.graph(), l.node());
+      String s0 = editor.freshName(l.weight() + "_qat_scale_init");
+      String m = editor.freshName(l.weight() + "_qat_scale_ratio");
       String s = editor.freshName(l.weight() + "_qat_scale");
       String z = editor.freshName(l.weight() + "_qat_zero_point");
-      editor.putInitializer(g.scaleTensor(s));
+      editor.putInitializer(g.scaleTensor(s0));
+      editor.putInitializer(ones(m, g.blockedShape()));
       editor.putInitializer(g.zeroTensor(z));
+      editor.insertBefore(consumer, Node.of(editor.freshName(s + "_Mul"), "Mul", List.of(s0, m), List.of(s)));
       String out = editor.freshName(l.weight() + "_fake_quantized");
       int qp = g.symmetric() ? g.maxq() - g.zeros()[0] : g.maxq();
       Node fq =
@@ -323,13 +333,16 @@ public final class QatPass implements Pass<QatConfig>, PassValidation {
       editor.setInput(consumer, consumer.inputs().indexOf(l.weight()), out);
       trained.add(l.weight());
       l.bias().filter(b -> student.graph().initializers().containsKey(b)).ifPresent(trained::add);
-      scaleNames.add(s);
+      scaleNames.add(m);
     }
     for (Map.Entry<String, List<LinearLayer>> e : byInput.entrySet()) {
       ActivationQuantParams p = act.get(e.getKey());
+      String s0 = editor.freshName(e.getKey() + "_qat_scale_init");
+      String m = editor.freshName(e.getKey() + "_qat_scale_ratio");
       String s = editor.freshName(e.getKey() + "_qat_scale");
       String z = editor.freshName(e.getKey() + "_qat_zero_point");
-      editor.putInitializer(Tensor.ofFloats(s, new long[0], p.scale()));
+      editor.putInitializer(Tensor.ofFloats(s0, new long[0], p.scale()));
+      editor.putInitializer(ones(m, new long[0]));
       editor.putInitializer(Tensor.ofFloats(z, new long[0], (float) p.zeroPoint()));
       String out = editor.freshName(e.getKey() + "_fake_quantized");
       int qmin = ActivationQuantParams.qmin(p.symmetric());
@@ -349,11 +362,13 @@ public final class QatPass implements Pass<QatConfig>, PassValidation {
       for (LinearLayer l : e.getValue()) {
         consumers.add(nodeNamed(student.graph(), l.node()));
       }
-      editor.insertBefore(first(student.graph(), consumers), fq);
+      Node at = first(student.graph(), consumers);
+      editor.insertBefore(at, Node.of(editor.freshName(s + "_Mul"), "Mul", List.of(s0, m), List.of(s)));
+      editor.insertBefore(at, fq);
       for (Node c : consumers) {
         editor.setInput(c, 0, out);
       }
-      scaleNames.add(s);
+      scaleNames.add(m);
     }
     if (config.stepSize() == StepSize.LSQ) {
       trained.addAll(scaleNames);
@@ -385,7 +400,7 @@ public final class QatPass implements Pass<QatConfig>, PassValidation {
     for (int i = 0; i < grids.size(); i++) {
       QatGrid g = grids.get(i);
       LinearLayer l = g.layer();
-      QatGrid t = g.withScales(after.get(p.scaleNames().get(i)));
+      QatGrid t = g.withRatios(after.get(p.scaleNames().get(i)));
       try {
         QuantizedMatrix q = t.quantize(after.get(l.weight()));
         quantized.add(q);
@@ -403,7 +418,7 @@ public final class QatPass implements Pass<QatConfig>, PassValidation {
     int a = grids.size();
     for (Map.Entry<String, ActivationQuantParams> e : p.activations().entrySet()) {
       ActivationQuantParams init = e.getValue();
-      float s = after.get(p.scaleNames().get(a++)).toFloatArray()[0];
+      float s = init.scale() * after.get(p.scaleNames().get(a++)).toFloatArray()[0];
       try {
         trainedAct.put(
             e.getKey(), new ActivationQuantParams(s, init.zeroPoint(), init.symmetric()));
@@ -485,6 +500,16 @@ public final class QatPass implements Pass<QatConfig>, PassValidation {
       }
     }
     return new QatGrid(l, config.bits(), group, config.symmetric(), scales, zeros);
+  }
+
+  private static Tensor ones(String name, long[] shape) {
+    long n = 1;
+    for (long d : shape) {
+      n *= d;
+    }
+    float[] v = new float[(int) n];
+    java.util.Arrays.fill(v, 1f);
+    return Tensor.ofFloats(name, shape, v);
   }
 
   private static Node fakeQuantize(

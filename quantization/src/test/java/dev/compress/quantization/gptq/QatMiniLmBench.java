@@ -1,0 +1,123 @@
+package dev.compress.quantization.gptq;
+
+import dev.compress.api.calibration.CalibrationSet;
+import dev.compress.api.graph.ModelGraph;
+import dev.compress.api.pass.LayerSelection;
+import dev.compress.api.pass.Pass;
+import dev.compress.api.pass.PassContext;
+import dev.compress.api.pass.PassReport;
+import dev.compress.api.pass.ProgressListener;
+import dev.compress.quantization.grid.Granularity;
+import dev.compress.quantization.ptq.StaticPtqConfig;
+import dev.compress.quantization.ptq.StaticPtqPass;
+import dev.compress.quantization.qat.QatConfig;
+import dev.compress.quantization.qat.QatPass;
+import dev.compress.quantization.qat.StepSize;
+import dev.compress.quantization.rtn.RtnConfig;
+import dev.compress.quantization.rtn.RtnPass;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * QAT on all-MiniLM-L6-v2 against the post-training passes at the same format: held-out embedding
+ * cosine to fp32 (mean and min over the held-out sentences, run in ONNX Runtime, as {@link
+ * GptqMiniLmTest}), QAT's steps and wall time. A benchmark: it prints, never asserts; each variant
+ * is one run of at most a few minutes on 2 cores.
+ *
+ * <p>Run (from the repository root):
+ *
+ * <pre>
+ * ./mvnw -q -B -pl quantization -am test-compile -Dspotless.check.skip=true
+ * ./mvnw -q -B -o -pl quantization exec:java -Dexec.classpathScope=test \
+ *   -Dexec.mainClass=dev.compress.quantization.gptq.QatMiniLmBench \
+ *   -Dexec.args="VARIANTS HELDOUT SAMPLES STEPS LR BATCH TOKENS"
+ * </pre>
+ *
+ * VARIANTS is a comma-separated list of {@code rtn4} (RTN W4 g128 asymmetric), {@code gptq4}
+ * (GPTQ W4 g128 asymmetric act-order), {@code qat4} (QAT W4 g128 asymmetric from the RTN grid, LSQ
+ * step sizes), {@code qat4-fixed} (the same with fixed step sizes), {@code ptq8} (static W8A8, mse
+ * observer) and {@code qat8} (W8A8 QAT from the same ranges); defaults {@code
+ * rtn4,gptq4,qat4 200 128 100 1e-5 8 64} (TOKENS: calibration sequence length).
+ */
+public final class QatMiniLmBench {
+  private QatMiniLmBench() {}
+
+  public static void main(String[] args) throws Exception {
+    List<String> variants =
+        Arrays.asList((args.length > 0 ? args[0] : "rtn4,gptq4,qat4").split(","));
+    int heldout = args.length > 1 ? Integer.parseInt(args[1]) : 200;
+    int samples = args.length > 2 ? Integer.parseInt(args[2]) : 128;
+    int steps = args.length > 3 ? Integer.parseInt(args[3]) : 100;
+    double lr = args.length > 4 ? Double.parseDouble(args[4]) : 1e-5;
+    int batch = args.length > 5 ? Integer.parseInt(args[5]) : 8;
+    int tokens = args.length > 6 ? Integer.parseInt(args[6]) : 64;
+    System.out.printf(
+        "[qat-minilm] %d held-out sentences, %d calibration samples of %d tokens, %d steps, lr %.2g,"
+            + " batch %d, %d cores%n",
+        heldout,
+        samples,
+        tokens,
+        steps,
+        lr,
+        batch,
+        Runtime.getRuntime().availableProcessors());
+    MiniLmFixture fx = new MiniLmFixture(heldout);
+    Path dir = Files.createTempDirectory("qat-minilm");
+    for (String v : variants) {
+      ModelGraph m = fx.read();
+      CalibrationSet cal = fx.calibration(m, samples, tokens);
+      PassContext ctx =
+          new PassContext(0, Optional.of(cal), Optional.of(fx.read()), ProgressListener.NONE);
+      long t0 = System.nanoTime();
+      PassReport r = pass(v, steps, lr, batch).apply(m, ctx);
+      double seconds = (System.nanoTime() - t0) / 1e9;
+      double[] f = fx.fidelity(m, dir, v);
+      System.out.printf(
+          "[qat-minilm] %-10s cosine mean %.5f min %.5f  pass %.0f s%s%n",
+          v,
+          f[0],
+          f[1],
+          seconds,
+          r.metrics().containsKey("steps")
+              ? String.format(
+                  "  (steps %.0f, train %.0f s, teacher %.0f s, validation loss %.3g -> %.3g at"
+                      + " step %.0f)",
+                  r.metrics().get("steps"),
+                  r.metrics().get("train_seconds"),
+                  r.metrics().get("teacher_seconds"),
+                  r.metrics().get("validation_loss_before"),
+                  r.metrics().get("validation_loss_best"),
+                  r.metrics().get("best_step"))
+              : "");
+    }
+  }
+
+  private static Pass<?> pass(String v, int steps, double lr, int batch) {
+    QatConfig.Builder q4 =
+        QatConfig.builder()
+            .optWeights(4, 128, false)
+            .optSchedule(lr, steps)
+            .optBatchSize(batch)
+            .optValidation(0.1, Math.max(1, steps / 5));
+    QatConfig.Builder q8 =
+        QatConfig.builder()
+            .optWeights(8, 0, true)
+            .optActivations(true, false, "mse")
+            .optSchedule(lr, steps)
+            .optBatchSize(batch)
+            .optValidation(0.1, Math.max(1, steps / 5));
+    return switch (v) {
+      case "rtn4" ->
+          new RtnPass(new RtnConfig(LayerSelection.ALL, 4, Granularity.PER_GROUP, 128, false));
+      case "gptq4" -> new GptqPass(GptqConfig.defaults().withOrder(true, false).withSymmetric(false));
+      case "qat4" -> new QatPass(q4.build());
+      case "qat4-fixed" -> new QatPass(q4.optStepSize(StepSize.FIXED).build());
+      case "ptq8" -> new StaticPtqPass(new StaticPtqConfig(null, "mse", 99.999, 0.01, false, false));
+      case "qat8" -> new QatPass(q8.build());
+      default -> throw new IllegalArgumentException("unknown variant " + v);
+    };
+  }
+}
