@@ -70,7 +70,7 @@ public final class QatMiniLmBench {
       ModelGraph m = fx.read();
       CalibrationSet cal = fx.calibration(m, samples, tokens);
       PassContext ctx =
-          new PassContext(0, Optional.of(cal), Optional.of(fx.read()), ProgressListener.NONE);
+          new PassContext(0, Optional.of(cal), Optional.of(fx.read()), progress(System.nanoTime()));
       long t0 = System.nanoTime();
       PassReport r = pass(v, steps, lr, batch).apply(m, ctx);
       double seconds = (System.nanoTime() - t0) / 1e9;
@@ -93,6 +93,20 @@ public final class QatMiniLmBench {
                   r.metrics().get("best_step"))
               : "");
     }
+  }
+
+  /** Prints every fifth step of a task with the seconds since {@code t0} (stderr). */
+  private static ProgressListener progress(long t0) {
+    return new ProgressListener() {
+      @Override
+      public void step(String task, int done, int total, String item) {
+        if (done % 5 == 0 || done == total) {
+          System.err.printf(
+              "[qat-minilm]   %s %d/%d %s (%.0f s)%n",
+              task, done, total, item, (System.nanoTime() - t0) / 1e9);
+        }
+      }
+    };
   }
 
   private static Pass<?> pass(String v, int steps, double lr, int batch) {
