@@ -57,14 +57,14 @@ import java.util.Optional;
  *       project's trainable interpreter runs: clipped straight-through gradient for {@code W},
  *       LSQ's for the scale with {@code g = 1/sqrt(N Q_P)}, N the values per scale), and with
  *       {@code activations} each layer input through one per tensor. Trained: the float weights and
- *       biases of the selected layers, and with {@code stepSize: lsq} every step size, as its
- *       ratio {@code m} (from 1) to the initial {@code s0}: AdamW moves each parameter by about
- *       {@code lr} per update whatever its magnitude, so a step size of 1e-3 trained directly at lr
- *       1e-3 turns negative within a few updates, where the ratio changes it by about {@code lr}
+ *       biases of the selected layers, and with {@code stepSize: lsq} every step size, as its ratio
+ *       {@code m} (from 1) to the initial {@code s0}: AdamW moves each parameter by about {@code
+ *       lr} per update whatever its magnitude, so a step size of 1e-3 trained directly at lr 1e-3
+ *       turns negative within a few updates, where the ratio changes it by about {@code lr}
  *       relatively. LSQ's gradient (with {@code g}) reaches {@code m} as {@code s0 dL/ds}. Zero
  *       points stay.
- *   <li>Training: {@link TeacherStudent} with the {@code distill} loss terms, against the pipeline's
- *       input model (or {@code teacher}).
+ *   <li>Training: {@link TeacherStudent} with the {@code distill} loss terms, against the
+ *       pipeline's input model (or {@code teacher}).
  *   <li>Export (the training graph is dropped, nothing of it is written): each trained weight's
  *       codes {@code round(clamp(W/s + z, 0, maxq))} with the trained scales, exactly the forward's
  *       grid, written as {@code MatMulNBits} (4 bits) or per-channel {@code DequantizeLinear} (8
@@ -278,7 +278,8 @@ public final class QatPass implements Pass<QatConfig>, PassValidation {
     Map<String, List<LinearLayer>> byInput = new LinkedHashMap<>();
     Map<String, ActivationQuantParams> act = new LinkedHashMap<>();
     if (config.activations()) {
-      layers.forEach(l -> byInput.computeIfAbsent(l.node().input(0), k -> new ArrayList<>()).add(l));
+      layers.forEach(
+          l -> byInput.computeIfAbsent(l.node().input(0), k -> new ArrayList<>()).add(l));
       Map<String, String> capture = new LinkedHashMap<>();
       byInput.forEach((v, ls) -> capture.put(v, ls.get(0).name()));
       Map<String, Observer> observed =
@@ -296,8 +297,7 @@ public final class QatPass implements Pass<QatConfig>, PassValidation {
                       config.activationSymmetric()),
               QatProvider.TYPE);
       observed.forEach(
-          (v, o) ->
-              act.put(v, ActivationQuantParams.of(o.range(), config.activationSymmetric())));
+          (v, o) -> act.put(v, ActivationQuantParams.of(o.range(), config.activationSymmetric())));
     }
 
     // 2. The training graph: a copy with FakeQuantize nodes; the model itself is untouched.
@@ -316,7 +316,8 @@ public final class QatPass implements Pass<QatConfig>, PassValidation {
       editor.putInitializer(g.scaleTensor(s0));
       editor.putInitializer(ones(m, g.blockedShape()));
       editor.putInitializer(g.zeroTensor(z));
-      editor.insertBefore(consumer, Node.of(editor.freshName(s + "_Mul"), "Mul", List.of(s0, m), List.of(s)));
+      editor.insertBefore(
+          consumer, Node.of(editor.freshName(s + "_Mul"), "Mul", List.of(s0, m), List.of(s)));
       String out = editor.freshName(l.weight() + "_fake_quantized");
       int qp = g.symmetric() ? g.maxq() - g.zeros()[0] : g.maxq();
       Node fq =
@@ -363,7 +364,8 @@ public final class QatPass implements Pass<QatConfig>, PassValidation {
         consumers.add(nodeNamed(student.graph(), l.node()));
       }
       Node at = first(student.graph(), consumers);
-      editor.insertBefore(at, Node.of(editor.freshName(s + "_Mul"), "Mul", List.of(s0, m), List.of(s)));
+      editor.insertBefore(
+          at, Node.of(editor.freshName(s + "_Mul"), "Mul", List.of(s0, m), List.of(s)));
       editor.insertBefore(at, fq);
       for (Node c : consumers) {
         editor.setInput(c, 0, out);
@@ -441,8 +443,7 @@ public final class QatPass implements Pass<QatConfig>, PassValidation {
       ActivationQuantParams q = trainedAct.get(e.getKey());
       List<Node> consumers = e.getValue().stream().map(LinearLayer::node).toList();
       bytesAfter +=
-          writer.writeActivationQdq(
-              e.getKey(), q.scale(), q.zeroPoint(), q.symmetric(), consumers);
+          writer.writeActivationQdq(e.getKey(), q.scale(), q.zeroPoint(), q.symmetric(), consumers);
       for (LinearLayer l : e.getValue()) {
         layerMetrics.put(l.name(), "input_scale", (double) q.scale());
       }
@@ -462,8 +463,7 @@ public final class QatPass implements Pass<QatConfig>, PassValidation {
     if (!grids.isEmpty()) {
       metrics.put("sqnr_db_mean", sqnrSum / grids.size());
       metrics.put(
-          "weight_bytes_ratio",
-          p.bytesBefore() == 0 ? 1.0 : (double) bytesAfter / p.bytesBefore());
+          "weight_bytes_ratio", p.bytesBefore() == 0 ? 1.0 : (double) bytesAfter / p.bytesBefore());
     }
     if (!p.byInput().isEmpty()) {
       metrics.put("activation_tensors", (double) p.byInput().size());

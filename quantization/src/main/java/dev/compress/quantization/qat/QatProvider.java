@@ -44,7 +44,8 @@ public final class QatProvider implements PassProvider<QatConfig> {
                 + " (bits=4 only)"),
         new ParamDoc("groupSize", "input features per group for per_group: 32, 64 or 128"),
         new ParamDoc(
-            "symmetric", "true: symmetric grid, no stored zero point; false: a zero point per group"),
+            "symmetric",
+            "true: symmetric grid, no stored zero point; false: a zero point per group"),
         new ParamDoc(
             "clip", "the initial RTN grid: none (full min-max range) or mse (searched range)"),
         new ParamDoc(
@@ -54,8 +55,7 @@ public final class QatProvider implements PassProvider<QatConfig> {
         new ParamDoc(
             "activationSymmetric", "int8 activations with zero point 0 (false: uint8 with one)"),
         new ParamDoc(
-            "observer",
-            "initial activation ranges: minmax, moving-average, percentile, mse or kl"),
+            "observer", "initial activation ranges: minmax, moving-average, percentile, mse or kl"),
         new ParamDoc(
             "stepSize",
             "lsq: scales are trained (LSQ gradient scale 1/sqrt(N Q_P)); fixed: the initial grid"

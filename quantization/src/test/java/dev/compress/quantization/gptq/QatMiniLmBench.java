@@ -36,11 +36,11 @@ import java.util.Optional;
  *   -Dexec.args="VARIANTS HELDOUT SAMPLES STEPS LR BATCH TOKENS"
  * </pre>
  *
- * VARIANTS is a comma-separated list of {@code rtn4} (RTN W4 g128 asymmetric), {@code gptq4}
- * (GPTQ W4 g128 asymmetric act-order), {@code qat4} (QAT W4 g128 asymmetric from the RTN grid, LSQ
- * step sizes), {@code qat4-fixed} (the same with fixed step sizes), {@code ptq8} (static W8A8, mse
- * observer) and {@code qat8} (W8A8 QAT from the same ranges); defaults {@code
- * rtn4,gptq4,qat4 200 128 100 1e-5 8 64} (TOKENS: calibration sequence length).
+ * VARIANTS is a comma-separated list of {@code rtn4} (RTN W4 g128 asymmetric), {@code gptq4} (GPTQ
+ * W4 g128 asymmetric act-order), {@code qat4} (QAT W4 g128 asymmetric from the RTN grid, LSQ step
+ * sizes), {@code qat4-fixed} (the same with fixed step sizes), {@code ptq8} (static W8A8, mse
+ * observer) and {@code qat8} (W8A8 QAT from the same ranges); defaults {@code rtn4,gptq4,qat4 200
+ * 128 100 1e-5 8 64} (TOKENS: calibration sequence length).
  */
 public final class QatMiniLmBench {
   private QatMiniLmBench() {}
@@ -57,13 +57,7 @@ public final class QatMiniLmBench {
     System.out.printf(
         "[qat-minilm] %d held-out sentences, %d calibration samples of %d tokens, %d steps, lr %.2g,"
             + " batch %d, %d cores%n",
-        heldout,
-        samples,
-        tokens,
-        steps,
-        lr,
-        batch,
-        Runtime.getRuntime().availableProcessors());
+        heldout, samples, tokens, steps, lr, batch, Runtime.getRuntime().availableProcessors());
     MiniLmFixture fx = new MiniLmFixture(heldout);
     Path dir = Files.createTempDirectory("qat-minilm");
     for (String v : variants) {
@@ -126,10 +120,12 @@ public final class QatMiniLmBench {
     return switch (v) {
       case "rtn4" ->
           new RtnPass(new RtnConfig(LayerSelection.ALL, 4, Granularity.PER_GROUP, 128, false));
-      case "gptq4" -> new GptqPass(GptqConfig.defaults().withOrder(true, false).withSymmetric(false));
+      case "gptq4" ->
+          new GptqPass(GptqConfig.defaults().withOrder(true, false).withSymmetric(false));
       case "qat4" -> new QatPass(q4.build());
       case "qat4-fixed" -> new QatPass(q4.optStepSize(StepSize.FIXED).build());
-      case "ptq8" -> new StaticPtqPass(new StaticPtqConfig(null, "mse", 99.999, 0.01, false, false));
+      case "ptq8" ->
+          new StaticPtqPass(new StaticPtqConfig(null, "mse", 99.999, 0.01, false, false));
       case "qat8" -> new QatPass(q8.build());
       default -> throw new IllegalArgumentException("unknown variant " + v);
     };

@@ -29,8 +29,8 @@ import org.junit.jupiter.api.Test;
  * The FakeQuantize operator as the trainable interpreter runs it, on a {@code [4, 3]} weight in
  * blocks of 2 along axis 0 (scales {@code [2, 3]}), 4-bit asymmetric codes {@code [0, 15]}: {@code
  * loss = sum(FakeQuantize(W) * U)}, so {@code dL/dW = U * dY/dW} and {@code dL/ds} sums {@code U *
- * dY/ds} over each block. Expected values are computed here from the formulas of Esser et al.
- * 2020, independently of the operator's implementation.
+ * dY/ds} over each block. Expected values are computed here from the formulas of Esser et al. 2020,
+ * independently of the operator's implementation.
  */
 class FakeQuantizeGradientTest {
   private static final int K = 4;

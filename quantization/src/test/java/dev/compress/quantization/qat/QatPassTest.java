@@ -85,7 +85,10 @@ class QatPassTest {
     double eQat = relativeError(fp32, qat);
     System.out.printf(
         "[qat tiny W4 g32] held-out relative error RTN %.5f, QAT %.5f; loss %.5f -> %.5f%n",
-        eRtn, eQat, r.metrics().get("validation_loss_before"), r.metrics().get("validation_loss_best"));
+        eRtn,
+        eQat,
+        r.metrics().get("validation_loss_before"),
+        r.metrics().get("validation_loss_best"));
     assertThat(GraphCheck.errors(qat)).isEmpty();
     assertThat(r.layersTouched()).hasSize(12); // 6 linear layers per block
     assertThat(eQat).isLessThan(0.8 * eRtn); // measured
@@ -109,7 +112,8 @@ class QatPassTest {
     return p.student();
   }
 
-  private static void assertOrtMatchesFakeQuant(QatConfig c, String format, double maxFarFraction) throws Exception {
+  private static void assertOrtMatchesFakeQuant(QatConfig c, String format, double maxFarFraction)
+      throws Exception {
     ModelGraph fp32 = TinyModels.encoder(ENCODER);
     ModelGraph model = fp32.copy();
     ModelGraph student = trainAndExport(c, model, fp32);
@@ -129,7 +133,9 @@ class QatPassTest {
     long n = 0;
     for (Map<String, Tensor> b : heldOut().batches()) {
       Tensor fake = Fidelity.run("djl", student, b).get(OUT);
-      exact = Math.max(exact, Fidelity.compare(fake, Fidelity.run("djl", model, b).get(OUT)).maxAbsDiff());
+      exact =
+          Math.max(
+              exact, Fidelity.compare(fake, Fidelity.run("djl", model, b).get(OUT)).maxAbsDiff());
       float[] f = fake.toFloatArray();
       float[] o = Fidelity.run("onnxruntime", model, b).get(OUT).toFloatArray();
       for (int i = 0; i < f.length; i++) {

@@ -8,9 +8,9 @@ import ai.djl.ndarray.types.Shape;
 import dev.compress.api.UnsupportedModelException;
 import dev.compress.api.tensor.Tensor;
 import dev.compress.runtime.kernels.Int4Linear;
-import dev.compress.training.quant.FakeQuantizeOp;
 import dev.compress.runtime.kernels.Quantize;
 import dev.compress.runtime.kernels.QuantizedLinear;
+import dev.compress.training.quant.FakeQuantizeOp;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Arrays;
@@ -54,7 +54,8 @@ final class QuantOps {
         (in, m) -> {
           long[] xd = Nd.dims(in[0]);
           NDArray s = broadcastParam(in[1], xd, axis, block);
-          NDArray z = in.length > 2 && in[2] != null ? broadcastParam(in[2], xd, axis, block) : null;
+          NDArray z =
+              in.length > 2 && in[2] != null ? broadcastParam(in[2], xd, axis, block) : null;
           return FakeQuantizeOp.apply(in[0], s, z, qmin, qmax, g);
         });
   }

@@ -3,10 +3,10 @@ package dev.compress.training.quant;
 import ai.djl.ndarray.NDArray;
 
 /**
- * The graph operator of quantization-aware training: {@code dev.compress.training::FakeQuantize},
- * a node that a training graph holds and the trainable interpreter runs with the straight-through
- * estimator. It exists only inside a training run: the {@code qat} pass replaces every such node
- * by real integer storage ({@code MatMulNBits}, {@code DequantizeLinear}, {@code QuantizeLinear})
+ * The graph operator of quantization-aware training: {@code dev.compress.training::FakeQuantize}, a
+ * node that a training graph holds and the trainable interpreter runs with the straight-through
+ * estimator. It exists only inside a training run: the {@code qat} pass replaces every such node by
+ * real integer storage ({@code MatMulNBits}, {@code DequantizeLinear}, {@code QuantizeLinear})
  * before the model is written, and no runtime other than the project's DJL interpreter knows it.
  *
  * <p>Inputs: {@code X} (float), {@code scale} (float, positive), {@code zero_point} (float holding
@@ -73,12 +73,12 @@ public final class FakeQuantizeOp {
 
   /**
    * The forward with the gradients of the class comment, from differentiable engine operations:
-   * {@code scale} and {@code zero} already broadcast against {@code x}. The value of {@code stop(s) +
-   * (s g - stop(s g))} is exactly {@code s}, its gradient {@code g}; {@code c + stop(round(c) - c)} rounds
-   * with gradient 1; {@code clip} passes the gradient inside its range only. The zero point bounds
-   * the clip ({@code round(clamp(x/s, qmin - z, qmax - z)) = clamp(round(x/s) + z, qmin, qmax) -
-   * z} for integer {@code z}), so the rounding sees {@code x/s} itself, as {@code QuantizeLinear}
-   * does.
+   * {@code scale} and {@code zero} already broadcast against {@code x}. The value of {@code stop(s)
+   * + (s g - stop(s g))} is exactly {@code s}, its gradient {@code g}; {@code c + stop(round(c) -
+   * c)} rounds with gradient 1; {@code clip} passes the gradient inside its range only. The zero
+   * point bounds the clip ({@code round(clamp(x/s, qmin - z, qmax - z)) = clamp(round(x/s) + z,
+   * qmin, qmax) - z} for integer {@code z}), so the rounding sees {@code x/s} itself, as {@code
+   * QuantizeLinear} does.
    */
   public static NDArray apply(
       NDArray x, NDArray scale, NDArray zero, float qmin, float qmax, float gradScale) {
