@@ -48,8 +48,13 @@ final class MiniLmFixture {
 
   /** {@code samples} calibration sentences of up to 128 tokens, batches of 16. */
   CalibrationSet calibration(ModelGraph model, int samples) throws Exception {
+    return calibration(model, samples, 128);
+  }
+
+  /** {@code samples} calibration sentences of up to {@code tokens} tokens, batches of 16. */
+  CalibrationSet calibration(ModelGraph model, int samples, int tokens) throws Exception {
     CalibrationSpec spec =
-        new CalibrationSpec("text", BuiltinTextData.CALIBRATION_TEXT, samples, 128, 16, 0, true);
+        new CalibrationSpec("text", BuiltinTextData.CALIBRATION_TEXT, samples, tokens, 16, 0, true);
     return new TextCalibrationLoader().load(spec, model, file, MODEL);
   }
 

@@ -75,7 +75,8 @@ final class Differentiable {
           "Slice",
           "Split",
           "Expand",
-          "Cast");
+          "Cast",
+          dev.compress.training.quant.FakeQuantizeOp.QUALIFIED);
 
   /** Operators whose outputs never carry a gradient (shape, size, comparisons, logic). */
   static final Set<String> STOPS =

@@ -10,6 +10,7 @@ import dev.compress.api.tensor.Tensor;
 import dev.compress.runtime.kernels.Int4Linear;
 import dev.compress.runtime.kernels.Quantize;
 import dev.compress.runtime.kernels.QuantizedLinear;
+import dev.compress.training.quant.FakeQuantizeOp;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Arrays;
@@ -29,6 +30,34 @@ final class QuantOps {
     OpRegistry.register("DynamicQuantizeLinear", QuantOps::dynamicQuantizeLinear);
     OpRegistry.register("MatMulInteger", QuantOps::matMulInteger);
     OpRegistry.register("com.microsoft::MatMulNBits", QuantOps::matMulNBits);
+    OpRegistry.register(FakeQuantizeOp.QUALIFIED, QuantOps::fakeQuantize);
+  }
+
+  /**
+   * The training graph's fake quantization ({@link FakeQuantizeOp}): the value of {@code
+   * DequantizeLinear(QuantizeLinear(x))} on a scalar or blocked grid, with the clipped
+   * straight-through gradient for {@code x} and LSQ's gradient for the scale.
+   */
+  private static Kernel fakeQuantize(OpNode n) throws UnsupportedModelException {
+    long axis = n.intAttr("axis", 1);
+    long block = n.intAttr("block_size", 0);
+    long lo = n.intAttr("qmin", Long.MIN_VALUE);
+    long hi = n.intAttr("qmax", Long.MIN_VALUE);
+    if (lo == Long.MIN_VALUE || hi == Long.MIN_VALUE || lo >= hi) {
+      throw n.unsupported("needs integer attributes qmin < qmax, found " + lo + ", " + hi);
+    }
+    float qmin = lo;
+    float qmax = hi;
+    float g = n.floatAttr("grad_scale", 1f);
+    return MathOps.single(
+        n,
+        (in, m) -> {
+          long[] xd = Nd.dims(in[0]);
+          NDArray s = broadcastParam(in[1], xd, axis, block);
+          NDArray z =
+              in.length > 2 && in[2] != null ? broadcastParam(in[2], xd, axis, block) : null;
+          return FakeQuantizeOp.apply(in[0], s, z, qmin, qmax, g);
+        });
   }
 
   // ------------------------------------------------------------------ element-wise
