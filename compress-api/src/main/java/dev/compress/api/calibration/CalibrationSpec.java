@@ -1,6 +1,7 @@
 package dev.compress.api.calibration;
 
 import dev.compress.api.pass.InvalidConfigException;
+import dev.compress.api.pass.RecordBuilder;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -44,6 +45,66 @@ public record CalibrationSpec(
       long seed,
       boolean shuffle) {
     this(kind, source, samples, sequenceLength, batchSize, seed, shuffle, "");
+  }
+
+  /**
+   * A builder starting from {@link #defaults(String)} with {@code source}: {@code
+   * CalibrationSpec.builder("builtin:calibration-text").samples(64).build()}.
+   */
+  public static Builder builder(String source) {
+    return new Builder(defaults(source));
+  }
+
+  /** A builder starting from this block. */
+  public Builder toBuilder() {
+    return new Builder(this);
+  }
+
+  /** Builds a {@link CalibrationSpec}; one setter per key, checked at {@link #build()}. */
+  public static final class Builder extends RecordBuilder<CalibrationSpec, Builder> {
+    private Builder(CalibrationSpec start) {
+      super(start);
+    }
+
+    /** {@code text}, {@code images} or {@code tensors}. */
+    public Builder kind(String v) {
+      return set("kind", v);
+    }
+
+    /** A file or {@code builtin:NAME}. */
+    public Builder source(String v) {
+      return set("source", v);
+    }
+
+    /** Number of samples to use. */
+    public Builder samples(int v) {
+      return set("samples", v);
+    }
+
+    /** Tokens per text sample. */
+    public Builder sequenceLength(int v) {
+      return set("sequenceLength", v);
+    }
+
+    /** Samples per batch fed to the model. */
+    public Builder batchSize(int v) {
+      return set("batchSize", v);
+    }
+
+    /** The shuffle seed. */
+    public Builder seed(long v) {
+      return set("seed", v);
+    }
+
+    /** Whether to shuffle before taking {@code samples}. */
+    public Builder shuffle(boolean v) {
+      return set("shuffle", v);
+    }
+
+    /** Text only: the model's tokenizer.json. */
+    public Builder tokenizer(String v) {
+      return set("tokenizer", v);
+    }
   }
 
   /** Validates every field. */

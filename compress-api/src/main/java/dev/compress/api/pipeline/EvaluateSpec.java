@@ -1,7 +1,9 @@
 package dev.compress.api.pipeline;
 
 import dev.compress.api.pass.InvalidConfigException;
+import dev.compress.api.pass.RecordBuilder;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -173,6 +175,120 @@ public record EvaluateSpec(
         "mean",
         "",
         "both");
+  }
+
+  /**
+   * A builder starting from {@link #defaults(String)} with {@code data}: {@code
+   * EvaluateSpec.builder("builtin:heldout-sentences").samples(24).gate("cosine.mean", ">= 0.98")
+   * .build()}.
+   */
+  public static Builder builder(String data) {
+    return new Builder(defaults(data));
+  }
+
+  /** A builder starting from this block. */
+  public Builder toBuilder() {
+    return new Builder(this);
+  }
+
+  /** Builds an {@link EvaluateSpec}; one setter per key, checked at {@link #build()}. */
+  public static final class Builder extends RecordBuilder<EvaluateSpec, Builder> {
+    private Builder(EvaluateSpec start) {
+      super(start);
+    }
+
+    /** The task: one of {@link #TASKS}. */
+    public Builder task(String v) {
+      return set("task", v);
+    }
+
+    /** The task's data: a file or {@code builtin:NAME}. */
+    public Builder data(String v) {
+      return set("data", v);
+    }
+
+    /** How many samples to use. */
+    public Builder samples(int v) {
+      return set("samples", v);
+    }
+
+    /** Batch sizes for the latency comparison (none: no latency runs). */
+    public Builder latencyBatchSizes(Integer... v) {
+      return set("latencyBatchSizes", List.of(v));
+    }
+
+    /** Tokens per sample for latency runs. */
+    public Builder sequenceLength(int v) {
+      return set("sequenceLength", v);
+    }
+
+    /** Timed iterations per model and latency point. */
+    public Builder iterations(int v) {
+      return set("iterations", v);
+    }
+
+    /** Every gate: metric name to bound, e.g. {@code cosine.mean: ">= 0.99"}. */
+    public Builder gates(Map<String, String> v) {
+      return set("gates", v);
+    }
+
+    /** Adds one gate, e.g. {@code gate("cosine.mean", ">= 0.99")}. */
+    @SuppressWarnings("unchecked")
+    public Builder gate(String metric, String bound) {
+      Map<String, String> g = new LinkedHashMap<>((Map<String, String>) get("gates"));
+      g.put(metric, bound);
+      return set("gates", g);
+    }
+
+    /** The engine: one of {@link #ENGINES}. */
+    public Builder engine(String v) {
+      return set("engine", v);
+    }
+
+    /** {@code cpu} or {@code gpu}. */
+    public Builder device(String v) {
+      return set("device", v);
+    }
+
+    /** Further sequence lengths to sweep. */
+    public Builder sequenceLengths(Integer... v) {
+      return set("sequenceLengths", List.of(v));
+    }
+
+    /** Wall-clock budget per latency point; 0 for none. */
+    public Builder timeBudgetSeconds(double v) {
+      return set("timeBudgetSeconds", v);
+    }
+
+    /** Intra-op threads per model; 0 for one per processor. */
+    public Builder threads(int v) {
+      return set("threads", v);
+    }
+
+    /** Labels file for {@code classification}. */
+    public Builder labels(String v) {
+      return set("labels", v);
+    }
+
+    /** File name of the HTML report written beside the compressed model. */
+    public Builder report(String v) {
+      return set("report", v);
+    }
+
+    /** The pooling: one of {@link #POOLINGS}. */
+    public Builder pooling(String v) {
+      return set("pooling", v);
+    }
+
+    /** The model's tokenizer.json. */
+    public Builder tokenizer(String v) {
+      return set("tokenizer", v);
+    }
+
+    /** The per-layer error mode: one of {@link #LAYER_ERRORS}. */
+    public Builder layerErrors(String v) {
+      return set("layerErrors", v);
+    }
   }
 
   /** Validates every field. */
