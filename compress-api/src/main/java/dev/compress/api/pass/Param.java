@@ -7,8 +7,8 @@ import java.lang.annotation.RetentionPolicy;
 import java.lang.annotation.Target;
 
 /**
- * The help text of one config key, on the record component it documents: what the key means and
- * the values it accepts, enum values lower-case as pipelines write them. Not the default: that is
+ * The help text of one config key, on the record component it documents: what the key means and the
+ * values it accepts, enum values lower-case as pipelines write them. Not the default: that is
  * written once, in the config's {@code defaults()}, and {@code compress list-passes} prints it from
  * there. {@link PassProvider#parameters()} reads these annotations, so the YAML binder, the Maven
  * plugin, the builders and {@code list-passes} all work from the same record.

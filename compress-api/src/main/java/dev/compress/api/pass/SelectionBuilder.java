@@ -65,8 +65,8 @@ public abstract class SelectionBuilder<
   /**
    * The config, validated by its constructor and {@link LayerSelection}'s.
    *
-   * @throws InvalidConfigException listing every bad value (the selection's and the others'),
-   *     each naming its key
+   * @throws InvalidConfigException listing every bad value (the selection's and the others'), each
+   *     naming its key
    */
   @Override
   public R build() {
