@@ -29,8 +29,14 @@ class SideBySideEvaluatorTest {
   }
 
   static EvaluateSpec spec(Map<String, String> gates) {
-    return new EvaluateSpec(
-        "embedding-fidelity", "builtin:heldout-sentences", 12, List.of(1, 4), 16, 3, gates);
+    return EvaluateSpec.builder("builtin:heldout-sentences")
+        .task("embedding-fidelity")
+        .samples(12)
+        .latencyBatchSizes(1, 4)
+        .sequenceLength(16)
+        .iterations(3)
+        .gates(gates)
+        .build();
   }
 
   @Test
@@ -176,15 +182,26 @@ class SideBySideEvaluatorTest {
   @Test
   void dataErrorsNameTheKey() {
     EvaluateSpec tooMany =
-        new EvaluateSpec(
-            "embedding-fidelity", "builtin:heldout-sentences", 301, List.of(), 16, 1, null);
+        EvaluateSpec.builder("builtin:heldout-sentences")
+            .task("embedding-fidelity")
+            .samples(301)
+            .latencyBatchSizes()
+            .sequenceLength(16)
+            .iterations(1)
+            .build();
     assertThatThrownBy(
             () -> new SideBySideEvaluator(1).evaluate(tooMany, original, original, MODEL))
         .isInstanceOf(ConfigException.class)
         .hasMessage(
             "evaluate.samples: 301 requested but builtin:heldout-sentences has only 300 samples");
     EvaluateSpec missing =
-        new EvaluateSpec("embedding-fidelity", "nope.txt", 3, List.of(), 16, 1, null);
+        EvaluateSpec.builder("nope.txt")
+            .task("embedding-fidelity")
+            .samples(3)
+            .latencyBatchSizes()
+            .sequenceLength(16)
+            .iterations(1)
+            .build();
     assertThatThrownBy(
             () -> new SideBySideEvaluator(1).evaluate(missing, original, original, MODEL))
         .isInstanceOf(ConfigException.class)

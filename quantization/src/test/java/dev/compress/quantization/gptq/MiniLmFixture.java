@@ -49,7 +49,14 @@ final class MiniLmFixture {
   /** {@code samples} calibration sentences of up to 128 tokens, batches of 16. */
   CalibrationSet calibration(ModelGraph model, int samples) throws Exception {
     CalibrationSpec spec =
-        new CalibrationSpec("text", BuiltinTextData.CALIBRATION_TEXT, samples, 128, 16, 0, true);
+        CalibrationSpec.builder(BuiltinTextData.CALIBRATION_TEXT)
+            .kind("text")
+            .samples(samples)
+            .sequenceLength(128)
+            .batchSize(16)
+            .seed(0)
+            .shuffle(true)
+            .build();
     return new TextCalibrationLoader().load(spec, model, file, MODEL);
   }
 
