@@ -16,9 +16,8 @@ import java.util.List;
  * @param batchSize samples per batch fed to the model (> 0)
  * @param seed shuffle seed
  * @param shuffle whether to shuffle before taking {@code samples}
- * @param tokenizer text only: the model's tokenizer.json; empty (default) to find it beside the
- *     model ({@code <model name>-tokenizer.json}, then {@code tokenizer.json}) or in a built-in
- *     model
+ * @param tokenizer text only: the model's tokenizer.json; empty to find it beside the model ({@code
+ *     <model name>-tokenizer.json}, then {@code tokenizer.json}) or in a built-in model
  */
 public record CalibrationSpec(
     String kind,
@@ -30,7 +29,7 @@ public record CalibrationSpec(
     boolean shuffle,
     String tokenizer) {
 
-  /** The defaults: 128 text samples of up to 128 tokens, batches of 16, seed 0, shuffled. */
+  /** Every default of a pipeline's {@code calibration} block, with {@code source}. */
   public static CalibrationSpec defaults(String source) {
     return new CalibrationSpec("text", source, 128, 128, 16, 0, true, "");
   }

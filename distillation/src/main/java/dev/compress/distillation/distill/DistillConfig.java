@@ -116,70 +116,22 @@ public record DistillConfig(
 
   /** This config with {@code losses}. */
   public DistillConfig withLosses(List<LossTerm> terms) {
-    return new DistillConfig(
-        selection,
-        teacher,
-        terms,
-        lr,
-        batchSize,
-        epochs,
-        steps,
-        warmup,
-        weightDecay,
-        clipNorm,
-        validationFraction,
-        validateEvery);
+    return toBuilder().losses(terms.toArray(LossTerm[]::new)).build();
   }
 
   /** This config with a learning rate and a number of updates. */
   public DistillConfig withSchedule(double rate, int updates) {
-    return new DistillConfig(
-        selection,
-        teacher,
-        losses,
-        rate,
-        batchSize,
-        epochs,
-        Optional.of(updates),
-        warmup,
-        weightDecay,
-        clipNorm,
-        validationFraction,
-        validateEvery);
+    return toBuilder().lr(rate).steps(updates).build();
   }
 
   /** This config with a teacher file. */
   public DistillConfig withTeacher(String file) {
-    return new DistillConfig(
-        selection,
-        Optional.of(file),
-        losses,
-        lr,
-        batchSize,
-        epochs,
-        steps,
-        warmup,
-        weightDecay,
-        clipNorm,
-        validationFraction,
-        validateEvery);
+    return toBuilder().teacher(file).build();
   }
 
   /** This config with a validation fraction. */
   public DistillConfig withValidation(double fraction, int every) {
-    return new DistillConfig(
-        selection,
-        teacher,
-        losses,
-        lr,
-        batchSize,
-        epochs,
-        steps,
-        warmup,
-        weightDecay,
-        clipNorm,
-        fraction,
-        Optional.of(every));
+    return toBuilder().validationFraction(fraction).validateEvery(every).build();
   }
 
   /** The training settings of the run. */

@@ -115,66 +115,22 @@ public record GptqConfig(
 
   /** A copy with other bits and group size. */
   public GptqConfig withBits(int newBits, int newGroupSize) {
-    return new GptqConfig(
-        selection,
-        newBits,
-        newGroupSize,
-        symmetric,
-        actOrder,
-        staticGroups,
-        dampPercent,
-        maxDampPercent,
-        blockSize,
-        blockPattern,
-        accuracyLevel);
+    return toBuilder().bits(newBits).groupSize(newGroupSize).build();
   }
 
   /** A copy with other act-order and static-group flags. */
   public GptqConfig withOrder(boolean newActOrder, boolean newStaticGroups) {
-    return new GptqConfig(
-        selection,
-        bits,
-        groupSize,
-        symmetric,
-        newActOrder,
-        newStaticGroups,
-        dampPercent,
-        maxDampPercent,
-        blockSize,
-        blockPattern,
-        accuracyLevel);
+    return toBuilder().actOrder(newActOrder).staticGroups(newStaticGroups).build();
   }
 
   /** A copy with another symmetry. */
   public GptqConfig withSymmetric(boolean newSymmetric) {
-    return new GptqConfig(
-        selection,
-        bits,
-        groupSize,
-        newSymmetric,
-        actOrder,
-        staticGroups,
-        dampPercent,
-        maxDampPercent,
-        blockSize,
-        blockPattern,
-        accuracyLevel);
+    return toBuilder().symmetric(newSymmetric).build();
   }
 
   /** A copy with another selection. */
   public GptqConfig withSelection(LayerSelection newSelection) {
-    return new GptqConfig(
-        newSelection,
-        bits,
-        groupSize,
-        symmetric,
-        actOrder,
-        staticGroups,
-        dampPercent,
-        maxDampPercent,
-        blockSize,
-        blockPattern,
-        accuracyLevel);
+    return toBuilder().selection(newSelection).build();
   }
 
   /** Columns per group for a layer with {@code inFeatures}: the whole row when per channel. */
