@@ -176,8 +176,13 @@ public final class LowRankMiniLmBench {
                   .build());
       case "asvd" ->
           new AsvdPass(
-              new AsvdConfig(
-                  ENCODER, a, removed, 0.95, 64, Optional.empty(), AsvdConfig.DEFAULT_GRID));
+              AsvdConfig.builder() // alpha searched per layer over the default grid
+                  .selection(ENCODER)
+                  .allocation(a)
+                  .parametersRemoved(removed)
+                  .energy(0.95)
+                  .rank(64)
+                  .build());
       default ->
           new SvdLlmPass(
               SvdLlmConfig.builder()
