@@ -27,7 +27,16 @@ final class MiniLmQuant {
    */
   static int int8DequantizeLinear(ModelGraph model) throws CompressionException {
     return apply(
-        model, new RtnConfig(MATMULS, 8, Granularity.PER_CHANNEL, 0, true, false, ClipMethod.NONE));
+        model,
+        RtnConfig.builder()
+            .selection(MATMULS)
+            .bits(8)
+            .granularity(Granularity.PER_CHANNEL)
+            .groupSize(0)
+            .symmetric(true)
+            .embeddings(false)
+            .clip(ClipMethod.NONE)
+            .build());
   }
 
   /**
@@ -38,7 +47,15 @@ final class MiniLmQuant {
   static int int4MatMulNBits(ModelGraph model, int block) throws CompressionException {
     return apply(
         model,
-        new RtnConfig(MATMULS, 4, Granularity.PER_GROUP, block, true, false, ClipMethod.NONE));
+        RtnConfig.builder()
+            .selection(MATMULS)
+            .bits(4)
+            .granularity(Granularity.PER_GROUP)
+            .groupSize(block)
+            .symmetric(true)
+            .embeddings(false)
+            .clip(ClipMethod.NONE)
+            .build());
   }
 
   private static int apply(ModelGraph model, RtnConfig config) throws CompressionException {

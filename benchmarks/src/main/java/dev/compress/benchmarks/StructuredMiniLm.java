@@ -6,7 +6,6 @@ import dev.compress.api.graph.ModelGraph;
 import dev.compress.api.io.BuiltinModels;
 import dev.compress.api.io.onnx.OnnxReader;
 import dev.compress.api.io.onnx.OnnxWriter;
-import dev.compress.api.pass.LayerSelection;
 import dev.compress.api.pass.PassContext;
 import dev.compress.api.pass.PassReport;
 import dev.compress.api.pass.ProgressListener;
@@ -63,8 +62,14 @@ public final class StructuredMiniLm {
     CalibrationSet cal =
         new TextCalibrationLoader()
             .load(
-                new CalibrationSpec(
-                    "text", BuiltinTextData.CALIBRATION_TEXT, 128, 128, 16, 0, true),
+                CalibrationSpec.builder(BuiltinTextData.CALIBRATION_TEXT)
+                    .kind("text")
+                    .samples(128)
+                    .sequenceLength(128)
+                    .batchSize(16)
+                    .seed(0)
+                    .shuffle(true)
+                    .build(),
                 dense,
                 file,
                 MODEL);
@@ -86,16 +91,15 @@ public final class StructuredMiniLm {
       }
       ModelGraph m = OnnxReader.read(file);
       StructuredPruningConfig cfg =
-          new StructuredPruningConfig(
-              LayerSelection.ALL,
-              null,
-              StructuredPruningConfig.Budget.FLOPS,
-              kept,
-              (Importance) v[1],
-              (Rescale) v[2],
-              (Boolean) v[3],
-              1e-3,
-              Map.of());
+          StructuredPruningConfig.builder()
+              .budget(StructuredPruningConfig.Budget.FLOPS)
+              .kept(kept)
+              .importance((Importance) v[1])
+              .rescale((Rescale) v[2])
+              .biasCompensation((Boolean) v[3])
+              .damping(1e-3)
+              .removed(Map.of())
+              .build();
       long t0 = System.nanoTime();
       PassReport r =
           new StructuredPruningPass(cfg)

@@ -5,7 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.compress.api.pass.PassProvider;
+import dev.compress.api.pipeline.PassRegistry;
 import dev.compress.cli.InspectCommandTest.Result;
+import java.lang.reflect.RecordComponent;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -71,5 +74,38 @@ class ListPassesCommandTest {
     assertThat(bits.get("default").asInt()).isEqualTo(8);
     assertThat(rtn.get("keys").get(3).get("default").asText()).isEqualTo("per_channel");
     assertThat(rtn.get("keys").get(0).get("default").isNull()).isTrue(); // targets: all layers
+  }
+
+  @Test
+  void everyKeyOfEveryPassHasHelpTextAndTheDefaultOfDefaults() throws Exception {
+    Result r = run("list-passes", "--json");
+    assertThat(r.code()).as(r.err()).isZero();
+    JsonNode d = new ObjectMapper().readTree(r.out());
+    PassRegistry registry = PassRegistry.load();
+    assertThat(d.get("passes")).hasSize(registry.all().size()).hasSizeGreaterThanOrEqualTo(16);
+    for (JsonNode p : d.get("passes")) {
+      String type = p.get("type").asText();
+      PassProvider<?> provider = registry.find(type).orElseThrow();
+      Record defaults = (Record) provider.defaults();
+      for (JsonNode k : p.get("keys")) {
+        String name = k.get("name").asText();
+        assertThat(k.get("description").asText()).as(type + "." + name + " help").isNotBlank();
+        if (name.equals("targets") || name.equals("ignore")) {
+          continue;
+        }
+        Object expected = null;
+        for (RecordComponent c : defaults.getClass().getRecordComponents()) {
+          if (c.getName().equals(name)) {
+            expected = ListPassesCommand.plain(c.getAccessor().invoke(defaults));
+          }
+        }
+        Object shown = new ObjectMapper().convertValue(k.get("default"), Object.class);
+        if (expected instanceof Number n && shown instanceof Number m) {
+          assertThat(m.doubleValue()).as(type + "." + name).isEqualTo(n.doubleValue());
+        } else {
+          assertThat(shown).as(type + "." + name + " default").isEqualTo(expected);
+        }
+      }
+    }
   }
 }

@@ -42,7 +42,14 @@ class EvaluationProgressTest {
     Path csv = dir.resolve("data.csv");
     Files.writeString(csv, "label,f0,f1\n0,3,1\n1,0,2\n");
     EvaluateSpec spec =
-        new EvaluateSpec("classification", csv.toString(), 2, List.of(1, 2), 16, 2, Map.of());
+        EvaluateSpec.builder(csv.toString())
+            .task("classification")
+            .samples(2)
+            .latencyBatchSizes(1, 2)
+            .sequenceLength(16)
+            .iterations(2)
+            .gates(Map.of())
+            .build();
     Recorder r = new Recorder();
     new SideBySideEvaluator(1).evaluate(spec, a, b, a.toString(), r);
     assertThat(r.events).hasSize(7);

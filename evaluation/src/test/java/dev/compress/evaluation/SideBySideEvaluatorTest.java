@@ -11,7 +11,6 @@ import dev.compress.api.pipeline.Evaluator;
 import dev.compress.api.pipeline.Evaluator.EvaluationResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Map;
 import java.util.ServiceLoader;
 import org.junit.jupiter.api.BeforeAll;
@@ -29,8 +28,14 @@ class SideBySideEvaluatorTest {
   }
 
   static EvaluateSpec spec(Map<String, String> gates) {
-    return new EvaluateSpec(
-        "embedding-fidelity", "builtin:heldout-sentences", 12, List.of(1, 4), 16, 3, gates);
+    return EvaluateSpec.builder("builtin:heldout-sentences")
+        .task("embedding-fidelity")
+        .samples(12)
+        .latencyBatchSizes(1, 4)
+        .sequenceLength(16)
+        .iterations(3)
+        .gates(gates)
+        .build();
   }
 
   @Test
@@ -45,22 +50,7 @@ class SideBySideEvaluatorTest {
     Files.copy(original, copy);
     EvaluateSpec base = spec(Map.of("cosine.mean", ">= 0.99", "size.ratio", "< 0.5"));
     // Same block plus a second sequence length and an HTML report.
-    EvaluateSpec spec =
-        new EvaluateSpec(
-            base.task(),
-            base.data(),
-            base.samples(),
-            base.latencyBatchSizes(),
-            base.sequenceLength(),
-            base.iterations(),
-            base.gates(),
-            "onnxruntime",
-            "cpu",
-            List.of(8),
-            0,
-            0,
-            "",
-            "evaluation.html");
+    EvaluateSpec spec = base.toBuilder().sequenceLengths(8).report("evaluation.html").build();
     EvaluationResult r = new SideBySideEvaluator(2).evaluate(spec, original, copy, MODEL);
     System.out.print(r.table());
 
@@ -106,25 +96,7 @@ class SideBySideEvaluatorTest {
   @Test
   void tokenLevelPoolingHasNoNeighbourMetricsToGate() throws Exception {
     EvaluateSpec base = spec(Map.of("nn.agreement", ">= 0.9"));
-    EvaluateSpec none =
-        new EvaluateSpec(
-            base.task(),
-            base.data(),
-            base.samples(),
-            base.latencyBatchSizes(),
-            base.sequenceLength(),
-            base.iterations(),
-            base.gates(),
-            "onnxruntime",
-            "cpu",
-            List.of(),
-            0,
-            0,
-            "",
-            "",
-            "none",
-            "",
-            "both");
+    EvaluateSpec none = base.toBuilder().pooling("none").build();
     assertThatThrownBy(() -> SideBySideEvaluator.validate(none))
         .isInstanceOf(ConfigException.class)
         .hasMessageStartingWith("evaluate.gates.nn.agreement: unknown metric");
@@ -136,22 +108,7 @@ class SideBySideEvaluatorTest {
     org.junit.jupiter.api.Assumptions.assumeFalse(
         dev.compress.runtime.ort.OrtExecutor.cudaProviderAvailable(), "built with -Pgpu");
     EvaluateSpec base = spec(Map.of());
-    EvaluateSpec gpu =
-        new EvaluateSpec(
-            base.task(),
-            base.data(),
-            base.samples(),
-            base.latencyBatchSizes(),
-            base.sequenceLength(),
-            base.iterations(),
-            base.gates(),
-            "onnxruntime",
-            "gpu",
-            List.of(),
-            0,
-            0,
-            "",
-            "");
+    EvaluateSpec gpu = base.toBuilder().device("gpu").build();
     assertThatThrownBy(() -> SideBySideEvaluator.validate(gpu))
         .isInstanceOf(ConfigException.class)
         .hasMessageStartingWith(
@@ -176,15 +133,26 @@ class SideBySideEvaluatorTest {
   @Test
   void dataErrorsNameTheKey() {
     EvaluateSpec tooMany =
-        new EvaluateSpec(
-            "embedding-fidelity", "builtin:heldout-sentences", 301, List.of(), 16, 1, null);
+        EvaluateSpec.builder("builtin:heldout-sentences")
+            .task("embedding-fidelity")
+            .samples(301)
+            .latencyBatchSizes()
+            .sequenceLength(16)
+            .iterations(1)
+            .build();
     assertThatThrownBy(
             () -> new SideBySideEvaluator(1).evaluate(tooMany, original, original, MODEL))
         .isInstanceOf(ConfigException.class)
         .hasMessage(
             "evaluate.samples: 301 requested but builtin:heldout-sentences has only 300 samples");
     EvaluateSpec missing =
-        new EvaluateSpec("embedding-fidelity", "nope.txt", 3, List.of(), 16, 1, null);
+        EvaluateSpec.builder("nope.txt")
+            .task("embedding-fidelity")
+            .samples(3)
+            .latencyBatchSizes()
+            .sequenceLength(16)
+            .iterations(1)
+            .build();
     assertThatThrownBy(
             () -> new SideBySideEvaluator(1).evaluate(missing, original, original, MODEL))
         .isInstanceOf(ConfigException.class)

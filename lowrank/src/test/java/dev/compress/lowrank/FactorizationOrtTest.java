@@ -10,7 +10,6 @@ import dev.compress.api.graph.ModelGraph;
 import dev.compress.api.graph.Node;
 import dev.compress.api.io.onnx.OnnxReader;
 import dev.compress.api.io.onnx.OnnxWriter;
-import dev.compress.api.pass.LayerSelection;
 import dev.compress.api.pass.Pass;
 import dev.compress.api.pass.PassContext;
 import dev.compress.api.pass.PassReport;
@@ -27,7 +26,6 @@ import dev.compress.lowrank.svdllm.SvdLlmPass;
 import dev.compress.lowrank.svdllm.Whitening;
 import dev.compress.runtime.ort.OrtExecutor;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
@@ -49,9 +47,30 @@ class FactorizationOrtTest {
 
   static Pass<?> pass(String method, Allocation a, double removed, int rank) {
     return switch (method) {
-      case "svd" -> new SvdPass(new SvdConfig(null, a, removed, 0.6, rank));
-      case "asvd" -> new AsvdPass(new AsvdConfig(null, a, removed, 0.6, rank, null, null));
-      default -> new SvdLlmPass(new SvdLlmConfig(null, a, removed, 0.6, rank));
+      case "svd" ->
+          new SvdPass(
+              SvdConfig.builder()
+                  .allocation(a)
+                  .parametersRemoved(removed)
+                  .energy(0.6)
+                  .rank(rank)
+                  .build());
+      case "asvd" ->
+          new AsvdPass(
+              AsvdConfig.builder()
+                  .allocation(a)
+                  .parametersRemoved(removed)
+                  .energy(0.6)
+                  .rank(rank)
+                  .build());
+      default ->
+          new SvdLlmPass(
+              SvdLlmConfig.builder()
+                  .allocation(a)
+                  .parametersRemoved(removed)
+                  .energy(0.6)
+                  .rank(rank)
+                  .build());
     };
   }
 
@@ -141,7 +160,13 @@ class FactorizationOrtTest {
     int nodes = m.graph().nodes().size();
     assertThatThrownBy(
             () ->
-                new SvdLlmPass(new SvdLlmConfig(null, Allocation.UNIFORM, 0.2, 0.9, 0))
+                new SvdLlmPass(
+                        SvdLlmConfig.builder()
+                            .allocation(Allocation.UNIFORM)
+                            .parametersRemoved(0.2)
+                            .energy(0.9)
+                            .rank(0)
+                            .build())
                     .apply(m, PassContext.of(0)))
         .isInstanceOf(ConfigException.class)
         .hasMessage("svd-llm needs calibration data: add a calibration block to the pipeline");
@@ -153,18 +178,26 @@ class FactorizationOrtTest {
                 + " rank is m*n/(m+n) = 8.0, use rank <= 7");
     assertThatThrownBy(() -> pass("svd", Allocation.FIXED, 0, 13).apply(m, calibrated()))
         .hasMessageContaining("rank must be in [1, min(m, n)] = [1, 12] for layer '/fc2/Gemm'");
-    assertThatThrownBy(() -> new SvdConfig(null, Allocation.UNIFORM, 1.2, 0.9, 0))
+    assertThatThrownBy(
+            () ->
+                SvdConfig.builder()
+                    .allocation(Allocation.UNIFORM)
+                    .parametersRemoved(1.2)
+                    .energy(0.9)
+                    .rank(0)
+                    .build())
         .hasMessageStartingWith("parametersRemoved must be in (0, 1)")
         .hasMessageContaining("found 1.2");
     assertThatThrownBy(
             () ->
                 new SvdPass(
-                        new SvdConfig(
-                            new LayerSelection(List.of("/nope"), List.of()),
-                            Allocation.UNIFORM,
-                            0.2,
-                            0.9,
-                            0))
+                        SvdConfig.builder()
+                            .targets("/nope")
+                            .allocation(Allocation.UNIFORM)
+                            .parametersRemoved(0.2)
+                            .energy(0.9)
+                            .rank(0)
+                            .build())
                     .apply(m, calibrated()))
         .isInstanceOf(ConfigException.class);
     assertThat(m.graph().nodes()).hasSize(nodes);

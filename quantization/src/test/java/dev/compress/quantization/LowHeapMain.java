@@ -33,10 +33,37 @@ public final class LowHeapMain {
     Pass<?> pass =
         switch (args[0]) {
           case "rtn8-embeddings" ->
-              new RtnPass(new RtnConfig(all, 8, Granularity.PER_CHANNEL, 0, true, true));
-          case "rtn4" -> new RtnPass(new RtnConfig(all, 4, Granularity.PER_GROUP, 32, false, true));
-          case "ptq-dynamic-embeddings" -> new DynamicPtqPass(new DynamicPtqConfig(all, true));
-          case "fp8" -> new Fp8Pass(new Fp8Config(all, Fp8Format.E4M3FN, true, false, true));
+              new RtnPass(
+                  RtnConfig.builder()
+                      .selection(all)
+                      .bits(8)
+                      .granularity(Granularity.PER_CHANNEL)
+                      .groupSize(0)
+                      .symmetric(true)
+                      .embeddings(true)
+                      .build());
+          case "rtn4" ->
+              new RtnPass(
+                  RtnConfig.builder()
+                      .selection(all)
+                      .bits(4)
+                      .granularity(Granularity.PER_GROUP)
+                      .groupSize(32)
+                      .symmetric(false)
+                      .embeddings(true)
+                      .build());
+          case "ptq-dynamic-embeddings" ->
+              new DynamicPtqPass(
+                  DynamicPtqConfig.builder().selection(all).embeddings(true).build());
+          case "fp8" ->
+              new Fp8Pass(
+                  Fp8Config.builder()
+                      .selection(all)
+                      .format(Fp8Format.E4M3FN)
+                      .perChannel(true)
+                      .activations(false)
+                      .upgradeOpset(true)
+                      .build());
           default -> throw new IllegalArgumentException("unknown pass " + args[0]);
         };
     pass.apply(model, PassContext.of(0));

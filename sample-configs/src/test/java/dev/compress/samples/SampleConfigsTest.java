@@ -104,8 +104,14 @@ class SampleConfigsTest {
       EvaluateSpec e = spec.evaluate().get();
       // Small settings: the full sizes are for people, the test checks that the file runs.
       EvaluateSpec small =
-          new EvaluateSpec(
-              e.task(), e.data(), Math.min(e.samples(), 24), List.of(1), 32, 2, e.gates());
+          EvaluateSpec.builder(e.data())
+              .task(e.task())
+              .samples(Math.min(e.samples(), 24))
+              .latencyBatchSizes(1)
+              .sequenceLength(32)
+              .iterations(2)
+              .gates(e.gates())
+              .build();
       spec =
           new PipelineSpec(
               spec.apiVersion(),

@@ -1,6 +1,7 @@
 package dev.compress.api.calibration;
 
 import dev.compress.api.pass.InvalidConfigException;
+import dev.compress.api.pass.RecordBuilder;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -15,13 +16,12 @@ import java.util.List;
  * @param batchSize samples per batch fed to the model (> 0)
  * @param seed shuffle seed
  * @param shuffle whether to shuffle before taking {@code samples}
- * @param tokenizer text only: the model's tokenizer.json; empty (default) to find it beside the
- *     model ({@code <model name>-tokenizer.json}, then {@code tokenizer.json}) or in a built-in
- *     model
+ * @param tokenizer text only: the model's tokenizer.json; empty to find it beside the model ({@code
+ *     <model name>-tokenizer.json}, then {@code tokenizer.json}) or in a built-in model
  * @param labels images only: a file of one class label per image (IDX {@code 0x00000801}, a JSON
  *     array of integers, or one integer per line), fed beside the images as the int64 batch value
  *     {@code labels} (for labelled training losses such as soft targets with hard labels); empty
- *     (default) for images without labels
+ *     for images without labels
  */
 public record CalibrationSpec(
     String kind,
@@ -34,7 +34,7 @@ public record CalibrationSpec(
     String tokenizer,
     String labels) {
 
-  /** The defaults: 128 text samples of up to 128 tokens, batches of 16, seed 0, shuffled. */
+  /** Every default of a pipeline's {@code calibration} block, with {@code source}. */
   public static CalibrationSpec defaults(String source) {
     return new CalibrationSpec("text", source, 128, 128, 16, 0, true, "", "");
   }
@@ -68,6 +68,71 @@ public record CalibrationSpec(
       long seed,
       boolean shuffle) {
     this(kind, source, samples, sequenceLength, batchSize, seed, shuffle, "", "");
+  }
+
+  /**
+   * A builder starting from {@link #defaults(String)} with {@code source}: {@code
+   * CalibrationSpec.builder("builtin:calibration-text").samples(64).build()}.
+   */
+  public static Builder builder(String source) {
+    return new Builder(defaults(source));
+  }
+
+  /** A builder starting from this block. */
+  public Builder toBuilder() {
+    return new Builder(this);
+  }
+
+  /** Builds a {@link CalibrationSpec}; one setter per key, checked at {@link #build()}. */
+  public static final class Builder extends RecordBuilder<CalibrationSpec, Builder> {
+    private Builder(CalibrationSpec start) {
+      super(start);
+    }
+
+    /** {@code text}, {@code images} or {@code tensors}. */
+    public Builder kind(String v) {
+      return set("kind", v);
+    }
+
+    /** A file or {@code builtin:NAME}. */
+    public Builder source(String v) {
+      return set("source", v);
+    }
+
+    /** Number of samples to use. */
+    public Builder samples(int v) {
+      return set("samples", v);
+    }
+
+    /** Tokens per text sample. */
+    public Builder sequenceLength(int v) {
+      return set("sequenceLength", v);
+    }
+
+    /** Samples per batch fed to the model. */
+    public Builder batchSize(int v) {
+      return set("batchSize", v);
+    }
+
+    /** The shuffle seed. */
+    public Builder seed(long v) {
+      return set("seed", v);
+    }
+
+    /** Whether to shuffle before taking {@code samples}. */
+    public Builder shuffle(boolean v) {
+      return set("shuffle", v);
+    }
+
+    /** Text only: the model's tokenizer.json. */
+    public Builder tokenizer(String v) {
+      return set("tokenizer", v);
+    }
+
+    /** Images only: a file of one class label per image. */
+    public Builder labels(String v) {
+      return set("labels", v);
+    }
   }
 
   /** Validates every field. */

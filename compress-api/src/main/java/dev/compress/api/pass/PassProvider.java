@@ -1,5 +1,7 @@
 package dev.compress.api.pass;
 
+import java.lang.reflect.RecordComponent;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -22,8 +24,24 @@ public interface PassProvider<C extends PassConfig> {
   /** The config with every default filled in (targets/ignore empty). */
   C defaults();
 
-  /** One line per parameter: what it means and the values it accepts. */
-  List<ParamDoc> parameters();
+  /**
+   * One line per parameter: what it means and the values it accepts. By default the {@link Param}
+   * text of each component of {@link #configType()}, in component order (a {@link LayerSelection}
+   * component is left out: {@code targets} and {@code ignore} are documented for every pass alike;
+   * a component without {@link Param} has an empty text).
+   */
+  default List<ParamDoc> parameters() {
+    List<ParamDoc> docs = new ArrayList<>();
+    if (configType().isRecord()) {
+      for (RecordComponent c : configType().getRecordComponents()) {
+        if (c.getType() != LayerSelection.class) {
+          Param p = c.getAnnotation(Param.class);
+          docs.add(new ParamDoc(c.getName(), p == null ? "" : p.value()));
+        }
+      }
+    }
+    return docs;
+  }
 
   /** Whether the pass needs calibration data. */
   boolean needsCalibration();

@@ -1,7 +1,9 @@
 package dev.compress.api.pipeline;
 
 import dev.compress.api.pass.InvalidConfigException;
+import dev.compress.api.pass.RecordBuilder;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -23,28 +25,27 @@ import java.util.Map;
  * @param sequenceLength tokens per sample for latency runs; its metrics are {@code latency.bB.*}
  * @param iterations timed iterations per model and latency point (after warm-up)
  * @param gates metric name to bound, e.g. {@code cosine.mean: ">= 0.99"}
- * @param engine {@code onnxruntime} (default, the deployment number) or {@code djl} (the DJL
- *     PyTorch interpreter)
- * @param device {@code cpu} (default) or {@code gpu} (DJL only, when DJL finds a GPU)
- * @param sequenceLengths further sequence lengths to sweep (metrics {@code latency.bB.sS.*}); empty
- *     by default
+ * @param engine {@code onnxruntime} (the deployment number) or {@code djl} (the DJL PyTorch
+ *     interpreter)
+ * @param device {@code cpu} or {@code gpu} (DJL only, when DJL finds a GPU)
+ * @param sequenceLengths further sequence lengths to sweep (metrics {@code latency.bB.sS.*})
  * @param timeBudgetSeconds wall-clock budget per latency point, stopping before {@code iterations}
- *     when spent; 0 (default) for none
- * @param threads intra-op threads per model; 0 (default) for one per available processor
- * @param labels labels file for {@code classification} when the data holds none; empty by default
+ *     when spent; 0 for none
+ * @param threads intra-op threads per model; 0 for one per available processor
+ * @param labels labels file for {@code classification} when the data holds none
  * @param report file name of a self-contained HTML report written beside the compressed model (a
- *     JSON report with the same base name beside it); empty (default) for none
+ *     JSON report with the same base name beside it); empty for none
  * @param pooling one of {@link #POOLINGS}, how {@code embedding-fidelity} and {@code
- *     opinion-sentiment} turn hidden states into vectors: {@code mean} (default; the mask-mean of
- *     the tokens, sentence-transformers' MiniLM), {@code cls} (the first token's state, as BGE and
+ *     opinion-sentiment} turn hidden states into vectors: {@code mean} (the mask-mean of the
+ *     tokens, sentence-transformers' MiniLM), {@code cls} (the first token's state, as BGE and
  *     other CLS-pooled encoders), {@code none} ({@code embedding-fidelity} only: every real token's
  *     state compared on its own; {@code nn.*} metrics are then not produced)
- * @param tokenizer the model's tokenizer.json; empty (default) to use a built-in model's own or
- *     find {@code <model name>-tokenizer.json} or {@code tokenizer.json} beside the model
+ * @param tokenizer the model's tokenizer.json; empty to use a built-in model's own or find {@code
+ *     <model name>-tokenizer.json} or {@code tokenizer.json} beside the model
  * @param layerErrors one of {@link #LAYER_ERRORS}, the per-layer errors of the report: {@code
  *     accumulated} (through the compressed network: each layer's output against the original's),
  *     {@code isolated} (each layer fed the original's input: its own error alone, the rest float),
- *     {@code both} (default)
+ *     {@code both}
  */
 public record EvaluateSpec(
     String task,
@@ -79,9 +80,8 @@ public record EvaluateSpec(
   public static final List<String> ENGINES = List.of("onnxruntime", "djl");
 
   /**
-   * The defaults for a pipeline's {@code evaluate} block: embedding fidelity on 100 samples of
-   * {@code data}, latency at batch 1 and 32 with 128 tokens, 20 timed iterations, no gates, ONNX
-   * Runtime on the CPU with one thread per processor, no report file.
+   * Every default of a pipeline's {@code evaluate} block (the values the keys it leaves out get),
+   * with {@code data}; each key's default is written here only.
    */
   public static EvaluateSpec defaults(String data) {
     return new EvaluateSpec(
@@ -173,6 +173,120 @@ public record EvaluateSpec(
         "mean",
         "",
         "both");
+  }
+
+  /**
+   * A builder starting from {@link #defaults(String)} with {@code data}: {@code
+   * EvaluateSpec.builder("builtin:heldout-sentences").samples(24).gate("cosine.mean", ">= 0.98")
+   * .build()}.
+   */
+  public static Builder builder(String data) {
+    return new Builder(defaults(data));
+  }
+
+  /** A builder starting from this block. */
+  public Builder toBuilder() {
+    return new Builder(this);
+  }
+
+  /** Builds an {@link EvaluateSpec}; one setter per key, checked at {@link #build()}. */
+  public static final class Builder extends RecordBuilder<EvaluateSpec, Builder> {
+    private Builder(EvaluateSpec start) {
+      super(start);
+    }
+
+    /** The task: one of {@link #TASKS}. */
+    public Builder task(String v) {
+      return set("task", v);
+    }
+
+    /** The task's data: a file or {@code builtin:NAME}. */
+    public Builder data(String v) {
+      return set("data", v);
+    }
+
+    /** How many samples to use. */
+    public Builder samples(int v) {
+      return set("samples", v);
+    }
+
+    /** Batch sizes for the latency comparison (none: no latency runs). */
+    public Builder latencyBatchSizes(Integer... v) {
+      return set("latencyBatchSizes", List.of(v));
+    }
+
+    /** Tokens per sample for latency runs. */
+    public Builder sequenceLength(int v) {
+      return set("sequenceLength", v);
+    }
+
+    /** Timed iterations per model and latency point. */
+    public Builder iterations(int v) {
+      return set("iterations", v);
+    }
+
+    /** Every gate: metric name to bound, e.g. {@code cosine.mean: ">= 0.99"}. */
+    public Builder gates(Map<String, String> v) {
+      return set("gates", v);
+    }
+
+    /** Adds one gate, e.g. {@code gate("cosine.mean", ">= 0.99")}. */
+    @SuppressWarnings("unchecked")
+    public Builder gate(String metric, String bound) {
+      Map<String, String> g = new LinkedHashMap<>((Map<String, String>) get("gates"));
+      g.put(metric, bound);
+      return set("gates", g);
+    }
+
+    /** The engine: one of {@link #ENGINES}. */
+    public Builder engine(String v) {
+      return set("engine", v);
+    }
+
+    /** {@code cpu} or {@code gpu}. */
+    public Builder device(String v) {
+      return set("device", v);
+    }
+
+    /** Further sequence lengths to sweep. */
+    public Builder sequenceLengths(Integer... v) {
+      return set("sequenceLengths", List.of(v));
+    }
+
+    /** Wall-clock budget per latency point; 0 for none. */
+    public Builder timeBudgetSeconds(double v) {
+      return set("timeBudgetSeconds", v);
+    }
+
+    /** Intra-op threads per model; 0 for one per processor. */
+    public Builder threads(int v) {
+      return set("threads", v);
+    }
+
+    /** Labels file for {@code classification}. */
+    public Builder labels(String v) {
+      return set("labels", v);
+    }
+
+    /** File name of the HTML report written beside the compressed model. */
+    public Builder report(String v) {
+      return set("report", v);
+    }
+
+    /** The pooling: one of {@link #POOLINGS}. */
+    public Builder pooling(String v) {
+      return set("pooling", v);
+    }
+
+    /** The model's tokenizer.json. */
+    public Builder tokenizer(String v) {
+      return set("tokenizer", v);
+    }
+
+    /** The per-layer error mode: one of {@link #LAYER_ERRORS}. */
+    public Builder layerErrors(String v) {
+      return set("layerErrors", v);
+    }
   }
 
   /** Validates every field. */

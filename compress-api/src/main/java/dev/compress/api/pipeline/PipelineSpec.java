@@ -442,7 +442,7 @@ public record PipelineSpec(
    * <pre>{@code
    * PipelineSpec spec = PipelineSpec.builder()
    *     .model("builtin:all-minilm-l6-v2")
-   *     .pass(new RtnConfig(...))
+   *     .pass(RtnConfig.builder().bits(8).build())
    *     .output(Path.of("out/minilm-int8"))
    *     .build();
    * }</pre>

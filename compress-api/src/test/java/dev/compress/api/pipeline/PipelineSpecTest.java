@@ -47,7 +47,15 @@ class PipelineSpecTest {
     return PipelineSpec.builder()
         .model("target/models/mlp.onnx")
         .seed(7)
-        .calibration(new CalibrationSpec("text", "calib.txt", 16, 128, 16, 0, true))
+        .calibration(
+            CalibrationSpec.builder("calib.txt")
+                .kind("text")
+                .samples(16)
+                .sequenceLength(128)
+                .batchSize(16)
+                .seed(0)
+                .shuffle(true)
+                .build())
         .pass(
             new ScaleWeightsConfig(
                 new LayerSelection(List.of("re:/layer\\d/MatMul"), List.of("/layer1/MatMul")),
@@ -59,14 +67,14 @@ class PipelineSpecTest {
                 List.of("a", "b")))
         .pass(new CalibratedProvider.Config(LayerSelection.ALL))
         .evaluate(
-            new EvaluateSpec(
-                "embedding-fidelity",
-                "builtin:sentences",
-                10,
-                List.of(1),
-                128,
-                20,
-                Map.of("cosine.min", ">= 0.98")))
+            EvaluateSpec.builder("builtin:sentences")
+                .task("embedding-fidelity")
+                .samples(10)
+                .latencyBatchSizes(1)
+                .sequenceLength(128)
+                .iterations(20)
+                .gates(Map.of("cosine.min", ">= 0.98"))
+                .build())
         .output(Path.of("out/mlp"), true)
         .registry(REGISTRY)
         .build();

@@ -18,7 +18,9 @@ import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -134,6 +136,12 @@ class PublicSurfaceTest {
   }
 
   private static void check(Type t, String where, TreeSet<String> problems) {
+    check(t, where, problems, new HashSet<>());
+  }
+
+  /** {@code seen}: type variables being checked, for recursive bounds ({@code B extends X<B>}). */
+  private static void check(
+      Type t, String where, TreeSet<String> problems, Set<TypeVariable<?>> seen) {
     if (t == null) {
       return;
     }
@@ -149,19 +157,19 @@ class PublicSurfaceTest {
         problems.add(where + ": " + n);
       }
     } else if (t instanceof ParameterizedType p) {
-      check(p.getRawType(), where, problems);
+      check(p.getRawType(), where, problems, seen);
       for (Type a : p.getActualTypeArguments()) {
-        check(a, where, problems);
+        check(a, where, problems, seen);
       }
     } else if (t instanceof GenericArrayType g) {
-      check(g.getGenericComponentType(), where, problems);
+      check(g.getGenericComponentType(), where, problems, seen);
     } else if (t instanceof WildcardType w) {
-      Stream.of(w.getUpperBounds()).forEach(b -> check(b, where, problems));
-      Stream.of(w.getLowerBounds()).forEach(b -> check(b, where, problems));
-    } else if (t instanceof TypeVariable<?> v) {
+      Stream.of(w.getUpperBounds()).forEach(b -> check(b, where, problems, seen));
+      Stream.of(w.getLowerBounds()).forEach(b -> check(b, where, problems, seen));
+    } else if (t instanceof TypeVariable<?> v && seen.add(v)) {
       for (Type b : v.getBounds()) {
         if (b != Object.class) {
-          check(b, where, problems);
+          check(b, where, problems, seen);
         }
       }
     }

@@ -2,7 +2,9 @@ package dev.compress.distillation.distill;
 
 import dev.compress.api.pass.InvalidConfigException;
 import dev.compress.api.pass.LayerSelection;
+import dev.compress.api.pass.Param;
 import dev.compress.api.pass.PassConfig;
+import dev.compress.api.pass.SelectionBuilder;
 import dev.compress.training.distill.LossTerm;
 import dev.compress.training.distill.TeacherStudent;
 import java.util.ArrayList;
@@ -10,14 +12,14 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * Configuration of {@link DistillPass}, validated at construction. Defaults follow
- * sentence-transformers' layer-reduction recipe (MSE on the teacher's sentence embeddings, lr 1e-4,
- * 10% warmup, one epoch). The training examples are the calibration samples, re-batched.
+ * Configuration of {@link DistillPass}, validated at construction. The defaults ({@link
+ * #defaults()}) follow sentence-transformers' layer-reduction recipe (MSE on the teacher's sentence
+ * embeddings, warmup, one epoch). The training examples are the calibration samples, re-batched.
  *
- * @param selection the linear layers whose weights and biases are trained; all layers (the default)
- *     trains every float initializer with more than one element (embeddings and norms too)
- * @param teacher an ONNX file to learn from; default: the pipeline's input model
- * @param losses the weighted loss terms, summed (default: {@code embedding-mse})
+ * @param selection the linear layers whose weights and biases are trained; all layers trains every
+ *     float initializer with more than one element (embeddings and norms too)
+ * @param teacher an ONNX file to learn from; empty: the pipeline's input model
+ * @param losses the weighted loss terms, summed (empty: {@code embedding-mse})
  * @param lr the peak learning rate of AdamW (> 0)
  * @param batchSize examples per update (>= 1)
  * @param epochs passes over the training batches (>= 1), unless {@code steps} is given
@@ -28,21 +30,27 @@ import java.util.Optional;
  * @param clipNorm the global gradient norm is clipped to this (> 0), or 0 for no clipping
  * @param validationFraction the fraction of calibration batches held out for validation, in {@code
  *     [0, 0.5]}; 0 keeps the last weights, else the weights of the best validation loss are written
- * @param validateEvery updates between validations (>= 1); default: five times per run
+ * @param validateEvery updates between validations (>= 1); empty: five times per run
  */
 public record DistillConfig(
     LayerSelection selection,
-    Optional<String> teacher,
-    List<LossTerm> losses,
-    double lr,
-    int batchSize,
-    int epochs,
-    Optional<Integer> steps,
-    double warmup,
-    double weightDecay,
-    double clipNorm,
-    double validationFraction,
-    Optional<Integer> validateEvery)
+    @Param("an ONNX file to learn from (unset: the pipeline's input model)")
+        Optional<String> teacher,
+    @Param(
+            "weighted terms, summed: {kind: soft-targets|hidden-mse|hidden-cosine|embedding-mse|"
+                + "embedding-cosine, weight, output, temperature, hardLabelWeight, layerMap}")
+        List<LossTerm> losses,
+    @Param("AdamW's peak learning rate (> 0)") double lr,
+    @Param("examples per update (>= 1)") int batchSize,
+    @Param("passes over the training examples (>= 1), unless steps is given") int epochs,
+    @Param("number of updates (>= 1); overrides epochs") Optional<Integer> steps,
+    @Param("fraction of updates warming up linearly, in [0, 1); then cosine") double warmup,
+    @Param("AdamW's decoupled weight decay on matrices (>= 0)") double weightDecay,
+    @Param("clip the global gradient norm to this (> 0), or 0 for off") double clipNorm,
+    @Param("calibration samples held out to pick the best weights, in [0, 0.5]; 0: last weights")
+        double validationFraction,
+    @Param("updates between validations (>= 1; unset: five validations per run)")
+        Optional<Integer> validateEvery)
     implements PassConfig {
 
   /** Validates every field and reports all problems at once. */
@@ -89,7 +97,7 @@ public record DistillConfig(
     InvalidConfigException.throwIfAny(p);
   }
 
-  /** Every default: embedding MSE, lr 1e-4, batches of 32, one epoch, 10% warmup, 10% held out. */
+  /** Every default: the values a pipeline gets for the keys it leaves out. */
   public static DistillConfig defaults() {
     return new DistillConfig(
         LayerSelection.ALL,
@@ -108,70 +116,22 @@ public record DistillConfig(
 
   /** This config with {@code losses}. */
   public DistillConfig withLosses(List<LossTerm> terms) {
-    return new DistillConfig(
-        selection,
-        teacher,
-        terms,
-        lr,
-        batchSize,
-        epochs,
-        steps,
-        warmup,
-        weightDecay,
-        clipNorm,
-        validationFraction,
-        validateEvery);
+    return toBuilder().losses(terms.toArray(LossTerm[]::new)).build();
   }
 
   /** This config with a learning rate and a number of updates. */
   public DistillConfig withSchedule(double rate, int updates) {
-    return new DistillConfig(
-        selection,
-        teacher,
-        losses,
-        rate,
-        batchSize,
-        epochs,
-        Optional.of(updates),
-        warmup,
-        weightDecay,
-        clipNorm,
-        validationFraction,
-        validateEvery);
+    return toBuilder().lr(rate).steps(updates).build();
   }
 
   /** This config with a teacher file. */
   public DistillConfig withTeacher(String file) {
-    return new DistillConfig(
-        selection,
-        Optional.of(file),
-        losses,
-        lr,
-        batchSize,
-        epochs,
-        steps,
-        warmup,
-        weightDecay,
-        clipNorm,
-        validationFraction,
-        validateEvery);
+    return toBuilder().teacher(file).build();
   }
 
   /** This config with a validation fraction. */
   public DistillConfig withValidation(double fraction, int every) {
-    return new DistillConfig(
-        selection,
-        teacher,
-        losses,
-        lr,
-        batchSize,
-        epochs,
-        steps,
-        warmup,
-        weightDecay,
-        clipNorm,
-        fraction,
-        Optional.of(every));
+    return toBuilder().validationFraction(fraction).validateEvery(every).build();
   }
 
   /** The training settings of the run. */
@@ -186,5 +146,79 @@ public record DistillConfig(
         clipNorm,
         validationFraction,
         validateEvery);
+  }
+
+  /** A builder starting from {@link #defaults()}, validated at {@link Builder#build()}. */
+  public static Builder builder() {
+    return new Builder(defaults());
+  }
+
+  /** A builder starting from this config. */
+  public Builder toBuilder() {
+    return new Builder(this);
+  }
+
+  /**
+   * Builds a {@link DistillConfig}: one setter per key, every value checked at {@link #build()}.
+   */
+  public static final class Builder extends SelectionBuilder<DistillConfig, Builder> {
+    private Builder(DistillConfig start) {
+      super(start);
+    }
+
+    /** Sets {@link DistillConfig#teacher() teacher}. */
+    public Builder teacher(String v) {
+      return set("teacher", Optional.of(v));
+    }
+
+    /** Sets {@link DistillConfig#losses() losses}. */
+    public Builder losses(LossTerm... v) {
+      return set("losses", List.of(v));
+    }
+
+    /** Sets {@link DistillConfig#lr() lr}. */
+    public Builder lr(double v) {
+      return set("lr", v);
+    }
+
+    /** Sets {@link DistillConfig#batchSize() batchSize}. */
+    public Builder batchSize(int v) {
+      return set("batchSize", v);
+    }
+
+    /** Sets {@link DistillConfig#epochs() epochs}. */
+    public Builder epochs(int v) {
+      return set("epochs", v);
+    }
+
+    /** Sets {@link DistillConfig#steps() steps}. */
+    public Builder steps(int v) {
+      return set("steps", Optional.of(v));
+    }
+
+    /** Sets {@link DistillConfig#warmup() warmup}. */
+    public Builder warmup(double v) {
+      return set("warmup", v);
+    }
+
+    /** Sets {@link DistillConfig#weightDecay() weightDecay}. */
+    public Builder weightDecay(double v) {
+      return set("weightDecay", v);
+    }
+
+    /** Sets {@link DistillConfig#clipNorm() clipNorm}. */
+    public Builder clipNorm(double v) {
+      return set("clipNorm", v);
+    }
+
+    /** Sets {@link DistillConfig#validationFraction() validationFraction}. */
+    public Builder validationFraction(double v) {
+      return set("validationFraction", v);
+    }
+
+    /** Sets {@link DistillConfig#validateEvery() validateEvery}. */
+    public Builder validateEvery(int v) {
+      return set("validateEvery", Optional.of(v));
+    }
   }
 }

@@ -3,7 +3,9 @@ package dev.compress.distillation.layerdrop;
 import dev.compress.api.layers.TransformerBlocks;
 import dev.compress.api.pass.InvalidConfigException;
 import dev.compress.api.pass.LayerSelection;
+import dev.compress.api.pass.Param;
 import dev.compress.api.pass.PassConfig;
+import dev.compress.api.pass.RecordBuilder;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -26,7 +28,14 @@ import java.util.regex.PatternSyntaxException;
  *     TransformerBlocks#DEFAULT_PATTERN} when null or blank)
  */
 public record LayerDropConfig(
-    Optional<List<Integer>> keep, Optional<Integer> keepEvenly, String blockPattern)
+    @Param(
+            "the blocks to keep, by position (0 = first), e.g. [0, 2, 4]; at least one, no"
+                + " repeats; without keep and keepEvenly every other block is kept")
+        Optional<List<Integer>> keep,
+    @Param("instead of keep: this many blocks spread evenly (block floor(i*n/k) of n)")
+        Optional<Integer> keepEvenly,
+    @Param("regex over node names whose first capture group numbers the transformer block")
+        String blockPattern)
     implements PassConfig {
 
   /** Validates every field and reports all problems at once. */
@@ -132,5 +141,44 @@ public record LayerDropConfig(
     }
     InvalidConfigException.throwIfAny(problems);
     return out.stream().sorted().toList();
+  }
+
+  /** Every default: the values a pipeline gets for the keys it leaves out. */
+  public static LayerDropConfig defaults() {
+    return new LayerDropConfig(Optional.empty(), Optional.empty(), null);
+  }
+
+  /** A builder starting from {@link #defaults()}, validated at {@link Builder#build()}. */
+  public static Builder builder() {
+    return new Builder(defaults());
+  }
+
+  /** A builder starting from this config. */
+  public Builder toBuilder() {
+    return new Builder(this);
+  }
+
+  /**
+   * Builds a {@link LayerDropConfig}: one setter per key, every value checked at {@link #build()}.
+   */
+  public static final class Builder extends RecordBuilder<LayerDropConfig, Builder> {
+    private Builder(LayerDropConfig start) {
+      super(start);
+    }
+
+    /** Sets {@link LayerDropConfig#keep() keep}. */
+    public Builder keep(Integer... v) {
+      return set("keep", Optional.of(List.of(v)));
+    }
+
+    /** Sets {@link LayerDropConfig#keepEvenly() keepEvenly}. */
+    public Builder keepEvenly(int v) {
+      return set("keepEvenly", Optional.of(v));
+    }
+
+    /** Sets {@link LayerDropConfig#blockPattern() blockPattern}. */
+    public Builder blockPattern(String v) {
+      return set("blockPattern", v);
+    }
   }
 }

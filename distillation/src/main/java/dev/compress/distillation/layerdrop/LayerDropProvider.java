@@ -2,8 +2,6 @@ package dev.compress.distillation.layerdrop;
 
 import dev.compress.api.pass.Pass;
 import dev.compress.api.pass.PassProvider;
-import java.util.List;
-import java.util.Optional;
 
 /** Registers {@link LayerDropPass} as {@code layer-drop}. */
 public final class LayerDropProvider implements PassProvider<LayerDropConfig> {
@@ -31,22 +29,7 @@ public final class LayerDropProvider implements PassProvider<LayerDropConfig> {
 
   @Override
   public LayerDropConfig defaults() {
-    return new LayerDropConfig(Optional.empty(), Optional.empty(), null);
-  }
-
-  @Override
-  public List<ParamDoc> parameters() {
-    return List.of(
-        new ParamDoc(
-            "keep",
-            "the blocks to keep, by position (0 = first), e.g. [0, 2, 4]; at least one, no"
-                + " repeats; without keep and keepEvenly every other block is kept"),
-        new ParamDoc(
-            "keepEvenly",
-            "instead of keep: this many blocks spread evenly (block floor(i*n/k) of n)"),
-        new ParamDoc(
-            "blockPattern",
-            "regex over node names whose first capture group numbers the transformer block"));
+    return LayerDropConfig.defaults();
   }
 
   @Override

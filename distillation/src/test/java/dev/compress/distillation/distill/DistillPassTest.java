@@ -64,20 +64,7 @@ class DistillPassTest {
             .withLosses(List.of(LossTerm.of(LossTerm.Kind.EMBEDDING_MSE)))
             .withSchedule(3e-2, 50)
             .withValidation(0.1, 10);
-    c =
-        new DistillConfig(
-            c.selection(),
-            c.teacher(),
-            c.losses(),
-            c.lr(),
-            16,
-            1,
-            c.steps(),
-            c.warmup(),
-            0.0,
-            c.clipNorm(),
-            c.validationFraction(),
-            c.validateEvery());
+    c = c.toBuilder().batchSize(16).epochs(1).weightDecay(0.0).build();
     PassReport r = new DistillPass(c).apply(student, context(teacher, data(12, 100)));
     double after = heldOutCosine(teacher, student);
     System.out.printf(

@@ -19,7 +19,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -127,7 +126,8 @@ class LayerDropPassTest {
         .hasMessage("keep[0] must be >= 0, found -1");
     assertThatThrownBy(() -> LayerDropConfig.keepingEvenly(0))
         .hasMessage("keepEvenly must be >= 1, found 0");
-    assertThatThrownBy(() -> new LayerDropConfig(Optional.of(List.of(1)), Optional.of(1), null))
+    assertThatThrownBy(
+            () -> LayerDropConfig.builder().keep(1).keepEvenly(1).blockPattern(null).build())
         .hasMessage("keep and keepEvenly: give one of them, found keep [1] and keepEvenly 1");
   }
 
@@ -150,8 +150,7 @@ class LayerDropPassTest {
     assertThatThrownBy(
             () ->
                 new LayerDropPass(
-                        new LayerDropConfig(
-                            Optional.of(List.of(0)), Optional.empty(), "/stage(\\d+)"))
+                        LayerDropConfig.builder().keep(0).blockPattern("/stage(\\d+)").build())
                     .apply(model, PassContext.of(0)))
         .isInstanceOf(UnsupportedModelException.class)
         .hasMessage(

@@ -2,6 +2,8 @@ package dev.compress.lowrank.asvd;
 
 import dev.compress.api.pass.InvalidConfigException;
 import dev.compress.api.pass.LayerSelection;
+import dev.compress.api.pass.Param;
+import dev.compress.api.pass.SelectionBuilder;
 import dev.compress.lowrank.LowRankConfig;
 import dev.compress.lowrank.rank.Allocation;
 import dev.compress.lowrank.rank.RankRule;
@@ -23,12 +25,13 @@ import java.util.Optional;
  */
 public record AsvdConfig(
     LayerSelection selection,
-    Allocation allocation,
-    double parametersRemoved,
-    double energy,
-    int rank,
-    Optional<Double> alpha,
-    List<Double> alphaGrid)
+    @Param(RankRule.ALLOCATION_HELP) Allocation allocation,
+    @Param(RankRule.PARAMETERS_REMOVED_HELP) double parametersRemoved,
+    @Param(RankRule.ENERGY_HELP) double energy,
+    @Param(RankRule.RANK_HELP) int rank,
+    @Param("exponent of mean|x| in the column scales, in [0, 2]; unset: searched")
+        Optional<Double> alpha,
+    @Param("the exponents searched per layer when alpha is unset") List<Double> alphaGrid)
     implements LowRankConfig {
 
   /** The searched exponents when none is given. */
@@ -58,5 +61,64 @@ public record AsvdConfig(
   @Override
   public RankRule rankRule() {
     return new RankRule(allocation, parametersRemoved, energy, rank);
+  }
+
+  /** Every default: the values a pipeline gets for the keys it leaves out. */
+  public static AsvdConfig defaults() {
+    return new AsvdConfig(
+        LayerSelection.ALL,
+        Allocation.UNIFORM,
+        0.2,
+        0.95,
+        64,
+        java.util.Optional.empty(),
+        AsvdConfig.DEFAULT_GRID);
+  }
+
+  /** A builder starting from {@link #defaults()}, validated at {@link Builder#build()}. */
+  public static Builder builder() {
+    return new Builder(defaults());
+  }
+
+  /** A builder starting from this config. */
+  public Builder toBuilder() {
+    return new Builder(this);
+  }
+
+  /** Builds a {@link AsvdConfig}: one setter per key, every value checked at {@link #build()}. */
+  public static final class Builder extends SelectionBuilder<AsvdConfig, Builder> {
+    private Builder(AsvdConfig start) {
+      super(start);
+    }
+
+    /** Sets {@link AsvdConfig#allocation() allocation}. */
+    public Builder allocation(Allocation v) {
+      return set("allocation", v);
+    }
+
+    /** Sets {@link AsvdConfig#parametersRemoved() parametersRemoved}. */
+    public Builder parametersRemoved(double v) {
+      return set("parametersRemoved", v);
+    }
+
+    /** Sets {@link AsvdConfig#energy() energy}. */
+    public Builder energy(double v) {
+      return set("energy", v);
+    }
+
+    /** Sets {@link AsvdConfig#rank() rank}. */
+    public Builder rank(int v) {
+      return set("rank", v);
+    }
+
+    /** Sets {@link AsvdConfig#alpha() alpha}. */
+    public Builder alpha(double v) {
+      return set("alpha", Optional.of(v));
+    }
+
+    /** Sets {@link AsvdConfig#alphaGrid() alphaGrid}. */
+    public Builder alphaGrid(Double... v) {
+      return set("alphaGrid", List.of(v));
+    }
   }
 }

@@ -1,11 +1,7 @@
 package dev.compress.lowrank.asvd;
 
-import dev.compress.api.pass.LayerSelection;
 import dev.compress.api.pass.Pass;
 import dev.compress.api.pass.PassProvider;
-import dev.compress.lowrank.rank.Allocation;
-import dev.compress.lowrank.rank.RankRule;
-import java.util.List;
 
 /** Registers {@link AsvdPass} as {@code asvd}. */
 public final class AsvdProvider implements PassProvider<AsvdConfig> {
@@ -33,24 +29,7 @@ public final class AsvdProvider implements PassProvider<AsvdConfig> {
 
   @Override
   public AsvdConfig defaults() {
-    return new AsvdConfig(
-        LayerSelection.ALL,
-        Allocation.UNIFORM,
-        0.2,
-        0.95,
-        64,
-        java.util.Optional.empty(),
-        AsvdConfig.DEFAULT_GRID);
-  }
-
-  @Override
-  public List<ParamDoc> parameters() {
-    List<ParamDoc> docs = new java.util.ArrayList<>(RankRule.docs());
-    docs.add(
-        new ParamDoc(
-            "alpha", "exponent of mean|x| in the column scales, in [0, 2]; unset: searched"));
-    docs.add(new ParamDoc("alphaGrid", "the exponents searched per layer when alpha is unset"));
-    return docs;
+    return AsvdConfig.defaults();
   }
 
   @Override

@@ -2,7 +2,9 @@ package dev.compress.lowrank.lora;
 
 import dev.compress.api.pass.InvalidConfigException;
 import dev.compress.api.pass.LayerSelection;
+import dev.compress.api.pass.Param;
 import dev.compress.api.pass.PassConfig;
+import dev.compress.api.pass.SelectionBuilder;
 import dev.compress.training.distill.LossTerm;
 import dev.compress.training.distill.TeacherStudent;
 import java.util.ArrayList;
@@ -37,21 +39,33 @@ import java.util.Optional;
  */
 public record LoraConfig(
     LayerSelection selection,
-    Optional<String> teacher,
-    List<LossTerm> losses,
-    int rank,
-    double alpha,
-    boolean merge,
-    Base base,
-    double lr,
-    int batchSize,
-    int epochs,
-    Optional<Integer> steps,
-    double warmup,
-    double weightDecay,
-    double clipNorm,
-    double validationFraction,
-    Optional<Integer> validateEvery)
+    @Param("an ONNX file to learn from (unset: the pipeline's input model)")
+        Optional<String> teacher,
+    @Param(
+            "weighted terms, summed: {kind: soft-targets|hidden-mse|hidden-cosine|embedding-mse|"
+                + "embedding-cosine, weight, output, temperature, hardLabelWeight, layerMap}")
+        List<LossTerm> losses,
+    @Param("adapter rank r (>= 1, at most min(in, out) of each selected layer)") int rank,
+    @Param("LoRA alpha (> 0); the adapter branch is scaled by alpha / rank") double alpha,
+    @Param(
+            "true: fold (alpha/r) B A into the base weights and write a plain model; false: keep"
+                + " the adapters as separate nodes")
+        boolean merge,
+    @Param(
+            "the frozen base while training: float, or nf4 (QLoRA: NF4 weights dequantized in the"
+                + " forward; the merged weights are float, for a later quantization pass)")
+        Base base,
+    @Param("AdamW's peak learning rate (> 0)") double lr,
+    @Param("examples per update (>= 1)") int batchSize,
+    @Param("passes over the training examples (>= 1), unless steps is given") int epochs,
+    @Param("number of updates (>= 1); overrides epochs") Optional<Integer> steps,
+    @Param("fraction of updates warming up linearly, in [0, 1); then cosine") double warmup,
+    @Param("AdamW's decoupled weight decay on A and B (>= 0)") double weightDecay,
+    @Param("clip the global gradient norm to this (> 0), or 0 for off") double clipNorm,
+    @Param("calibration samples held out to pick the best adapters, in [0, 0.5]; 0: last ones")
+        double validationFraction,
+    @Param("updates between validations (>= 1; unset: five validations per run)")
+        Optional<Integer> validateEvery)
     implements PassConfig {
 
   /** The frozen base's form during training. */
@@ -317,5 +331,97 @@ public record LoraConfig(
         clipNorm,
         validationFraction,
         validateEvery);
+  }
+
+  /** A builder starting from {@link #defaults()}. */
+  public static Builder builder() {
+    return new Builder(defaults());
+  }
+
+  /** A builder starting from this config. */
+  public Builder toBuilder() {
+    return new Builder(this);
+  }
+
+  /** Builds a {@link LoraConfig}: one setter per key, validated at {@link #build()}. */
+  public static final class Builder extends SelectionBuilder<LoraConfig, Builder> {
+    private Builder(LoraConfig start) {
+      super(start);
+    }
+
+    /** Sets {@link LoraConfig#teacher() teacher}. */
+    public Builder teacher(String v) {
+      return set("teacher", Optional.of(v));
+    }
+
+    /** Sets {@link LoraConfig#losses() losses}. */
+    public Builder losses(LossTerm... v) {
+      return set("losses", List.of(v));
+    }
+
+    /** Sets {@link LoraConfig#rank() rank}. */
+    public Builder rank(int v) {
+      return set("rank", v);
+    }
+
+    /** Sets {@link LoraConfig#alpha() alpha}. */
+    public Builder alpha(double v) {
+      return set("alpha", v);
+    }
+
+    /** Sets {@link LoraConfig#merge() merge}. */
+    public Builder merge(boolean v) {
+      return set("merge", v);
+    }
+
+    /** Sets {@link LoraConfig#base() base}. */
+    public Builder base(Base v) {
+      return set("base", v);
+    }
+
+    /** Sets {@link LoraConfig#lr() lr}. */
+    public Builder lr(double v) {
+      return set("lr", v);
+    }
+
+    /** Sets {@link LoraConfig#batchSize() batchSize}. */
+    public Builder batchSize(int v) {
+      return set("batchSize", v);
+    }
+
+    /** Sets {@link LoraConfig#epochs() epochs}. */
+    public Builder epochs(int v) {
+      return set("epochs", v);
+    }
+
+    /** Sets {@link LoraConfig#steps() steps}. */
+    public Builder steps(Integer v) {
+      return set("steps", Optional.of(v));
+    }
+
+    /** Sets {@link LoraConfig#warmup() warmup}. */
+    public Builder warmup(double v) {
+      return set("warmup", v);
+    }
+
+    /** Sets {@link LoraConfig#weightDecay() weightDecay}. */
+    public Builder weightDecay(double v) {
+      return set("weightDecay", v);
+    }
+
+    /** Sets {@link LoraConfig#clipNorm() clipNorm}. */
+    public Builder clipNorm(double v) {
+      return set("clipNorm", v);
+    }
+
+    /** Sets {@link LoraConfig#validationFraction() validationFraction}. */
+    public Builder validationFraction(double v) {
+      return set("validationFraction", v);
+    }
+
+    /** Sets {@link LoraConfig#validateEvery() validateEvery}. */
+    public Builder validateEvery(Integer v) {
+      return set("validateEvery", Optional.of(v));
+    }
   }
 }

@@ -57,24 +57,23 @@ public record RankRule(Allocation allocation, double parametersRemoved, double e
     return p;
   }
 
-  /** The documentation of the four keys, for {@code list-passes}. */
-  public static List<dev.compress.api.pass.PassProvider.ParamDoc> docs() {
-    return List.of(
-        new dev.compress.api.pass.PassProvider.ParamDoc(
-            "allocation",
-            "uniform: every layer keeps the same fraction, k = floor(m*n*keep/(m+n)); global: one"
-                + " parameter budget spent where the truncation loss is largest; energy: per"
-                + " layer the smallest rank keeping that fraction of sum sigma^2; fixed: one rank"),
-        new dev.compress.api.pass.PassProvider.ParamDoc(
-            "parametersRemoved",
-            "fraction of the selected layers' parameters REMOVED (uniform, global), in (0, 1)"),
-        new dev.compress.api.pass.PassProvider.ParamDoc(
-            "energy", "fraction of sum sigma^2 each layer KEEPS (energy), in (0, 1)"),
-        new dev.compress.api.pass.PassProvider.ParamDoc(
-            "rank",
-            "the rank of every layer (fixed); must stay below each layer's break-even rank"
-                + " m*n/(m+n)"));
-  }
+  /** The help text of the {@code allocation} key. */
+  public static final String ALLOCATION_HELP =
+      "uniform: every layer keeps the same fraction, k = floor(m*n*keep/(m+n)); global: one"
+          + " parameter budget spent where the truncation loss is largest; energy: per"
+          + " layer the smallest rank keeping that fraction of sum sigma^2; fixed: one rank";
+
+  /** The help text of the {@code parametersRemoved} key. */
+  public static final String PARAMETERS_REMOVED_HELP =
+      "fraction of the selected layers' parameters REMOVED (uniform, global), in (0, 1)";
+
+  /** The help text of the {@code energy} key. */
+  public static final String ENERGY_HELP =
+      "fraction of sum sigma^2 each layer KEEPS (energy), in (0, 1)";
+
+  /** The help text of the {@code rank} key. */
+  public static final String RANK_HELP =
+      "the rank of every layer (fixed); must stay below each layer's break-even rank m*n/(m+n)";
 
   /** The break-even rank {@code m n / (m + n)}: factors of rank {@code k} are smaller iff below. */
   public static double breakEven(long m, long n) {

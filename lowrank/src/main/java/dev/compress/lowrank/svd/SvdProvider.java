@@ -1,11 +1,7 @@
 package dev.compress.lowrank.svd;
 
-import dev.compress.api.pass.LayerSelection;
 import dev.compress.api.pass.Pass;
 import dev.compress.api.pass.PassProvider;
-import dev.compress.lowrank.rank.Allocation;
-import dev.compress.lowrank.rank.RankRule;
-import java.util.List;
 
 /** Registers {@link SvdPass} as {@code svd}. */
 public final class SvdProvider implements PassProvider<SvdConfig> {
@@ -33,12 +29,7 @@ public final class SvdProvider implements PassProvider<SvdConfig> {
 
   @Override
   public SvdConfig defaults() {
-    return new SvdConfig(LayerSelection.ALL, Allocation.UNIFORM, 0.2, 0.95, 64);
-  }
-
-  @Override
-  public List<ParamDoc> parameters() {
-    return RankRule.docs();
+    return SvdConfig.defaults();
   }
 
   @Override

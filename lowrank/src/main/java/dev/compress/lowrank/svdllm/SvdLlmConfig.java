@@ -2,6 +2,8 @@ package dev.compress.lowrank.svdllm;
 
 import dev.compress.api.pass.InvalidConfigException;
 import dev.compress.api.pass.LayerSelection;
+import dev.compress.api.pass.Param;
+import dev.compress.api.pass.SelectionBuilder;
 import dev.compress.lowrank.LowRankConfig;
 import dev.compress.lowrank.rank.Allocation;
 import dev.compress.lowrank.rank.RankRule;
@@ -17,10 +19,10 @@ import dev.compress.lowrank.rank.RankRule;
  */
 public record SvdLlmConfig(
     LayerSelection selection,
-    Allocation allocation,
-    double parametersRemoved,
-    double energy,
-    int rank)
+    @Param(RankRule.ALLOCATION_HELP) Allocation allocation,
+    @Param(RankRule.PARAMETERS_REMOVED_HELP) double parametersRemoved,
+    @Param(RankRule.ENERGY_HELP) double energy,
+    @Param(RankRule.RANK_HELP) int rank)
     implements LowRankConfig {
 
   /** Validates every field and reports all problems at once. */
@@ -33,5 +35,47 @@ public record SvdLlmConfig(
   @Override
   public RankRule rankRule() {
     return new RankRule(allocation, parametersRemoved, energy, rank);
+  }
+
+  /** Every default: the values a pipeline gets for the keys it leaves out. */
+  public static SvdLlmConfig defaults() {
+    return new SvdLlmConfig(LayerSelection.ALL, Allocation.UNIFORM, 0.2, 0.95, 64);
+  }
+
+  /** A builder starting from {@link #defaults()}, validated at {@link Builder#build()}. */
+  public static Builder builder() {
+    return new Builder(defaults());
+  }
+
+  /** A builder starting from this config. */
+  public Builder toBuilder() {
+    return new Builder(this);
+  }
+
+  /** Builds a {@link SvdLlmConfig}: one setter per key, every value checked at {@link #build()}. */
+  public static final class Builder extends SelectionBuilder<SvdLlmConfig, Builder> {
+    private Builder(SvdLlmConfig start) {
+      super(start);
+    }
+
+    /** Sets {@link SvdLlmConfig#allocation() allocation}. */
+    public Builder allocation(Allocation v) {
+      return set("allocation", v);
+    }
+
+    /** Sets {@link SvdLlmConfig#parametersRemoved() parametersRemoved}. */
+    public Builder parametersRemoved(double v) {
+      return set("parametersRemoved", v);
+    }
+
+    /** Sets {@link SvdLlmConfig#energy() energy}. */
+    public Builder energy(double v) {
+      return set("energy", v);
+    }
+
+    /** Sets {@link SvdLlmConfig#rank() rank}. */
+    public Builder rank(int v) {
+      return set("rank", v);
+    }
   }
 }

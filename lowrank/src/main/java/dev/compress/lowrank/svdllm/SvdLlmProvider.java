@@ -1,11 +1,7 @@
 package dev.compress.lowrank.svdllm;
 
-import dev.compress.api.pass.LayerSelection;
 import dev.compress.api.pass.Pass;
 import dev.compress.api.pass.PassProvider;
-import dev.compress.lowrank.rank.Allocation;
-import dev.compress.lowrank.rank.RankRule;
-import java.util.List;
 
 /** Registers {@link SvdLlmPass} as {@code svd-llm}. */
 public final class SvdLlmProvider implements PassProvider<SvdLlmConfig> {
@@ -33,12 +29,7 @@ public final class SvdLlmProvider implements PassProvider<SvdLlmConfig> {
 
   @Override
   public SvdLlmConfig defaults() {
-    return new SvdLlmConfig(LayerSelection.ALL, Allocation.UNIFORM, 0.2, 0.95, 64);
-  }
-
-  @Override
-  public List<ParamDoc> parameters() {
-    return RankRule.docs();
+    return SvdLlmConfig.defaults();
   }
 
   @Override

@@ -93,8 +93,15 @@ public final class LowRankMiniLmBench {
     CalibrationSet calibration =
         new TextCalibrationLoader()
             .load(
-                new CalibrationSpec(
-                    "text", "builtin:calibration-text", samples, tokens, 16, 0, true, ""),
+                CalibrationSpec.builder("builtin:calibration-text")
+                    .kind("text")
+                    .samples(samples)
+                    .sequenceLength(tokens)
+                    .batchSize(16)
+                    .seed(0)
+                    .shuffle(true)
+                    .tokenizer("")
+                    .build(),
                 OnnxReader.read(original),
                 original,
                 MODEL);
@@ -158,12 +165,33 @@ public final class LowRankMiniLmBench {
 
   private static Pass<?> pass(String method, Allocation a, double removed) {
     return switch (method) {
-      case "svd" -> new SvdPass(new SvdConfig(ENCODER, a, removed, 0.95, 64));
+      case "svd" ->
+          new SvdPass(
+              SvdConfig.builder()
+                  .selection(ENCODER)
+                  .allocation(a)
+                  .parametersRemoved(removed)
+                  .energy(0.95)
+                  .rank(64)
+                  .build());
       case "asvd" ->
           new AsvdPass(
-              new AsvdConfig(
-                  ENCODER, a, removed, 0.95, 64, Optional.empty(), AsvdConfig.DEFAULT_GRID));
-      default -> new SvdLlmPass(new SvdLlmConfig(ENCODER, a, removed, 0.95, 64));
+              AsvdConfig.builder() // alpha searched per layer over the default grid
+                  .selection(ENCODER)
+                  .allocation(a)
+                  .parametersRemoved(removed)
+                  .energy(0.95)
+                  .rank(64)
+                  .build());
+      default ->
+          new SvdLlmPass(
+              SvdLlmConfig.builder()
+                  .selection(ENCODER)
+                  .allocation(a)
+                  .parametersRemoved(removed)
+                  .energy(0.95)
+                  .rank(64)
+                  .build());
     };
   }
 

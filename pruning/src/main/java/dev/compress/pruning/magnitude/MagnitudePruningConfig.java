@@ -2,7 +2,9 @@ package dev.compress.pruning.magnitude;
 
 import dev.compress.api.pass.InvalidConfigException;
 import dev.compress.api.pass.LayerSelection;
+import dev.compress.api.pass.Param;
 import dev.compress.api.pass.PassConfig;
+import dev.compress.api.pass.SelectionBuilder;
 import dev.compress.pruning.mask.SparsityPattern;
 import java.util.ArrayList;
 import java.util.List;
@@ -19,7 +21,17 @@ import java.util.List;
  *     {@code sparsity} is then N/M and its own value is not used, and the scope must be per layer
  */
 public record MagnitudePruningConfig(
-    LayerSelection selection, double sparsity, Scope scope, String pattern) implements PassConfig {
+    LayerSelection selection,
+    @Param("fraction of weights to zero, in [0, 1)") double sparsity,
+    @Param(
+            "per_layer: every layer reaches the sparsity; global: one magnitude threshold across"
+                + " the selected layers")
+        Scope scope,
+    @Param(
+            "unstructured, or N:M (e.g. 2:4, 4:8): the N smallest of every M consecutive input"
+                + " weights of an output row are zeroed (sparsity is then N/M)")
+        String pattern)
+    implements PassConfig {
 
   /** Where the magnitude threshold is computed. */
   public enum Scope {
@@ -58,5 +70,46 @@ public record MagnitudePruningConfig(
   /** The parsed {@link #pattern}. */
   public SparsityPattern sparsityPattern() {
     return SparsityPattern.parse("pattern", pattern, new ArrayList<>());
+  }
+
+  /** Every default: the values a pipeline gets for the keys it leaves out. */
+  public static MagnitudePruningConfig defaults() {
+    return new MagnitudePruningConfig(
+        LayerSelection.ALL, 0.5, MagnitudePruningConfig.Scope.PER_LAYER, "unstructured");
+  }
+
+  /** A builder starting from {@link #defaults()}, validated at {@link Builder#build()}. */
+  public static Builder builder() {
+    return new Builder(defaults());
+  }
+
+  /** A builder starting from this config. */
+  public Builder toBuilder() {
+    return new Builder(this);
+  }
+
+  /**
+   * Builds a {@link MagnitudePruningConfig}: one setter per key, every value checked at {@link
+   * #build()}.
+   */
+  public static final class Builder extends SelectionBuilder<MagnitudePruningConfig, Builder> {
+    private Builder(MagnitudePruningConfig start) {
+      super(start);
+    }
+
+    /** Sets {@link MagnitudePruningConfig#sparsity() sparsity}. */
+    public Builder sparsity(double v) {
+      return set("sparsity", v);
+    }
+
+    /** Sets {@link MagnitudePruningConfig#scope() scope}. */
+    public Builder scope(Scope v) {
+      return set("scope", v);
+    }
+
+    /** Sets {@link MagnitudePruningConfig#pattern() pattern}. */
+    public Builder pattern(String v) {
+      return set("pattern", v);
+    }
   }
 }

@@ -1,9 +1,7 @@
 package dev.compress.pruning.magnitude;
 
-import dev.compress.api.pass.LayerSelection;
 import dev.compress.api.pass.Pass;
 import dev.compress.api.pass.PassProvider;
-import java.util.List;
 
 /** Registers {@link MagnitudePruningPass} as {@code magnitude-pruning}. */
 public final class MagnitudePruningProvider implements PassProvider<MagnitudePruningConfig> {
@@ -31,22 +29,7 @@ public final class MagnitudePruningProvider implements PassProvider<MagnitudePru
 
   @Override
   public MagnitudePruningConfig defaults() {
-    return new MagnitudePruningConfig(
-        LayerSelection.ALL, 0.5, MagnitudePruningConfig.Scope.PER_LAYER, "unstructured");
-  }
-
-  @Override
-  public List<ParamDoc> parameters() {
-    return List.of(
-        new ParamDoc("sparsity", "fraction of weights to zero, in [0, 1)"),
-        new ParamDoc(
-            "scope",
-            "per_layer: every layer reaches the sparsity; global: one magnitude threshold across"
-                + " the selected layers"),
-        new ParamDoc(
-            "pattern",
-            "unstructured, or N:M (e.g. 2:4, 4:8): the N smallest of every M consecutive input"
-                + " weights of an output row are zeroed (sparsity is then N/M)"));
+    return MagnitudePruningConfig.defaults();
   }
 
   @Override

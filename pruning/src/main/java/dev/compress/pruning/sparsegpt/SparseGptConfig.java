@@ -3,7 +3,9 @@ package dev.compress.pruning.sparsegpt;
 import dev.compress.api.layers.TransformerBlocks;
 import dev.compress.api.pass.InvalidConfigException;
 import dev.compress.api.pass.LayerSelection;
+import dev.compress.api.pass.Param;
 import dev.compress.api.pass.PassConfig;
+import dev.compress.api.pass.SelectionBuilder;
 import dev.compress.pruning.mask.SparsityPattern;
 import java.util.ArrayList;
 import java.util.List;
@@ -25,11 +27,15 @@ import java.util.regex.PatternSyntaxException;
  */
 public record SparseGptConfig(
     LayerSelection selection,
-    double sparsity,
-    String pattern,
-    int blockSize,
-    double dampPercent,
-    String blockPattern)
+    @Param("fraction of each layer's weights to zero, in [0, 1)") double sparsity,
+    @Param(
+            "unstructured, or N:M (e.g. 2:4): N of every M consecutive input weights of a row"
+                + " zeroed, chosen inside the sweep (sparsity not used)")
+        String pattern,
+    @Param("columns per lazy block and per unstructured mask (128; a multiple of M)") int blockSize,
+    @Param("damping lambda = dampPercent * mean(diag H), in (0, 1]") double dampPercent,
+    @Param("regex over layer names whose first group numbers the transformer block")
+        String blockPattern)
     implements PassConfig {
 
   /** Validates every field. */
@@ -65,7 +71,7 @@ public record SparseGptConfig(
     InvalidConfigException.throwIfAny(problems);
   }
 
-  /** The reference's defaults: 50% unstructured, blocks of 128 columns, 1% damping. */
+  /** Every default (the reference's): the values a pipeline gets for the keys it leaves out. */
   public static SparseGptConfig defaults() {
     return new SparseGptConfig(LayerSelection.ALL, 0.5, "unstructured", 128, 0.01, null);
   }
@@ -73,5 +79,49 @@ public record SparseGptConfig(
   /** The parsed {@link #pattern}. */
   public SparsityPattern sparsityPattern() {
     return SparsityPattern.parse("pattern", pattern, new ArrayList<>());
+  }
+
+  /** A builder starting from {@link #defaults()}, validated at {@link Builder#build()}. */
+  public static Builder builder() {
+    return new Builder(defaults());
+  }
+
+  /** A builder starting from this config. */
+  public Builder toBuilder() {
+    return new Builder(this);
+  }
+
+  /**
+   * Builds a {@link SparseGptConfig}: one setter per key, every value checked at {@link #build()}.
+   */
+  public static final class Builder extends SelectionBuilder<SparseGptConfig, Builder> {
+    private Builder(SparseGptConfig start) {
+      super(start);
+    }
+
+    /** Sets {@link SparseGptConfig#sparsity() sparsity}. */
+    public Builder sparsity(double v) {
+      return set("sparsity", v);
+    }
+
+    /** Sets {@link SparseGptConfig#pattern() pattern}. */
+    public Builder pattern(String v) {
+      return set("pattern", v);
+    }
+
+    /** Sets {@link SparseGptConfig#blockSize() blockSize}. */
+    public Builder blockSize(int v) {
+      return set("blockSize", v);
+    }
+
+    /** Sets {@link SparseGptConfig#dampPercent() dampPercent}. */
+    public Builder dampPercent(double v) {
+      return set("dampPercent", v);
+    }
+
+    /** Sets {@link SparseGptConfig#blockPattern() blockPattern}. */
+    public Builder blockPattern(String v) {
+      return set("blockPattern", v);
+    }
   }
 }

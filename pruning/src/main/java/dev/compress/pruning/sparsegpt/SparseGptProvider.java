@@ -2,7 +2,6 @@ package dev.compress.pruning.sparsegpt;
 
 import dev.compress.api.pass.Pass;
 import dev.compress.api.pass.PassProvider;
-import java.util.List;
 
 /** Registers {@link SparseGptPass} as {@code sparsegpt}. */
 public final class SparseGptProvider implements PassProvider<SparseGptConfig> {
@@ -31,22 +30,6 @@ public final class SparseGptProvider implements PassProvider<SparseGptConfig> {
   @Override
   public SparseGptConfig defaults() {
     return SparseGptConfig.defaults();
-  }
-
-  @Override
-  public List<ParamDoc> parameters() {
-    return List.of(
-        new ParamDoc("sparsity", "fraction of each layer's weights to zero, in [0, 1)"),
-        new ParamDoc(
-            "pattern",
-            "unstructured, or N:M (e.g. 2:4): N of every M consecutive input weights of a row"
-                + " zeroed, chosen inside the sweep (sparsity not used)"),
-        new ParamDoc(
-            "blockSize", "columns per lazy block and per unstructured mask (128; a multiple of M)"),
-        new ParamDoc("dampPercent", "damping lambda = dampPercent * mean(diag H), in (0, 1]"),
-        new ParamDoc(
-            "blockPattern",
-            "regex over layer names whose first group numbers the transformer block"));
   }
 
   @Override

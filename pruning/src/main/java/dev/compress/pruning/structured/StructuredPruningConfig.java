@@ -2,7 +2,9 @@ package dev.compress.pruning.structured;
 
 import dev.compress.api.pass.InvalidConfigException;
 import dev.compress.api.pass.LayerSelection;
+import dev.compress.api.pass.Param;
 import dev.compress.api.pass.PassConfig;
+import dev.compress.api.pass.SelectionBuilder;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -27,14 +29,25 @@ import java.util.regex.PatternSyntaxException;
  */
 public record StructuredPruningConfig(
     LayerSelection selection,
-    List<DependencyGroup.Kind> units,
-    Budget budget,
-    double kept,
-    Importance importance,
-    Rescale rescale,
-    boolean biasCompensation,
-    double damping,
-    Map<String, Double> removed)
+    @Param("which units to remove: [heads, neurons] or one of them")
+        List<DependencyGroup.Kind> units,
+    @Param("flops (linear multiply-accumulates per token) or params") Budget budget,
+    @Param("fraction of the groups' linear flops (or params) kept, in (0, 1]") double kept,
+    @Param(
+            "weight-norm (data-free), activation (Wanda-style mean(x^2)*||W_j||^2) or fluctuation"
+                + " (FLAP: var(x)*||W_j||^2)")
+        Importance importance,
+    @Param(
+            "least-squares: per group, scales of the kept units that match the unpruned output"
+                + " on calibration data (Kwon et al.); none")
+        Rescale rescale,
+    @Param("add the removed units' mean output to the next layer's bias (FLAP)")
+        boolean biasCompensation,
+    @Param("ridge of the least-squares fit, relative to its mean diagonal") double damping,
+    @Param(
+            "explicit plans: {layer name or re:REGEX of a group: fraction of its units removed,"
+                + " in [0, 1)}; these groups leave the global search")
+        Map<String, Double> removed)
     implements PassConfig {
 
   /** What the budget counts. */
@@ -126,5 +139,65 @@ public record StructuredPruningConfig(
   /** True when the pass needs calibration data. */
   public boolean needsCalibration() {
     return importance != Importance.WEIGHT_NORM || rescale != Rescale.NONE || biasCompensation;
+  }
+
+  /** A builder starting from {@link #defaults()}, validated at {@link Builder#build()}. */
+  public static Builder builder() {
+    return new Builder(defaults());
+  }
+
+  /** A builder starting from this config. */
+  public Builder toBuilder() {
+    return new Builder(this);
+  }
+
+  /**
+   * Builds a {@link StructuredPruningConfig}: one setter per key, every value checked at {@link
+   * #build()}.
+   */
+  public static final class Builder extends SelectionBuilder<StructuredPruningConfig, Builder> {
+    private Builder(StructuredPruningConfig start) {
+      super(start);
+    }
+
+    /** Sets {@link StructuredPruningConfig#units() units}. */
+    public Builder units(DependencyGroup.Kind... v) {
+      return set("units", List.of(v));
+    }
+
+    /** Sets {@link StructuredPruningConfig#budget() budget}. */
+    public Builder budget(Budget v) {
+      return set("budget", v);
+    }
+
+    /** Sets {@link StructuredPruningConfig#kept() kept}. */
+    public Builder kept(double v) {
+      return set("kept", v);
+    }
+
+    /** Sets {@link StructuredPruningConfig#importance() importance}. */
+    public Builder importance(Importance v) {
+      return set("importance", v);
+    }
+
+    /** Sets {@link StructuredPruningConfig#rescale() rescale}. */
+    public Builder rescale(Rescale v) {
+      return set("rescale", v);
+    }
+
+    /** Sets {@link StructuredPruningConfig#biasCompensation() biasCompensation}. */
+    public Builder biasCompensation(boolean v) {
+      return set("biasCompensation", v);
+    }
+
+    /** Sets {@link StructuredPruningConfig#damping() damping}. */
+    public Builder damping(double v) {
+      return set("damping", v);
+    }
+
+    /** Sets {@link StructuredPruningConfig#removed() removed}. */
+    public Builder removed(Map<String, Double> v) {
+      return set("removed", v);
+    }
   }
 }

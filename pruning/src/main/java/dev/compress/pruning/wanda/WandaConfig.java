@@ -3,7 +3,9 @@ package dev.compress.pruning.wanda;
 import dev.compress.api.layers.TransformerBlocks;
 import dev.compress.api.pass.InvalidConfigException;
 import dev.compress.api.pass.LayerSelection;
+import dev.compress.api.pass.Param;
 import dev.compress.api.pass.PassConfig;
+import dev.compress.api.pass.SelectionBuilder;
 import dev.compress.pruning.mask.SparsityPattern;
 import java.util.ArrayList;
 import java.util.List;
@@ -22,7 +24,14 @@ import java.util.regex.PatternSyntaxException;
  *     block; null for {@link TransformerBlocks#DEFAULT_PATTERN}
  */
 public record WandaConfig(
-    LayerSelection selection, double sparsity, String pattern, String blockPattern)
+    LayerSelection selection,
+    @Param("fraction of each output row's weights to zero, in [0, 1)") double sparsity,
+    @Param(
+            "unstructured, or N:M (e.g. 2:4): N of every M consecutive input weights of a row"
+                + " zeroed (sparsity not used)")
+        String pattern,
+    @Param("regex over layer names whose first group numbers the transformer block")
+        String blockPattern)
     implements PassConfig {
 
   /** Validates every field. */
@@ -49,7 +58,7 @@ public record WandaConfig(
     InvalidConfigException.throwIfAny(problems);
   }
 
-  /** The reference's default: 50% unstructured. */
+  /** Every default (the reference's): the values a pipeline gets for the keys it leaves out. */
   public static WandaConfig defaults() {
     return new WandaConfig(LayerSelection.ALL, 0.5, "unstructured", null);
   }
@@ -57,5 +66,37 @@ public record WandaConfig(
   /** The parsed {@link #pattern}. */
   public SparsityPattern sparsityPattern() {
     return SparsityPattern.parse("pattern", pattern, new ArrayList<>());
+  }
+
+  /** A builder starting from {@link #defaults()}, validated at {@link Builder#build()}. */
+  public static Builder builder() {
+    return new Builder(defaults());
+  }
+
+  /** A builder starting from this config. */
+  public Builder toBuilder() {
+    return new Builder(this);
+  }
+
+  /** Builds a {@link WandaConfig}: one setter per key, every value checked at {@link #build()}. */
+  public static final class Builder extends SelectionBuilder<WandaConfig, Builder> {
+    private Builder(WandaConfig start) {
+      super(start);
+    }
+
+    /** Sets {@link WandaConfig#sparsity() sparsity}. */
+    public Builder sparsity(double v) {
+      return set("sparsity", v);
+    }
+
+    /** Sets {@link WandaConfig#pattern() pattern}. */
+    public Builder pattern(String v) {
+      return set("pattern", v);
+    }
+
+    /** Sets {@link WandaConfig#blockPattern() blockPattern}. */
+    public Builder blockPattern(String v) {
+      return set("blockPattern", v);
+    }
   }
 }

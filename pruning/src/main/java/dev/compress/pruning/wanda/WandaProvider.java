@@ -2,7 +2,6 @@ package dev.compress.pruning.wanda;
 
 import dev.compress.api.pass.Pass;
 import dev.compress.api.pass.PassProvider;
-import java.util.List;
 
 /** Registers {@link WandaPass} as {@code wanda}. */
 public final class WandaProvider implements PassProvider<WandaConfig> {
@@ -31,19 +30,6 @@ public final class WandaProvider implements PassProvider<WandaConfig> {
   @Override
   public WandaConfig defaults() {
     return WandaConfig.defaults();
-  }
-
-  @Override
-  public List<ParamDoc> parameters() {
-    return List.of(
-        new ParamDoc("sparsity", "fraction of each output row's weights to zero, in [0, 1)"),
-        new ParamDoc(
-            "pattern",
-            "unstructured, or N:M (e.g. 2:4): N of every M consecutive input weights of a row"
-                + " zeroed (sparsity not used)"),
-        new ParamDoc(
-            "blockPattern",
-            "regex over layer names whose first group numbers the transformer block"));
   }
 
   @Override

@@ -98,7 +98,15 @@ public final class SparseMiniLmBench {
   private void row(String method, String pattern, Pass<?> pass, double paper) throws Exception {
     ModelGraph m = OnnxReader.read(file);
     CalibrationSpec spec =
-        new CalibrationSpec("text", BuiltinTextData.CALIBRATION_TEXT, 128, 128, 16, 0, true, "");
+        CalibrationSpec.builder(BuiltinTextData.CALIBRATION_TEXT)
+            .kind("text")
+            .samples(128)
+            .sequenceLength(128)
+            .batchSize(16)
+            .seed(0)
+            .shuffle(true)
+            .tokenizer("")
+            .build();
     CalibrationSet cal = new TextCalibrationLoader().load(spec, m, file, MODEL);
     PassContext ctx = new PassContext(0, Optional.of(cal), Optional.empty(), ProgressListener.NONE);
     long t0 = System.nanoTime();
@@ -126,13 +134,36 @@ public final class SparseMiniLmBench {
           "magnitude",
           p,
           new MagnitudePruningPass(
-              new MagnitudePruningConfig(all, 0.5, MagnitudePruningConfig.Scope.PER_LAYER, p)),
+              MagnitudePruningConfig.builder()
+                  .selection(all)
+                  .sparsity(0.5)
+                  .scope(MagnitudePruningConfig.Scope.PER_LAYER)
+                  .pattern(p)
+                  .build()),
           u ? 0.721 : 0.622);
-      b.row("wanda", p, new WandaPass(new WandaConfig(all, 0.5, p, null)), u ? 0.859 : 0.747);
+      b.row(
+          "wanda",
+          p,
+          new WandaPass(
+              WandaConfig.builder()
+                  .selection(all)
+                  .sparsity(0.5)
+                  .pattern(p)
+                  .blockPattern(null)
+                  .build()),
+          u ? 0.859 : 0.747);
       b.row(
           "sparsegpt",
           p,
-          new SparseGptPass(new SparseGptConfig(all, 0.5, p, 128, 0.01, null)),
+          new SparseGptPass(
+              SparseGptConfig.builder()
+                  .selection(all)
+                  .sparsity(0.5)
+                  .pattern(p)
+                  .blockSize(128)
+                  .dampPercent(0.01)
+                  .blockPattern(null)
+                  .build()),
           u ? 0.895 : 0.827);
     }
   }

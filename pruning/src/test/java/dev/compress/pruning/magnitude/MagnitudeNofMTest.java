@@ -6,14 +6,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.compress.api.ConfigException;
 import dev.compress.api.graph.ModelGraph;
 import dev.compress.api.pass.InvalidConfigException;
-import dev.compress.api.pass.LayerSelection;
 import dev.compress.api.pass.PassContext;
 import dev.compress.api.pass.PassReport;
 import dev.compress.api.tensor.Tensor;
 import dev.compress.fixtures.ResidualBlocks;
 import dev.compress.pruning.magnitude.MagnitudePruningConfig.Scope;
 import dev.compress.pruning.mask.SparsityReport;
-import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -27,7 +25,11 @@ class MagnitudeNofMTest {
   }
 
   private static MagnitudePruningConfig nm(String pattern) {
-    return new MagnitudePruningConfig(null, 0.5, Scope.PER_LAYER, pattern);
+    return MagnitudePruningConfig.builder()
+        .sparsity(0.5)
+        .scope(Scope.PER_LAYER)
+        .pattern(pattern)
+        .build();
   }
 
   /** Checks every group of {@code m} inputs of every output row of a stored weight. */
@@ -81,9 +83,21 @@ class MagnitudeNofMTest {
         .hasMessage("pattern N:M must have 0 < N < M (N weights zeroed in every M), found 4:4");
     assertThatThrownBy(() -> nm("0:4"))
         .hasMessage("pattern N:M must have 0 < N < M (N weights zeroed in every M), found 0:4");
-    assertThatThrownBy(() -> new MagnitudePruningConfig(null, 0.5, Scope.GLOBAL, "2:4"))
+    assertThatThrownBy(
+            () ->
+                MagnitudePruningConfig.builder()
+                    .sparsity(0.5)
+                    .scope(Scope.GLOBAL)
+                    .pattern("2:4")
+                    .build())
         .hasMessage("scope must be PER_LAYER with pattern 2:4 (N:M is per row), found GLOBAL");
-    assertThatThrownBy(() -> new MagnitudePruningConfig(null, 1.0, Scope.PER_LAYER, "2:4"))
+    assertThatThrownBy(
+            () ->
+                MagnitudePruningConfig.builder()
+                    .sparsity(1.0)
+                    .scope(Scope.PER_LAYER)
+                    .pattern("2:4")
+                    .build())
         .hasMessage("sparsity must be in [0, 1), found 1.0");
     ModelGraph m = ResidualBlocks.build(1, 12, 1); // up: 12 inputs, down: 24
     Map<String, Tensor> before = Map.copyOf(m.graph().initializers());
@@ -96,11 +110,12 @@ class MagnitudeNofMTest {
     // the other layer alone is fine
     assertThat(
             new MagnitudePruningPass(
-                    new MagnitudePruningConfig(
-                        new LayerSelection(List.of("re:.*down.*"), List.of()),
-                        0.5,
-                        Scope.PER_LAYER,
-                        "4:8"))
+                    MagnitudePruningConfig.builder()
+                        .targets("re:.*down.*")
+                        .sparsity(0.5)
+                        .scope(Scope.PER_LAYER)
+                        .pattern("4:8")
+                        .build())
                 .apply(m, PassContext.of(0))
                 .layerMetrics("/layer.0/down/MatMul"))
         .containsEntry("sparsity", 0.5);

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.compress.api.pass.InvalidConfigException;
-import dev.compress.api.pass.LayerSelection;
 import dev.compress.api.pass.PassProvider;
 import dev.compress.pruning.magnitude.MagnitudePruningConfig.Scope;
 import java.util.ServiceLoader;
@@ -13,21 +12,27 @@ import org.junit.jupiter.api.Test;
 class MagnitudePruningConfigTest {
   @Test
   void sparsityMustBeInZeroOne() {
-    assertThatThrownBy(() -> new MagnitudePruningConfig(null, 1.5, Scope.PER_LAYER))
+    assertThatThrownBy(
+            () -> MagnitudePruningConfig.builder().sparsity(1.5).scope(Scope.PER_LAYER).build())
         .isInstanceOf(InvalidConfigException.class)
         .hasMessage("sparsity must be in [0, 1), found 1.5");
-    assertThatThrownBy(() -> new MagnitudePruningConfig(null, 1.0, Scope.GLOBAL))
+    assertThatThrownBy(
+            () -> MagnitudePruningConfig.builder().sparsity(1.0).scope(Scope.GLOBAL).build())
         .hasMessage("sparsity must be in [0, 1), found 1.0");
-    assertThatThrownBy(() -> new MagnitudePruningConfig(null, -0.1, Scope.GLOBAL))
+    assertThatThrownBy(
+            () -> MagnitudePruningConfig.builder().sparsity(-0.1).scope(Scope.GLOBAL).build())
         .hasMessage("sparsity must be in [0, 1), found -0.1");
-    assertThatThrownBy(() -> new MagnitudePruningConfig(null, Double.NaN, Scope.GLOBAL))
+    assertThatThrownBy(
+            () -> MagnitudePruningConfig.builder().sparsity(Double.NaN).scope(Scope.GLOBAL).build())
         .hasMessage("sparsity must be in [0, 1), found NaN");
-    assertThat(new MagnitudePruningConfig(null, 0.0, Scope.GLOBAL).sparsity()).isZero();
+    assertThat(
+            MagnitudePruningConfig.builder().sparsity(0.0).scope(Scope.GLOBAL).build().sparsity())
+        .isZero();
   }
 
   @Test
   void listsEveryProblem() {
-    assertThatThrownBy(() -> new MagnitudePruningConfig(null, 2, null))
+    assertThatThrownBy(() -> MagnitudePruningConfig.builder().sparsity(2).scope(null).build())
         .isInstanceOfSatisfying(
             InvalidConfigException.class,
             e ->
@@ -47,14 +52,14 @@ class MagnitudePruningConfigTest {
             .orElseThrow();
     assertThat(p.configType()).isEqualTo(MagnitudePruningConfig.class);
     assertThat(p.defaults())
-        .isEqualTo(new MagnitudePruningConfig(LayerSelection.ALL, 0.5, Scope.PER_LAYER));
+        .isEqualTo(MagnitudePruningConfig.builder().sparsity(0.5).scope(Scope.PER_LAYER).build());
     assertThat(p.parameters())
         .extracting(PassProvider.ParamDoc::name)
         .containsExactly("sparsity", "scope", "pattern");
     assertThat(p.needsCalibration()).isFalse();
     assertThat(
             ((MagnitudePruningProvider) p)
-                .create(new MagnitudePruningConfig(null, 0.3, Scope.GLOBAL)))
+                .create(MagnitudePruningConfig.builder().sparsity(0.3).scope(Scope.GLOBAL).build()))
         .isInstanceOf(MagnitudePruningPass.class);
   }
 }

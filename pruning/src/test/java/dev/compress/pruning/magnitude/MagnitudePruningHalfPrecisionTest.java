@@ -29,7 +29,8 @@ class MagnitudePruningHalfPrecisionTest {
       names = {"FLOAT16", "BFLOAT16"})
   void halfWeightsArePrunedInTheirType(DataType type) throws Exception {
     MagnitudePruningPass pass =
-        new MagnitudePruningPass(new MagnitudePruningConfig(null, 0.5, Scope.GLOBAL));
+        new MagnitudePruningPass(
+            MagnitudePruningConfig.builder().sparsity(0.5).scope(Scope.GLOBAL).build());
     ModelGraph ref = MagnitudePruningPassTest.mlp(3);
     FloatPrecision.convert(ref, type);
     FloatPrecision.convert(ref, DataType.FLOAT);

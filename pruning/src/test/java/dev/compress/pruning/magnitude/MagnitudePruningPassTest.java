@@ -11,7 +11,6 @@ import dev.compress.api.graph.Node;
 import dev.compress.api.graph.ValueInfo;
 import dev.compress.api.io.onnx.OnnxReader;
 import dev.compress.api.io.onnx.OnnxWriter;
-import dev.compress.api.pass.LayerSelection;
 import dev.compress.api.pass.PassContext;
 import dev.compress.api.pass.PassReport;
 import dev.compress.api.tensor.DataType;
@@ -60,7 +59,8 @@ class MagnitudePruningPassTest {
     ModelGraph m = mlp(1);
     float[] w1 = weight(m, "W1");
     PassReport r =
-        new MagnitudePruningPass(new MagnitudePruningConfig(null, 0.3, Scope.PER_LAYER))
+        new MagnitudePruningPass(
+                MagnitudePruningConfig.builder().sparsity(0.3).scope(Scope.PER_LAYER).build())
             .apply(m, PassContext.of(0));
     float[] p1 = weight(m, "W1");
     float[] p2 = weight(m, "W2");
@@ -97,7 +97,8 @@ class MagnitudePruningPassTest {
     float[] w1 = weight(m, "W1");
     float[] w2 = weight(m, "W2");
     PassReport r =
-        new MagnitudePruningPass(new MagnitudePruningConfig(null, 0.5, Scope.GLOBAL))
+        new MagnitudePruningPass(
+                MagnitudePruningConfig.builder().sparsity(0.5).scope(Scope.GLOBAL).build())
             .apply(m, PassContext.of(0));
     long z1 = zeros(weight(m, "W1"));
     long z2 = zeros(weight(m, "W2"));
@@ -127,8 +128,11 @@ class MagnitudePruningPassTest {
     same[10] = -0.5f;
     m.graph().putInitializer(Tensor.ofFloats("W1", new long[] {IN, HIDDEN}, same));
     new MagnitudePruningPass(
-            new MagnitudePruningConfig(
-                new LayerSelection(List.of(FC1), List.of()), 0.25, Scope.PER_LAYER))
+            MagnitudePruningConfig.builder()
+                .targets(FC1)
+                .sparsity(0.25)
+                .scope(Scope.PER_LAYER)
+                .build())
         .apply(m, PassContext.of(0));
     float[] p = weight(m, "W1");
     for (int i = 0; i < p.length; i++) {
@@ -141,7 +145,8 @@ class MagnitudePruningPassTest {
     ModelGraph m = mlp(4);
     float[] w1 = weight(m, "W1");
     float[] w2 = weight(m, "W2");
-    new MagnitudePruningPass(new MagnitudePruningConfig(null, 0.6, Scope.GLOBAL))
+    new MagnitudePruningPass(
+            MagnitudePruningConfig.builder().sparsity(0.6).scope(Scope.GLOBAL).build())
         .apply(m, PassContext.of(0));
     Path file = tmp.resolve("pruned.onnx");
     OnnxWriter.write(m, file);
@@ -194,7 +199,11 @@ class MagnitudePruningPassTest {
             Tensor.ofBytes("W2", DataType.UINT8, new long[] {OUT, HIDDEN}, new byte[OUT * HIDDEN]));
     assertThatThrownBy(
             () ->
-                new MagnitudePruningPass(new MagnitudePruningConfig(null, 0.5, Scope.PER_LAYER))
+                new MagnitudePruningPass(
+                        MagnitudePruningConfig.builder()
+                            .sparsity(0.5)
+                            .scope(Scope.PER_LAYER)
+                            .build())
                     .apply(m, PassContext.of(0)))
         .isInstanceOfSatisfying(
             ConfigException.class,
@@ -209,10 +218,11 @@ class MagnitudePruningPassTest {
     assertThatThrownBy(
             () ->
                 new MagnitudePruningPass(
-                        new MagnitudePruningConfig(
-                            new LayerSelection(List.of("re:/fc9/.*"), List.of()),
-                            0.5,
-                            Scope.GLOBAL))
+                        MagnitudePruningConfig.builder()
+                            .targets("re:/fc9/.*")
+                            .sparsity(0.5)
+                            .scope(Scope.GLOBAL)
+                            .build())
                     .apply(mlp(5), PassContext.of(0)))
         .hasMessage("targets[0] 're:/fc9/.*' matches no linear layer");
   }
@@ -233,7 +243,8 @@ class MagnitudePruningPassTest {
         .add(0, Node.of("c", "Constant", List.of(), List.of("W1")).put(Attribute.of("value", t)));
     g.nodes().add(Node.of("/keep", "Identity", List.of("W1"), List.of("w1copy")));
     g.outputs().add(ValueInfo.tensor("w1copy", DataType.FLOAT16, null));
-    new MagnitudePruningPass(new MagnitudePruningConfig(null, 0.5, Scope.PER_LAYER))
+    new MagnitudePruningPass(
+            MagnitudePruningConfig.builder().sparsity(0.5).scope(Scope.PER_LAYER).build())
         .apply(m, PassContext.of(0));
     Node fc1 = g.node(FC1).orElseThrow();
     assertThat(fc1.input(1)).isEqualTo("W1_pruned");

@@ -9,7 +9,6 @@ import dev.compress.api.graph.ModelGraph;
 import dev.compress.api.io.onnx.OnnxWriter;
 import dev.compress.api.layers.LinearLayers;
 import dev.compress.api.pass.InvalidConfigException;
-import dev.compress.api.pass.LayerSelection;
 import dev.compress.api.pass.PassContext;
 import dev.compress.api.pass.PassReport;
 import dev.compress.api.pass.ProgressListener;
@@ -47,7 +46,13 @@ class SparseGptPassTest {
   }
 
   static SparseGptConfig config(double s, String pattern) {
-    return new SparseGptConfig(LayerSelection.ALL, s, pattern, 128, 0.01, null);
+    return SparseGptConfig.builder()
+        .sparsity(s)
+        .pattern(pattern)
+        .blockSize(128)
+        .dampPercent(0.01)
+        .blockPattern(null)
+        .build();
   }
 
   /** Relative squared output error of {@code m} to the dense model in ONNX Runtime. */
@@ -93,8 +98,11 @@ class SparseGptPassTest {
 
       ModelGraph mag = ResidualBlocks.build(2, D, 1);
       new MagnitudePruningPass(
-              new MagnitudePruningConfig(
-                  null, 0.5, MagnitudePruningConfig.Scope.PER_LAYER, pattern))
+              MagnitudePruningConfig.builder()
+                  .sparsity(0.5)
+                  .scope(MagnitudePruningConfig.Scope.PER_LAYER)
+                  .pattern(pattern)
+                  .build())
           .apply(mag, PassContext.of(0));
       double e = ortError(m, "sparsegpt");
       double em = ortError(mag, "magnitude");
@@ -130,7 +138,15 @@ class SparseGptPassTest {
         .hasMessage("pattern N:M must have 0 < N < M (N weights zeroed in every M), found 5:4");
     assertThatThrownBy(() -> config(0.5, "half"))
         .hasMessage("pattern must be unstructured or N:M (e.g. 2:4), found half");
-    assertThatThrownBy(() -> new SparseGptConfig(null, 0.5, "2:8", 100, 0.01, null))
+    assertThatThrownBy(
+            () ->
+                SparseGptConfig.builder()
+                    .sparsity(0.5)
+                    .pattern("2:8")
+                    .blockSize(100)
+                    .dampPercent(0.01)
+                    .blockPattern(null)
+                    .build())
         .hasMessage("blockSize must be a multiple of M with pattern 2:8, found 100");
 
     ModelGraph m = ResidualBlocks.build(1, 18, 1); // up: 18 inputs, down: 36

@@ -3,7 +3,6 @@ package dev.compress.pruning.structured;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.compress.api.graph.ModelGraph;
-import dev.compress.api.pass.LayerSelection;
 import dev.compress.api.pass.PassContext;
 import dev.compress.api.pass.PassReport;
 import dev.compress.api.tensor.Tensor;
@@ -22,16 +21,15 @@ import org.junit.jupiter.api.Test;
  */
 class FixtureModelsTest {
   static StructuredPruningConfig weightNorm(double kept) {
-    return new StructuredPruningConfig(
-        LayerSelection.ALL,
-        null,
-        StructuredPruningConfig.Budget.FLOPS,
-        kept,
-        StructuredPruningConfig.Importance.WEIGHT_NORM,
-        StructuredPruningConfig.Rescale.NONE,
-        false,
-        0,
-        Map.of());
+    return StructuredPruningConfig.builder()
+        .budget(StructuredPruningConfig.Budget.FLOPS)
+        .kept(kept)
+        .importance(StructuredPruningConfig.Importance.WEIGHT_NORM)
+        .rescale(StructuredPruningConfig.Rescale.NONE)
+        .biasCompensation(false)
+        .damping(0)
+        .removed(Map.of())
+        .build();
   }
 
   static long parameters(ModelGraph m) {

@@ -6,7 +6,6 @@ import dev.compress.api.graph.ModelGraph;
 import dev.compress.api.io.BuiltinModels;
 import dev.compress.api.io.onnx.OnnxReader;
 import dev.compress.api.io.onnx.OnnxWriter;
-import dev.compress.api.pass.LayerSelection;
 import dev.compress.api.pass.PassContext;
 import dev.compress.api.pass.PassReport;
 import dev.compress.api.tensor.Tensor;
@@ -51,16 +50,15 @@ class StructuredMiniLmTest {
 
     PassReport r =
         new StructuredPruningPass(
-                new StructuredPruningConfig(
-                    LayerSelection.ALL,
-                    null,
-                    StructuredPruningConfig.Budget.FLOPS,
-                    0.6,
-                    StructuredPruningConfig.Importance.WEIGHT_NORM,
-                    StructuredPruningConfig.Rescale.NONE,
-                    false,
-                    0,
-                    Map.of()))
+                StructuredPruningConfig.builder()
+                    .budget(StructuredPruningConfig.Budget.FLOPS)
+                    .kept(0.6)
+                    .importance(StructuredPruningConfig.Importance.WEIGHT_NORM)
+                    .rescale(StructuredPruningConfig.Rescale.NONE)
+                    .biasCompensation(false)
+                    .damping(0)
+                    .removed(Map.of())
+                    .build())
             .apply(m, PassContext.of(0));
     assertThat(r.metrics().get("linear_flops_kept_fraction")).isBetween(0.59, 0.6);
     Path out = tmp.resolve("pruned.onnx");

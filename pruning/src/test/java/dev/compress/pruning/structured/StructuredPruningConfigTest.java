@@ -52,8 +52,16 @@ class StructuredPruningConfigTest {
   void listsEveryProblemNamingTheKey() {
     assertThatThrownBy(
             () ->
-                new StructuredPruningConfig(
-                    null, List.of(), null, 1.5, null, null, false, -1, Map.of("re:(", 0.5)))
+                StructuredPruningConfig.builder()
+                    .units()
+                    .budget(null)
+                    .kept(1.5)
+                    .importance(null)
+                    .rescale(null)
+                    .biasCompensation(false)
+                    .damping(-1)
+                    .removed(Map.of("re:(", 0.5))
+                    .build())
         .isInstanceOfSatisfying(
             InvalidConfigException.class,
             e ->

@@ -9,7 +9,6 @@ import dev.compress.api.calibration.CalibrationSet;
 import dev.compress.api.graph.ModelGraph;
 import dev.compress.api.io.onnx.OnnxReader;
 import dev.compress.api.io.onnx.OnnxWriter;
-import dev.compress.api.pass.LayerSelection;
 import dev.compress.api.pass.PassContext;
 import dev.compress.api.pass.PassReport;
 import dev.compress.api.pass.ProgressListener;
@@ -43,16 +42,15 @@ class StructuredPruningPassTest {
       StructuredPruningConfig.Rescale rescale,
       boolean comp,
       Map<String, Double> removed) {
-    return new StructuredPruningConfig(
-        LayerSelection.ALL,
-        null,
-        StructuredPruningConfig.Budget.FLOPS,
-        kept,
-        imp,
-        rescale,
-        comp,
-        1e-3,
-        removed);
+    return StructuredPruningConfig.builder()
+        .budget(StructuredPruningConfig.Budget.FLOPS)
+        .kept(kept)
+        .importance(imp)
+        .rescale(rescale)
+        .biasCompensation(comp)
+        .damping(1e-3)
+        .removed(removed)
+        .build();
   }
 
   static Map<String, Tensor> batch(long seed, int b, int s) {
@@ -318,16 +316,16 @@ class StructuredPruningPassTest {
     assertThatThrownBy(
             () ->
                 new StructuredPruningPass(
-                        new StructuredPruningConfig(
-                            new LayerSelection(List.of("re:/ffn/.*"), List.of()),
-                            null,
-                            StructuredPruningConfig.Budget.PARAMS,
-                            0.6,
-                            StructuredPruningConfig.Importance.WEIGHT_NORM,
-                            StructuredPruningConfig.Rescale.NONE,
-                            false,
-                            0,
-                            Map.of()))
+                        StructuredPruningConfig.builder()
+                            .targets("re:/ffn/.*")
+                            .budget(StructuredPruningConfig.Budget.PARAMS)
+                            .kept(0.6)
+                            .importance(StructuredPruningConfig.Importance.WEIGHT_NORM)
+                            .rescale(StructuredPruningConfig.Rescale.NONE)
+                            .biasCompensation(false)
+                            .damping(0)
+                            .removed(Map.of())
+                            .build())
                     .apply(m, PassContext.of(0)))
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("node '/ffn/CumSum' (CumSum)");

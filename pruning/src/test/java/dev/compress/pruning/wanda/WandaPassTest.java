@@ -9,7 +9,6 @@ import dev.compress.api.graph.ModelGraph;
 import dev.compress.api.layers.LinearLayer;
 import dev.compress.api.layers.LinearLayers;
 import dev.compress.api.pass.InvalidConfigException;
-import dev.compress.api.pass.LayerSelection;
 import dev.compress.api.pass.PassContext;
 import dev.compress.api.pass.PassReport;
 import dev.compress.api.pass.ProgressListener;
@@ -50,7 +49,11 @@ class WandaPassTest {
     ModelGraph m = ResidualBlocks.build(2, D, 1);
     ModelGraph nm = ResidualBlocks.build(2, D, 1);
     new MagnitudePruningPass(
-            new MagnitudePruningConfig(null, 0.5, MagnitudePruningConfig.Scope.PER_LAYER, "2:4"))
+            MagnitudePruningConfig.builder()
+                .sparsity(0.5)
+                .scope(MagnitudePruningConfig.Scope.PER_LAYER)
+                .pattern("2:4")
+                .build())
         .apply(nm, PassContext.of(0));
     for (LinearLayer l : LinearLayers.of(m.graph())) {
       int rows = (int) l.outFeatures();
@@ -78,7 +81,8 @@ class WandaPassTest {
   void prunesEachRowExactlyWithoutUpdatingAndBlocksInSequence() throws Exception {
     ModelGraph original = ResidualBlocks.build(2, D, 1);
     ModelGraph m = ResidualBlocks.build(2, D, 1);
-    WandaPass pass = new WandaPass(new WandaConfig(LayerSelection.ALL, 0.5, null, null));
+    WandaPass pass =
+        new WandaPass(WandaConfig.builder().sparsity(0.5).pattern(null).blockPattern(null).build());
     PassReport r = pass.apply(m, context(calibration(D)));
     assertThat(r.layersTouched()).hasSize(4);
     assertThat(r.warnings())
@@ -130,7 +134,8 @@ class WandaPassTest {
   void nOfMPatternIsExactInEveryGroup() throws Exception {
     ModelGraph m = ResidualBlocks.build(2, D, 1);
     PassReport r =
-        new WandaPass(new WandaConfig(null, 0, "4:8", null)).apply(m, context(calibration(D)));
+        new WandaPass(WandaConfig.builder().sparsity(0).pattern("4:8").blockPattern(null).build())
+            .apply(m, context(calibration(D)));
     assertThat(r.metrics()).containsEntry("sparsity", 0.5);
     for (LinearLayer l : LinearLayers.of(m.graph())) {
       float[] p = outByIn(m, l);
@@ -146,16 +151,19 @@ class WandaPassTest {
 
   @Test
   void badInputIsOneLineNamingTheKeyAndNothingChanges() {
-    assertThatThrownBy(() -> new WandaConfig(null, 1.0, null, null))
+    assertThatThrownBy(
+            () -> WandaConfig.builder().sparsity(1.0).pattern(null).blockPattern(null).build())
         .isInstanceOf(InvalidConfigException.class)
         .hasMessage("sparsity must be in [0, 1), found 1.0");
-    assertThatThrownBy(() -> new WandaConfig(null, 0.5, "2:2", null))
+    assertThatThrownBy(
+            () -> WandaConfig.builder().sparsity(0.5).pattern("2:2").blockPattern(null).build())
         .hasMessage("pattern N:M must have 0 < N < M (N weights zeroed in every M), found 2:2");
     ModelGraph m = ResidualBlocks.build(1, 12, 1); // up: 12 inputs, down: 24
     Map<String, Tensor> before = Map.copyOf(m.graph().initializers());
     assertThatThrownBy(
             () ->
-                new WandaPass(new WandaConfig(null, 0, "4:8", null))
+                new WandaPass(
+                        WandaConfig.builder().sparsity(0).pattern("4:8").blockPattern(null).build())
                     .apply(m, context(calibration(12))))
         .isInstanceOf(ConfigException.class)
         .hasMessage(

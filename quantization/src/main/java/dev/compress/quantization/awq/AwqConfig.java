@@ -2,7 +2,9 @@ package dev.compress.quantization.awq;
 
 import dev.compress.api.pass.InvalidConfigException;
 import dev.compress.api.pass.LayerSelection;
+import dev.compress.api.pass.Param;
 import dev.compress.api.pass.PassConfig;
+import dev.compress.api.pass.SelectionBuilder;
 import dev.compress.quantization.format.MatMulNBitsLayout;
 import dev.compress.quantization.rtn.ClipMethod;
 import java.util.ArrayList;
@@ -16,7 +18,7 @@ import java.util.regex.PatternSyntaxException;
  * @param selection the linear layers to quantize (null means all)
  * @param bits 4 (MatMulNBits) or 8 (per channel only, DequantizeLinear)
  * @param groupSize input features per group: 32, 64 or 128, or 0 for one group per output channel
- * @param symmetric symmetric grid, or asymmetric with a zero point per group (the AWQ default)
+ * @param symmetric symmetric grid, or asymmetric with a zero point per group (as in AWQ)
  * @param alphaGrid number of grid points of the scale exponent: alpha in {@code {0, 1/n, ..., (n -
  *     1)/n}}; 20 (the reference's {@code {0, 0.05, ..., 0.95}}); 1 searches only alpha = 0 (no
  *     scaling)
@@ -33,21 +35,29 @@ import java.util.regex.PatternSyntaxException;
  *     residual branch of a post-norm transformer such as BERT), keep the function by inserting one
  *     {@code Mul} by {@code s} on those paths; false: leave such layers unscaled
  * @param accuracyLevel {@code accuracy_level} of the MatMulNBits nodes written for 4-bit weights: 0
- *     (default) leaves it unset, float activations; 4 asks for int8 compute (activations quantized
- *     to int8 per block by ONNX Runtime and by our kernels)
+ *     leaves it unset, float activations; 4 asks for int8 compute (activations quantized to int8
+ *     per block by ONNX Runtime and by our kernels)
  */
 public record AwqConfig(
     LayerSelection selection,
-    int bits,
-    int groupSize,
-    boolean symmetric,
-    int alphaGrid,
-    boolean duoScaling,
-    ClipMethod clip,
-    int clipTokens,
-    List<String> clipIgnore,
-    boolean residualMul,
-    int accuracyLevel)
+    @Param("4 (MatMulNBits) or 8 (groupSize 0 only)") int bits,
+    @Param("input features per group: 32, 64, 128, or 0 for one group per output channel")
+        int groupSize,
+    @Param("symmetric grid, else a zero point per group") boolean symmetric,
+    @Param("alpha in {0, 1/n, ..., (n-1)/n}; 1 means alpha = 0 only, no scaling") int alphaGrid,
+    @Param("s = s_x^alpha / (s_w^(1-alpha) + 1e-4) with s_w from the weights") boolean duoScaling,
+    @Param(
+            "mse: per output channel and group keep max*(1 - i/20), i = 0..9, minimising the"
+                + " output error on sampled tokens; none: full range")
+        ClipMethod clip,
+    @Param("tokens sampled for the clip search") int clipTokens,
+    @Param("layers left out of the clip search (names or re:REGEX)") List<String> clipIgnore,
+    @Param(
+            "when a norm's output also feeds a residual branch (post-norm models such as BERT),"
+                + " insert a Mul by s there to keep the function; false: leave such layers"
+                + " unscaled")
+        boolean residualMul,
+    @Param(MatMulNBitsLayout.ACCURACY_LEVEL_HELP) int accuracyLevel)
     implements PassConfig {
 
   /** The reference's clip exclusions: query and key projections. */
@@ -94,7 +104,7 @@ public record AwqConfig(
     InvalidConfigException.throwIfAny(problems);
   }
 
-  /** The defaults: 4 bits, asymmetric, group 128, 20 alphas, clip search on, no duo scaling. */
+  /** Every default: the values a pipeline gets for the keys it leaves out. */
   public static AwqConfig defaults() {
     return new AwqConfig(
         LayerSelection.ALL,
@@ -118,5 +128,72 @@ public record AwqConfig(
   /** The alpha of grid point {@code i}. */
   public double alpha(int i) {
     return (double) i / alphaGrid;
+  }
+
+  /** A builder starting from {@link #defaults()}, validated at {@link Builder#build()}. */
+  public static Builder builder() {
+    return new Builder(defaults());
+  }
+
+  /** A builder starting from this config. */
+  public Builder toBuilder() {
+    return new Builder(this);
+  }
+
+  /** Builds a {@link AwqConfig}: one setter per key, every value checked at {@link #build()}. */
+  public static final class Builder extends SelectionBuilder<AwqConfig, Builder> {
+    private Builder(AwqConfig start) {
+      super(start);
+    }
+
+    /** Sets {@link AwqConfig#bits() bits}. */
+    public Builder bits(int v) {
+      return set("bits", v);
+    }
+
+    /** Sets {@link AwqConfig#groupSize() groupSize}. */
+    public Builder groupSize(int v) {
+      return set("groupSize", v);
+    }
+
+    /** Sets {@link AwqConfig#symmetric() symmetric}. */
+    public Builder symmetric(boolean v) {
+      return set("symmetric", v);
+    }
+
+    /** Sets {@link AwqConfig#alphaGrid() alphaGrid}. */
+    public Builder alphaGrid(int v) {
+      return set("alphaGrid", v);
+    }
+
+    /** Sets {@link AwqConfig#duoScaling() duoScaling}. */
+    public Builder duoScaling(boolean v) {
+      return set("duoScaling", v);
+    }
+
+    /** Sets {@link AwqConfig#clip() clip}. */
+    public Builder clip(ClipMethod v) {
+      return set("clip", v);
+    }
+
+    /** Sets {@link AwqConfig#clipTokens() clipTokens}. */
+    public Builder clipTokens(int v) {
+      return set("clipTokens", v);
+    }
+
+    /** Sets {@link AwqConfig#clipIgnore() clipIgnore}. */
+    public Builder clipIgnore(String... v) {
+      return set("clipIgnore", List.of(v));
+    }
+
+    /** Sets {@link AwqConfig#residualMul() residualMul}. */
+    public Builder residualMul(boolean v) {
+      return set("residualMul", v);
+    }
+
+    /** Sets {@link AwqConfig#accuracyLevel() accuracyLevel}. */
+    public Builder accuracyLevel(int v) {
+      return set("accuracyLevel", v);
+    }
   }
 }

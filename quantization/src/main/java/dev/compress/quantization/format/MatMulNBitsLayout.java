@@ -27,6 +27,11 @@ import dev.compress.quantization.grid.QuantizedMatrix;
  * block_size >= K}, padded).
  */
 public final class MatMulNBitsLayout {
+  /** The help text of the {@code accuracyLevel} key of the passes that write MatMulNBits. */
+  public static final String ACCURACY_LEVEL_HELP =
+      "MatMulNBits accuracy_level: 0 unset, float activations; 4 int8 compute, activations"
+          + " quantized to int8 per block by ONNX Runtime and our kernels";
+
   /**
    * The largest block ONNX Runtime 1.22's CPU kernel computes correctly. Larger powers of two are
    * accepted when the model loads but give wrong outputs (measured: block 512 and up give garbage,

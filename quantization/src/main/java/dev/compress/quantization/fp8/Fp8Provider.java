@@ -1,9 +1,7 @@
 package dev.compress.quantization.fp8;
 
-import dev.compress.api.pass.LayerSelection;
 import dev.compress.api.pass.Pass;
 import dev.compress.api.pass.PassProvider;
-import java.util.List;
 
 /** Registers {@link Fp8Pass} as {@code fp8-quantization}. */
 public final class Fp8Provider implements PassProvider<Fp8Config> {
@@ -31,19 +29,7 @@ public final class Fp8Provider implements PassProvider<Fp8Config> {
 
   @Override
   public Fp8Config defaults() {
-    return new Fp8Config(LayerSelection.ALL, Fp8Format.E4M3FN, true, false, true);
-  }
-
-  @Override
-  public List<ParamDoc> parameters() {
-    return List.of(
-        new ParamDoc("format", "e4m3fn (max 448) or e5m2 (max 57344)"),
-        new ParamDoc("perChannel", "one weight scale per output channel, else per tensor"),
-        new ParamDoc(
-            "activations", "also quantize layer inputs per tensor, scale from calibration"),
-        new ParamDoc(
-            "upgradeOpset",
-            "raise the opset to 19 when safe (FLOAT8 needs it); false makes opset < 19 an error"));
+    return Fp8Config.defaults();
   }
 
   @Override

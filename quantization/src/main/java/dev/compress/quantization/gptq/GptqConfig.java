@@ -3,7 +3,9 @@ package dev.compress.quantization.gptq;
 import dev.compress.api.layers.TransformerBlocks;
 import dev.compress.api.pass.InvalidConfigException;
 import dev.compress.api.pass.LayerSelection;
+import dev.compress.api.pass.Param;
 import dev.compress.api.pass.PassConfig;
+import dev.compress.api.pass.SelectionBuilder;
 import dev.compress.quantization.format.MatMulNBitsLayout;
 import java.util.ArrayList;
 import java.util.List;
@@ -30,21 +32,28 @@ import java.util.regex.PatternSyntaxException;
  *     transformer block; the text up to the end of that group identifies the block. Null for {@link
  *     TransformerBlocks#DEFAULT_PATTERN}
  * @param accuracyLevel {@code accuracy_level} of the MatMulNBits nodes written for 4-bit weights: 0
- *     (default) leaves it unset, float activations; 4 asks for int8 compute (activations quantized
- *     to int8 per block by ONNX Runtime and by our kernels)
+ *     leaves it unset, float activations; 4 asks for int8 compute (activations quantized to int8
+ *     per block by ONNX Runtime and by our kernels)
  */
 public record GptqConfig(
     LayerSelection selection,
-    int bits,
-    int groupSize,
-    boolean symmetric,
-    boolean actOrder,
-    boolean staticGroups,
-    double dampPercent,
-    double maxDampPercent,
-    int blockSize,
-    String blockPattern,
-    int accuracyLevel)
+    @Param("2 to 8; groups need bits <= 4 for ONNX output") int bits,
+    @Param(
+            "input features per scale, a power of two in [16, 256] dividing every selected layer's"
+                + " input features; 0 for per channel")
+        int groupSize,
+    @Param("symmetric grid, else a zero point per group") boolean symmetric,
+    @Param("quantize columns by descending Hessian diagonal") boolean actOrder,
+    @Param("fit every group's grid up front on the unpermuted weight") boolean staticGroups,
+    @Param("damping as a fraction of mean(diag H), in (0, 1]") double dampPercent,
+    @Param("damping is escalated x10 up to this when the Hessian is singular")
+        double maxDampPercent,
+    @Param("columns per lazy-batch block") int blockSize,
+    @Param(
+            "regex over node names whose first group numbers the transformer block (the built-in pattern"
+                + " matches /encoder/layer.N/, model.layers.N, h.N, blocks.N)")
+        String blockPattern,
+    @Param(MatMulNBitsLayout.ACCURACY_LEVEL_HELP) int accuracyLevel)
     implements PassConfig {
 
   /** Validates every field. */
@@ -99,77 +108,100 @@ public record GptqConfig(
     InvalidConfigException.throwIfAny(problems);
   }
 
-  /** The defaults: 4 bits, groups of 128, symmetric, no act-order, 1% damping. */
+  /** Every default: the values a pipeline gets for the keys it leaves out. */
   public static GptqConfig defaults() {
     return new GptqConfig(LayerSelection.ALL, 4, 128, true, false, false, 0.01, 1.0, 128, null, 0);
   }
 
   /** A copy with other bits and group size. */
   public GptqConfig withBits(int newBits, int newGroupSize) {
-    return new GptqConfig(
-        selection,
-        newBits,
-        newGroupSize,
-        symmetric,
-        actOrder,
-        staticGroups,
-        dampPercent,
-        maxDampPercent,
-        blockSize,
-        blockPattern,
-        accuracyLevel);
+    return toBuilder().bits(newBits).groupSize(newGroupSize).build();
   }
 
   /** A copy with other act-order and static-group flags. */
   public GptqConfig withOrder(boolean newActOrder, boolean newStaticGroups) {
-    return new GptqConfig(
-        selection,
-        bits,
-        groupSize,
-        symmetric,
-        newActOrder,
-        newStaticGroups,
-        dampPercent,
-        maxDampPercent,
-        blockSize,
-        blockPattern,
-        accuracyLevel);
+    return toBuilder().actOrder(newActOrder).staticGroups(newStaticGroups).build();
   }
 
   /** A copy with another symmetry. */
   public GptqConfig withSymmetric(boolean newSymmetric) {
-    return new GptqConfig(
-        selection,
-        bits,
-        groupSize,
-        newSymmetric,
-        actOrder,
-        staticGroups,
-        dampPercent,
-        maxDampPercent,
-        blockSize,
-        blockPattern,
-        accuracyLevel);
+    return toBuilder().symmetric(newSymmetric).build();
   }
 
   /** A copy with another selection. */
   public GptqConfig withSelection(LayerSelection newSelection) {
-    return new GptqConfig(
-        newSelection,
-        bits,
-        groupSize,
-        symmetric,
-        actOrder,
-        staticGroups,
-        dampPercent,
-        maxDampPercent,
-        blockSize,
-        blockPattern,
-        accuracyLevel);
+    return toBuilder().selection(newSelection).build();
   }
 
   /** Columns per group for a layer with {@code inFeatures}: the whole row when per channel. */
   public int effectiveGroupSize(int inFeatures) {
     return groupSize == 0 ? inFeatures : groupSize;
+  }
+
+  /** A builder starting from {@link #defaults()}, validated at {@link Builder#build()}. */
+  public static Builder builder() {
+    return new Builder(defaults());
+  }
+
+  /** A builder starting from this config. */
+  public Builder toBuilder() {
+    return new Builder(this);
+  }
+
+  /** Builds a {@link GptqConfig}: one setter per key, every value checked at {@link #build()}. */
+  public static final class Builder extends SelectionBuilder<GptqConfig, Builder> {
+    private Builder(GptqConfig start) {
+      super(start);
+    }
+
+    /** Sets {@link GptqConfig#bits() bits}. */
+    public Builder bits(int v) {
+      return set("bits", v);
+    }
+
+    /** Sets {@link GptqConfig#groupSize() groupSize}. */
+    public Builder groupSize(int v) {
+      return set("groupSize", v);
+    }
+
+    /** Sets {@link GptqConfig#symmetric() symmetric}. */
+    public Builder symmetric(boolean v) {
+      return set("symmetric", v);
+    }
+
+    /** Sets {@link GptqConfig#actOrder() actOrder}. */
+    public Builder actOrder(boolean v) {
+      return set("actOrder", v);
+    }
+
+    /** Sets {@link GptqConfig#staticGroups() staticGroups}. */
+    public Builder staticGroups(boolean v) {
+      return set("staticGroups", v);
+    }
+
+    /** Sets {@link GptqConfig#dampPercent() dampPercent}. */
+    public Builder dampPercent(double v) {
+      return set("dampPercent", v);
+    }
+
+    /** Sets {@link GptqConfig#maxDampPercent() maxDampPercent}. */
+    public Builder maxDampPercent(double v) {
+      return set("maxDampPercent", v);
+    }
+
+    /** Sets {@link GptqConfig#blockSize() blockSize}. */
+    public Builder blockSize(int v) {
+      return set("blockSize", v);
+    }
+
+    /** Sets {@link GptqConfig#blockPattern() blockPattern}. */
+    public Builder blockPattern(String v) {
+      return set("blockPattern", v);
+    }
+
+    /** Sets {@link GptqConfig#accuracyLevel() accuracyLevel}. */
+    public Builder accuracyLevel(int v) {
+      return set("accuracyLevel", v);
+    }
   }
 }

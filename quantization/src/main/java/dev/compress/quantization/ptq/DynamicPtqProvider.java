@@ -1,9 +1,7 @@
 package dev.compress.quantization.ptq;
 
-import dev.compress.api.pass.LayerSelection;
 import dev.compress.api.pass.Pass;
 import dev.compress.api.pass.PassProvider;
-import java.util.List;
 
 /** Registers {@link DynamicPtqPass} as {@code ptq-dynamic}. */
 public final class DynamicPtqProvider implements PassProvider<DynamicPtqConfig> {
@@ -31,16 +29,7 @@ public final class DynamicPtqProvider implements PassProvider<DynamicPtqConfig> 
 
   @Override
   public DynamicPtqConfig defaults() {
-    return new DynamicPtqConfig(LayerSelection.ALL, false);
-  }
-
-  @Override
-  public List<ParamDoc> parameters() {
-    return List.of(
-        new ParamDoc(
-            "embeddings",
-            "also store embedding tables (Gather of a constant [rows, dim]) as int8 per row; not"
-                + " subject to targets/ignore"));
+    return DynamicPtqConfig.defaults();
   }
 
   @Override

@@ -2,7 +2,9 @@ package dev.compress.quantization.ptq;
 
 import dev.compress.api.pass.InvalidConfigException;
 import dev.compress.api.pass.LayerSelection;
+import dev.compress.api.pass.Param;
 import dev.compress.api.pass.PassConfig;
+import dev.compress.api.pass.SelectionBuilder;
 import dev.compress.quantization.observer.ActivationGranularity;
 import dev.compress.quantization.observer.Observers;
 import java.util.ArrayList;
@@ -25,11 +27,18 @@ import java.util.List;
  */
 public record StaticPtqConfig(
     LayerSelection selection,
-    String observer,
-    double percentile,
-    double averagingConstant,
-    boolean activationSymmetric,
-    boolean embeddings)
+    @Param(
+            "activation range calibration: minmax, moving-average, percentile, mse (measured best"
+                + " on MiniLM) or kl")
+        String observer,
+    @Param("for observer percentile: |x| percentile kept, (0, 100]") double percentile,
+    @Param("for observer moving-average: the update constant, (0, 1]") double averagingConstant,
+    @Param("true: int8 activations with zero point 0; false: uint8 with a zero point")
+        boolean activationSymmetric,
+    @Param(
+            "also store embedding tables (Gather of a constant [rows, dim]) as int8 per row; not"
+                + " subject to targets/ignore")
+        boolean embeddings)
     implements PassConfig {
 
   /** Validates every field and reports all problems at once. */
@@ -39,5 +48,54 @@ public record StaticPtqConfig(
     Observers.validate(
         observer, ActivationGranularity.PER_TENSOR, percentile, averagingConstant, problems);
     InvalidConfigException.throwIfAny(problems);
+  }
+
+  /** Every default: the values a pipeline gets for the keys it leaves out. */
+  public static StaticPtqConfig defaults() {
+    return new StaticPtqConfig(LayerSelection.ALL, Observers.MSE, 99.999, 0.01, false, false);
+  }
+
+  /** A builder starting from {@link #defaults()}, validated at {@link Builder#build()}. */
+  public static Builder builder() {
+    return new Builder(defaults());
+  }
+
+  /** A builder starting from this config. */
+  public Builder toBuilder() {
+    return new Builder(this);
+  }
+
+  /**
+   * Builds a {@link StaticPtqConfig}: one setter per key, every value checked at {@link #build()}.
+   */
+  public static final class Builder extends SelectionBuilder<StaticPtqConfig, Builder> {
+    private Builder(StaticPtqConfig start) {
+      super(start);
+    }
+
+    /** Sets {@link StaticPtqConfig#observer() observer}. */
+    public Builder observer(String v) {
+      return set("observer", v);
+    }
+
+    /** Sets {@link StaticPtqConfig#percentile() percentile}. */
+    public Builder percentile(double v) {
+      return set("percentile", v);
+    }
+
+    /** Sets {@link StaticPtqConfig#averagingConstant() averagingConstant}. */
+    public Builder averagingConstant(double v) {
+      return set("averagingConstant", v);
+    }
+
+    /** Sets {@link StaticPtqConfig#activationSymmetric() activationSymmetric}. */
+    public Builder activationSymmetric(boolean v) {
+      return set("activationSymmetric", v);
+    }
+
+    /** Sets {@link StaticPtqConfig#embeddings() embeddings}. */
+    public Builder embeddings(boolean v) {
+      return set("embeddings", v);
+    }
   }
 }

@@ -2,7 +2,9 @@ package dev.compress.quantization.qat;
 
 import dev.compress.api.pass.InvalidConfigException;
 import dev.compress.api.pass.LayerSelection;
+import dev.compress.api.pass.Param;
 import dev.compress.api.pass.PassConfig;
+import dev.compress.api.pass.SelectionBuilder;
 import dev.compress.quantization.grid.Granularity;
 import dev.compress.quantization.observer.ActivationGranularity;
 import dev.compress.quantization.observer.Observers;
@@ -44,27 +46,48 @@ import java.util.Optional;
  */
 public record QatConfig(
     LayerSelection selection,
-    int bits,
-    Granularity granularity,
-    int groupSize,
-    boolean symmetric,
-    ClipMethod clip,
-    boolean activations,
-    boolean activationSymmetric,
-    String observer,
-    StepSize stepSize,
-    ScaleInit scaleInit,
-    Optional<String> teacher,
-    List<LossTerm> losses,
-    double lr,
-    int batchSize,
-    int epochs,
-    Optional<Integer> steps,
-    double warmup,
-    double weightDecay,
-    double clipNorm,
-    double validationFraction,
-    Optional<Integer> validateEvery)
+    @Param("weight bits: 4 (MatMulNBits) or 8 (DequantizeLinear per channel)") int bits,
+    @Param(
+            "per_channel: one scale per output channel; per_group: per groupSize input features"
+                + " (bits=4 only)")
+        Granularity granularity,
+    @Param("input features per group for per_group: 32, 64 or 128") int groupSize,
+    @Param("true: symmetric grid, no stored zero point; false: a zero point per group")
+        boolean symmetric,
+    @Param("the initial RTN grid: none (full min-max range) or mse (searched range)")
+        ClipMethod clip,
+    @Param(
+            "also fake-quantize each layer input to int8 per tensor (W8A8, written as QDQ);"
+                + " needs bits=8 per_channel")
+        boolean activations,
+    @Param("int8 activations with zero point 0 (false: uint8 with one)")
+        boolean activationSymmetric,
+    @Param("initial activation ranges: minmax, moving-average, percentile, mse or kl")
+        String observer,
+    @Param(
+            "lsq: scales are trained (LSQ gradient scale 1/sqrt(N Q_P)); fixed: the initial grid"
+                + " stays, weights train through the straight-through estimator")
+        StepSize stepSize,
+    @Param("rtn: the round-to-nearest grid; lsq: 2 mean|w| / sqrt(Q_P) (symmetric grids)")
+        ScaleInit scaleInit,
+    @Param("an ONNX file to learn from (unset: the pipeline's input model)")
+        Optional<String> teacher,
+    @Param(
+            "weighted terms, summed, as distill: {kind: soft-targets|hidden-mse|hidden-cosine|"
+                + "embedding-mse|embedding-cosine, weight, output, temperature, hardLabelWeight,"
+                + " layerMap}")
+        List<LossTerm> losses,
+    @Param("AdamW's peak learning rate (> 0)") double lr,
+    @Param("examples per update (>= 1)") int batchSize,
+    @Param("passes over the training examples (>= 1), unless steps is given") int epochs,
+    @Param("number of updates (>= 1); overrides epochs") Optional<Integer> steps,
+    @Param("fraction of updates warming up linearly, in [0, 1); then cosine") double warmup,
+    @Param("AdamW's decoupled weight decay on matrices (>= 0)") double weightDecay,
+    @Param("clip the global gradient norm to this (> 0), or 0 for off") double clipNorm,
+    @Param("calibration samples held out to pick the best weights, in [0, 0.5]; 0: last weights")
+        double validationFraction,
+    @Param("updates between validations (>= 1; unset: five validations per run)")
+        Optional<Integer> validateEvery)
     implements PassConfig {
 
   /** The percentile of the {@code percentile} observer (ptq-static's default). */
@@ -153,12 +176,29 @@ public record QatConfig(
    * out.
    */
   public static QatConfig defaults() {
-    return builder().build();
-  }
-
-  /** A builder at {@link #defaults()}. */
-  public static Builder builder() {
-    return new Builder();
+    return new QatConfig(
+        LayerSelection.ALL,
+        4,
+        Granularity.PER_GROUP,
+        128,
+        false,
+        ClipMethod.NONE,
+        false,
+        false,
+        Observers.MSE,
+        StepSize.LSQ,
+        ScaleInit.RTN,
+        Optional.empty(),
+        List.of(),
+        1e-5,
+        16,
+        1,
+        Optional.empty(),
+        0.1,
+        0,
+        1,
+        0.1,
+        Optional.empty());
   }
 
   /** Input features per scale for a layer with {@code inFeatures} of them. */
@@ -180,153 +220,149 @@ public record QatConfig(
         validateEvery);
   }
 
-  /** A builder of {@link QatConfig}: {@code optX} for each key, validated by {@link #build()}. */
-  public static final class Builder {
-    private LayerSelection selection = LayerSelection.ALL;
-    private int bits = 4;
-    private Granularity granularity = Granularity.PER_GROUP;
-    private int groupSize = 128;
-    private boolean symmetric = false;
-    private ClipMethod clip = ClipMethod.NONE;
-    private boolean activations = false;
-    private boolean activationSymmetric = false;
-    private String observer = Observers.MSE;
-    private StepSize stepSize = StepSize.LSQ;
-    private ScaleInit scaleInit = ScaleInit.RTN;
-    private Optional<String> teacher = Optional.empty();
-    private List<LossTerm> losses = List.of();
-    private double lr = 1e-5;
-    private int batchSize = 16;
-    private int epochs = 1;
-    private Optional<Integer> steps = Optional.empty();
-    private double warmup = 0.1;
-    private double weightDecay = 0;
-    private double clipNorm = 1;
-    private double validationFraction = 0.1;
-    private Optional<Integer> validateEvery = Optional.empty();
+  /** A builder starting from {@link #defaults()}. */
+  public static Builder builder() {
+    return new Builder(defaults());
+  }
 
-    private Builder() {}
+  /** A builder starting from this config. */
+  public Builder toBuilder() {
+    return new Builder(this);
+  }
 
-    public Builder optSelection(LayerSelection v) {
-      selection = v;
-      return this;
+  /** Builds a {@link QatConfig}: one setter per key, validated at {@link #build()}. */
+  public static final class Builder extends SelectionBuilder<QatConfig, Builder> {
+    private Builder(QatConfig start) {
+      super(start);
     }
 
-    /** Weight bits, per channel or in groups of {@code group} (0: per channel). */
-    public Builder optWeights(int b, int group, boolean sym) {
-      bits = b;
-      granularity = group == 0 ? Granularity.PER_CHANNEL : Granularity.PER_GROUP;
-      groupSize = group;
-      symmetric = sym;
-      return this;
+    /** Sets {@link QatConfig#bits() bits}. */
+    public Builder bits(int v) {
+      return set("bits", v);
     }
 
-    public Builder optClip(ClipMethod v) {
-      clip = v;
-      return this;
+    /** Sets {@link QatConfig#granularity() granularity}. */
+    public Builder granularity(Granularity v) {
+      return set("granularity", v);
     }
 
-    /** int8 per-tensor activations (W8A8). */
-    public Builder optActivations(boolean on, boolean sym, String obs) {
-      activations = on;
-      activationSymmetric = sym;
-      observer = obs;
-      return this;
+    /** Sets {@link QatConfig#groupSize() groupSize}. */
+    public Builder groupSize(int v) {
+      return set("groupSize", v);
     }
 
-    public Builder optStepSize(StepSize v) {
-      stepSize = v;
-      return this;
+    /** Sets {@link QatConfig#symmetric() symmetric}. */
+    public Builder symmetric(boolean v) {
+      return set("symmetric", v);
     }
 
-    public Builder optScaleInit(ScaleInit v) {
-      scaleInit = v;
-      return this;
+    /** Sets {@link QatConfig#clip() clip}. */
+    public Builder clip(ClipMethod v) {
+      return set("clip", v);
     }
 
-    public Builder optTeacher(String file) {
-      teacher = Optional.ofNullable(file);
-      return this;
+    /** Sets {@link QatConfig#activations() activations}. */
+    public Builder activations(boolean v) {
+      return set("activations", v);
     }
 
-    public Builder optLosses(List<LossTerm> v) {
-      losses = v;
-      return this;
+    /** Sets {@link QatConfig#activationSymmetric() activationSymmetric}. */
+    public Builder activationSymmetric(boolean v) {
+      return set("activationSymmetric", v);
+    }
+
+    /** Sets {@link QatConfig#observer() observer}. */
+    public Builder observer(String v) {
+      return set("observer", v);
+    }
+
+    /** Sets {@link QatConfig#stepSize() stepSize}. */
+    public Builder stepSize(StepSize v) {
+      return set("stepSize", v);
+    }
+
+    /** Sets {@link QatConfig#scaleInit() scaleInit}. */
+    public Builder scaleInit(ScaleInit v) {
+      return set("scaleInit", v);
+    }
+
+    /** Sets {@link QatConfig#teacher() teacher}. */
+    public Builder teacher(String v) {
+      return set("teacher", Optional.of(v));
+    }
+
+    /** Sets {@link QatConfig#losses() losses}. */
+    public Builder losses(LossTerm... v) {
+      return set("losses", List.of(v));
+    }
+
+    /** Sets {@link QatConfig#lr() lr}. */
+    public Builder lr(double v) {
+      return set("lr", v);
+    }
+
+    /** Sets {@link QatConfig#batchSize() batchSize}. */
+    public Builder batchSize(int v) {
+      return set("batchSize", v);
+    }
+
+    /** Sets {@link QatConfig#epochs() epochs}. */
+    public Builder epochs(int v) {
+      return set("epochs", v);
+    }
+
+    /** Sets {@link QatConfig#steps() steps}. */
+    public Builder steps(Integer v) {
+      return set("steps", Optional.of(v));
+    }
+
+    /** Sets {@link QatConfig#warmup() warmup}. */
+    public Builder warmup(double v) {
+      return set("warmup", v);
+    }
+
+    /** Sets {@link QatConfig#weightDecay() weightDecay}. */
+    public Builder weightDecay(double v) {
+      return set("weightDecay", v);
+    }
+
+    /** Sets {@link QatConfig#clipNorm() clipNorm}. */
+    public Builder clipNorm(double v) {
+      return set("clipNorm", v);
+    }
+
+    /** Sets {@link QatConfig#validationFraction() validationFraction}. */
+    public Builder validationFraction(double v) {
+      return set("validationFraction", v);
+    }
+
+    /** Sets {@link QatConfig#validateEvery() validateEvery}. */
+    public Builder validateEvery(Integer v) {
+      return set("validateEvery", Optional.of(v));
+    }
+
+    /** Weight bits, per channel or in groups of {@code group} (0: per channel), and the grid. */
+    public Builder weights(int b, int group, boolean sym) {
+      return bits(b)
+          .granularity(group == 0 ? Granularity.PER_CHANNEL : Granularity.PER_GROUP)
+          .groupSize(group)
+          .symmetric(sym);
+    }
+
+    /** int8 per-tensor activations (W8A8) on or off, their grid and observer. */
+    public Builder activations(boolean on, boolean sym, String obs) {
+      return activations(on).activationSymmetric(sym).observer(obs);
     }
 
     /** Learning rate and number of updates. */
-    public Builder optSchedule(double rate, int updates) {
-      lr = rate;
-      steps = Optional.of(updates);
-      return this;
+    public Builder schedule(double rate, int updates) {
+      return lr(rate).steps(updates);
     }
 
-    public Builder optLr(double v) {
-      lr = v;
-      return this;
-    }
-
-    public Builder optBatchSize(int v) {
-      batchSize = v;
-      return this;
-    }
-
-    public Builder optEpochs(int v) {
-      epochs = v;
-      return this;
-    }
-
-    public Builder optWarmup(double v) {
-      warmup = v;
-      return this;
-    }
-
-    public Builder optWeightDecay(double v) {
-      weightDecay = v;
-      return this;
-    }
-
-    public Builder optClipNorm(double v) {
-      clipNorm = v;
-      return this;
-    }
-
-    /** Held-out fraction and updates between validations. */
-    public Builder optValidation(double fraction, Integer every) {
-      validationFraction = fraction;
-      validateEvery = Optional.ofNullable(every);
-      return this;
-    }
-
-    /**
-     * The config.
-     *
-     * @throws InvalidConfigException listing every problem
-     */
-    public QatConfig build() {
-      return new QatConfig(
-          selection,
-          bits,
-          granularity,
-          groupSize,
-          symmetric,
-          clip,
-          activations,
-          activationSymmetric,
-          observer,
-          stepSize,
-          scaleInit,
-          teacher,
-          losses,
-          lr,
-          batchSize,
-          epochs,
-          steps,
-          warmup,
-          weightDecay,
-          clipNorm,
-          validationFraction,
-          validateEvery);
+    /** Held-out fraction and updates between validations (null: five per run). */
+    public Builder validation(double fraction, Integer every) {
+      set("validationFraction", fraction);
+      return set("validateEvery", java.util.Optional.ofNullable(every));
     }
   }
 }

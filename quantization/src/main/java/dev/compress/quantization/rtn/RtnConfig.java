@@ -2,7 +2,9 @@ package dev.compress.quantization.rtn;
 
 import dev.compress.api.pass.InvalidConfigException;
 import dev.compress.api.pass.LayerSelection;
+import dev.compress.api.pass.Param;
 import dev.compress.api.pass.PassConfig;
+import dev.compress.api.pass.SelectionBuilder;
 import dev.compress.quantization.format.MatMulNBitsLayout;
 import dev.compress.quantization.grid.Granularity;
 import java.util.ArrayList;
@@ -23,24 +25,36 @@ import java.util.List;
  *     [rows, dim]} table on axis 0) to 8 bits per row behind {@code DequantizeLinear}, whatever
  *     {@code bits} is; these are not linear layers, so {@code targets}/{@code ignore} do not apply
  *     to them
- * @param clip {@link ClipMethod#NONE} (default): each group's full min-max range; {@link
- *     ClipMethod#MSE}: the shrunk range that minimises the weight error ({@link ClipSearch}, the
- *     GPTQ reference's {@code mse} option); linear layers only, embedding tables always use the
- *     full range
+ * @param clip {@link ClipMethod#NONE}: each group's full min-max range; {@link ClipMethod#MSE}: the
+ *     shrunk range that minimises the weight error ({@link ClipSearch}, the GPTQ reference's {@code
+ *     mse} option); linear layers only, embedding tables always use the full range
  * @param accuracyLevel {@code accuracy_level} of the MatMulNBits nodes written for 4-bit weights: 0
- *     (default) leaves it unset, float activations; 4 asks for int8 compute (activations quantized
- *     to int8 per block by ONNX Runtime and by our kernels; faster at batch 1, see
- *     benchmarks/README.md)
+ *     leaves it unset, float activations; 4 asks for int8 compute (activations quantized to int8
+ *     per block by ONNX Runtime and by our kernels; faster at batch 1, see benchmarks/README.md)
  */
 public record RtnConfig(
     LayerSelection selection,
-    int bits,
-    Granularity granularity,
-    int groupSize,
-    boolean symmetric,
-    boolean embeddings,
-    ClipMethod clip,
-    int accuracyLevel)
+    @Param("4 or 8") int bits,
+    @Param(
+            "per_channel: one scale per output channel; per_group: per groupSize input features"
+                + " (bits=4 only)")
+        Granularity granularity,
+    @Param(
+            "input features per group for per_group: 32, 64 or 128; must divide every selected"
+                + " layer's input features")
+        int groupSize,
+    @Param("true: symmetric grid, no stored zero point; false: a zero point per group")
+        boolean symmetric,
+    @Param(
+            "also quantize embedding tables (Gather of a constant [rows, dim] table) to int8 per"
+                + " row; not subject to targets/ignore")
+        boolean embeddings,
+    @Param(
+            "none: each group's full min-max range; mse: per row and group, shrink the range by"
+                + " p = 1 - i/100 (i < 80) and keep the one minimising sum |w' - w|^2.4 (the GPTQ"
+                + " reference's mse option)")
+        ClipMethod clip,
+    @Param(MatMulNBitsLayout.ACCURACY_LEVEL_HELP) int accuracyLevel)
     implements PassConfig {
 
   /** The group sizes accepted for {@link Granularity#PER_GROUP}. */
@@ -110,5 +124,63 @@ public record RtnConfig(
   /** Input features per scale for a layer with {@code inFeatures} of them. */
   public int effectiveGroupSize(int inFeatures) {
     return granularity == Granularity.PER_CHANNEL ? inFeatures : groupSize;
+  }
+
+  /** Every default: the values a pipeline gets for the keys it leaves out. */
+  public static RtnConfig defaults() {
+    return new RtnConfig(
+        LayerSelection.ALL, 8, Granularity.PER_CHANNEL, 128, true, false, ClipMethod.NONE);
+  }
+
+  /** A builder starting from {@link #defaults()}, validated at {@link Builder#build()}. */
+  public static Builder builder() {
+    return new Builder(defaults());
+  }
+
+  /** A builder starting from this config. */
+  public Builder toBuilder() {
+    return new Builder(this);
+  }
+
+  /** Builds a {@link RtnConfig}: one setter per key, every value checked at {@link #build()}. */
+  public static final class Builder extends SelectionBuilder<RtnConfig, Builder> {
+    private Builder(RtnConfig start) {
+      super(start);
+    }
+
+    /** Sets {@link RtnConfig#bits() bits}. */
+    public Builder bits(int v) {
+      return set("bits", v);
+    }
+
+    /** Sets {@link RtnConfig#granularity() granularity}. */
+    public Builder granularity(Granularity v) {
+      return set("granularity", v);
+    }
+
+    /** Sets {@link RtnConfig#groupSize() groupSize}. */
+    public Builder groupSize(int v) {
+      return set("groupSize", v);
+    }
+
+    /** Sets {@link RtnConfig#symmetric() symmetric}. */
+    public Builder symmetric(boolean v) {
+      return set("symmetric", v);
+    }
+
+    /** Sets {@link RtnConfig#embeddings() embeddings}. */
+    public Builder embeddings(boolean v) {
+      return set("embeddings", v);
+    }
+
+    /** Sets {@link RtnConfig#clip() clip}. */
+    public Builder clip(ClipMethod v) {
+      return set("clip", v);
+    }
+
+    /** Sets {@link RtnConfig#accuracyLevel() accuracyLevel}. */
+    public Builder accuracyLevel(int v) {
+      return set("accuracyLevel", v);
+    }
   }
 }

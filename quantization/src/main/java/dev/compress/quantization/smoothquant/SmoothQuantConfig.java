@@ -2,7 +2,9 @@ package dev.compress.quantization.smoothquant;
 
 import dev.compress.api.pass.InvalidConfigException;
 import dev.compress.api.pass.LayerSelection;
+import dev.compress.api.pass.Param;
 import dev.compress.api.pass.PassConfig;
+import dev.compress.api.pass.SelectionBuilder;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -13,8 +15,8 @@ import java.util.Map;
  *
  * @param selection the linear layers whose inputs may be smoothed (null means all); a norm is
  *     smoothed when any layer it feeds is selected, and then every linear layer it feeds is scaled
- * @param alpha migration strength in [0, 1]: {@code s_j = max|X_j|^alpha / max|W_j|^(1-alpha)} (0.5
- *     by default; 0.8-0.85 for Llama-like models)
+ * @param alpha migration strength in [0, 1]: {@code s_j = max|X_j|^alpha / max|W_j|^(1-alpha)}
+ *     (0.8-0.85 suits Llama-like models)
  * @param mappings manual override: norm node name to the names of the linear layers it feeds; when
  *     not empty, only these mappings are used (automatic discovery is off)
  * @param compensate when a norm's output also feeds something other than the mapped linear layers
@@ -22,7 +24,16 @@ import java.util.Map;
  *     the function stays exact; when false such a norm is skipped (reported)
  */
 public record SmoothQuantConfig(
-    LayerSelection selection, double alpha, Map<String, List<String>> mappings, boolean compensate)
+    LayerSelection selection,
+    @Param("migration strength in [0, 1]") double alpha,
+    @Param(
+            "manual norm -> layers override: {NORM_NODE: [LAYER, ...]}; empty finds every"
+                + " normalization feeding linear layers")
+        Map<String, List<String>> mappings,
+    @Param(
+            "when a norm output also feeds other nodes (a post-LN residual), restore it there with"
+                + " Mul(., s); false skips such norms")
+        boolean compensate)
     implements PassConfig {
 
   /** Validates every field and reports all problems at once. */
@@ -46,5 +57,45 @@ public record SmoothQuantConfig(
     }
     mappings = java.util.Collections.unmodifiableMap(m);
     InvalidConfigException.throwIfAny(problems);
+  }
+
+  /** Every default: the values a pipeline gets for the keys it leaves out. */
+  public static SmoothQuantConfig defaults() {
+    return new SmoothQuantConfig(LayerSelection.ALL, 0.5, Map.of(), true);
+  }
+
+  /** A builder starting from {@link #defaults()}, validated at {@link Builder#build()}. */
+  public static Builder builder() {
+    return new Builder(defaults());
+  }
+
+  /** A builder starting from this config. */
+  public Builder toBuilder() {
+    return new Builder(this);
+  }
+
+  /**
+   * Builds a {@link SmoothQuantConfig}: one setter per key, every value checked at {@link
+   * #build()}.
+   */
+  public static final class Builder extends SelectionBuilder<SmoothQuantConfig, Builder> {
+    private Builder(SmoothQuantConfig start) {
+      super(start);
+    }
+
+    /** Sets {@link SmoothQuantConfig#alpha() alpha}. */
+    public Builder alpha(double v) {
+      return set("alpha", v);
+    }
+
+    /** Sets {@link SmoothQuantConfig#mappings() mappings}. */
+    public Builder mappings(Map<String, List<String>> v) {
+      return set("mappings", v);
+    }
+
+    /** Sets {@link SmoothQuantConfig#compensate() compensate}. */
+    public Builder compensate(boolean v) {
+      return set("compensate", v);
+    }
   }
 }

@@ -1,10 +1,7 @@
 package dev.compress.quantization.smoothquant;
 
-import dev.compress.api.pass.LayerSelection;
 import dev.compress.api.pass.Pass;
 import dev.compress.api.pass.PassProvider;
-import java.util.List;
-import java.util.Map;
 
 /** Registers {@link SmoothQuantPass} as {@code smoothquant}. */
 public final class SmoothQuantProvider implements PassProvider<SmoothQuantConfig> {
@@ -32,21 +29,7 @@ public final class SmoothQuantProvider implements PassProvider<SmoothQuantConfig
 
   @Override
   public SmoothQuantConfig defaults() {
-    return new SmoothQuantConfig(LayerSelection.ALL, 0.5, Map.of(), true);
-  }
-
-  @Override
-  public List<ParamDoc> parameters() {
-    return List.of(
-        new ParamDoc("alpha", "migration strength in [0, 1]"),
-        new ParamDoc(
-            "mappings",
-            "manual norm -> layers override: {NORM_NODE: [LAYER, ...]}; empty finds every"
-                + " normalization feeding linear layers"),
-        new ParamDoc(
-            "compensate",
-            "when a norm output also feeds other nodes (a post-LN residual), restore it there with"
-                + " Mul(., s); false skips such norms"));
+    return SmoothQuantConfig.defaults();
   }
 
   @Override

@@ -7,7 +7,6 @@ import dev.compress.api.ConfigException;
 import dev.compress.api.calibration.CalibrationSet;
 import dev.compress.api.graph.FloatPrecision;
 import dev.compress.api.graph.ModelGraph;
-import dev.compress.api.pass.LayerSelection;
 import dev.compress.api.pass.PassContext;
 import dev.compress.api.pass.PassReport;
 import dev.compress.api.pass.ProgressListener;
@@ -28,8 +27,17 @@ import org.junit.jupiter.api.Test;
  */
 class AwqHalfPrecisionTest {
   private static AwqConfig config() {
-    return new AwqConfig(
-        LayerSelection.ALL, 4, 32, false, 20, false, ClipMethod.MSE, 512, null, true, 0);
+    return AwqConfig.builder()
+        .bits(4)
+        .groupSize(32)
+        .symmetric(false)
+        .alphaGrid(20)
+        .duoScaling(false)
+        .clip(ClipMethod.MSE)
+        .clipTokens(512)
+        .residualMul(true)
+        .accuracyLevel(0)
+        .build();
   }
 
   @Test

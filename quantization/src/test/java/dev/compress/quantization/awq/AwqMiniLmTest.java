@@ -8,7 +8,6 @@ import dev.compress.api.graph.ModelGraph;
 import dev.compress.api.io.BuiltinModels;
 import dev.compress.api.io.onnx.OnnxReader;
 import dev.compress.api.io.onnx.OnnxWriter;
-import dev.compress.api.pass.LayerSelection;
 import dev.compress.api.pass.Pass;
 import dev.compress.api.pass.PassContext;
 import dev.compress.api.pass.PassReport;
@@ -67,14 +66,14 @@ class AwqMiniLmTest {
     calibration =
         new TextCalibrationLoader()
             .load(
-                new CalibrationSpec(
-                    "text",
-                    "builtin:calibration-text",
-                    Integer.getInteger("awq.calibration.samples", 32),
-                    Integer.getInteger("awq.calibration.tokens", 64),
-                    16,
-                    0,
-                    true),
+                CalibrationSpec.builder("builtin:calibration-text")
+                    .kind("text")
+                    .samples(Integer.getInteger("awq.calibration.samples", 32))
+                    .sequenceLength(Integer.getInteger("awq.calibration.tokens", 64))
+                    .batchSize(16)
+                    .seed(0)
+                    .shuffle(true)
+                    .build(),
                 OnnxReader.read(original),
                 original,
                 MODEL);
@@ -140,7 +139,17 @@ class AwqMiniLmTest {
   }
 
   private static AwqConfig awq(ClipMethod clip, boolean duo) {
-    return new AwqConfig(LayerSelection.ALL, 4, 128, false, 20, duo, clip, 512, null, true, 0);
+    return AwqConfig.builder()
+        .bits(4)
+        .groupSize(128)
+        .symmetric(false)
+        .alphaGrid(20)
+        .duoScaling(duo)
+        .clip(clip)
+        .clipTokens(512)
+        .residualMul(true)
+        .accuracyLevel(0)
+        .build();
   }
 
   @Test
@@ -149,8 +158,17 @@ class AwqMiniLmTest {
     // Duo scaling makes s != 1 at every alpha, so every foldable group is really rescaled.
     AwqPass pass =
         new AwqPass(
-            new AwqConfig(
-                LayerSelection.ALL, 4, 128, false, 2, true, ClipMethod.NONE, 512, null, true, 0));
+            AwqConfig.builder()
+                .bits(4)
+                .groupSize(128)
+                .symmetric(false)
+                .alphaGrid(2)
+                .duoScaling(true)
+                .clip(ClipMethod.NONE)
+                .clipTokens(512)
+                .residualMul(true)
+                .accuracyLevel(0)
+                .build());
     AwqPass.Searched searched = pass.searched(folded, calibration);
     Map<String, Double> alphas = searched.alphas();
     // q/k/v (after the previous norm) and the FFN input (after the attention norm) of 6 layers.
@@ -176,19 +194,25 @@ class AwqMiniLmTest {
     double[] rtn =
         run(
             "rtn w4 g128 asym",
-            new RtnPass(new RtnConfig(LayerSelection.ALL, 4, Granularity.PER_GROUP, 128, false)));
+            new RtnPass(
+                RtnConfig.builder()
+                    .bits(4)
+                    .granularity(Granularity.PER_GROUP)
+                    .groupSize(128)
+                    .symmetric(false)
+                    .build()));
     double[] rtnMse =
         run(
             "rtn w4 g128 asym clip=mse",
             new RtnPass(
-                new RtnConfig(
-                    LayerSelection.ALL,
-                    4,
-                    Granularity.PER_GROUP,
-                    128,
-                    false,
-                    false,
-                    ClipMethod.MSE)));
+                RtnConfig.builder()
+                    .bits(4)
+                    .granularity(Granularity.PER_GROUP)
+                    .groupSize(128)
+                    .symmetric(false)
+                    .embeddings(false)
+                    .clip(ClipMethod.MSE)
+                    .build()));
     double[] awqFull = run("awq w4 g128", new AwqPass(awq(ClipMethod.MSE, false)));
     assertThat(rtnMse[0]).isGreaterThan(rtn[0]);
     assertThat(awqFull[0]).isGreaterThan(rtn[0]);
@@ -199,18 +223,17 @@ class AwqMiniLmTest {
       run(
           "awq w4 g128 clip only",
           new AwqPass(
-              new AwqConfig(
-                  LayerSelection.ALL,
-                  4,
-                  128,
-                  false,
-                  1,
-                  false,
-                  ClipMethod.MSE,
-                  512,
-                  null,
-                  true,
-                  0)));
+              AwqConfig.builder()
+                  .bits(4)
+                  .groupSize(128)
+                  .symmetric(false)
+                  .alphaGrid(1)
+                  .duoScaling(false)
+                  .clip(ClipMethod.MSE)
+                  .clipTokens(512)
+                  .residualMul(true)
+                  .accuracyLevel(0)
+                  .build()));
     }
   }
 }

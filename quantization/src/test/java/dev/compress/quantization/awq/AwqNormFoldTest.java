@@ -7,7 +7,6 @@ import dev.compress.api.graph.GraphBuilder;
 import dev.compress.api.graph.ModelGraph;
 import dev.compress.api.graph.Node;
 import dev.compress.api.io.onnx.OnnxWriter;
-import dev.compress.api.pass.LayerSelection;
 import dev.compress.api.tensor.DataType;
 import dev.compress.api.tensor.Tensor;
 import dev.compress.fixtures.Gaussian;
@@ -89,8 +88,17 @@ class AwqNormFoldTest {
   }
 
   private static AwqConfig config() {
-    return new AwqConfig(
-        LayerSelection.ALL, 4, 32, false, 20, false, ClipMethod.NONE, 512, null, true, 0);
+    return AwqConfig.builder()
+        .bits(4)
+        .groupSize(32)
+        .symmetric(false)
+        .alphaGrid(20)
+        .duoScaling(false)
+        .clip(ClipMethod.NONE)
+        .clipTokens(512)
+        .residualMul(true)
+        .accuracyLevel(0)
+        .build();
   }
 
   @Test

@@ -10,7 +10,6 @@ import dev.compress.api.graph.ModelGraph;
 import dev.compress.api.graph.Node;
 import dev.compress.api.graph.OpsetCheck;
 import dev.compress.api.io.onnx.OnnxWriter;
-import dev.compress.api.pass.LayerSelection;
 import dev.compress.api.pass.PassContext;
 import dev.compress.api.pass.PassReport;
 import dev.compress.api.pass.ProgressListener;
@@ -39,8 +38,17 @@ class AwqPassTest {
   }
 
   private static AwqConfig config(int alphaGrid, ClipMethod clip, boolean duo) {
-    return new AwqConfig(
-        LayerSelection.ALL, 4, 32, false, alphaGrid, duo, clip, 512, null, true, 0);
+    return AwqConfig.builder()
+        .bits(4)
+        .groupSize(32)
+        .symmetric(false)
+        .alphaGrid(alphaGrid)
+        .duoScaling(duo)
+        .clip(clip)
+        .clipTokens(512)
+        .residualMul(true)
+        .accuracyLevel(0)
+        .build();
   }
 
   @Test
@@ -48,7 +56,13 @@ class AwqPassTest {
     ModelGraph awq = Block.postNorm(1);
     new AwqPass(config(1, ClipMethod.NONE, false)).apply(awq, context(CAL3));
     ModelGraph rtn = Block.postNorm(1);
-    new RtnPass(new RtnConfig(LayerSelection.ALL, 4, Granularity.PER_GROUP, 32, false))
+    new RtnPass(
+            RtnConfig.builder()
+                .bits(4)
+                .granularity(Granularity.PER_GROUP)
+                .groupSize(32)
+                .symmetric(false)
+                .build())
         .apply(rtn, PassContext.of(0));
     Map<String, Tensor> a = awq.graph().initializers();
     Map<String, Tensor> r = rtn.graph().initializers();
@@ -184,7 +198,13 @@ class AwqPassTest {
   void awqBeatsRoundToNearestAndRunsInOnnxRuntime() throws Exception {
     Tensor x = Block.activations(9, 4, 16, Block.D);
     ModelGraph rtn = Block.postNorm(4);
-    new RtnPass(new RtnConfig(LayerSelection.ALL, 4, Granularity.PER_GROUP, 32, false))
+    new RtnPass(
+            RtnConfig.builder()
+                .bits(4)
+                .granularity(Granularity.PER_GROUP)
+                .groupSize(32)
+                .symmetric(false)
+                .build())
         .apply(rtn, PassContext.of(0));
     ModelGraph awq = Block.postNorm(4);
     PassReport report = new AwqPass(config(20, ClipMethod.MSE, false)).apply(awq, context(CAL3));
@@ -247,8 +267,18 @@ class AwqPassTest {
   void configRejectsBadValues() {
     assertThatThrownBy(
             () ->
-                new AwqConfig(
-                    null, 3, 100, false, 0, false, ClipMethod.MSE, 0, List.of("re:("), true, 0))
+                AwqConfig.builder()
+                    .bits(3)
+                    .groupSize(100)
+                    .symmetric(false)
+                    .alphaGrid(0)
+                    .duoScaling(false)
+                    .clip(ClipMethod.MSE)
+                    .clipTokens(0)
+                    .clipIgnore("re:(")
+                    .residualMul(true)
+                    .accuracyLevel(0)
+                    .build())
         .hasMessageContaining("bits must be 4 or 8, found 3")
         .hasMessageContaining("groupSize must be 0 (per channel), 32, 64 or 128, found 100")
         .hasMessageContaining("alphaGrid must be in [1, 1000], found 0")

@@ -1,6 +1,5 @@
 package dev.compress.quantization.bench;
 
-import dev.compress.api.pass.LayerSelection;
 import dev.compress.calibration.hessian.HessianAccumulator;
 import dev.compress.linalg.Linalg;
 import dev.compress.linalg.Matrix;
@@ -80,7 +79,18 @@ public final class GptqScaleBench {
     System.gc();
     resetPeaks();
     GptqConfig cfg =
-        new GptqConfig(LayerSelection.ALL, 4, 128, true, false, false, 0.01, 1.0, 128, null, 0);
+        GptqConfig.builder()
+            .bits(4)
+            .groupSize(128)
+            .symmetric(true)
+            .actOrder(false)
+            .staticGroups(false)
+            .dampPercent(0.01)
+            .maxDampPercent(1.0)
+            .blockSize(128)
+            .blockPattern(null)
+            .accuracyLevel(0)
+            .build();
     long t0 = System.nanoTime();
     GptqQuantizer.Result r = GptqQuantizer.quantize("bench", w, dim, dim, acc.take(), cfg);
     long tSolve = System.nanoTime() - t0;

@@ -35,7 +35,13 @@ class Fp8HalfPrecisionTest {
   @CsvSource({"FLOAT16,false,2e-3", "FLOAT16,true,0.01", "BFLOAT16,false,0"})
   void halfWeightsAreEncodedAndComputeWhatF32Computes(
       DataType type, boolean activations, double bound) throws Exception {
-    Fp8Config cfg = new Fp8Config(null, Fp8Format.E4M3FN, true, activations, true);
+    Fp8Config cfg =
+        Fp8Config.builder()
+            .format(Fp8Format.E4M3FN)
+            .perChannel(true)
+            .activations(activations)
+            .upgradeOpset(true)
+            .build();
     CalibrationSet cal = GptqOrtTest.calibration();
     ModelGraph ref = GptqOrtTest.mlp(1);
     FloatPrecision.convert(ref, type);
@@ -81,7 +87,13 @@ class Fp8HalfPrecisionTest {
   void bf16ActivationsAreRefusedBeforeCalibration() {
     ModelGraph m = GptqOrtTest.mlp(1);
     FloatPrecision.convert(m, DataType.BFLOAT16);
-    Fp8Config cfg = new Fp8Config(null, Fp8Format.E4M3FN, true, true, true);
+    Fp8Config cfg =
+        Fp8Config.builder()
+            .format(Fp8Format.E4M3FN)
+            .perChannel(true)
+            .activations(true)
+            .upgradeOpset(true)
+            .build();
     assertThatThrownBy(() -> new Fp8Pass(cfg).apply(m, context(GptqOrtTest.calibration())))
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("BFLOAT16 (first: ")

@@ -46,7 +46,14 @@ class Fp8PassTest {
   void onnxRuntimeDequantizesExactlyOurCodes(Fp8Format f, boolean perChannel) throws Exception {
     ModelGraph m = TinyEncoder.build(DIM, DIM, 8, 11);
     PassReport r =
-        new Fp8Pass(new Fp8Config(null, f, perChannel, false, true)).apply(m, PassContext.of(0));
+        new Fp8Pass(
+                Fp8Config.builder()
+                    .format(f)
+                    .perChannel(perChannel)
+                    .activations(false)
+                    .upgradeOpset(true)
+                    .build())
+            .apply(m, PassContext.of(0));
     assertThat(m.opset("").orElseThrow()).isEqualTo(19);
     assertThat(r.layersTouched()).hasSize(3);
     Node a = m.graph().node(TinyEncoder.A).orElseThrow();
@@ -91,7 +98,14 @@ class Fp8PassTest {
             Optional.of(TinyEncoder.calibration(3, 2, 8, DIM)),
             Optional.empty(),
             ProgressListener.NONE);
-    new Fp8Pass(new Fp8Config(null, Fp8Format.E4M3FN, true, true, true)).apply(m, ctx);
+    new Fp8Pass(
+            Fp8Config.builder()
+                .format(Fp8Format.E4M3FN)
+                .perChannel(true)
+                .activations(true)
+                .upgradeOpset(true)
+                .build())
+        .apply(m, ctx);
     assertThat(
             m.graph().nodes().stream()
                 .filter(n -> n.opType().equals("Cast") && n.intAttr("to", 0) == 17)
@@ -143,13 +157,25 @@ class Fp8PassTest {
     ModelGraph t = TinyEncoder.build(DIM, DIM, 8, 13);
     assertThatThrownBy(
             () ->
-                new Fp8Pass(new Fp8Config(null, Fp8Format.E5M2, true, false, false))
+                new Fp8Pass(
+                        Fp8Config.builder()
+                            .format(Fp8Format.E5M2)
+                            .perChannel(true)
+                            .activations(false)
+                            .upgradeOpset(false)
+                            .build())
                     .apply(t, PassContext.of(0)))
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("needs opset >= 19");
     assertThatThrownBy(
             () ->
-                new Fp8Pass(new Fp8Config(null, Fp8Format.E5M2, true, true, true))
+                new Fp8Pass(
+                        Fp8Config.builder()
+                            .format(Fp8Format.E5M2)
+                            .perChannel(true)
+                            .activations(true)
+                            .upgradeOpset(true)
+                            .build())
                     .apply(t, PassContext.of(0)))
         .hasMessageContaining("needs calibration data");
     assertThat(t.opset("").orElseThrow()).isEqualTo(17); // unchanged

@@ -7,7 +7,6 @@ import dev.compress.api.ConfigException;
 import dev.compress.api.calibration.CalibrationSet;
 import dev.compress.api.graph.FloatPrecision;
 import dev.compress.api.graph.ModelGraph;
-import dev.compress.api.pass.LayerSelection;
 import dev.compress.api.pass.PassContext;
 import dev.compress.api.pass.PassReport;
 import dev.compress.api.pass.ProgressListener;
@@ -36,8 +35,18 @@ class GptqHalfPrecisionTest {
   void halfWeightsAreCalibratedQuantizedAndWrittenInTheirType(
       DataType type, int bits, int group, double bound) throws Exception {
     GptqConfig cfg =
-        new GptqConfig(
-            LayerSelection.ALL, bits, group, true, false, false, 0.01, 1.0, 128, null, 0);
+        GptqConfig.builder()
+            .bits(bits)
+            .groupSize(group)
+            .symmetric(true)
+            .actOrder(false)
+            .staticGroups(false)
+            .dampPercent(0.01)
+            .maxDampPercent(1.0)
+            .blockSize(128)
+            .blockPattern(null)
+            .accuracyLevel(0)
+            .build();
     CalibrationSet cal = GptqOrtTest.calibration();
     ModelGraph f32 = GptqOrtTest.mlp(1);
     FloatPrecision.convert(f32, type);

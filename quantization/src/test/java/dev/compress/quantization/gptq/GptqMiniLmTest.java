@@ -96,7 +96,13 @@ class GptqMiniLmTest {
   @Test
   void fourBitGroup128BeatsRtnAndThreeBitIsFarAhead() throws Exception {
     ModelGraph m = fx.read();
-    new RtnPass(new RtnConfig(null, 4, Granularity.PER_GROUP, 128, true))
+    new RtnPass(
+            RtnConfig.builder()
+                .bits(4)
+                .granularity(Granularity.PER_GROUP)
+                .groupSize(128)
+                .symmetric(true)
+                .build())
         .apply(m, PassContext.of(0));
     double[] rtn4 = fx.fidelity(m, tmp, "rtn4");
     print("RTN W4 g128 (MatMulNBits)", rtn4, null);
@@ -221,18 +227,19 @@ class GptqMiniLmTest {
   void withoutBlocksLayersAreCalibratedOneAtATimeAndTheReportSaysSo() throws Exception {
     ModelGraph m = fx.read();
     GptqConfig cfg =
-        new GptqConfig(
-            new LayerSelection(List.of("re:/encoder/layer\\.1/attention/.*"), List.of()),
-            4,
-            128,
-            true,
-            false,
-            false,
-            0.01,
-            1.0,
-            128,
-            "no-such-block\\.(\\d+)",
-            0);
+        GptqConfig.builder()
+            .targets("re:/encoder/layer\\.1/attention/.*")
+            .bits(4)
+            .groupSize(128)
+            .symmetric(true)
+            .actOrder(false)
+            .staticGroups(false)
+            .dampPercent(0.01)
+            .maxDampPercent(1.0)
+            .blockSize(128)
+            .blockPattern("no-such-block\\.(\\d+)")
+            .accuracyLevel(0)
+            .build();
     GptqPass pass = new GptqPass(cfg);
     PassReport r = pass.apply(m, context(fx.calibration(m, 32)));
     assertThat(r.layersTouched()).hasSize(4);

@@ -9,7 +9,6 @@ import dev.compress.api.io.onnx.OnnxReader;
 import dev.compress.api.io.onnx.OnnxWriter;
 import dev.compress.api.layers.LinearLayer;
 import dev.compress.api.layers.LinearLayers;
-import dev.compress.api.pass.LayerSelection;
 import dev.compress.api.pass.PassContext;
 import dev.compress.api.pass.PassReport;
 import dev.compress.api.pass.ProgressListener;
@@ -82,7 +81,18 @@ public class GptqOrtTest {
   void onnxRuntimeComputesTheDequantizedWeights(
       int bits, int group, boolean sym, boolean act, boolean stat) throws Exception {
     GptqConfig cfg =
-        new GptqConfig(LayerSelection.ALL, bits, group, sym, act, stat, 0.01, 1.0, 128, null, 0);
+        GptqConfig.builder()
+            .bits(bits)
+            .groupSize(group)
+            .symmetric(sym)
+            .actOrder(act)
+            .staticGroups(stat)
+            .dampPercent(0.01)
+            .maxDampPercent(1.0)
+            .blockSize(128)
+            .blockPattern(null)
+            .accuracyLevel(0)
+            .build();
     ModelGraph quantized = mlp(1);
     GptqPass pass = new GptqPass(cfg);
     PassReport report =
@@ -152,7 +162,18 @@ public class GptqOrtTest {
   @Test
   void onePassInstanceAppliedTwiceGivesWhatTwoInstancesGive() throws Exception {
     GptqConfig cfg =
-        new GptqConfig(LayerSelection.ALL, 4, 32, false, true, false, 0.01, 1.0, 128, null, 0);
+        GptqConfig.builder()
+            .bits(4)
+            .groupSize(32)
+            .symmetric(false)
+            .actOrder(true)
+            .staticGroups(false)
+            .dampPercent(0.01)
+            .maxDampPercent(1.0)
+            .blockSize(128)
+            .blockPattern(null)
+            .accuracyLevel(0)
+            .build();
     GptqPass shared = new GptqPass(cfg);
     PassContext ctx =
         new PassContext(0, Optional.of(calibration()), Optional.empty(), ProgressListener.NONE);

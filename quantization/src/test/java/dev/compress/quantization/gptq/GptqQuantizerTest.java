@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.compress.api.pass.InvalidConfigException;
-import dev.compress.api.pass.LayerSelection;
 import dev.compress.calibration.hessian.HessianAccumulator;
 import dev.compress.quantization.grid.GroupQuantizedWeight;
 import dev.compress.quantization.grid.QuantizedMatrix;
@@ -51,8 +50,18 @@ class GptqQuantizerTest {
 
   static GptqConfig config(
       int bits, int group, boolean sym, boolean actOrder, boolean staticGroups, int block) {
-    return new GptqConfig(
-        LayerSelection.ALL, bits, group, sym, actOrder, staticGroups, 0.01, 1.0, block, null, 0);
+    return GptqConfig.builder()
+        .bits(bits)
+        .groupSize(group)
+        .symmetric(sym)
+        .actOrder(actOrder)
+        .staticGroups(staticGroups)
+        .dampPercent(0.01)
+        .maxDampPercent(1.0)
+        .blockSize(block)
+        .blockPattern(null)
+        .accuracyLevel(0)
+        .build();
   }
 
   static double[] identity(int n) {
@@ -275,7 +284,19 @@ class GptqQuantizerTest {
           .hasMessageContaining("bits must be in [2, 8], found " + bits);
     }
     assertThatThrownBy(
-            () -> new GptqConfig(null, 4, -1, true, false, false, 0, 0.5, 0, "no-group", 0))
+            () ->
+                GptqConfig.builder()
+                    .bits(4)
+                    .groupSize(-1)
+                    .symmetric(true)
+                    .actOrder(false)
+                    .staticGroups(false)
+                    .dampPercent(0)
+                    .maxDampPercent(0.5)
+                    .blockSize(0)
+                    .blockPattern("no-group")
+                    .accuracyLevel(0)
+                    .build())
         .isInstanceOf(InvalidConfigException.class)
         .satisfies(
             e ->

@@ -54,7 +54,14 @@ final class MiniLmFixture {
   /** {@code samples} calibration sentences of up to {@code tokens} tokens, batches of 16. */
   CalibrationSet calibration(ModelGraph model, int samples, int tokens) throws Exception {
     CalibrationSpec spec =
-        new CalibrationSpec("text", BuiltinTextData.CALIBRATION_TEXT, samples, tokens, 16, 0, true);
+        CalibrationSpec.builder(BuiltinTextData.CALIBRATION_TEXT)
+            .kind("text")
+            .samples(samples)
+            .sequenceLength(tokens)
+            .batchSize(16)
+            .seed(0)
+            .shuffle(true)
+            .build();
     return new TextCalibrationLoader().load(spec, model, file, MODEL);
   }
 

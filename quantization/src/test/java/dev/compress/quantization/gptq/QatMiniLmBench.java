@@ -113,24 +113,24 @@ public final class QatMiniLmBench {
   private static Pass<?> pass(String v, int steps, double lr, int batch) {
     QatConfig.Builder q4 =
         QatConfig.builder()
-            .optWeights(4, 128, false)
-            .optSchedule(lr, steps)
-            .optBatchSize(batch)
-            .optValidation(0.1, Math.max(1, steps / 5));
+            .weights(4, 128, false)
+            .schedule(lr, steps)
+            .batchSize(batch)
+            .validation(0.1, Math.max(1, steps / 5));
     QatConfig.Builder q8 =
         QatConfig.builder()
-            .optWeights(8, 0, true)
-            .optActivations(true, false, "mse")
-            .optSchedule(lr, steps)
-            .optBatchSize(batch)
-            .optValidation(0.1, Math.max(1, steps / 5));
+            .weights(8, 0, true)
+            .activations(true, false, "mse")
+            .schedule(lr, steps)
+            .batchSize(batch)
+            .validation(0.1, Math.max(1, steps / 5));
     return switch (v) {
       case "rtn4" ->
           new RtnPass(new RtnConfig(LayerSelection.ALL, 4, Granularity.PER_GROUP, 128, false));
       case "gptq4" ->
           new GptqPass(GptqConfig.defaults().withOrder(true, false).withSymmetric(false));
       case "qat4" -> new QatPass(q4.build());
-      case "qat4-fixed" -> new QatPass(q4.optStepSize(StepSize.FIXED).build());
+      case "qat4-fixed" -> new QatPass(q4.stepSize(StepSize.FIXED).build());
       case "ptq8" ->
           new StaticPtqPass(new StaticPtqConfig(null, "mse", 99.999, 0.01, false, false));
       case "qat8" -> new QatPass(q8.build());

@@ -27,7 +27,7 @@ class DynamicPtqHalfPrecisionTest {
       value = DataType.class,
       names = {"FLOAT16", "BFLOAT16"})
   void halfLayersAreDynamicallyQuantized(DataType type) throws Exception {
-    DynamicPtqConfig cfg = new DynamicPtqConfig(null, false);
+    DynamicPtqConfig cfg = DynamicPtqConfig.builder().embeddings(false).build();
     ModelGraph ref = GptqOrtTest.mlp(1);
     FloatPrecision.convert(ref, type);
     FloatPrecision.convert(ref, DataType.FLOAT);

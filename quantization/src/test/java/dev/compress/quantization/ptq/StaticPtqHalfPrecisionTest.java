@@ -7,7 +7,6 @@ import dev.compress.api.ConfigException;
 import dev.compress.api.calibration.CalibrationSet;
 import dev.compress.api.graph.FloatPrecision;
 import dev.compress.api.graph.ModelGraph;
-import dev.compress.api.pass.LayerSelection;
 import dev.compress.api.pass.PassContext;
 import dev.compress.api.pass.PassReport;
 import dev.compress.api.pass.ProgressListener;
@@ -29,7 +28,13 @@ class StaticPtqHalfPrecisionTest {
   private static final int DIM = 32;
 
   private static StaticPtqConfig config() {
-    return new StaticPtqConfig(LayerSelection.ALL, "minmax", 99.99, 0.01, false, false);
+    return StaticPtqConfig.builder()
+        .observer("minmax")
+        .percentile(99.99)
+        .averagingConstant(0.01)
+        .activationSymmetric(false)
+        .embeddings(false)
+        .build();
   }
 
   @Test

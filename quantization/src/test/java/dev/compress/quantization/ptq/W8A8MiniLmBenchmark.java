@@ -71,55 +71,111 @@ public final class W8A8MiniLmBenchmark {
               () ->
                   List.of(
                       new StaticPtqPass(
-                          new StaticPtqConfig(null, obs, 99.999, 0.01, false, true)))));
+                          StaticPtqConfig.builder()
+                              .observer(obs)
+                              .percentile(99.999)
+                              .averagingConstant(0.01)
+                              .activationSymmetric(false)
+                              .embeddings(true)
+                              .build()))));
     }
     v.add(
         new Variant(
-            "dynamic", () -> List.of(new DynamicPtqPass(new DynamicPtqConfig(null, true)))));
+            "dynamic",
+            () ->
+                List.of(new DynamicPtqPass(DynamicPtqConfig.builder().embeddings(true).build()))));
     for (String obs : List.of("minmax", "mse")) {
       v.add(
           new Variant(
               "smoothquant+static-" + obs,
               () ->
                   List.of(
-                      new SmoothQuantPass(new SmoothQuantConfig(null, 0.5, Map.of(), true)),
+                      new SmoothQuantPass(
+                          SmoothQuantConfig.builder()
+                              .alpha(0.5)
+                              .mappings(Map.of())
+                              .compensate(true)
+                              .build()),
                       new StaticPtqPass(
-                          new StaticPtqConfig(null, obs, 99.999, 0.01, false, true)))));
+                          StaticPtqConfig.builder()
+                              .observer(obs)
+                              .percentile(99.999)
+                              .averagingConstant(0.01)
+                              .activationSymmetric(false)
+                              .embeddings(true)
+                              .build()))));
     }
     v.add(
         new Variant(
             "smoothquant+dynamic",
             () ->
                 List.of(
-                    new SmoothQuantPass(new SmoothQuantConfig(null, 0.5, Map.of(), true)),
-                    new DynamicPtqPass(new DynamicPtqConfig(null, true)))));
+                    new SmoothQuantPass(
+                        SmoothQuantConfig.builder()
+                            .alpha(0.5)
+                            .mappings(Map.of())
+                            .compensate(true)
+                            .build()),
+                    new DynamicPtqPass(DynamicPtqConfig.builder().embeddings(true).build()))));
     for (String obs : List.of("minmax", "mse")) {
       v.add(
           new Variant(
               "smoothquant+static-" + obs,
               () ->
                   List.of(
-                      new SmoothQuantPass(new SmoothQuantConfig(null, 0.5, Map.of(), true)),
+                      new SmoothQuantPass(
+                          SmoothQuantConfig.builder()
+                              .alpha(0.5)
+                              .mappings(Map.of())
+                              .compensate(true)
+                              .build()),
                       new StaticPtqPass(
-                          new StaticPtqConfig(null, obs, 99.999, 0.01, false, true)))));
+                          StaticPtqConfig.builder()
+                              .observer(obs)
+                              .percentile(99.999)
+                              .averagingConstant(0.01)
+                              .activationSymmetric(false)
+                              .embeddings(true)
+                              .build()))));
     }
     v.add(
         new Variant(
             "smoothquant+dynamic",
             () ->
                 List.of(
-                    new SmoothQuantPass(new SmoothQuantConfig(null, 0.5, Map.of(), true)),
-                    new DynamicPtqPass(new DynamicPtqConfig(null, true)))));
+                    new SmoothQuantPass(
+                        SmoothQuantConfig.builder()
+                            .alpha(0.5)
+                            .mappings(Map.of())
+                            .compensate(true)
+                            .build()),
+                    new DynamicPtqPass(DynamicPtqConfig.builder().embeddings(true).build()))));
     for (Fp8Format f : Fp8Format.values()) {
       v.add(
           new Variant(
               "fp8-" + f.name().toLowerCase(java.util.Locale.ROOT) + "-weights",
-              () -> List.of(new Fp8Pass(new Fp8Config(null, f, true, false, true)))));
+              () ->
+                  List.of(
+                      new Fp8Pass(
+                          Fp8Config.builder()
+                              .format(f)
+                              .perChannel(true)
+                              .activations(false)
+                              .upgradeOpset(true)
+                              .build()))));
     }
     v.add(
         new Variant(
             "fp8-e4m3fn-weights+activations",
-            () -> List.of(new Fp8Pass(new Fp8Config(null, Fp8Format.E4M3FN, true, true, true)))));
+            () ->
+                List.of(
+                    new Fp8Pass(
+                        Fp8Config.builder()
+                            .format(Fp8Format.E4M3FN)
+                            .perChannel(true)
+                            .activations(true)
+                            .upgradeOpset(true)
+                            .build()))));
     return v;
   }
 

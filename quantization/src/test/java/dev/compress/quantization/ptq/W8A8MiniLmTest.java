@@ -45,7 +45,14 @@ class W8A8MiniLmTest {
     calibration =
         new TextCalibrationLoader()
             .load(
-                new CalibrationSpec("text", BuiltinTextData.CALIBRATION_TEXT, 64, 128, 16, 0, true),
+                CalibrationSpec.builder(BuiltinTextData.CALIBRATION_TEXT)
+                    .kind("text")
+                    .samples(64)
+                    .sequenceLength(128)
+                    .batchSize(16)
+                    .seed(0)
+                    .shuffle(true)
+                    .build(),
                 m,
                 fp32,
                 W8A8MiniLmBenchmark.MODEL);
@@ -80,14 +87,23 @@ class W8A8MiniLmTest {
 
     ModelGraph m = OnnxReader.read(fp32);
     PassReport sq =
-        new SmoothQuantPass(new SmoothQuantConfig(null, 0.5, Map.of(), true)).apply(m, ctx());
+        new SmoothQuantPass(
+                SmoothQuantConfig.builder().alpha(0.5).mappings(Map.of()).compensate(true).build())
+            .apply(m, ctx());
     // 6 layers x (the norm feeding q/k/v, the norm feeding the FFN); post-LN, so each also gets
     // its residual restored with one Mul.
     assertThat(sq.metrics())
         .containsEntry("norms_smoothed", 12.0)
         .containsEntry("restoring_muls", 12.0);
     PassReport st =
-        new StaticPtqPass(new StaticPtqConfig(null, "mse", 99.999, 0.01, false, true))
+        new StaticPtqPass(
+                StaticPtqConfig.builder()
+                    .observer("mse")
+                    .percentile(99.999)
+                    .averagingConstant(0.01)
+                    .activationSymmetric(false)
+                    .embeddings(true)
+                    .build())
             .apply(m, ctx());
     assertThat(st.layersTouched()).hasSize(37 + 3); // 36 encoder layers + pooler, 3 tables
     double[] c = cosine("smoothquant+static-mse", m);
@@ -99,7 +115,8 @@ class W8A8MiniLmTest {
   void dynamicBeatsOnnxRuntimesOwnInt8() throws Exception {
     double[] peer = fidelity.cosine(W8A8MiniLmBenchmark.extract("all-minilm-l6-v2-q.onnx", tmp));
     ModelGraph m = OnnxReader.read(fp32);
-    new DynamicPtqPass(new DynamicPtqConfig(null, true)).apply(m, PassContext.of(0));
+    new DynamicPtqPass(DynamicPtqConfig.builder().embeddings(true).build())
+        .apply(m, PassContext.of(0));
     double[] c = cosine("dynamic", m);
     assertThat(c[0]).isGreaterThan(peer[0]);
   }
@@ -121,7 +138,9 @@ class W8A8MiniLmTest {
     try (OrtExecutor e = OrtExecutor.builder().setModel(m).build()) {
       before = e.forward(in).get(out).toFloatArray();
     }
-    new SmoothQuantPass(new SmoothQuantConfig(null, 0.5, Map.of(), true)).apply(m, ctx());
+    new SmoothQuantPass(
+            SmoothQuantConfig.builder().alpha(0.5).mappings(Map.of()).compensate(true).build())
+        .apply(m, ctx());
     float[] after;
     try (OrtExecutor e = OrtExecutor.builder().setModel(m).build()) {
       after = e.forward(in).get(out).toFloatArray();

@@ -58,7 +58,14 @@ class W8A8OrtTest {
     Path fp = tmp.resolve("fp.onnx");
     OnnxWriter.write(m, fp);
     PassReport rep =
-        new StaticPtqPass(new StaticPtqConfig(null, "minmax", 99.99, 0.01, false, false))
+        new StaticPtqPass(
+                StaticPtqConfig.builder()
+                    .observer("minmax")
+                    .percentile(99.99)
+                    .averagingConstant(0.01)
+                    .activationSymmetric(false)
+                    .embeddings(false)
+                    .build())
             .apply(m, calibrated());
     assertThat(rep.layersTouched()).containsExactly(TinyEncoder.A, TinyEncoder.B, TinyEncoder.OUT);
     assertThat(rep.metrics().get("activation_tensors")).isEqualTo(2.0); // n (shared by a, b), r2
@@ -97,7 +104,8 @@ class W8A8OrtTest {
     ModelGraph m = TinyEncoder.build(DIM, DIM, 16, 2);
     Path fp = tmp.resolve("fp.onnx");
     OnnxWriter.write(m, fp);
-    new DynamicPtqPass(new DynamicPtqConfig(null, false)).apply(m, PassContext.of(0));
+    new DynamicPtqPass(DynamicPtqConfig.builder().embeddings(false).build())
+        .apply(m, PassContext.of(0));
     Path q = tmp.resolve("dynamic.onnx");
     OnnxWriter.write(m, q);
     ModelGraph back = OnnxReader.read(q);
@@ -128,7 +136,14 @@ class W8A8OrtTest {
     ModelGraph m = TinyEncoder.build(DIM, DIM, 16, 3);
     int nodes = m.graph().nodes().size();
     StaticPtqPass pass =
-        new StaticPtqPass(new StaticPtqConfig(null, "kl", 99.99, 0.01, false, false));
+        new StaticPtqPass(
+            StaticPtqConfig.builder()
+                .observer("kl")
+                .percentile(99.99)
+                .averagingConstant(0.01)
+                .activationSymmetric(false)
+                .embeddings(false)
+                .build());
     assertThatThrownBy(() -> pass.apply(m, PassContext.of(0)))
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("ptq-static calibrates activation ranges and needs calibration data");
@@ -139,12 +154,28 @@ class W8A8OrtTest {
         .hasMessageContaining("supported from opset 11")
         .hasMessageNotContaining("bits=4"); // ptq-static has no MatMulNBits format to offer
     assertThat(m.graph().nodes()).hasSize(nodes);
-    assertThatThrownBy(() -> new StaticPtqConfig(null, "entropy", 99.99, 0.01, false, false))
+    assertThatThrownBy(
+            () ->
+                StaticPtqConfig.builder()
+                    .observer("entropy")
+                    .percentile(99.99)
+                    .averagingConstant(0.01)
+                    .activationSymmetric(false)
+                    .embeddings(false)
+                    .build())
         .isInstanceOf(InvalidConfigException.class)
         .hasMessage(
             "observer must be one of [minmax, moving-average, percentile, mse, kl], found"
                 + " 'entropy'");
-    assertThatThrownBy(() -> new StaticPtqConfig(null, "percentile", 0, 0.01, false, false))
+    assertThatThrownBy(
+            () ->
+                StaticPtqConfig.builder()
+                    .observer("percentile")
+                    .percentile(0)
+                    .averagingConstant(0.01)
+                    .activationSymmetric(false)
+                    .embeddings(false)
+                    .build())
         .hasMessage("percentile must be in (0, 100], found 0.0");
   }
 }

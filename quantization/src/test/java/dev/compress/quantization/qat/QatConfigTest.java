@@ -21,34 +21,34 @@ class QatConfigTest {
 
   @Test
   void bitsOutsideFourAndEightAreNamed() {
-    assertThatThrownBy(() -> QatConfig.builder().optWeights(3, 128, false).build())
+    assertThatThrownBy(() -> QatConfig.builder().weights(3, 128, false).build())
         .isInstanceOf(InvalidConfigException.class)
         .hasMessage("bits must be 4 or 8, found 3");
   }
 
   @Test
   void aLearningRateThatIsNotPositiveIsNamed() {
-    assertThatThrownBy(() -> QatConfig.builder().optLr(0).build())
+    assertThatThrownBy(() -> QatConfig.builder().lr(0).build())
         .hasMessage("lr must be > 0, found 0.0");
-    assertThatThrownBy(() -> QatConfig.builder().optLr(-1e-4).build())
+    assertThatThrownBy(() -> QatConfig.builder().lr(-1e-4).build())
         .hasMessage("lr must be > 0, found -1.0E-4");
   }
 
   @Test
   void combinationsTheFormatsCannotHoldAreNamed() {
-    assertThatThrownBy(() -> QatConfig.builder().optWeights(4, 48, false).build())
+    assertThatThrownBy(() -> QatConfig.builder().weights(4, 48, false).build())
         .hasMessage("groupSize must be 32, 64 or 128 for per_group, found 48");
     assertThatThrownBy(
             () ->
                 QatConfig.builder()
-                    .optWeights(4, 128, false)
-                    .optActivations(true, false, "minmax")
+                    .weights(4, 128, false)
+                    .activations(true, false, "minmax")
                     .build())
         .hasMessage(
             "activations: true (W8A8, written as QDQ) needs bits=8 and granularity per_channel,"
                 + " found bits=4 per_group");
     assertThatThrownBy(
-            () -> QatConfig.builder().optWeights(4, 128, false).optScaleInit(ScaleInit.LSQ).build())
+            () -> QatConfig.builder().weights(4, 128, false).scaleInit(ScaleInit.LSQ).build())
         .hasMessage(
             "scaleInit lsq (2 mean|w| / sqrt(Q_P)) is defined for symmetric grids; found symmetric:"
                 + " false. HINT: scaleInit: rtn, or symmetric: true");
@@ -66,7 +66,7 @@ class QatConfigTest {
   void aGroupSizeThatDoesNotDivideALayerIsNamedBeforeTraining() {
     ModelGraph m = TinyModels.mlp(48, 64, 32, 3); // fc1 reads 48 features
     Tensor w1 = m.graph().initializers().get("W1");
-    QatPass pass = new QatPass(QatConfig.builder().optWeights(4, 32, false).build());
+    QatPass pass = new QatPass(QatConfig.builder().weights(4, 32, false).build());
     assertThatThrownBy(() -> pass.apply(m, context(m.copy())))
         .isInstanceOf(ConfigException.class)
         .hasMessage("layer '/fc1/MatMul': groupSize 32 does not divide its 48 input features");
@@ -79,16 +79,14 @@ class QatConfigTest {
     QatPass unmatched =
         new QatPass(
             QatConfig.builder()
-                .optSelection(new LayerSelection(List.of("re:.*attention.*"), List.of()))
+                .selection(new LayerSelection(List.of("re:.*attention.*"), List.of()))
                 .build());
     assertThatThrownBy(() -> unmatched.apply(m, context(m.copy())))
         .isInstanceOf(ConfigException.class)
         .hasMessage("targets[0] 're:.*attention.*' matches no linear layer");
     QatPass none =
         new QatPass(
-            QatConfig.builder()
-                .optSelection(new LayerSelection(List.of(), List.of("re:.*")))
-                .build());
+            QatConfig.builder().selection(new LayerSelection(List.of(), List.of("re:.*"))).build());
     assertThatThrownBy(() -> none.apply(m, context(m.copy())))
         .hasMessage(
             "targets/ignore: no linear layer selected (the model has 2 linear layers); qat needs"

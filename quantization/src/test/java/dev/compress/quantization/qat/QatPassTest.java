@@ -67,10 +67,10 @@ class QatPassTest {
 
   private static QatConfig.Builder w4() {
     return QatConfig.builder()
-        .optWeights(4, 32, false)
-        .optSchedule(5e-4, 60)
-        .optBatchSize(8)
-        .optValidation(0.125, 10);
+        .weights(4, 32, false)
+        .schedule(5e-4, 60)
+        .batchSize(8)
+        .validation(0.125, 10);
   }
 
   @Test
@@ -157,17 +157,17 @@ class QatPassTest {
 
   @Test
   void theMatMulNBitsExportComputesWhatTheTrainedFakeQuantGraphComputes() throws Exception {
-    assertOrtMatchesFakeQuant(w4().optSchedule(5e-4, 20).build(), "MatMulNBits", 1e-9);
+    assertOrtMatchesFakeQuant(w4().schedule(5e-4, 20).build(), "MatMulNBits", 1e-9);
   }
 
   @Test
   void theW8a8QdqExportComputesWhatTheTrainedFakeQuantGraphComputes() throws Exception {
     QatConfig c =
         QatConfig.builder()
-            .optWeights(8, 0, true)
-            .optActivations(true, false, "minmax")
-            .optSchedule(2e-5, 20)
-            .optBatchSize(8)
+            .weights(8, 0, true)
+            .activations(true, false, "minmax")
+            .schedule(2e-5, 20)
+            .batchSize(8)
             .build();
     assertOrtMatchesFakeQuant(c, "QuantizeLinear", 0.05);
   }
@@ -181,11 +181,11 @@ class QatPassTest {
     ModelGraph qat = fp32.copy();
     new QatPass(
             QatConfig.builder()
-                .optWeights(8, 0, true)
-                .optActivations(true, false, "minmax")
-                .optSchedule(2e-5, 40)
-                .optBatchSize(8)
-                .optValidation(0.125, 10)
+                .weights(8, 0, true)
+                .activations(true, false, "minmax")
+                .schedule(2e-5, 40)
+                .batchSize(8)
+                .validation(0.125, 10)
                 .build())
         .apply(qat, context(fp32));
     double ePtq = relativeError(fp32, ptq);

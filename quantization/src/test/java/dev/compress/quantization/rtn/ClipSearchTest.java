@@ -3,7 +3,6 @@ package dev.compress.quantization.rtn;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.compress.api.graph.ModelGraph;
-import dev.compress.api.pass.LayerSelection;
 import dev.compress.api.pass.PassContext;
 import dev.compress.api.pass.PassReport;
 import dev.compress.fixtures.TinyModels;
@@ -82,12 +81,24 @@ class ClipSearchTest {
     ModelGraph plain = TinyModels.mlp(17, 128, 128, 16, 5, true);
     ModelGraph clipped = TinyModels.mlp(17, 128, 128, 16, 5, true);
     PassReport a =
-        new RtnPass(new RtnConfig(LayerSelection.ALL, 4, Granularity.PER_GROUP, 32, false))
+        new RtnPass(
+                RtnConfig.builder()
+                    .bits(4)
+                    .granularity(Granularity.PER_GROUP)
+                    .groupSize(32)
+                    .symmetric(false)
+                    .build())
             .apply(plain, PassContext.of(0));
     PassReport b =
         new RtnPass(
-                new RtnConfig(
-                    LayerSelection.ALL, 4, Granularity.PER_GROUP, 32, false, false, ClipMethod.MSE))
+                RtnConfig.builder()
+                    .bits(4)
+                    .granularity(Granularity.PER_GROUP)
+                    .groupSize(32)
+                    .symmetric(false)
+                    .embeddings(false)
+                    .clip(ClipMethod.MSE)
+                    .build())
             .apply(clipped, PassContext.of(0));
     assertThat(b.metrics().get("sqnr_db_mean")).isGreaterThan(a.metrics().get("sqnr_db_mean"));
   }

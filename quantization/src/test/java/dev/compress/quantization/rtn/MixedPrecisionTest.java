@@ -7,7 +7,6 @@ import dev.compress.api.ConfigException;
 import dev.compress.api.graph.ModelGraph;
 import dev.compress.api.graph.Node;
 import dev.compress.api.io.onnx.OnnxWriter;
-import dev.compress.api.pass.LayerSelection;
 import dev.compress.api.pass.PassContext;
 import dev.compress.api.pass.PassReport;
 import dev.compress.api.tensor.Tensor;
@@ -25,19 +24,21 @@ class MixedPrecisionTest {
   @TempDir Path tmp;
 
   private static final RtnConfig INT8_FC2 =
-      new RtnConfig(
-          new LayerSelection(List.of(TinyModels.MLP_FC2), List.of()),
-          8,
-          Granularity.PER_CHANNEL,
-          0,
-          true);
+      RtnConfig.builder()
+          .targets(TinyModels.MLP_FC2)
+          .bits(8)
+          .granularity(Granularity.PER_CHANNEL)
+          .groupSize(0)
+          .symmetric(true)
+          .build();
   private static final RtnConfig INT4_REST =
-      new RtnConfig(
-          new LayerSelection(List.of(), List.of(TinyModels.MLP_FC2)),
-          4,
-          Granularity.PER_GROUP,
-          32,
-          false);
+      RtnConfig.builder()
+          .ignore(TinyModels.MLP_FC2)
+          .bits(4)
+          .granularity(Granularity.PER_GROUP)
+          .groupSize(32)
+          .symmetric(false)
+          .build();
 
   private static String op(ModelGraph m, String name) {
     return m.graph().node(name).map(Node::opType).orElseThrow();
@@ -84,8 +85,13 @@ class MixedPrecisionTest {
     ModelGraph m = TinyModels.mlp(17, 64, 128, 16, 3, true);
     new RtnPass(INT8_FC2).apply(m, PassContext.of(0));
     RtnConfig all =
-        new RtnConfig(
-            new LayerSelection(List.of("re:.*"), List.of()), 4, Granularity.PER_GROUP, 32, false);
+        RtnConfig.builder()
+            .targets("re:.*")
+            .bits(4)
+            .granularity(Granularity.PER_GROUP)
+            .groupSize(32)
+            .symmetric(false)
+            .build();
     PassReport r = new RtnPass(all).apply(m, PassContext.of(0));
     assertThat(r.layersTouched()).containsExactly(TinyModels.MLP_FC1);
     assertThat(r.layersSkipped()).hasSize(1);
@@ -93,12 +99,13 @@ class MixedPrecisionTest {
     assertThat(r.layersSkipped().get(0).reason()).contains("already quantized");
     // Only already-quantized layers left: nothing to do, still not an error.
     RtnConfig onlyFc2 =
-        new RtnConfig(
-            new LayerSelection(List.of(TinyModels.MLP_FC2), List.of()),
-            4,
-            Granularity.PER_GROUP,
-            32,
-            false);
+        RtnConfig.builder()
+            .targets(TinyModels.MLP_FC2)
+            .bits(4)
+            .granularity(Granularity.PER_GROUP)
+            .groupSize(32)
+            .symmetric(false)
+            .build();
     assertThat(new RtnPass(onlyFc2).apply(m, PassContext.of(0)).layersTouched()).isEmpty();
   }
 
@@ -107,12 +114,14 @@ class MixedPrecisionTest {
     ModelGraph m = TinyModels.mlp(17, 64, 128, 16, 3, true);
     new RtnPass(INT8_FC2).apply(m, PassContext.of(0));
     RtnConfig bad =
-        new RtnConfig(
-            new LayerSelection(List.of("/nope/MatMul"), List.of("re:.*pooler.*")),
-            4,
-            Granularity.PER_GROUP,
-            32,
-            false);
+        RtnConfig.builder()
+            .targets("/nope/MatMul")
+            .ignore("re:.*pooler.*")
+            .bits(4)
+            .granularity(Granularity.PER_GROUP)
+            .groupSize(32)
+            .symmetric(false)
+            .build();
     assertThatThrownBy(() -> new RtnPass(bad).apply(m, PassContext.of(0)))
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("targets[0] '/nope/MatMul' matches no linear layer")

@@ -13,20 +13,55 @@ import org.junit.jupiter.api.Test;
 class RtnConfigTest {
   @Test
   void rejectsBadBitsAndGroupSizesNamingTheKey() {
-    assertThatThrownBy(() -> new RtnConfig(null, 3, Granularity.PER_CHANNEL, 0, true))
+    assertThatThrownBy(
+            () ->
+                RtnConfig.builder()
+                    .bits(3)
+                    .granularity(Granularity.PER_CHANNEL)
+                    .groupSize(0)
+                    .symmetric(true)
+                    .build())
         .isInstanceOf(InvalidConfigException.class)
         .hasMessage("bits must be 4 or 8, found 3");
-    assertThatThrownBy(() -> new RtnConfig(null, 4, Granularity.PER_GROUP, 48, true))
+    assertThatThrownBy(
+            () ->
+                RtnConfig.builder()
+                    .bits(4)
+                    .granularity(Granularity.PER_GROUP)
+                    .groupSize(48)
+                    .symmetric(true)
+                    .build())
         .hasMessage("groupSize must be 32, 64 or 128 for PER_GROUP, found 48");
-    assertThatThrownBy(() -> new RtnConfig(null, 4, Granularity.PER_CHANNEL, 7, true))
+    assertThatThrownBy(
+            () ->
+                RtnConfig.builder()
+                    .bits(4)
+                    .granularity(Granularity.PER_CHANNEL)
+                    .groupSize(7)
+                    .symmetric(true)
+                    .build())
         .hasMessage("groupSize must be 0, 32, 64 or 128, found 7");
-    assertThatThrownBy(() -> new RtnConfig(null, 4, null, 128, true))
+    assertThatThrownBy(
+            () ->
+                RtnConfig.builder()
+                    .bits(4)
+                    .granularity(null)
+                    .groupSize(128)
+                    .symmetric(true)
+                    .build())
         .hasMessage("granularity must be PER_CHANNEL or PER_GROUP, found null");
   }
 
   @Test
   void listsEveryProblemAtOnce() {
-    assertThatThrownBy(() -> new RtnConfig(null, 2, Granularity.PER_GROUP, 100, false))
+    assertThatThrownBy(
+            () ->
+                RtnConfig.builder()
+                    .bits(2)
+                    .granularity(Granularity.PER_GROUP)
+                    .groupSize(100)
+                    .symmetric(false)
+                    .build())
         .isInstanceOfSatisfying(
             InvalidConfigException.class,
             e ->
@@ -38,26 +73,65 @@ class RtnConfigTest {
 
   @Test
   void rejectsEightBitGroupsWithAReasonAndAHint() {
-    assertThatThrownBy(() -> new RtnConfig(null, 8, Granularity.PER_GROUP, 128, true))
+    assertThatThrownBy(
+            () ->
+                RtnConfig.builder()
+                    .bits(8)
+                    .granularity(Granularity.PER_GROUP)
+                    .groupSize(128)
+                    .symmetric(true)
+                    .build())
         .hasMessageStartingWith("bits=8 with granularity PER_GROUP is not supported")
         .hasMessageContaining("HINT: use PER_CHANNEL for 8 bits, or bits=4 for groups");
   }
 
   @Test
   void accuracyLevelIsCheckedAndOnlyForMatMulNBits() {
-    assertThat(new RtnConfig(null, 4, Granularity.PER_GROUP, 32, true).accuracyLevel()).isZero();
     assertThat(
-            new RtnConfig(null, 4, Granularity.PER_GROUP, 32, true, false, ClipMethod.NONE, 4)
+            RtnConfig.builder()
+                .bits(4)
+                .granularity(Granularity.PER_GROUP)
+                .groupSize(32)
+                .symmetric(true)
+                .build()
+                .accuracyLevel())
+        .isZero();
+    assertThat(
+            RtnConfig.builder()
+                .bits(4)
+                .granularity(Granularity.PER_GROUP)
+                .groupSize(32)
+                .symmetric(true)
+                .embeddings(false)
+                .clip(ClipMethod.NONE)
+                .accuracyLevel(4)
+                .build()
                 .accuracyLevel())
         .isEqualTo(4);
     assertThatThrownBy(
             () ->
-                new RtnConfig(null, 4, Granularity.PER_GROUP, 32, true, false, ClipMethod.NONE, 7))
+                RtnConfig.builder()
+                    .bits(4)
+                    .granularity(Granularity.PER_GROUP)
+                    .groupSize(32)
+                    .symmetric(true)
+                    .embeddings(false)
+                    .clip(ClipMethod.NONE)
+                    .accuracyLevel(7)
+                    .build())
         .hasMessageStartingWith("accuracyLevel must be 0 (unset), 1 (fp32), 2 (fp16)")
         .hasMessageEndingWith("found 7");
     assertThatThrownBy(
             () ->
-                new RtnConfig(null, 8, Granularity.PER_CHANNEL, 0, true, false, ClipMethod.NONE, 4))
+                RtnConfig.builder()
+                    .bits(8)
+                    .granularity(Granularity.PER_CHANNEL)
+                    .groupSize(0)
+                    .symmetric(true)
+                    .embeddings(false)
+                    .clip(ClipMethod.NONE)
+                    .accuracyLevel(4)
+                    .build())
         .hasMessage(
             "accuracyLevel applies to MatMulNBits output only; found accuracyLevel=4 with bits=8"
                 + " (written as DequantizeLinear)");
@@ -65,11 +139,24 @@ class RtnConfigTest {
 
   @Test
   void nullSelectionMeansAllAndEmbeddingsDefaultOff() {
-    RtnConfig c = new RtnConfig(null, 4, Granularity.PER_GROUP, 32, false);
+    RtnConfig c =
+        RtnConfig.builder()
+            .bits(4)
+            .granularity(Granularity.PER_GROUP)
+            .groupSize(32)
+            .symmetric(false)
+            .build();
     assertThat(c.selection()).isEqualTo(LayerSelection.ALL);
     assertThat(c.embeddings()).isFalse();
     assertThat(c.effectiveGroupSize(256)).isEqualTo(32);
-    assertThat(new RtnConfig(null, 8, Granularity.PER_CHANNEL, 0, true).effectiveGroupSize(384))
+    assertThat(
+            RtnConfig.builder()
+                .bits(8)
+                .granularity(Granularity.PER_CHANNEL)
+                .groupSize(0)
+                .symmetric(true)
+                .build()
+                .effectiveGroupSize(384))
         .isEqualTo(384);
   }
 
@@ -85,7 +172,13 @@ class RtnConfigTest {
     assertThat(p.needsCalibration()).isFalse();
     RtnConfig d = (RtnConfig) p.defaults();
     assertThat(d)
-        .isEqualTo(new RtnConfig(LayerSelection.ALL, 8, Granularity.PER_CHANNEL, 128, true));
+        .isEqualTo(
+            RtnConfig.builder()
+                .bits(8)
+                .granularity(Granularity.PER_CHANNEL)
+                .groupSize(128)
+                .symmetric(true)
+                .build());
     assertThat(p.parameters())
         .extracting(PassProvider.ParamDoc::name)
         .containsExactly(

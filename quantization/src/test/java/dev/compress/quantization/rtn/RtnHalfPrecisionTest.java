@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.compress.api.graph.FloatPrecision;
 import dev.compress.api.graph.ModelGraph;
 import dev.compress.api.graph.Node;
-import dev.compress.api.pass.LayerSelection;
 import dev.compress.api.pass.PassContext;
 import dev.compress.api.pass.PassReport;
 import dev.compress.api.tensor.DataType;
@@ -41,7 +40,13 @@ class RtnHalfPrecisionTest {
   })
   void halfWeightsAreQuantizedAndComputeWhatF32Computes(
       DataType type, int bits, Granularity granularity, double bound) throws Exception {
-    RtnConfig cfg = new RtnConfig(LayerSelection.ALL, bits, granularity, 32, false);
+    RtnConfig cfg =
+        RtnConfig.builder()
+            .bits(bits)
+            .granularity(granularity)
+            .groupSize(32)
+            .symmetric(false)
+            .build();
     // The reference: the same half weights widened to f32, quantized by the f32 path.
     ModelGraph f32 = GptqOrtTest.mlp(1);
     FloatPrecision.convert(f32, type);

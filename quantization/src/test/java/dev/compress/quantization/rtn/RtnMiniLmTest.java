@@ -6,7 +6,6 @@ import dev.compress.api.graph.ModelGraph;
 import dev.compress.api.io.BuiltinModels;
 import dev.compress.api.io.onnx.OnnxReader;
 import dev.compress.api.io.onnx.OnnxWriter;
-import dev.compress.api.pass.LayerSelection;
 import dev.compress.api.pass.PassContext;
 import dev.compress.api.pass.PassReport;
 import dev.compress.api.tensor.Tensor;
@@ -138,7 +137,15 @@ class RtnMiniLmTest {
 
   @Test
   void int8PerChannelKeepsTheEmbeddings() throws Exception {
-    double[] r = run("int8-per-channel", new RtnConfig(null, 8, Granularity.PER_CHANNEL, 0, true));
+    double[] r =
+        run(
+            "int8-per-channel",
+            RtnConfig.builder()
+                .bits(8)
+                .granularity(Granularity.PER_CHANNEL)
+                .groupSize(0)
+                .symmetric(true)
+                .build());
     assertThat(r[0]).isGreaterThanOrEqualTo(0.99); // measured 0.99815 (min of 3; mean 0.99890)
     // Linear layers only: the 30522 x 384 word-embedding table (45 MiB) stays f32.
     assertThat(r[1]).isLessThanOrEqualTo(0.66); // measured 0.646
@@ -147,7 +154,15 @@ class RtnMiniLmTest {
   @Test
   void int8PerChannelWithEmbeddingTablesIsAQuarterOfTheSize() throws Exception {
     double[] r =
-        run("int8-per-channel+emb", new RtnConfig(null, 8, Granularity.PER_CHANNEL, 0, true, true));
+        run(
+            "int8-per-channel+emb",
+            RtnConfig.builder()
+                .bits(8)
+                .granularity(Granularity.PER_CHANNEL)
+                .groupSize(0)
+                .symmetric(true)
+                .embeddings(true)
+                .build());
     assertThat(r[0]).isGreaterThanOrEqualTo(0.99); // measured 0.99818 (min of 3; mean 0.99881)
     assertThat(r[1]).isLessThanOrEqualTo(0.3); // measured 0.254
   }
@@ -155,7 +170,14 @@ class RtnMiniLmTest {
   @Test
   void int4Group128RunsInOnnxRuntime() throws Exception {
     double[] r =
-        run("int4-g128", new RtnConfig(LayerSelection.ALL, 4, Granularity.PER_GROUP, 128, true));
+        run(
+            "int4-g128",
+            RtnConfig.builder()
+                .bits(4)
+                .granularity(Granularity.PER_GROUP)
+                .groupSize(128)
+                .symmetric(true)
+                .build());
     // RTN at 4 bits is lossy on this small model: the baseline GPTQ/AWQ must beat.
     assertThat(r[0]).isGreaterThanOrEqualTo(0.8); // measured 0.831 (min of 3; mean 0.903)
     assertThat(r[1]).isLessThanOrEqualTo(0.6); // measured 0.590 (linear layers only)

@@ -6,7 +6,6 @@ import dev.compress.api.graph.ModelGraph;
 import dev.compress.api.graph.Node;
 import dev.compress.api.io.onnx.OnnxReader;
 import dev.compress.api.io.onnx.OnnxWriter;
-import dev.compress.api.pass.LayerSelection;
 import dev.compress.api.pass.PassContext;
 import dev.compress.api.pass.PassReport;
 import dev.compress.api.tensor.DataType;
@@ -36,7 +35,9 @@ class RtnOrtTest {
   void gemmWithoutTransposeToo(int bits) throws Exception {
     Granularity gran = bits == 4 ? Granularity.PER_GROUP : Granularity.PER_CHANNEL;
     ModelGraph model = TinyModels.mlp(14, 64, 96, 16, 5, false);
-    new RtnPass(new RtnConfig(null, bits, gran, 32, false)).apply(model, PassContext.of(1));
+    new RtnPass(
+            RtnConfig.builder().bits(bits).granularity(gran).groupSize(32).symmetric(false).build())
+        .apply(model, PassContext.of(1));
     Path file = tmp.resolve("gemm.onnx");
     OnnxWriter.write(model, file);
     ModelGraph back = OnnxReader.read(file);
@@ -83,7 +84,8 @@ class RtnOrtTest {
     int hidden = perChannel ? 160 : 128;
     int out = 24;
     ModelGraph model = TinyModels.mlp(14, in, hidden, out, 7, true);
-    RtnConfig cfg = new RtnConfig(LayerSelection.ALL, bits, gran, group, sym);
+    RtnConfig cfg =
+        RtnConfig.builder().bits(bits).granularity(gran).groupSize(group).symmetric(sym).build();
     PassReport report = new RtnPass(cfg).apply(model, PassContext.of(1));
     assertThat(report.layersTouched()).containsExactly(TinyModels.MLP_FC1, TinyModels.MLP_FC2);
     assertThat(model.graph().initializers()).doesNotContainKeys("W1", "W2");
@@ -132,8 +134,15 @@ class RtnOrtTest {
   void accuracyLevel4IsWrittenAndBothEnginesRunIt() throws Exception {
     ModelGraph model = TinyModels.mlp(14, 256, 128, 24, 7, true);
     new RtnPass(
-            new RtnConfig(
-                LayerSelection.ALL, 4, Granularity.PER_GROUP, 128, true, false, ClipMethod.NONE, 4))
+            RtnConfig.builder()
+                .bits(4)
+                .granularity(Granularity.PER_GROUP)
+                .groupSize(128)
+                .symmetric(true)
+                .embeddings(false)
+                .clip(ClipMethod.NONE)
+                .accuracyLevel(4)
+                .build())
         .apply(model, PassContext.of(1));
     Path file = tmp.resolve("int8-compute.onnx");
     OnnxWriter.write(model, file);

@@ -12,7 +12,6 @@ import dev.compress.api.graph.Node;
 import dev.compress.api.graph.ValueInfo;
 import dev.compress.api.io.onnx.OnnxReader;
 import dev.compress.api.io.onnx.OnnxWriter;
-import dev.compress.api.pass.LayerSelection;
 import dev.compress.api.pass.PassContext;
 import dev.compress.api.pass.PassReport;
 import dev.compress.api.pass.ProgressListener;
@@ -85,7 +84,14 @@ class RtnPassTest {
   void listsEveryIncompatibleLayerBeforeChangingAnything() throws Exception {
     ModelGraph m = troubled();
     byte[] before = bytes(m);
-    RtnPass pass = new RtnPass(new RtnConfig(null, 4, Granularity.PER_GROUP, 32, true));
+    RtnPass pass =
+        new RtnPass(
+            RtnConfig.builder()
+                .bits(4)
+                .granularity(Granularity.PER_GROUP)
+                .groupSize(32)
+                .symmetric(true)
+                .build());
     assertThatThrownBy(() -> pass.apply(m, PassContext.of(0)))
         .isInstanceOfSatisfying(
             ConfigException.class,
@@ -102,19 +108,27 @@ class RtnPassTest {
 
     // Leaving the offenders out, the rest goes through.
     RtnConfig some =
-        new RtnConfig(
-            new LayerSelection(List.of(), List.of("odd", "alpha", "re:c.nv", "half")),
-            4,
-            Granularity.PER_GROUP,
-            32,
-            true);
+        RtnConfig.builder()
+            .ignore("odd", "alpha", "re:c.nv", "half")
+            .bits(4)
+            .granularity(Granularity.PER_GROUP)
+            .groupSize(32)
+            .symmetric(true)
+            .build();
     assertThat(new RtnPass(some).apply(m, PassContext.of(0)).layersTouched()).containsExactly("ok");
   }
 
   @Test
   void perChannelInt4AboveBlock256IsRejectedWithAHint() {
     ModelGraph m = Mlp.build(14, 384, 64, 8, 1);
-    RtnPass pass = new RtnPass(new RtnConfig(null, 4, Granularity.PER_CHANNEL, 0, true));
+    RtnPass pass =
+        new RtnPass(
+            RtnConfig.builder()
+                .bits(4)
+                .granularity(Granularity.PER_CHANNEL)
+                .groupSize(0)
+                .symmetric(true)
+                .build());
     assertThatThrownBy(() -> pass.apply(m, PassContext.of(0)))
         .isInstanceOf(ConfigException.class)
         .hasMessage(
@@ -126,14 +140,27 @@ class RtnPassTest {
   @Test
   void perChannelInt8RaisesOpset11To13ButInt4RunsAtOpset11() throws Exception {
     ModelGraph eleven = Mlp.build(11, 64, 32, 8, 1);
-    new RtnPass(new RtnConfig(null, 8, Granularity.PER_CHANNEL, 0, true))
+    new RtnPass(
+            RtnConfig.builder()
+                .bits(8)
+                .granularity(Granularity.PER_CHANNEL)
+                .groupSize(0)
+                .symmetric(true)
+                .build())
         .apply(eleven, PassContext.of(0));
     assertThat(eleven.opsetImports()).containsEntry("", 13L);
     assertThat(eleven.irVersion()).isGreaterThanOrEqualTo(7);
     compareInOrt(eleven, () -> Mlp.build(11, 64, 32, 8, 1), Map.of("x", Mlp.input(2, 3, 64)));
 
     ModelGraph ten = Mlp.build(10, 64, 32, 8, 1);
-    RtnPass int8 = new RtnPass(new RtnConfig(null, 8, Granularity.PER_CHANNEL, 0, true));
+    RtnPass int8 =
+        new RtnPass(
+            RtnConfig.builder()
+                .bits(8)
+                .granularity(Granularity.PER_CHANNEL)
+                .groupSize(0)
+                .symmetric(true)
+                .build());
     assertThatThrownBy(() -> int8.apply(ten, PassContext.of(0)))
         .hasMessage(
             "model: per-channel DequantizeLinear (axis) needs opset >= 13; the model imports"
@@ -141,7 +168,13 @@ class RtnPassTest {
                 + " 11 (the model imports 10). HINT: re-export the model at opset >= 13, or use"
                 + " bits=4 with granularity PER_GROUP (MatMulNBits, any opset)");
     ModelGraph old = Mlp.build(11, 64, 32, 8, 1);
-    new RtnPass(new RtnConfig(null, 4, Granularity.PER_GROUP, 32, true))
+    new RtnPass(
+            RtnConfig.builder()
+                .bits(4)
+                .granularity(Granularity.PER_GROUP)
+                .groupSize(32)
+                .symmetric(true)
+                .build())
         .apply(old, PassContext.of(0));
     assertThat(old.opsetImports()).containsEntry("", 11L).containsEntry("com.microsoft", 1L);
     compareInOrt(old, () -> Mlp.build(11, 64, 32, 8, 1), Map.of("x", Mlp.input(2, 3, 64)));
@@ -155,7 +188,14 @@ class RtnPassTest {
     Random r = new Random(5); // 32 features, so groups of 32 fit
     old.graph().putInitializer(Gaussian.tensor("table", r, 1f, 50, 32));
     old.graph().putInitializer(Gaussian.tensor("W", r, 0.2f, 32, 8));
-    RtnPass int8 = new RtnPass(new RtnConfig(null, 8, Granularity.PER_CHANNEL, 0, true));
+    RtnPass int8 =
+        new RtnPass(
+            RtnConfig.builder()
+                .bits(8)
+                .granularity(Granularity.PER_CHANNEL)
+                .groupSize(0)
+                .symmetric(true)
+                .build());
     assertThatThrownBy(() -> int8.apply(old, PassContext.of(0)))
         .hasMessage(
             "model: per-channel DequantizeLinear (axis) needs opset >= 13; the model imports"
@@ -166,12 +206,13 @@ class RtnPassTest {
                 + " PER_GROUP for the rest");
     // Following the hint works: the Conv left out, the MatMul goes to 4 bits.
     RtnConfig rest =
-        new RtnConfig(
-            new LayerSelection(List.of(), List.of("/conv/Conv")),
-            4,
-            Granularity.PER_GROUP,
-            32,
-            true);
+        RtnConfig.builder()
+            .ignore("/conv/Conv")
+            .bits(4)
+            .granularity(Granularity.PER_GROUP)
+            .groupSize(32)
+            .symmetric(true)
+            .build();
     assertThat(new RtnPass(rest).apply(old, PassContext.of(0)).layersTouched())
         .containsExactly("/proj/MatMul");
   }
@@ -201,7 +242,14 @@ class RtnPassTest {
     for (boolean sym : new boolean[] {true, false}) {
       ModelGraph m = convAndEmbedding();
       PassReport r =
-          new RtnPass(new RtnConfig(null, 8, Granularity.PER_CHANNEL, 0, sym, true))
+          new RtnPass(
+                  RtnConfig.builder()
+                      .bits(8)
+                      .granularity(Granularity.PER_CHANNEL)
+                      .groupSize(0)
+                      .symmetric(sym)
+                      .embeddings(true)
+                      .build())
               .apply(m, PassContext.of(0));
       assertThat(r.layersTouched()).containsExactly("/proj/MatMul", "/conv/Conv", "/emb/Gather");
       Tensor wq = m.graph().initializers().get("Wc_quantized");
@@ -247,7 +295,14 @@ class RtnPassTest {
       ModelGraph m = sharedConstant();
       Granularity gran = bits == 4 ? Granularity.PER_GROUP : Granularity.PER_CHANNEL;
       PassReport r =
-          new RtnPass(new RtnConfig(null, bits, gran, 32, false)).apply(m, PassContext.of(0));
+          new RtnPass(
+                  RtnConfig.builder()
+                      .bits(bits)
+                      .granularity(gran)
+                      .groupSize(32)
+                      .symmetric(false)
+                      .build())
+              .apply(m, PassContext.of(0));
       assertThat(r.layersTouched()).containsExactly("a", "b");
       assertThat(m.graph().nodes()).noneMatch(n -> n.opType().equals("Constant"));
       long stored =
@@ -293,7 +348,14 @@ class RtnPassTest {
         };
     PassContext ctx = new PassContext(0, Optional.empty(), Optional.empty(), listener);
     PassReport r =
-        new RtnPass(new RtnConfig(null, 4, Granularity.PER_GROUP, 128, true)).apply(m, ctx);
+        new RtnPass(
+                RtnConfig.builder()
+                    .bits(4)
+                    .granularity(Granularity.PER_GROUP)
+                    .groupSize(128)
+                    .symmetric(true)
+                    .build())
+            .apply(m, ctx);
     assertThat(r.pass()).isEqualTo("rtn-quantization");
     assertThat(r.layersSkipped()).isEmpty();
     assertThat(r.bytesBefore()).isEqualTo((256 * 128 + 32 * 128) * 4);

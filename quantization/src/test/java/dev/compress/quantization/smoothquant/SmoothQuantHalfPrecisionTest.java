@@ -35,7 +35,8 @@ class SmoothQuantHalfPrecisionTest {
     Tensor x = cast(TinyEncoder.input(77, 2, 5, DIM), DataType.FLOAT16);
     float[] before = ort(m, x);
     PassReport r =
-        new SmoothQuantPass(new SmoothQuantConfig(null, 0.5, Map.of(), true))
+        new SmoothQuantPass(
+                SmoothQuantConfig.builder().alpha(0.5).mappings(Map.of()).compensate(true).build())
             .apply(m, context(cast(TinyEncoder.calibration(3, 2, 8, DIM), DataType.FLOAT16)));
     assertThat(r.layersTouched()).containsExactly(TinyEncoder.A, TinyEncoder.B);
     assertThat(r.metrics()).containsEntry("restoring_muls", 1.0);
@@ -62,7 +63,12 @@ class SmoothQuantHalfPrecisionTest {
     FloatPrecision.convert(m, DataType.BFLOAT16);
     assertThatThrownBy(
             () ->
-                new SmoothQuantPass(new SmoothQuantConfig(null, 0.5, Map.of(), true))
+                new SmoothQuantPass(
+                        SmoothQuantConfig.builder()
+                            .alpha(0.5)
+                            .mappings(Map.of())
+                            .compensate(true)
+                            .build())
                     .apply(m, context(TinyEncoder.calibration(3, 2, 8, DIM))))
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("BFLOAT16")

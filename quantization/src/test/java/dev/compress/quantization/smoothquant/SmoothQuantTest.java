@@ -59,7 +59,8 @@ class SmoothQuantTest {
     float[] before = ort(m, x);
     float[] beforeDjl = djl(m, x);
     PassReport r =
-        new SmoothQuantPass(new SmoothQuantConfig(null, 0.5, Map.of(), true))
+        new SmoothQuantPass(
+                SmoothQuantConfig.builder().alpha(0.5).mappings(Map.of()).compensate(true).build())
             .apply(m, calibrated());
     assertThat(r.layersTouched()).containsExactly(TinyEncoder.A, TinyEncoder.B);
     assertThat(r.metrics())
@@ -89,7 +90,9 @@ class SmoothQuantTest {
     ModelGraph m = TinyEncoder.build(DIM, DIM, 8, 5);
     float[] wa = m.graph().initializers().get("Wa").toFloatArray();
     float[] wb = m.graph().initializers().get("Wb").toFloatArray();
-    new SmoothQuantPass(new SmoothQuantConfig(null, 0.0, Map.of(), true)).apply(m, calibrated());
+    new SmoothQuantPass(
+            SmoothQuantConfig.builder().alpha(0.0).mappings(Map.of()).compensate(true).build())
+        .apply(m, calibrated());
     // s_j = 1 / max_o |W[o, j]| over both layers, so every input column's max becomes 1.
     Node a = m.graph().node(TinyEncoder.A).orElseThrow();
     Node b = m.graph().node(TinyEncoder.B).orElseThrow();
@@ -112,22 +115,32 @@ class SmoothQuantTest {
     ModelGraph m = TinyEncoder.build(DIM, DIM, 8, 6);
     SmoothQuantPass partial =
         new SmoothQuantPass(
-            new SmoothQuantConfig(
-                null, 0.5, Map.of(TinyEncoder.NORM, List.of(TinyEncoder.A)), true));
+            SmoothQuantConfig.builder()
+                .alpha(0.5)
+                .mappings(Map.of(TinyEncoder.NORM, List.of(TinyEncoder.A)))
+                .compensate(true)
+                .build());
     assertThatThrownBy(() -> partial.apply(m, calibrated()))
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining(
             "mappings./ln/LayerNormalization: layer '/b/MatMul' also reads the norm's output");
     SmoothQuantPass wrong =
         new SmoothQuantPass(
-            new SmoothQuantConfig(null, 0.5, Map.of("/nope", List.of(TinyEncoder.A)), true));
+            SmoothQuantConfig.builder()
+                .alpha(0.5)
+                .mappings(Map.of("/nope", List.of(TinyEncoder.A)))
+                .compensate(true)
+                .build());
     assertThatThrownBy(() -> wrong.apply(m, calibrated()))
         .hasMessageContaining("mappings./nope: no node of that name");
-    assertThatThrownBy(() -> new SmoothQuantConfig(null, 1.5, Map.of(), true))
+    assertThatThrownBy(
+            () ->
+                SmoothQuantConfig.builder().alpha(1.5).mappings(Map.of()).compensate(true).build())
         .hasMessage("alpha must be in [0, 1], found 1.5");
     // Without compensation the post-LN norm (its output is also the residual) is skipped.
     PassReport r =
-        new SmoothQuantPass(new SmoothQuantConfig(null, 0.5, Map.of(), false))
+        new SmoothQuantPass(
+                SmoothQuantConfig.builder().alpha(0.5).mappings(Map.of()).compensate(false).build())
             .apply(m, calibrated());
     assertThat(r.layersTouched()).isEmpty();
     assertThat(r.layersSkipped()).hasSize(1);
@@ -135,11 +148,11 @@ class SmoothQuantTest {
     ModelGraph m2 = TinyEncoder.build(DIM, DIM, 8, 6);
     PassReport r2 =
         new SmoothQuantPass(
-                new SmoothQuantConfig(
-                    null,
-                    0.5,
-                    Map.of(TinyEncoder.NORM, List.of(TinyEncoder.A, TinyEncoder.B)),
-                    true))
+                SmoothQuantConfig.builder()
+                    .alpha(0.5)
+                    .mappings(Map.of(TinyEncoder.NORM, List.of(TinyEncoder.A, TinyEncoder.B)))
+                    .compensate(true)
+                    .build())
             .apply(m2, calibrated());
     assertThat(r2.layersTouched()).containsExactly(TinyEncoder.A, TinyEncoder.B);
   }

@@ -88,7 +88,14 @@ class ImageCalibrationLoaderTest {
   }
 
   static CalibrationSpec spec(Path f, int samples, int batch, long seed, boolean shuffle) {
-    return new CalibrationSpec("images", f.toString(), samples, 1, batch, seed, shuffle);
+    return CalibrationSpec.builder(f.toString())
+        .kind("images")
+        .samples(samples)
+        .sequenceLength(1)
+        .batchSize(batch)
+        .seed(seed)
+        .shuffle(shuffle)
+        .build();
   }
 
   CalibrationSet load(Path f, ModelGraph m) throws CompressionException {

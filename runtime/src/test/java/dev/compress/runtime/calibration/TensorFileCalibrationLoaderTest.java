@@ -35,7 +35,14 @@ class TensorFileCalibrationLoaderTest {
   }
 
   static CalibrationSpec spec(Path f, int samples, int batch, long seed, boolean shuffle) {
-    return new CalibrationSpec("tensors", f.toString(), samples, 1, batch, seed, shuffle);
+    return CalibrationSpec.builder(f.toString())
+        .kind("tensors")
+        .samples(samples)
+        .sequenceLength(1)
+        .batchSize(batch)
+        .seed(seed)
+        .shuffle(shuffle)
+        .build();
   }
 
   @Test

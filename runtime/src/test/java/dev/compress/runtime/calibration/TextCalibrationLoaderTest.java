@@ -35,7 +35,14 @@ class TextCalibrationLoaderTest {
   }
 
   static CalibrationSpec spec(String source, int samples, int seqLen, int batch, long seed) {
-    return new CalibrationSpec("text", source, samples, seqLen, batch, seed, true);
+    return CalibrationSpec.builder(source)
+        .kind("text")
+        .samples(samples)
+        .sequenceLength(seqLen)
+        .batchSize(batch)
+        .seed(seed)
+        .shuffle(true)
+        .build();
   }
 
   @Test
@@ -96,7 +103,15 @@ class TextCalibrationLoaderTest {
   @Test
   void unshuffledHashIsTheHashOfTheFirstLines() throws Exception {
     String src = TextSamplesTest.resource("five-samples.txt").toString();
-    var s = new CalibrationSpec("text", src, 3, 64, 2, 0, false);
+    var s =
+        CalibrationSpec.builder(src)
+            .kind("text")
+            .samples(3)
+            .sequenceLength(64)
+            .batchSize(2)
+            .seed(0)
+            .shuffle(false)
+            .build();
     CalibrationSet set = loader.load(s, model, modelFile, MODEL);
     // sha256sum of the first three lines (stripped, blank lines skipped)
     assertThat(set.identity().sha256())
@@ -157,15 +172,15 @@ class TextCalibrationLoaderTest {
     CalibrationSet builtin = loader.load(s, model, modelFile, MODEL);
     // calibration.tokenizer names a file anywhere.
     var keyed =
-        new CalibrationSpec(
-            "text",
-            BuiltinTextData.CALIBRATION_TEXT,
-            2,
-            16,
-            2,
-            0,
-            true,
-            BuiltinModels.tokenizer(MODEL).toString());
+        CalibrationSpec.builder(BuiltinTextData.CALIBRATION_TEXT)
+            .kind("text")
+            .samples(2)
+            .sequenceLength(16)
+            .batchSize(2)
+            .seed(0)
+            .shuffle(true)
+            .tokenizer(BuiltinModels.tokenizer(MODEL).toString())
+            .build();
     long[] expected = builtin.batches().get(0).get("input_ids").toLongArray();
     assertThat(
             loader
@@ -176,8 +191,15 @@ class TextCalibrationLoaderTest {
                 .toLongArray())
         .containsExactly(expected);
     var missing =
-        new CalibrationSpec(
-            "text", BuiltinTextData.CALIBRATION_TEXT, 2, 16, 2, 0, true, "nope.json");
+        CalibrationSpec.builder(BuiltinTextData.CALIBRATION_TEXT)
+            .kind("text")
+            .samples(2)
+            .sequenceLength(16)
+            .batchSize(2)
+            .seed(0)
+            .shuffle(true)
+            .tokenizer("nope.json")
+            .build();
     assertThatThrownBy(() -> loader.load(missing, model, link, link.toString()))
         .isInstanceOf(ConfigException.class)
         .hasMessage("calibration.tokenizer: tokenizer file nope.json does not exist");
