@@ -53,6 +53,9 @@ class HfGptqOutputTest {
        "layer_norm_epsilon": 1e-5, "activation_function": "gelu_new", "torch_dtype": "float32"}
       """;
 
+  private static final String GPTQ_ACT_ORDER =
+      "{type: gptq, bits: 4, groupSize: 32, actOrder: true, ignore: [lm_head]}";
+
   @TempDir Path tmp;
 
   private Path llama(boolean tied) throws Exception {
@@ -108,6 +111,15 @@ class HfGptqOutputTest {
             REGISTRY);
     PipelineRunner runner = new PipelineRunner();
     runner.run(spec, RunOptions.defaults().withOut(new PrintWriter(new StringWriter())));
+    Path onnxOut = tmp.resolve("onnx-out");
+    runner.run(
+        PipelineSpec.fromYaml(
+            yaml(src, GPTQ_ACT_ORDER, "")
+                .replace(", format: hf-gptq", "")
+                .replace("dir: " + out, "dir: " + onnxOut),
+            REGISTRY),
+        RunOptions.defaults().withOut(new PrintWriter(new StringWriter())));
+    sameAsGraph(out, onnxOut, 4, 32, true);
 
     // The graph the pipeline wrote, rebuilt: the same pass over the same model and data.
     HfCheckpoint a = HfFolderReader.read(src);
@@ -168,24 +180,7 @@ class HfGptqOutputTest {
                 .replace("dir: " + out, "dir: " + onnxOut),
             REGISTRY),
         RunOptions.defaults().withOut(new PrintWriter(new StringWriter())));
-    ModelGraph quantized = ModelFiles.load(onnxOut.resolve("model.onnx").toString()).model();
-    Map<String, GroupQuantizedWeight> graph = QuantizedGraphWeights.read(quantized, 4, false);
-    Map<String, Tensor> b = SafetensorsReader.read(out.resolve("model.safetensors")).tensors();
-    assertThat(graph).hasSize(14);
-    for (Map.Entry<String, GroupQuantizedWeight> e : graph.entrySet()) {
-      GroupQuantizedWeight w = e.getValue();
-      GroupQuantizedWeight r = GptqLayout.unpack(b, e.getKey(), 4, 32, false);
-      for (int o = 0; o < w.rows(); o++) {
-        for (int i = 0; i < w.cols(); i++) {
-          assertThat(r.code(o, i)).as(e.getKey()).isEqualTo(w.code(o, i));
-        }
-        for (int g = 0; g < w.groups(); g++) {
-          assertThat(r.zero(o, g)).isEqualTo(w.zero(o, g));
-          assertThat(r.scale(o, g))
-              .isEqualTo(Float.float16ToFloat(Float.floatToFloat16(w.scale(o, g))));
-        }
-      }
-    }
+    Map<String, Tensor> b = sameAsGraph(out, onnxOut, 4, 32, false);
     // Tied: lm_head stays float and shares the embedding.
     assertThat(b).doesNotContainKey("lm_head.qweight");
   }
@@ -248,5 +243,32 @@ class HfGptqOutputTest {
                     yaml(src, "{type: gptq}", "").replace("hf-gptq", "gguf"), REGISTRY))
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("format must be one of [onnx, hf, hf-gptq], found 'gguf'");
+  }
+
+  /**
+   * The GPTQ tensors in {@code out} unpack to the graph's MatMulNBits weights in {@code onnxOut}.
+   */
+  private static Map<String, Tensor> sameAsGraph(
+      Path out, Path onnxOut, int bits, int groupSize, boolean sym) throws Exception {
+    ModelGraph quantized = ModelFiles.load(onnxOut.resolve("model.onnx").toString()).model();
+    Map<String, GroupQuantizedWeight> graph = QuantizedGraphWeights.read(quantized, bits, sym);
+    Map<String, Tensor> b = SafetensorsReader.read(out.resolve("model.safetensors")).tensors();
+    assertThat(graph).hasSize(14);
+    for (Map.Entry<String, GroupQuantizedWeight> e : graph.entrySet()) {
+      GroupQuantizedWeight w = e.getValue();
+      GroupQuantizedWeight r = GptqLayout.unpack(b, e.getKey(), bits, groupSize, sym);
+      assertThat(r.gIdx()).as(e.getKey()).isEqualTo(w.gIdx());
+      for (int o = 0; o < w.rows(); o++) {
+        for (int i = 0; i < w.cols(); i++) {
+          assertThat(r.code(o, i)).as(e.getKey()).isEqualTo(w.code(o, i));
+        }
+        for (int g = 0; g < w.groups(); g++) {
+          assertThat(r.zero(o, g)).isEqualTo(w.zero(o, g));
+          assertThat(r.scale(o, g))
+              .isEqualTo(Float.float16ToFloat(Float.floatToFloat16(w.scale(o, g))));
+        }
+      }
+    }
+    return b;
   }
 }
