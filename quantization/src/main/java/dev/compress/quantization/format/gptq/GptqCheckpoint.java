@@ -84,7 +84,8 @@ public final class GptqCheckpoint {
    * The settings as {@value #CONFIG} holds them, which is also the {@code quantization_config}
    * Transformers' GPTQ integration reads from {@code config.json}: {@code bits}, {@code
    * group_size}, {@code desc_act}, {@code sym}, {@code static_groups}, {@code damp_percent}, {@code
-   * true_sequential}, {@code quant_method: gptq}, {@code checkpoint_format: gptq}.
+   * true_sequential}, {@code lm_head: false} (GPTQModel's key: the head stays float), {@code
+   * quant_method: gptq}, {@code checkpoint_format: gptq}.
    */
   public static Map<String, Object> config(Settings s) {
     Map<String, Object> c = new LinkedHashMap<>();
@@ -95,6 +96,7 @@ public final class GptqCheckpoint {
     c.put("static_groups", s.staticGroups());
     c.put("damp_percent", s.dampPercent());
     c.put("true_sequential", false);
+    c.put("lm_head", false);
     c.put("quant_method", "gptq");
     c.put("checkpoint_format", "gptq");
     return c;
