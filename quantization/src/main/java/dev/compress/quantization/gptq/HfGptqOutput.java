@@ -37,10 +37,10 @@ import java.util.Map;
  * beside it, tokenizer and generation files copied.
  *
  * <p>Refused at plan time: a model that is not a folder, GPT-2 (not supported yet), no {@code
- * gptq}/{@code rtn-quantization} pass, settings that differ between passes, 8-bit RTN
- * (DequantizeLinear, not this layout), an {@code lm_head} the selection quantizes (GPTQ checkpoints
- * keep it float), RTN embedding quantization. Refused before anything is written: a quantized layer
- * that is not a {@code MatMulNBits} of the pass's settings.
+ * gptq}/{@code rtn-quantization} pass, settings that differ between passes, 8-bit RTN or
+ * per-channel GPTQ (DequantizeLinear, not this layout), an {@code lm_head} the selection quantizes
+ * (GPTQ checkpoints keep it float), RTN embedding quantization. Refused before anything is written:
+ * a quantized layer that is not a {@code MatMulNBits} of the pass's settings.
  */
 public final class HfGptqOutput implements OutputFormat {
   /** The format name. */
@@ -96,10 +96,17 @@ public final class HfGptqOutput implements OutputFormat {
                   + g.bits());
           continue;
         }
+        if (g.groupSize() == 0) {
+          p.add(
+              at
+                  + ": groupSize 0 (per channel) writes DequantizeLinear layers, not the GPTQ"
+                  + " layout; HINT: groupSize: 128");
+          continue;
+        }
         here =
             new GptqCheckpoint.Settings(
                 g.bits(),
-                g.groupSize() == 0 ? -1 : g.groupSize(),
+                g.groupSize(),
                 g.actOrder(),
                 g.symmetric(),
                 g.staticGroups(),

@@ -209,6 +209,14 @@ class HfGptqOutputTest {
             () ->
                 runner.validate(
                     PipelineSpec.fromYaml(
+                        yaml(src, "{type: gptq, bits: 4, groupSize: 0, ignore: [lm_head]}", ""),
+                        REGISTRY)))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("groupSize 0 (per channel) writes DequantizeLinear layers");
+    assertThatThrownBy(
+            () ->
+                runner.validate(
+                    PipelineSpec.fromYaml(
                         yaml(
                             src,
                             "{type: gptq, bits: 4, groupSize: 32, targets: ['re:.*mlp.*']}",
