@@ -381,6 +381,12 @@ public final class PipelineRunner {
       cancellation.stopIfCancelled();
       if (spec.output().format().equals("hf")) {
         modelOut = HfOutput.write(spec, loaded, model, dir);
+      } else if (OutputFormat.named(spec.output().format()) instanceof OutputFormat f) {
+        Path source =
+            dev.compress.api.io.hf.HfFolderReader.isHfFolder(Path.of(spec.model()))
+                ? loaded.path().getParent()
+                : loaded.path();
+        modelOut = f.write(spec, model, source, dir);
       } else {
         OnnxWriter.write(model, modelOut);
       }
@@ -734,6 +740,9 @@ public final class PipelineRunner {
       }
     }
     problems.addAll(HfOutput.problems(spec));
+    if (OutputFormat.named(spec.output().format()) instanceof OutputFormat f) {
+      problems.addAll(f.problems(spec));
+    }
     if (!problems.isEmpty()) {
       throw new ConfigException(problems);
     }

@@ -110,12 +110,13 @@ public record PipelineSpec(
    * @param dir the output directory (created; holds {@code model.onnx}, {@code manifest.json},
    *     {@code report.json})
    * @param overwrite whether an existing {@code dir} is replaced
-   * @param format {@code onnx} (default: {@code model.onnx}) or {@code hf} (a Hugging Face folder
-   *     in {@code dir}, unquantized, for a model read from one)
+   * @param format {@code onnx} (default: {@code model.onnx}), {@code hf} (a Hugging Face folder in
+   *     {@code dir}, unquantized, for a model read from one) or a format another module registers
+   *     ({@link OutputFormat}, e.g. {@code hf-gptq})
    */
   public record Output(Path dir, boolean overwrite, String format) {
-    /** The output formats. */
-    public static final List<String> FORMATS = List.of("onnx", "hf");
+    /** The built-in output formats ({@link OutputFormat#names} adds the registered ones). */
+    public static final List<String> FORMATS = OutputFormat.BUILT_IN;
 
     /** Validates the directory and format. */
     public Output {
@@ -123,9 +124,10 @@ public record PipelineSpec(
         throw new InvalidConfigException(List.of("dir is required"));
       }
       format = format == null ? "onnx" : format;
-      if (!FORMATS.contains(format)) {
+      List<String> names = FORMATS.contains(format) ? FORMATS : OutputFormat.names();
+      if (!names.contains(format)) {
         throw new InvalidConfigException(
-            List.of("format must be one of " + FORMATS + ", found '" + format + "'"));
+            List.of("format must be one of " + names + ", found '" + format + "'"));
       }
     }
 

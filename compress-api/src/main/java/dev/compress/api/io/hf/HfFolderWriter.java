@@ -88,11 +88,44 @@ public final class HfFolderWriter {
    */
   public static void writeInto(HfCheckpoint source, ModelGraph graph, Path dir)
       throws IOException, UnsupportedModelException {
-    Map<String, Tensor> tensors = tensors(source, graph.graph());
+    writeInto(source, graph, dir, Map.of(), Map.of());
+  }
+
+  /**
+   * As {@link #writeInto(HfCheckpoint, ModelGraph, Path)}, with replacement tensors for some
+   * modules (e.g. a quantized layout): for a module (e.g. {@code model.layers.0.self_attn.q_proj})
+   * in {@code moduleTensors}, its {@code .weight} is replaced by the given tensors (written where
+   * the weight was) and its {@code .bias}, if the checkpoint has one, is taken from the graph's
+   * {@code <module>_bias_add} node; {@code configAdditions} are set as top-level keys of {@code
+   * config.json} (values: strings, numbers, booleans, lists and maps of them).
+   *
+   * @throws UnsupportedModelException as {@link #write}, or when a module in {@code moduleTensors}
+   *     has no {@code .weight} in the checkpoint
+   * @throws IOException if a file cannot be written
+   */
+  public static void writeInto(
+      HfCheckpoint source,
+      ModelGraph graph,
+      Path dir,
+      Map<String, List<Tensor>> moduleTensors,
+      Map<String, Object> configAdditions)
+      throws IOException, UnsupportedModelException {
+    for (String m : moduleTensors.keySet()) {
+      if (!source.tensors().containsKey(m + ".weight")) {
+        throw new UnsupportedModelException(
+            "hf output: module '" + m + "' has no tensor '" + m + ".weight' in the checkpoint");
+      }
+    }
+    Map<String, Tensor> tensors = tensors(source, graph.graph(), moduleTensors);
     writeWeights(source, tensors, dir);
     ObjectNode config = source.config().tree();
+    boolean changed = !configAdditions.isEmpty();
+    configAdditions.forEach((k, v) -> config.set(k, HfConfig.JSON.valueToTree(v)));
     if (source.config().tieWordEmbeddings() && !headShared(source, graph.graph())) {
       config.put("tie_word_embeddings", false);
+      changed = true;
+    }
+    if (changed) {
       Files.writeString(
           dir.resolve(HfFolderReader.CONFIG),
           HfConfig.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(config) + "\n");
@@ -118,6 +151,12 @@ public final class HfFolderWriter {
   /** The tensors to write, by Transformers name, in the source's order. */
   static Map<String, Tensor> tensors(HfCheckpoint source, Graph g)
       throws UnsupportedModelException {
+    return tensors(source, g, Map.of());
+  }
+
+  private static Map<String, Tensor> tensors(
+      HfCheckpoint source, Graph g, Map<String, List<Tensor>> moduleTensors)
+      throws UnsupportedModelException {
     HfConfig c = source.config();
     Map<String, Tensor> out = new LinkedHashMap<>();
     Node head = node(g, "lm_head", "Gemm");
@@ -126,7 +165,15 @@ public final class HfFolderWriter {
       String name = e.getKey();
       Tensor original = e.getValue();
       Tensor t;
-      if (name.equals("lm_head.weight")) {
+      String owner = name.contains(".") ? name.substring(0, name.lastIndexOf('.')) : name;
+      if (moduleTensors.containsKey(owner) && name.endsWith(".weight")) {
+        for (Tensor r : moduleTensors.get(owner)) {
+          out.put(r.name(), r);
+        }
+        continue;
+      } else if (moduleTensors.containsKey(owner) && name.endsWith(".bias")) {
+        t = biasAdd(g, owner, name);
+      } else if (name.equals("lm_head.weight")) {
         t = c.tieWordEmbeddings() && headShared ? original : input(g, head, 1, name);
       } else if (name.endsWith(".attn.c_attn.weight") || name.endsWith(".attn.c_attn.bias")) {
         String module = name.substring(0, name.lastIndexOf('.'));
@@ -180,6 +227,20 @@ public final class HfFolderWriter {
     return out;
   }
 
+  /** The constant input of {@code <module>_bias_add}, the bias of a replaced module. */
+  private static Tensor biasAdd(Graph g, String module, String tensor)
+      throws UnsupportedModelException {
+    Node add = node(g, module + "_bias_add", "Add");
+    for (String in : add.inputs()) {
+      Optional<Tensor> k = in.isEmpty() ? Optional.empty() : g.constant(in);
+      if (k.isPresent()) {
+        return k.get();
+      }
+    }
+    throw new UnsupportedModelException(
+        "hf output: node '" + add.name() + "' has no constant input for tensor '" + tensor + "'");
+  }
+
   private static Node node(Graph g, String name, String op) throws UnsupportedModelException {
     Node n = g.node(name).orElse(null);
     if (n == null || !n.opType().equals(op)) {
@@ -228,7 +289,12 @@ public final class HfFolderWriter {
       throws IOException {
     Map<String, List<Tensor>> byFile = new LinkedHashMap<>();
     for (Tensor t : tensors.values()) {
-      String f = source.weightFiles().getOrDefault(t.name(), lastFile(source));
+      String f = source.weightFiles().get(t.name());
+      if (f == null && t.name().contains(".")) {
+        // A replacement tensor (e.g. q_proj.qweight): in the file of the weight it replaces.
+        f = source.weightFiles().get(t.name().substring(0, t.name().lastIndexOf('.')) + ".weight");
+      }
+      f = f == null ? lastFile(source) : f;
       byFile.computeIfAbsent(f, k -> new ArrayList<>()).add(t);
     }
     for (Map.Entry<String, List<Tensor>> e : byFile.entrySet()) {

@@ -9,6 +9,7 @@ import dev.compress.api.CorruptCheckpointException;
 import dev.compress.api.UnsupportedModelException;
 import dev.compress.api.graph.GraphCheck;
 import dev.compress.api.graph.ModelGraph;
+import dev.compress.api.graph.Node;
 import dev.compress.api.layers.LinearLayer;
 import dev.compress.api.layers.LinearLayers;
 import dev.compress.api.tensor.DataType;
@@ -117,6 +118,52 @@ class HfFolderTest {
       assertThat(b.tokenizer()).isPresent();
       assertThat(b.generationConfig()).isPresent();
     }
+  }
+
+  @Test
+  void replacementTensorsTakeAModulesWeightAndItsBiasComesFromTheBiasAdd() throws Exception {
+    ObjectNode c = TinyConfigs.llama();
+    c.put("attention_bias", true);
+    HfCheckpoint a = HfFolderReader.read(synth("qkv-bias", c, DataType.FLOAT16, 1));
+    ModelGraph g = DecoderGraph.build(a);
+    String m = "model.layers.0.self_attn.q_proj";
+    assertThat(a.tensors()).containsKey(m + ".bias");
+    // As a quantizer leaves it: the Gemm's bias moved into <module>_bias_add.
+    float[] bias = a.tensor(m + ".bias").toFloatArray();
+    bias[0] += 1f;
+    g.graph().putInitializer(Tensor.ofFloats("moved_bias", new long[] {bias.length}, bias));
+    g.graph()
+        .nodes()
+        .add(Node.of(m + "_bias_add", "Add", List.of("x", "moved_bias"), List.of("y")));
+    Tensor packed = Tensor.ofInts(m + ".qweight", new long[] {2}, 7, 9);
+    Path out = Files.createDirectories(dir.resolve("replaced"));
+    HfFolderWriter.writeInto(
+        a, g, out, Map.of(m, List.of(packed)), Map.of("quantization_config", Map.of("bits", 4)));
+    Map<String, Tensor> b =
+        dev.compress.api.io.safetensors.SafetensorsReader.read(out.resolve(HfFolderReader.WEIGHTS))
+            .tensors();
+    assertThat(b).doesNotContainKey(m + ".weight");
+    assertThat(b.get(m + ".qweight").toLongArray()).containsExactly(7, 9);
+    assertThat(b.get(m + ".bias").dtype()).isEqualTo(DataType.FLOAT16);
+    assertThat(b.get(m + ".bias").toFloatArray()[0])
+        .isEqualTo(Float.float16ToFloat(Float.floatToFloat16(bias[0])));
+    for (String n : a.tensors().keySet()) {
+      if (!n.startsWith(m + ".")) {
+        assertThat(b.get(n).data()).as(n).isEqualTo(a.tensor(n).data());
+      }
+    }
+    assertThat(
+            HfConfig.JSON
+                .readTree(out.resolve(HfFolderReader.CONFIG).toFile())
+                .at("/quantization_config/bits")
+                .asInt())
+        .isEqualTo(4);
+    assertThatThrownBy(
+            () ->
+                HfFolderWriter.writeInto(
+                    a, g, dir, Map.of("model.nothing", List.of(packed)), Map.of()))
+        .isInstanceOf(UnsupportedModelException.class)
+        .hasMessageContaining("module 'model.nothing' has no tensor 'model.nothing.weight'");
   }
 
   @Test

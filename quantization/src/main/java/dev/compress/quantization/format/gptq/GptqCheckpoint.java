@@ -2,7 +2,6 @@ package dev.compress.quantization.format.gptq;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.compress.api.CorruptCheckpointException;
 import dev.compress.api.io.safetensors.SafetensorsFile;
 import dev.compress.api.io.safetensors.SafetensorsReader;
@@ -78,8 +77,18 @@ public final class GptqCheckpoint {
     tensors.addAll(extra);
     Files.createDirectories(dir);
     SafetensorsWriter.write(dir.resolve(WEIGHTS), tensors, Map.of("format", "pt"));
-    ObjectMapper json = new ObjectMapper();
-    ObjectNode c = json.createObjectNode();
+    writeConfig(dir, s);
+  }
+
+  /**
+   * The settings as {@value #CONFIG} holds them, which is also the {@code quantization_config}
+   * Transformers' GPTQ integration reads from {@code config.json}: {@code bits}, {@code
+   * group_size}, {@code desc_act}, {@code sym}, {@code static_groups}, {@code damp_percent}, {@code
+   * true_sequential}, {@code lm_head: false} (GPTQModel's key: the head stays float), {@code
+   * quant_method: gptq}, {@code checkpoint_format: gptq}.
+   */
+  public static Map<String, Object> config(Settings s) {
+    Map<String, Object> c = new LinkedHashMap<>();
     c.put("bits", s.bits());
     c.put("group_size", s.groupSize());
     c.put("desc_act", s.descAct());
@@ -87,9 +96,17 @@ public final class GptqCheckpoint {
     c.put("static_groups", s.staticGroups());
     c.put("damp_percent", s.dampPercent());
     c.put("true_sequential", false);
+    c.put("lm_head", false);
     c.put("quant_method", "gptq");
     c.put("checkpoint_format", "gptq");
-    json.writerWithDefaultPrettyPrinter().writeValue(dir.resolve(CONFIG).toFile(), c);
+    return c;
+  }
+
+  /** Writes {@value #CONFIG} into {@code dir}. */
+  public static void writeConfig(Path dir, Settings s) throws IOException {
+    new ObjectMapper()
+        .writerWithDefaultPrettyPrinter()
+        .writeValue(dir.resolve(CONFIG).toFile(), config(s));
   }
 
   /**
