@@ -97,33 +97,18 @@ public record LoraConfig(
     if (!(alpha > 0) || Double.isInfinite(alpha)) {
       p.add("alpha must be > 0, found " + alpha);
     }
-    if (!(lr > 0) || Double.isInfinite(lr)) {
-      p.add("lr must be > 0, found " + lr);
-    }
-    if (batchSize < 1) {
-      p.add("batchSize must be >= 1, found " + batchSize);
-    }
-    if (epochs < 1) {
-      p.add("epochs must be >= 1, found " + epochs);
-    }
-    if (steps.isPresent() && steps.get() < 1) {
-      p.add("steps must be >= 1, found " + steps.get());
-    }
-    if (!(warmup >= 0 && warmup < 1)) {
-      p.add("warmup must be in [0, 1), found " + warmup);
-    }
-    if (!(weightDecay >= 0) || Double.isInfinite(weightDecay)) {
-      p.add("weightDecay must be >= 0, found " + weightDecay);
-    }
-    if (!(clipNorm >= 0) || Double.isInfinite(clipNorm)) {
-      p.add("clipNorm must be > 0, or 0 for no clipping, found " + clipNorm);
-    }
-    if (!(validationFraction >= 0 && validationFraction <= 0.5)) {
-      p.add("validationFraction must be in [0, 0.5], found " + validationFraction);
-    }
-    if (validateEvery.isPresent() && validateEvery.get() < 1) {
-      p.add("validateEvery must be >= 1, found " + validateEvery.get());
-    }
+    p.addAll(
+        new TeacherStudent.Settings(
+                lr,
+                batchSize,
+                epochs,
+                steps,
+                warmup,
+                weightDecay,
+                clipNorm,
+                validationFraction,
+                validateEvery)
+            .problems());
     InvalidConfigException.throwIfAny(p);
   }
 

@@ -78,7 +78,45 @@ public final class TeacherStudent {
       double weightDecay,
       double clipNorm,
       double validationFraction,
-      Optional<Integer> validateEvery) {}
+      Optional<Integer> validateEvery) {
+
+    /**
+     * What is wrong with these settings, one line per key as a pass config reports it ({@code lr
+     * must be > 0, found 0}); empty when they are valid. The configs of {@code distill}, {@code
+     * lora} and {@code qat} check their training keys with it.
+     */
+    public List<String> problems() {
+      List<String> p = new ArrayList<>();
+      if (!(lr > 0) || Double.isInfinite(lr)) {
+        p.add("lr must be > 0, found " + lr);
+      }
+      if (batchSize < 1) {
+        p.add("batchSize must be >= 1, found " + batchSize);
+      }
+      if (epochs < 1) {
+        p.add("epochs must be >= 1, found " + epochs);
+      }
+      if (steps != null && steps.isPresent() && steps.get() < 1) {
+        p.add("steps must be >= 1, found " + steps.get());
+      }
+      if (!(warmup >= 0 && warmup < 1)) {
+        p.add("warmup must be in [0, 1), found " + warmup);
+      }
+      if (!(weightDecay >= 0) || Double.isInfinite(weightDecay)) {
+        p.add("weightDecay must be >= 0, found " + weightDecay);
+      }
+      if (!(clipNorm >= 0) || Double.isInfinite(clipNorm)) {
+        p.add("clipNorm must be > 0, or 0 for no clipping, found " + clipNorm);
+      }
+      if (!(validationFraction >= 0 && validationFraction <= 0.5)) {
+        p.add("validationFraction must be in [0, 0.5], found " + validationFraction);
+      }
+      if (validateEvery != null && validateEvery.isPresent() && validateEvery.get() < 1) {
+        p.add("validateEvery must be >= 1, found " + validateEvery.get());
+      }
+      return p;
+    }
+  }
 
   /**
    * What a run did: the trainer's result, the report metrics ({@code steps}, {@code loss_first},
