@@ -4,9 +4,9 @@ import dev.compress.api.pass.InvalidConfigException;
 import dev.compress.api.pass.LayerSelection;
 import dev.compress.api.pass.Param;
 import dev.compress.api.pass.PassConfig;
-import dev.compress.api.pass.SelectionBuilder;
 import dev.compress.training.distill.LossTerm;
 import dev.compress.training.distill.TeacherStudent;
+import dev.compress.training.distill.TrainingBuilder;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -146,64 +146,9 @@ public record DistillConfig(
   /**
    * Builds a {@link DistillConfig}: one setter per key, every value checked at {@link #build()}.
    */
-  public static final class Builder extends SelectionBuilder<DistillConfig, Builder> {
+  public static final class Builder extends TrainingBuilder<DistillConfig, Builder> {
     private Builder(DistillConfig start) {
       super(start);
-    }
-
-    /** Sets {@link DistillConfig#teacher() teacher}. */
-    public Builder teacher(String v) {
-      return set("teacher", Optional.of(v));
-    }
-
-    /** Sets {@link DistillConfig#losses() losses}. */
-    public Builder losses(LossTerm... v) {
-      return set("losses", List.of(v));
-    }
-
-    /** Sets {@link DistillConfig#lr() lr}. */
-    public Builder lr(double v) {
-      return set("lr", v);
-    }
-
-    /** Sets {@link DistillConfig#batchSize() batchSize}. */
-    public Builder batchSize(int v) {
-      return set("batchSize", v);
-    }
-
-    /** Sets {@link DistillConfig#epochs() epochs}. */
-    public Builder epochs(int v) {
-      return set("epochs", v);
-    }
-
-    /** Sets {@link DistillConfig#steps() steps}. */
-    public Builder steps(int v) {
-      return set("steps", Optional.of(v));
-    }
-
-    /** Sets {@link DistillConfig#warmup() warmup}. */
-    public Builder warmup(double v) {
-      return set("warmup", v);
-    }
-
-    /** Sets {@link DistillConfig#weightDecay() weightDecay}. */
-    public Builder weightDecay(double v) {
-      return set("weightDecay", v);
-    }
-
-    /** Sets {@link DistillConfig#clipNorm() clipNorm}. */
-    public Builder clipNorm(double v) {
-      return set("clipNorm", v);
-    }
-
-    /** Sets {@link DistillConfig#validationFraction() validationFraction}. */
-    public Builder validationFraction(double v) {
-      return set("validationFraction", v);
-    }
-
-    /** Sets {@link DistillConfig#validateEvery() validateEvery}. */
-    public Builder validateEvery(int v) {
-      return set("validateEvery", Optional.of(v));
     }
   }
 }

@@ -4,9 +4,9 @@ import dev.compress.api.pass.InvalidConfigException;
 import dev.compress.api.pass.LayerSelection;
 import dev.compress.api.pass.Param;
 import dev.compress.api.pass.PassConfig;
-import dev.compress.api.pass.SelectionBuilder;
 import dev.compress.training.distill.LossTerm;
 import dev.compress.training.distill.TeacherStudent;
+import dev.compress.training.distill.TrainingBuilder;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -329,19 +329,9 @@ public record LoraConfig(
   }
 
   /** Builds a {@link LoraConfig}: one setter per key, validated at {@link #build()}. */
-  public static final class Builder extends SelectionBuilder<LoraConfig, Builder> {
+  public static final class Builder extends TrainingBuilder<LoraConfig, Builder> {
     private Builder(LoraConfig start) {
       super(start);
-    }
-
-    /** Sets {@link LoraConfig#teacher() teacher}. */
-    public Builder teacher(String v) {
-      return set("teacher", Optional.of(v));
-    }
-
-    /** Sets {@link LoraConfig#losses() losses}. */
-    public Builder losses(LossTerm... v) {
-      return set("losses", List.of(v));
     }
 
     /** Sets {@link LoraConfig#rank() rank}. */
@@ -362,51 +352,6 @@ public record LoraConfig(
     /** Sets {@link LoraConfig#base() base}. */
     public Builder base(Base v) {
       return set("base", v);
-    }
-
-    /** Sets {@link LoraConfig#lr() lr}. */
-    public Builder lr(double v) {
-      return set("lr", v);
-    }
-
-    /** Sets {@link LoraConfig#batchSize() batchSize}. */
-    public Builder batchSize(int v) {
-      return set("batchSize", v);
-    }
-
-    /** Sets {@link LoraConfig#epochs() epochs}. */
-    public Builder epochs(int v) {
-      return set("epochs", v);
-    }
-
-    /** Sets {@link LoraConfig#steps() steps}. */
-    public Builder steps(Integer v) {
-      return set("steps", Optional.of(v));
-    }
-
-    /** Sets {@link LoraConfig#warmup() warmup}. */
-    public Builder warmup(double v) {
-      return set("warmup", v);
-    }
-
-    /** Sets {@link LoraConfig#weightDecay() weightDecay}. */
-    public Builder weightDecay(double v) {
-      return set("weightDecay", v);
-    }
-
-    /** Sets {@link LoraConfig#clipNorm() clipNorm}. */
-    public Builder clipNorm(double v) {
-      return set("clipNorm", v);
-    }
-
-    /** Sets {@link LoraConfig#validationFraction() validationFraction}. */
-    public Builder validationFraction(double v) {
-      return set("validationFraction", v);
-    }
-
-    /** Sets {@link LoraConfig#validateEvery() validateEvery}. */
-    public Builder validateEvery(Integer v) {
-      return set("validateEvery", Optional.of(v));
     }
   }
 }

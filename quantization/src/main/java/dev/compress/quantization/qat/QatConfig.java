@@ -4,7 +4,6 @@ import dev.compress.api.pass.InvalidConfigException;
 import dev.compress.api.pass.LayerSelection;
 import dev.compress.api.pass.Param;
 import dev.compress.api.pass.PassConfig;
-import dev.compress.api.pass.SelectionBuilder;
 import dev.compress.quantization.grid.Granularity;
 import dev.compress.quantization.observer.ActivationGranularity;
 import dev.compress.quantization.observer.Observers;
@@ -12,6 +11,7 @@ import dev.compress.quantization.rtn.ClipMethod;
 import dev.compress.quantization.rtn.RtnConfig;
 import dev.compress.training.distill.LossTerm;
 import dev.compress.training.distill.TeacherStudent;
+import dev.compress.training.distill.TrainingBuilder;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -216,7 +216,7 @@ public record QatConfig(
   }
 
   /** Builds a {@link QatConfig}: one setter per key, validated at {@link #build()}. */
-  public static final class Builder extends SelectionBuilder<QatConfig, Builder> {
+  public static final class Builder extends TrainingBuilder<QatConfig, Builder> {
     private Builder(QatConfig start) {
       super(start);
     }
@@ -269,61 +269,6 @@ public record QatConfig(
     /** Sets {@link QatConfig#scaleInit() scaleInit}. */
     public Builder scaleInit(ScaleInit v) {
       return set("scaleInit", v);
-    }
-
-    /** Sets {@link QatConfig#teacher() teacher}. */
-    public Builder teacher(String v) {
-      return set("teacher", Optional.of(v));
-    }
-
-    /** Sets {@link QatConfig#losses() losses}. */
-    public Builder losses(LossTerm... v) {
-      return set("losses", List.of(v));
-    }
-
-    /** Sets {@link QatConfig#lr() lr}. */
-    public Builder lr(double v) {
-      return set("lr", v);
-    }
-
-    /** Sets {@link QatConfig#batchSize() batchSize}. */
-    public Builder batchSize(int v) {
-      return set("batchSize", v);
-    }
-
-    /** Sets {@link QatConfig#epochs() epochs}. */
-    public Builder epochs(int v) {
-      return set("epochs", v);
-    }
-
-    /** Sets {@link QatConfig#steps() steps}. */
-    public Builder steps(Integer v) {
-      return set("steps", Optional.of(v));
-    }
-
-    /** Sets {@link QatConfig#warmup() warmup}. */
-    public Builder warmup(double v) {
-      return set("warmup", v);
-    }
-
-    /** Sets {@link QatConfig#weightDecay() weightDecay}. */
-    public Builder weightDecay(double v) {
-      return set("weightDecay", v);
-    }
-
-    /** Sets {@link QatConfig#clipNorm() clipNorm}. */
-    public Builder clipNorm(double v) {
-      return set("clipNorm", v);
-    }
-
-    /** Sets {@link QatConfig#validationFraction() validationFraction}. */
-    public Builder validationFraction(double v) {
-      return set("validationFraction", v);
-    }
-
-    /** Sets {@link QatConfig#validateEvery() validateEvery}. */
-    public Builder validateEvery(Integer v) {
-      return set("validateEvery", Optional.of(v));
     }
 
     /** Weight bits, per channel or in groups of {@code group} (0: per channel), and the grid. */
