@@ -138,170 +138,42 @@ public record LoraConfig(
 
   /** This config adapting {@code layers}. */
   public LoraConfig withSelection(LayerSelection layers) {
-    return new LoraConfig(
-        layers,
-        teacher,
-        losses,
-        rank,
-        alpha,
-        merge,
-        base,
-        lr,
-        batchSize,
-        epochs,
-        steps,
-        warmup,
-        weightDecay,
-        clipNorm,
-        validationFraction,
-        validateEvery);
+    return toBuilder().selection(layers).build();
   }
 
   /** This config with rank {@code r} and {@code a}. */
   public LoraConfig withRank(int r, double a) {
-    return new LoraConfig(
-        selection,
-        teacher,
-        losses,
-        r,
-        a,
-        merge,
-        base,
-        lr,
-        batchSize,
-        epochs,
-        steps,
-        warmup,
-        weightDecay,
-        clipNorm,
-        validationFraction,
-        validateEvery);
+    return toBuilder().rank(r).alpha(a).build();
   }
 
   /** This config merging or keeping the adapters. */
   public LoraConfig withMerge(boolean m) {
-    return new LoraConfig(
-        selection,
-        teacher,
-        losses,
-        rank,
-        alpha,
-        m,
-        base,
-        lr,
-        batchSize,
-        epochs,
-        steps,
-        warmup,
-        weightDecay,
-        clipNorm,
-        validationFraction,
-        validateEvery);
+    return toBuilder().merge(m).build();
   }
 
   /** This config with a learning rate, a number of updates and a batch size. */
   public LoraConfig withSchedule(double rate, int updates, int batch) {
-    return new LoraConfig(
-        selection,
-        teacher,
-        losses,
-        rank,
-        alpha,
-        merge,
-        base,
-        rate,
-        batch,
-        epochs,
-        Optional.of(updates),
-        warmup,
-        weightDecay,
-        clipNorm,
-        validationFraction,
-        validateEvery);
+    return toBuilder().lr(rate).steps(updates).batchSize(batch).build();
   }
 
   /** This config with {@code terms}. */
   public LoraConfig withLosses(List<LossTerm> terms) {
-    return new LoraConfig(
-        selection,
-        teacher,
-        terms,
-        rank,
-        alpha,
-        merge,
-        base,
-        lr,
-        batchSize,
-        epochs,
-        steps,
-        warmup,
-        weightDecay,
-        clipNorm,
-        validationFraction,
-        validateEvery);
+    return toBuilder().losses(terms.toArray(LossTerm[]::new)).build();
   }
 
   /** This config with a teacher file. */
   public LoraConfig withTeacher(String file) {
-    return new LoraConfig(
-        selection,
-        Optional.of(file),
-        losses,
-        rank,
-        alpha,
-        merge,
-        base,
-        lr,
-        batchSize,
-        epochs,
-        steps,
-        warmup,
-        weightDecay,
-        clipNorm,
-        validationFraction,
-        validateEvery);
+    return toBuilder().teacher(file).build();
   }
 
   /** This config over the base {@code b}. */
   public LoraConfig withBase(Base b) {
-    return new LoraConfig(
-        selection,
-        teacher,
-        losses,
-        rank,
-        alpha,
-        merge,
-        b,
-        lr,
-        batchSize,
-        epochs,
-        steps,
-        warmup,
-        weightDecay,
-        clipNorm,
-        validationFraction,
-        validateEvery);
+    return toBuilder().base(b).build();
   }
 
   /** This config with a validation fraction and interval. */
   public LoraConfig withValidation(double fraction, int every) {
-    return new LoraConfig(
-        selection,
-        teacher,
-        losses,
-        rank,
-        alpha,
-        merge,
-        base,
-        lr,
-        batchSize,
-        epochs,
-        steps,
-        warmup,
-        weightDecay,
-        clipNorm,
-        fraction,
-        Optional.of(every));
+    return toBuilder().validationFraction(fraction).validateEvery(every).build();
   }
 
   /** The training settings of the run. */
