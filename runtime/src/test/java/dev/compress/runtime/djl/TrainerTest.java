@@ -244,6 +244,38 @@ class TrainerTest {
   }
 
   @Test
+  void normOfLargeFiniteGradientsIsFiniteAndNonFiniteOnesAreNamed() throws Exception {
+    try (DjlTrainableModel m =
+            DjlTrainableModel.create(mlp(1, 2), ParameterSelection.all(), Device.CPU);
+        var nd = m.newManager()) {
+      Map<String, NDArray> b = new java.util.HashMap<>();
+      regressionData().batch(new int[] {0, 1}).forEach((k, v) -> b.put(k, TensorNd.toNd(v, nd)));
+      try (GradientRecording rec = m.recordGradients()) {
+        rec.backward(MSE.loss(m, nd, b));
+      }
+      List<Parameter> ps = m.parameters();
+      // 3e20 is a finite float32 whose square is not: the norm must still be 3e20 * sqrt(count).
+      try (NDArray g = ps.get(0).gradient()) {
+        g.muli(0f).addi(3e20f);
+      }
+      for (int i = 1; i < ps.size(); i++) {
+        try (NDArray g = ps.get(i).gradient()) {
+          g.muli(0f);
+        }
+      }
+      double expected = 3e20 * Math.sqrt(ps.get(0).size());
+      assertThat(GradClip.globalNorm(ps))
+          .isCloseTo(expected, org.assertj.core.data.Offset.offset(expected * 1e-6));
+      assertThat(GradClip.firstNonFinite(ps)).isEmpty();
+      try (NDArray g = ps.get(1).gradient()) {
+        g.muli(0f).addi(Float.NaN);
+      }
+      assertThat(GradClip.globalNorm(ps)).isNaN();
+      assertThat(GradClip.firstNonFinite(ps)).contains(ps.get(1).name());
+    }
+  }
+
+  @Test
   void accumulatingMicroBatchesEqualsOneBigBatch() throws Exception {
     TensorExamples data = regressionData();
     TrainConfig big =

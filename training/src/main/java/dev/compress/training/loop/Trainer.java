@@ -145,7 +145,11 @@ public final class Trainer {
         }
         double norm = GradClip.clipGlobalNorm(params, config.clipNorm());
         if (!Double.isFinite(norm)) {
-          throw diverged(update, "the gradient norm is " + norm, ckpt, lastGood);
+          String where =
+              GradClip.firstNonFinite(params)
+                  .map(n -> " (first in the gradient of " + n + ")")
+                  .orElse("");
+          throw diverged(update, "the gradient norm is " + norm + where, ckpt, lastGood);
         }
         double lr = schedule.lr(step);
         opt.step(params, lr, update);

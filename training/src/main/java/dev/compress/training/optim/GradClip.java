@@ -1,8 +1,10 @@
 package dev.compress.training.optim;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
 import dev.compress.training.Parameter;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Gradient clipping by global norm (Pascanu, Mikolov, Bengio, "On the difficulty of training
@@ -13,17 +15,46 @@ import java.util.List;
 public final class GradClip {
   private GradClip() {}
 
-  /** The global norm of the gradients, accumulated in float64 over parameters. */
+  /**
+   * The global norm of the gradients. Squares are summed in float64 (a float32 gradient element
+   * above about 1.8e19 would overflow its own square to infinity and stop a run whose gradients are
+   * finite).
+   */
   public static double globalNorm(List<Parameter> params) {
     double sum = 0;
     for (Parameter p : params) {
-      try (NDArray g = p.gradient();
-          NDArray sq = g.square();
-          NDArray s = sq.sum()) {
-        sum += s.getFloat();
-      }
+      sum += squaredNorm(p);
     }
     return Math.sqrt(sum);
+  }
+
+  /**
+   * The name of the first parameter whose gradient holds a NaN or an infinity, or empty: what a
+   * divergence message names when the global norm is not finite.
+   */
+  public static Optional<String> firstNonFinite(List<Parameter> params) {
+    for (Parameter p : params) {
+      if (!Double.isFinite(squaredNorm(p))) {
+        return Optional.of(p.name());
+      }
+    }
+    return Optional.empty();
+  }
+
+  private static double squaredNorm(Parameter p) {
+    try (NDArray g = p.gradient()) {
+      if (g.getDataType() == DataType.FLOAT64) {
+        try (NDArray sq = g.square();
+            NDArray s = sq.sum()) {
+          return s.getDouble();
+        }
+      }
+      try (NDArray d = g.toType(DataType.FLOAT64, true);
+          NDArray sq = d.square();
+          NDArray s = sq.sum()) {
+        return s.getDouble();
+      }
+    }
   }
 
   /**
