@@ -396,7 +396,7 @@ public final class PipelineRunner {
       if (spec.evaluate().isPresent()) {
         step = "evaluating";
         cancellation.stopIfCancelled();
-        evaluation = Optional.of(evaluate(spec, input, modelOut, model, target, dir, progress));
+        evaluation = Optional.of(evaluate(spec, input, modelOut, model, dir, progress));
       }
 
       step = "writing the manifest";
@@ -472,16 +472,15 @@ public final class PipelineRunner {
   /**
    * Runs the evaluate block on the input and the written model. The evaluator measures ONNX graphs:
    * for a Hugging Face folder model, the folder's graph as read and the compressed graph (unless
-   * the output is already {@code model.onnx}) are written as ONNX into a folder beside the output,
-   * deleted afterwards (an HTML/JSON report is moved into {@code dir}); the folder's {@code
-   * tokenizer.json} is the tokenizer unless {@code evaluate.tokenizer} names one.
+   * the output is already {@code model.onnx}) are written as ONNX into a folder inside the staging
+   * folder {@code dir}, deleted afterwards (an HTML/JSON report is moved into {@code dir}); the
+   * folder's {@code tokenizer.json} is the tokenizer unless {@code evaluate.tokenizer} names one.
    */
   private EvaluationResult evaluate(
       PipelineSpec spec,
       Path input,
       Path modelOut,
       ModelGraph model,
-      Path target,
       Path dir,
       ProgressListener progress)
       throws CompressionException, IOException {
@@ -495,8 +494,8 @@ public final class PipelineRunner {
     if (es.tokenizer().isEmpty() && Files.isRegularFile(tokenizer)) {
       es = es.toBuilder().tokenizer(tokenizer.toString()).build();
     }
-    Path work =
-        Files.createTempDirectory(target.getParent(), "." + target.getFileName() + ".eval.");
+    // Inside the staging folder (removed with it if the run dies), deleted before the manifest.
+    Path work = Files.createTempDirectory(dir, ".evaluate.");
     try {
       Path original = work.resolve("original.onnx");
       OnnxWriter.write(loadModel(spec).model(), original);
