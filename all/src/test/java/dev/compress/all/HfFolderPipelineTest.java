@@ -241,6 +241,23 @@ class HfFolderPipelineTest {
     assertThat(s.get("ignore").get(0).asText()).isEqualTo("lm_head");
   }
 
+  @Test
+  void prunedThenQuantizedIsWrittenPackQuantized() throws Exception {
+    Path src = llama(DataType.FLOAT16);
+    String passes =
+        "  - {type: magnitude-pruning, pattern: '2:4', ignore: [lm_head]}\n"
+            + "  - {type: rtn-quantization, bits: 4, granularity: per_group, groupSize: 32,"
+            + " ignore: [lm_head]}\n";
+    Path out = tmp.resolve("out");
+    run(pipeline(src, passes, "", out, "compressed-tensors"));
+    JsonNode q = JSON.readTree(out.resolve("config.json").toFile()).get("quantization_config");
+    assertThat(q.get("format").asText()).isEqualTo("pack-quantized");
+    assertThat(q.get("sparsity_config").isEmpty()).isTrue();
+    Map<String, Tensor> b = SafetensorsReader.read(out.resolve("model.safetensors")).tensors();
+    assertThat(b.keySet().stream().filter(k -> k.endsWith(".weight_packed"))).hasSize(14);
+    assertThat(b.keySet().stream().filter(k -> k.endsWith(".bitmask"))).isEmpty();
+  }
+
   /**
    * The sparse tensors in {@code out} decompress to the weights of the same run written as ONNX
    * (rounded to the checkpoint's f16, byte for byte); every other tensor is the source's.
