@@ -49,7 +49,8 @@ import java.util.Optional;
  *       cosine.mean}, {@code cosine.min}, {@code nn.agreement}, {@code nn10.overlap}, {@code
  *       sentiment.agreement}, {@code top1.agreement}, {@code logits.kl}. Metrics of each model on
  *       its own get a suffix: {@code sentiment.accuracy.original} / {@code .compressed}, {@code
- *       top1.accuracy.*}, {@code perplexity.*}, {@code nll.mean.*}.
+ *       top1.accuracy.*}, {@code perplexity.*}, {@code nll.mean.*}; {@code perplexity.ratio} is the
+ *       compressed perplexity over the original's (above 1 is worse).
  *   <li>Latency at the block's {@code sequenceLength}, per batch size {@code B}: {@code
  *       latency.bB.original.p50_ms}, {@code .p90_ms}, {@code .p99_ms}, the same for {@code
  *       compressed}, and {@code latency.bB.ratio} (compressed p50 / original p50; below 1 is
@@ -115,6 +116,7 @@ public final class SideBySideEvaluator implements Evaluator {
           List.of(
               "perplexity.original",
               "perplexity.compressed",
+              "perplexity.ratio",
               "nll.mean.original",
               "nll.mean.compressed",
               "top1.agreement",
@@ -224,6 +226,16 @@ public final class SideBySideEvaluator implements Evaluator {
       return problems; // validate said so
     }
     boolean text = kind == TaskKind.EMBEDDING_FIDELITY || kind == TaskKind.OPINION_SENTIMENT;
+    if (kind == TaskKind.PERPLEXITY
+        && spec.data() != null
+        && !spec.data().toLowerCase(java.util.Locale.ROOT).endsWith(".ids")) {
+      // Text is tokenized as one stream with the model's tokenizer.
+      try {
+        TokenizerLocator.locate(modelSpec, original, spec.tokenizer(), "evaluate.tokenizer");
+      } catch (ConfigException e) {
+        e.problems().forEach(p -> problems.add("evaluate.task " + spec.task() + ": " + p));
+      }
+    }
     if (text) {
       try {
         int n = TextSamples.read(spec.data(), "evaluate.data").size();
@@ -402,6 +414,9 @@ public final class SideBySideEvaluator implements Evaluator {
         m.put(e.getKey() + ".original", o.get(e.getKey()));
         m.put(e.getKey() + ".compressed", e.getValue());
       }
+    }
+    if (o.containsKey("perplexity") && c.containsKey("perplexity")) {
+      m.put("perplexity.ratio", c.get("perplexity") / o.get("perplexity"));
     }
     for (LatencyPoint p : r.latency()) {
       String pre = prefix(spec, p.batch(), p.sequenceLength());

@@ -18,12 +18,6 @@ final class HfOutput {
   static java.util.List<String> problems(PipelineSpec spec) {
     java.util.List<String> p = new java.util.ArrayList<>();
     boolean folder = HfFolderReader.isHfFolder(Path.of(spec.model()));
-    if (folder && spec.evaluate().isPresent()) {
-      p.add(
-          "evaluate: a Hugging Face folder model is not evaluated in a pipeline yet (evaluation"
-              + " reads ONNX files); drop the evaluate block");
-      return p;
-    }
     if (!spec.output().format().equals("hf")) {
       return p;
     }

@@ -396,11 +396,7 @@ public final class PipelineRunner {
       if (spec.evaluate().isPresent()) {
         step = "evaluating";
         cancellation.stopIfCancelled();
-        evaluation =
-            Optional.of(
-                evaluators()
-                    .getFirst()
-                    .evaluate(spec.evaluate().get(), input, modelOut, spec.model(), progress));
+        evaluation = Optional.of(evaluate(spec, input, modelOut, model, dir, progress));
       }
 
       step = "writing the manifest";
@@ -470,6 +466,60 @@ public final class PipelineRunner {
         throw new RunCancelledException(step);
       }
       throw e;
+    }
+  }
+
+  /**
+   * Runs the evaluate block on the input and the written model. The evaluator measures ONNX graphs:
+   * for a Hugging Face folder model, the folder's graph as read and the compressed graph (unless
+   * the output is already {@code model.onnx}) are written as ONNX into a folder inside the staging
+   * folder {@code dir}, deleted afterwards (an HTML/JSON report is moved into {@code dir}); the
+   * folder's {@code tokenizer.json} is the tokenizer unless {@code evaluate.tokenizer} names one.
+   */
+  private EvaluationResult evaluate(
+      PipelineSpec spec,
+      Path input,
+      Path modelOut,
+      ModelGraph model,
+      Path dir,
+      ProgressListener progress)
+      throws CompressionException, IOException {
+    EvaluateSpec es = spec.evaluate().orElseThrow();
+    Evaluator evaluator = evaluators().getFirst();
+    Path folder = Path.of(spec.model());
+    if (!dev.compress.api.io.hf.HfFolderReader.isHfFolder(folder)) {
+      return evaluator.evaluate(es, input, modelOut, spec.model(), progress);
+    }
+    Path tokenizer = folder.resolve("tokenizer.json");
+    if (es.tokenizer().isEmpty() && Files.isRegularFile(tokenizer)) {
+      es = es.toBuilder().tokenizer(tokenizer.toString()).build();
+    }
+    // Inside the staging folder (removed with it if the run dies), deleted before the manifest.
+    Path work = Files.createTempDirectory(dir, ".evaluate.");
+    try {
+      Path original = work.resolve("original.onnx");
+      OnnxWriter.write(loadModel(spec).model(), original);
+      Path compressed = modelOut;
+      if (!spec.output().format().equals("onnx")) {
+        compressed = work.resolve(MODEL_FILE);
+        OnnxWriter.write(model, compressed);
+      }
+      EvaluationResult r = evaluator.evaluate(es, original, compressed, spec.model(), progress);
+      if (!es.report().isEmpty() && !compressed.equals(modelOut)) {
+        String base = es.report().replaceFirst("\\.html?$", "");
+        for (String f : List.of(es.report(), base + ".json")) {
+          if (Files.exists(work.resolve(f))) {
+            Files.move(work.resolve(f), dir.resolve(f));
+          }
+        }
+      }
+      return r;
+    } finally {
+      try (java.util.stream.Stream<Path> s = Files.walk(work)) {
+        for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
+          Files.deleteIfExists(p);
+        }
+      }
     }
   }
 

@@ -23,7 +23,8 @@ import java.util.Optional;
  *       columns are {@code perm} of the original ones and are put back in the original order, with
  *       {@code g_idx} recovered;
  *   <li>{@code MatMul}/{@code Gemm} whose weight is a per-axis {@code DequantizeLinear} of an int8
- *       (symmetric, codes shifted by 128) or uint8 (explicit zero points) initializer.
+ *       (symmetric, codes shifted by 128) or uint8 (explicit zero points) initializer, directly or
+ *       through the {@code Cast} to f16/bf16 written for a half-precision weight.
  * </ul>
  *
  * <p>The graph does not say how many bits of its container a code uses, nor whether the grid was
@@ -111,6 +112,10 @@ public final class QuantizedGraphWeights {
   private static Optional<GroupQuantizedWeight> dequantized(
       Graph graph, GraphIndex producers, Node n, int bits, boolean symmetric) {
     Node dq = producers.producer(n.input(1)).orElse(null);
+    if (dq != null && dq.opType().equals("Cast")) {
+      // f16/bf16 weights: DequantizeLinear (f32) then a Cast to the weight's own type.
+      dq = producers.producer(dq.input(0)).orElse(null);
+    }
     if (dq == null || !dq.opType().equals("DequantizeLinear")) {
       return Optional.empty();
     }

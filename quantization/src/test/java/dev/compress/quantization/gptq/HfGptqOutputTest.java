@@ -250,7 +250,8 @@ class HfGptqOutputTest {
                 PipelineSpec.fromYaml(
                     yaml(src, "{type: gptq}", "").replace("hf-gptq", "gguf"), REGISTRY))
         .isInstanceOf(ConfigException.class)
-        .hasMessageContaining("format must be one of [onnx, hf, hf-gptq], found 'gguf'");
+        .hasMessageContaining("format must be one of [onnx, hf, hf-gptq")
+        .hasMessageContaining("found 'gguf'");
   }
 
   /**

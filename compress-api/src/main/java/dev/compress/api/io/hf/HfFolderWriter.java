@@ -96,8 +96,9 @@ public final class HfFolderWriter {
    * modules (e.g. a quantized layout): for a module (e.g. {@code model.layers.0.self_attn.q_proj})
    * in {@code moduleTensors}, its {@code .weight} is replaced by the given tensors (written where
    * the weight was) and its {@code .bias}, if the checkpoint has one, is taken from the graph's
-   * {@code <module>_bias_add} node; {@code configAdditions} are set as top-level keys of {@code
-   * config.json} (values: strings, numbers, booleans, lists and maps of them).
+   * {@code <module>_bias_add} node (or, when there is none, the module's own {@code Gemm}); {@code
+   * configAdditions} are set as top-level keys of {@code config.json} (values: strings, numbers,
+   * booleans, lists and maps of them).
    *
    * @throws UnsupportedModelException as {@link #write}, or when a module in {@code moduleTensors}
    *     has no {@code .weight} in the checkpoint
@@ -227,9 +228,19 @@ public final class HfFolderWriter {
     return out;
   }
 
-  /** The constant input of {@code <module>_bias_add}, the bias of a replaced module. */
+  /**
+   * The bias of a replaced module: the constant input of {@code <module>_bias_add} (a quantized
+   * layer), else input 2 of the module's own {@code Gemm} (a float layer written in another layout,
+   * e.g. sparse).
+   */
   private static Tensor biasAdd(Graph g, String module, String tensor)
       throws UnsupportedModelException {
+    Optional<Node> gemm = g.node(module);
+    if (g.node(module + "_bias_add").isEmpty()
+        && gemm.isPresent()
+        && gemm.get().opType().equals("Gemm")) {
+      return input(g, gemm.get(), 2, tensor);
+    }
     Node add = node(g, module + "_bias_add", "Add");
     for (String in : add.inputs()) {
       Optional<Tensor> k = in.isEmpty() ? Optional.empty() : g.constant(in);

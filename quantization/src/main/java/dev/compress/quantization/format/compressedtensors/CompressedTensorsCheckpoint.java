@@ -35,6 +35,16 @@ public final class CompressedTensorsCheckpoint {
   /** The Hugging Face config file name. */
   public static final String CONFIG = "config.json";
 
+  /** {@code quantization_config.quant_method} of a compressed-tensors checkpoint. */
+  public static final String QUANT_METHOD = "compressed-tensors";
+
+  /**
+   * The {@code version} written into {@code quantization_config}: the compressed-tensors release
+   * whose layout (pack-quantized, sparse-bitmask, sparse-24-bitmask) these writers follow; readers
+   * discard it ({@code ModelCompressor.parse_quantization_config}).
+   */
+  public static final String VERSION = "0.10.0";
+
   private CompressedTensorsCheckpoint() {}
 
   /**
@@ -76,8 +86,21 @@ public final class CompressedTensorsCheckpoint {
         Files.exists(cfgFile)
             ? (ObjectNode) json.readTree(cfgFile.toFile())
             : json.createObjectNode();
-    ObjectNode qc = root.putObject("quantization_config");
-    qc.put("quant_method", "compressed-tensors");
+    root.set("quantization_config", quantizationConfig(s));
+    json.writerWithDefaultPrettyPrinter().writeValue(cfgFile.toFile(), root);
+  }
+
+  /**
+   * The {@code quantization_config} of {@code s} as compressed-tensors' {@code ModelCompressor}
+   * writes it into {@code config.json}: {@code quant_method}, {@code format}, {@code
+   * quantization_status}, {@code config_groups.group_0} ({@code targets: [Linear]}, {@code
+   * weights}, {@code input_activations}/{@code output_activations} null, {@code format}), {@code
+   * ignore}, {@code kv_cache_scheme} null, {@code global_compression_ratio} null, {@code
+   * sparsity_config} empty and {@value #VERSION} as {@code version}.
+   */
+  public static ObjectNode quantizationConfig(Scheme s) {
+    ObjectNode qc = new ObjectMapper().createObjectNode();
+    qc.put("quant_method", QUANT_METHOD);
     qc.put("format", "pack-quantized");
     qc.put("quantization_status", "compressed");
     ObjectNode group = qc.putObject("config_groups").putObject("group_0");
@@ -104,7 +127,10 @@ public final class CompressedTensorsCheckpoint {
     group.put("format", "pack-quantized");
     ArrayNodeHelper.fill(qc.putArray("ignore"), s.ignore());
     qc.putNull("kv_cache_scheme");
-    json.writerWithDefaultPrettyPrinter().writeValue(cfgFile.toFile(), root);
+    qc.putNull("global_compression_ratio");
+    qc.putObject("sparsity_config");
+    qc.put("version", VERSION);
+    return qc;
   }
 
   /** Reads the scheme and every layer that has a {@code .weight_packed}. */

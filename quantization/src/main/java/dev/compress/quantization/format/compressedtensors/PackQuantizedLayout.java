@@ -18,29 +18,56 @@ import java.util.Map;
  *       (integer division) codes per word along the input dimension, code {@code k} of a word at
  *       bit {@code bits * k}, the tail zero-padded; the stored value is the signed quantized value
  *       plus {@code 2^(bits-1)}, which is exactly this toolkit's unsigned code;
- *   <li>{@code PREFIX.weight_scale} {@code [out, groups]} (f32 here, the dtype of the model);
+ *   <li>{@code PREFIX.weight_scale} {@code [out, groups]} in the model's float dtype (what
+ *       llm-compressor writes; f32 unless a dtype is given);
  *   <li>{@code PREFIX.weight_zero_point} only for an asymmetric grid: int32 {@code [ceil(out / (32
  *       / bits)), groups]}, the unsigned zero points packed the same way along the output dimension
  *       (a symmetric grid has signed zero point 0, not stored);
- *   <li>{@code PREFIX.weight_g_idx} int32 {@code [in]}, only with act-order groups that are not
- *       contiguous ({@code actorder: group});
+ *   <li>{@code PREFIX.weight_g_idx} int32 {@code [in]}, with act-order groups that are not
+ *       contiguous, and on request for every layer of an {@code actorder: group} checkpoint;
  *   <li>{@code PREFIX.weight_shape} int64 {@code [2]} = {@code [out, in]}.
  * </ul>
  */
 public final class PackQuantizedLayout {
   private PackQuantizedLayout() {}
 
-  /** The tensors of one layer, named {@code prefix.weight_packed} etc. */
+  /** The tensors of one layer, named {@code prefix.weight_packed} etc., scales in f32. */
   public static List<Tensor> pack(String prefix, GroupQuantizedWeight q) {
+    return pack(prefix, q, DataType.FLOAT);
+  }
+
+  /**
+   * The tensors of one layer with {@code weight_scale} stored as {@code scaleType} (FLOAT, FLOAT16
+   * or BFLOAT16, rounded to nearest even).
+   *
+   * @throws IllegalArgumentException when a code or zero point does not fit {@code q.bits()} bits
+   */
+  public static List<Tensor> pack(String prefix, GroupQuantizedWeight q, DataType scaleType) {
+    return pack(prefix, q, scaleType, false);
+  }
+
+  /**
+   * As {@link #pack(String, GroupQuantizedWeight, DataType)}; with {@code gIdx} the {@code
+   * weight_g_idx} tensor is written even for contiguous groups (a checkpoint whose config says
+   * {@code actorder: group} has it for every layer).
+   */
+  public static List<Tensor> pack(
+      String prefix, GroupQuantizedWeight q, DataType scaleType, boolean gIdx) {
     int out = q.rows();
     int in = q.cols();
     int bits = q.bits();
     int pf = 32 / bits;
     int cols = (in + pf - 1) / pf;
     int[] packed = new int[out * cols];
+    int max = (1 << bits) - 1;
     for (int o = 0; o < out; o++) {
       for (int i = 0; i < in; i++) {
-        packed[o * cols + i / pf] |= q.code(o, i) << (bits * (i % pf));
+        int c = q.code(o, i);
+        if (c < 0 || c > max) {
+          throw new IllegalArgumentException(
+              prefix + ": code " + c + " at [" + o + ", " + i + "] does not fit " + bits + " bits");
+        }
+        packed[o * cols + i / pf] |= c << (bits * (i % pf));
       }
     }
     int groups = q.groups();
@@ -52,7 +79,7 @@ public final class PackQuantizedLayout {
     }
     List<Tensor> t = new ArrayList<>();
     t.add(Tensor.ofInts(prefix + ".weight_packed", new long[] {out, cols}, packed));
-    t.add(Tensor.ofFloats(prefix + ".weight_scale", new long[] {out, groups}, scales));
+    t.add(Tensor.ofFloats(prefix + ".weight_scale", scaleType, new long[] {out, groups}, scales));
     if (!q.symmetric()) {
       int zRows = (out + pf - 1) / pf;
       int[] zp = new int[zRows * groups];
@@ -63,7 +90,7 @@ public final class PackQuantizedLayout {
       }
       t.add(Tensor.ofInts(prefix + ".weight_zero_point", new long[] {zRows, groups}, zp));
     }
-    if (!q.contiguous()) {
+    if (gIdx || !q.contiguous()) {
       t.add(Tensor.ofInts(prefix + ".weight_g_idx", new long[] {in}, q.gIdx()));
     }
     t.add(Tensor.ofLongs(prefix + ".weight_shape", new long[] {2}, out, in));
@@ -89,7 +116,11 @@ public final class PackQuantizedLayout {
     int in = (int) shape[1];
     int pf = 32 / bits;
     int cols = (in + pf - 1) / pf;
-    Tensor sc = require(tensors, prefix + ".weight_scale", DataType.FLOAT);
+    Tensor sc = require(tensors, prefix + ".weight_scale", null);
+    if (!List.of(DataType.FLOAT, DataType.FLOAT16, DataType.BFLOAT16).contains(sc.dtype())) {
+      throw new IllegalArgumentException(
+          "tensor " + prefix + ".weight_scale is " + sc.dtype() + ", expected a float type");
+    }
     int groups = (int) sc.dim(1);
     if (wp.dim(0) != out || wp.dim(1) != cols || sc.dim(0) != out) {
       throw new IllegalArgumentException(
