@@ -29,13 +29,15 @@ import java.util.regex.PatternSyntaxException;
  */
 public record StructuredPruningConfig(
     LayerSelection selection,
-    @Param("which units to remove: [heads, neurons] or one of them")
+    @Param("which units to remove: any of heads, neurons, channels (Conv output channels)")
         List<DependencyGroup.Kind> units,
     @Param("flops (linear multiply-accumulates per token) or params") Budget budget,
     @Param("fraction of the groups' linear flops (or params) kept, in (0, 1]") double kept,
     @Param(
-            "weight-norm (data-free), activation (Wanda-style mean(x^2)*||W_j||^2) or fluctuation"
-                + " (FLAP: var(x)*||W_j||^2)")
+            "weight-norm (data-free), activation (Wanda-style mean(x^2)*||W_j||^2), fluctuation"
+                + " (FLAP: var(x)*||W_j||^2), filter-l1 or filter-l2 (norm of the unit's output"
+                + " filter), bn-scale (network slimming: |gamma| of the BatchNormalization), taylor"
+                + " (|sum of dL/dm| of a unit mask) or fisher (sum over examples of (dL/dm)^2)")
         Importance importance,
     @Param(
             "least-squares: per group, scales of the kept units that match the unpruned output"
@@ -65,7 +67,25 @@ public record StructuredPruningConfig(
     /** Wanda-style: sum over the unit's sink rows of mean(x_j^2) * ||W[j, :]||^2. */
     ACTIVATION,
     /** FLAP's fluctuation: sum over the unit's sink rows of var(x_j) * ||W[j, :]||^2. */
-    FLUCTUATION
+    FLUCTUATION,
+    /** L1 norm of the unit's output filter, summed over the group's sources (data-free). */
+    FILTER_L1,
+    /** L2 norm of the unit's output filter, summed over the group's sources (data-free). */
+    FILTER_L2,
+    /** Network slimming: |gamma| of the unit's BatchNormalization entries (data-free). */
+    BN_SCALE,
+    /** First-order Taylor: |sum over calibration examples of dL/dm_u| of a unit mask. */
+    TAYLOR,
+    /** Empirical Fisher (Kwon et al. 2022): sum over calibration examples of (dL/dm_u)^2. */
+    FISHER
+  }
+
+  /** True for the scores that need no calibration data. */
+  public static boolean dataFree(Importance i) {
+    return i == Importance.WEIGHT_NORM
+        || i == Importance.FILTER_L1
+        || i == Importance.FILTER_L2
+        || i == Importance.BN_SCALE;
   }
 
   /** Output rescaling after the cut. */
@@ -83,7 +103,7 @@ public record StructuredPruningConfig(
     removed = removed == null ? Map.of() : new LinkedHashMap<>(removed);
     List<String> problems = new ArrayList<>();
     if (units.isEmpty()) {
-      problems.add("units must name heads and/or neurons, found []");
+      problems.add("units must name heads, neurons and/or channels, found []");
     }
     if (budget == null) {
       problems.add("budget must be flops or params, found null");
@@ -92,7 +112,9 @@ public record StructuredPruningConfig(
       problems.add("kept must be in (0, 1] (the fraction of the budget kept), found " + kept);
     }
     if (importance == null) {
-      problems.add("importance must be weight-norm, activation or fluctuation, found null");
+      problems.add(
+          "importance must be weight-norm, activation, fluctuation, filter-l1, filter-l2, bn-scale,"
+              + " taylor or fisher, found null");
     }
     if (rescale == null) {
       problems.add("rescale must be none or least-squares, found null");
@@ -138,7 +160,7 @@ public record StructuredPruningConfig(
 
   /** True when the pass needs calibration data. */
   public boolean needsCalibration() {
-    return importance != Importance.WEIGHT_NORM || rescale != Rescale.NONE || biasCompensation;
+    return !dataFree(importance) || rescale != Rescale.NONE || biasCompensation;
   }
 
   /** A builder starting from {@link #defaults()}, validated at {@link Builder#build()}. */

@@ -67,10 +67,11 @@ class StructuredPruningConfigTest {
             e ->
                 assertThat(e.problems())
                     .containsExactly(
-                        "units must name heads and/or neurons, found []",
+                        "units must name heads, neurons and/or channels, found []",
                         "budget must be flops or params, found null",
                         "kept must be in (0, 1] (the fraction of the budget kept), found 1.5",
-                        "importance must be weight-norm, activation or fluctuation, found null",
+                        "importance must be weight-norm, activation, fluctuation, filter-l1,"
+                            + " filter-l2, bn-scale, taylor or fisher, found null",
                         "rescale must be none or least-squares, found null",
                         "damping must be >= 0, found -1.0",
                         "removed['re:('] is not a valid regex (Unclosed group)"));
