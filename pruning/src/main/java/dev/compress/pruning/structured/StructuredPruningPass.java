@@ -38,7 +38,8 @@ import java.util.Set;
  *   <li>Find the dependency groups; keep those whose layers are all selected and whose kind is in
  *       {@code units}. Hidden-size cuts are refused (the layer norms couple the hidden width).
  *   <li>Capture the sinks' inputs on the calibration data (the unpruned model, one pass) and score
- *       every unit ({@link UnitScores}).
+ *       every unit ({@link UnitScores}; {@code taylor} and {@code fisher} from unit-mask gradients
+ *       through the trainer, {@link GradientScores}).
  *   <li>Fix the groups with an explicit {@code removed} plan; rank the other heads and neurons
  *       globally under the budget ({@link BudgetSearch}), each group keeping at least one unit.
  *   <li>Per group, solve the kept units' output scales ({@link OutputRescaling}) and the bias
@@ -91,8 +92,25 @@ public final class StructuredPruningPass implements Pass<StructuredPruningConfig
     }
 
     context.progress().start(type, groups.size() + 1);
-    Map<String, SinkStats> stats =
-        config.needsCalibration() ? capture(model, context, groups) : Map.of();
+    StructuredPruningConfig.Importance imp = config.importance();
+    boolean gradient =
+        imp == StructuredPruningConfig.Importance.TAYLOR
+            || imp == StructuredPruningConfig.Importance.FISHER;
+    boolean needStats =
+        imp == StructuredPruningConfig.Importance.ACTIVATION
+            || imp == StructuredPruningConfig.Importance.FLUCTUATION
+            || config.rescale() != StructuredPruningConfig.Rescale.NONE
+            || config.biasCompensation();
+    Map<String, SinkStats> stats = needStats ? capture(model, context, groups) : Map.of();
+    List<double[]> grads =
+        gradient
+            ? GradientScores.of(
+                model,
+                groups,
+                context.calibration().orElseThrow(),
+                imp == StructuredPruningConfig.Importance.FISHER,
+                context.random("structured-pruning/gradient").nextLong())
+            : null;
     GraphIndex ix = GraphIndex.of(model.graph());
     List<BudgetSearch.Entry> entries = new ArrayList<>();
     double base = 0;
@@ -103,7 +121,8 @@ public final class StructuredPruningPass implements Pass<StructuredPruningConfig
           config.budget() == StructuredPruningConfig.Budget.FLOPS
               ? g.flopsPerUnit()
               : g.paramsPerUnit();
-      double[] s = UnitScores.of(ix, g, config.importance(), stats);
+      double[] s =
+          gradient ? grads.get(entries.size()) : UnitScores.of(ix, g, config.importance(), stats);
       entries.add(new BudgetSearch.Entry(g, s, cost, fixed.getOrDefault(g, 0)));
       base += (double) cost * g.units();
       baseFlops += (double) g.flopsPerUnit() * g.units();
