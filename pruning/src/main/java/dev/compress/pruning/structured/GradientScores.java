@@ -39,9 +39,10 @@ import java.util.SplittableRandom;
  * <p>The loss: with {@code labels} in the calibration batches, the cross-entropy of the first graph
  * output (Kwon et al.'s task loss). Without labels the model's own predictive distribution is used
  * (the "true" Fisher): the output {@code f} is taken as the mean of a unit Gaussian, a target is
- * drawn {@code y = f + eps}, and {@code L = ||y - f||^2 / 2}, whose gradient is {@code -eps . df}.
- * (A distillation loss against the unpruned model itself would be zero, with zero gradient, at
- * {@code m = 1}.) A unit whose outgoing weights are all zero gets exactly 0.
+ * drawn {@code y = f + eps} (on real tokens only when the output is {@code [batch, tokens, ...]}
+ * and the batch has an attention mask), and {@code L = ||y - f||^2 / 2}, whose gradient is {@code
+ * -eps . df}. (A distillation loss against the unpruned model itself would be zero, with zero
+ * gradient, at {@code m = 1}.) A unit whose outgoing weights are all zero gets exactly 0.
  */
 final class GradientScores {
   /** The batch key of class labels (the distill pass's). */
@@ -112,8 +113,10 @@ final class GradientScores {
                 loss = Losses.crossEntropy(y, TensorNd.toNd(row(batch.get(LABELS), e), nd));
               } else {
                 float[] eps = new float[(int) y.size()];
+                boolean[] real = realTokens(y, batch.get("attention_mask"), e);
+                int per = eps.length / real.length;
                 for (int k = 0; k < eps.length; k++) {
-                  eps[k] = (float) gaussian(rnd);
+                  eps[k] = real[k / per] ? (float) gaussian(rnd) : 0f;
                 }
                 // d/df of ||f + eps - f||^2 / 2 with the target held fixed: -eps
                 loss = y.mul(nd.create(eps, y.getShape())).sum().neg();
@@ -202,6 +205,23 @@ final class GradientScores {
           Tensor.ofFloats(
               t.name(), shape, Arrays.copyOfRange(t.toFloatArray(), e * per, (e + 1) * per));
     };
+  }
+
+  /**
+   * Which positions of the output's second axis are real tokens: for an output {@code [1, T, ...]}
+   * and an attention mask {@code [b, T]}, row {@code e} of the mask; otherwise one position, real.
+   */
+  private static boolean[] realTokens(NDArray y, Tensor mask, int e) {
+    long[] s = y.getShape().getShape();
+    if (mask == null || s.length < 3 || mask.rank() != 2 || mask.dim(1) != s[1]) {
+      return new boolean[] {true};
+    }
+    long[] m = row(mask, e).toLongArray();
+    boolean[] r = new boolean[m.length];
+    for (int t = 0; t < m.length; t++) {
+      r[t] = m[t] != 0;
+    }
+    return r;
   }
 
   private static double gaussian(SplittableRandom r) {
