@@ -17,7 +17,6 @@ import dev.compress.training.ParameterSelection;
 import dev.compress.training.TensorNd;
 import dev.compress.training.TrainableFactory;
 import dev.compress.training.TrainableModel;
-import dev.compress.training.loss.Losses;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.IdentityHashMap;
@@ -29,12 +28,15 @@ import java.util.SplittableRandom;
 /**
  * Gradient-based unit importance through unit masks (Kwon et al. 2022, "A Fast Post-Training
  * Pruning Framework for Transformers", section 4.1; Molchanov et al. 2019 for the first-order
- * Taylor score): a copy of the model gets a mask {@code m} (all ones) multiplying every sink's
- * input channels, the masks are the only trainable parameters of the training module's {@link
- * TrainableModel}, and per calibration example the gradient {@code g_u = dL/dm_u} is the sum of the
- * mask gradients over the unit's channels and every sink of its group (the same mask multiplies the
- * unit's every path). {@code fisher = sum_examples g_u^2}; {@code taylor = |sum_examples g_u|}, the
- * first-order change of the loss when the unit is removed ({@code m_u: 1 -> 0}).
+ * Taylor score): a copy of the model gets a mask {@code m} (all ones, one row per example of a
+ * batch) multiplying every sink's input channels, the masks are the only trainable parameters of
+ * the training module's {@link TrainableModel}, and per calibration example the gradient {@code g_u
+ * = dL/dm_u} is the sum of the mask gradients over the unit's channels and every sink of its group
+ * (the same mask multiplies the unit's every path). The loss is summed over the examples of a
+ * batch, so one backward gives each example's gradient in its mask row; a smaller batch is padded
+ * with copies of its first example, which weigh nothing. {@code fisher = sum_examples g_u^2};
+ * {@code taylor = |sum_examples g_u|}, the first-order change of the loss when the unit is removed
+ * ({@code m_u: 1 -> 0}).
  *
  * <p>The loss: with {@code labels} in the calibration batches, the cross-entropy of the first graph
  * output (Kwon et al.'s task loss). Without labels the model's own predictive distribution is used
@@ -50,7 +52,7 @@ final class GradientScores {
 
   private GradientScores() {}
 
-  /** One sink's mask: the initializer and, per mask entry, the unit it belongs to. */
+  /** One sink's mask {@code [B, ..., C]}: the initializer and, per channel, its unit. */
   private record Mask(String name, int group, int[] unitOf) {}
 
   /**
@@ -61,6 +63,25 @@ final class GradientScores {
   static List<double[]> of(
       ModelGraph model, List<DependencyGroup> groups, CalibrationSet cal, boolean fisher, long seed)
       throws CompressionException {
+    TrainableFactory factory = TrainableFactory.installedDefault();
+    int rows = 0;
+    List<String> inputs;
+    Map<String, Integer> rank = new LinkedHashMap<>();
+    try (TrainableModel probe = factory.create(model, ParameterSelection.none(), Device.CPU);
+        NDManager nd = probe.newManager()) {
+      inputs = probe.inputNames();
+      for (Map<String, Tensor> b : cal.batches()) {
+        rows = Math.max(rows, (int) input(b, inputs.get(0)).dim(0));
+      }
+      java.util.Set<String> values = new java.util.LinkedHashSet<>();
+      groups.forEach(g -> g.sinks().forEach(s -> values.add(s.layer().input())));
+      Map<String, NDArray> in = new LinkedHashMap<>();
+      for (String i : inputs) {
+        in.put(i, TensorNd.toNd(row(input(cal.batches().get(0), i), 0), nd));
+      }
+      Map<String, NDArray> got = probe.forward(nd, in, values);
+      values.forEach(v -> rank.put(v, got.get(v).getShape().dimension()));
+    }
     ModelGraph copy = model.copy();
     GraphEditor ed = GraphEditor.of(copy.graph());
     IdentityHashMap<Node, Node> nodes = new IdentityHashMap<>();
@@ -71,7 +92,8 @@ final class GradientScores {
     for (int gi = 0; gi < groups.size(); gi++) {
       DependencyGroup g = groups.get(gi);
       for (ChannelTrace.Sink s : g.sinks()) {
-        masks.add(insertMask(ed, nodes.get(s.layer().node()), s, g, gi));
+        int r = rank.get(s.layer().input());
+        masks.add(insertMask(ed, nodes.get(s.layer().node()), s, g, gi, rows, r));
       }
     }
     ed.rescan();
@@ -82,60 +104,74 @@ final class GradientScores {
     }
     SplittableRandom rnd = new SplittableRandom(seed);
     try (TrainableModel tm =
-        TrainableFactory.installedDefault()
-            .create(copy, ParameterSelection.initializers(names), Device.CPU)) {
+        factory.create(copy, ParameterSelection.initializers(names), Device.CPU)) {
       Map<String, Parameter> byName = new LinkedHashMap<>();
       tm.parameters().forEach(p -> byName.put(p.name(), p));
       String out = tm.outputNames().get(0);
       for (Map<String, Tensor> batch : cal.batches()) {
         boolean labelled = batch.containsKey(LABELS);
-        int n = (int) batch.get(tm.inputNames().get(0)).dim(0);
-        for (int e = 0; e < n; e++) {
-          tm.zeroGradients();
-          try (NDManager nd = tm.newManager()) {
-            Map<String, NDArray> in = new LinkedHashMap<>();
-            for (String i : tm.inputNames()) {
-              Tensor t = batch.get(i);
-              if (t == null) {
-                throw new ConfigException(
-                    "calibration batches lack the model input '"
-                        + i
-                        + "' (they hold "
-                        + batch.keySet()
-                        + ")");
-              }
-              in.put(i, TensorNd.toNd(row(t, e), nd));
-            }
-            try (GradientRecording rec = tm.recordGradients()) {
-              NDArray y = tm.forward(nd, in).get(out);
-              NDArray loss;
-              if (labelled) {
-                loss = Losses.crossEntropy(y, TensorNd.toNd(row(batch.get(LABELS), e), nd));
-              } else {
-                float[] eps = new float[(int) y.size()];
-                boolean[] real = realTokens(y, batch.get("attention_mask"), e);
-                int per = eps.length / real.length;
-                for (int k = 0; k < eps.length; k++) {
-                  eps[k] = real[k / per] ? (float) gaussian(rnd) : 0f;
+        int n = (int) input(batch, inputs.get(0)).dim(0);
+        tm.zeroGradients();
+        try (NDManager nd = tm.newManager()) {
+          Map<String, NDArray> in = new LinkedHashMap<>();
+          for (String i : tm.inputNames()) {
+            in.put(i, TensorNd.toNd(pad(input(batch, i), rows), nd));
+          }
+          float[] real = new float[rows];
+          Arrays.fill(real, 0, n, 1f);
+          try (GradientRecording rec = tm.recordGradients()) {
+            NDArray y = tm.forward(nd, in).get(out);
+            NDArray loss;
+            if (labelled) {
+              // per-example cross-entropy, summed over the real rows (padding rows weigh 0)
+              NDArray labels = TensorNd.toNd(pad(batch.get(LABELS), rows), nd);
+              int last = y.getShape().dimension() - 1;
+              NDArray nll =
+                  y.logSoftmax(last)
+                      .gather(
+                          labels
+                              .toType(ai.djl.ndarray.types.DataType.INT64, false)
+                              .expandDims(last),
+                          last)
+                      .neg();
+              long perRow = nll.size() / rows;
+              loss = nll.reshape(rows, perRow).mean(new int[] {1}).mul(nd.create(real)).sum();
+            } else {
+              float[] eps = new float[(int) y.size()];
+              int perRow = eps.length / rows;
+              Tensor mask = batch.get("attention_mask");
+              for (int b = 0; b < n; b++) {
+                boolean[] tok = realTokens(y, mask, b);
+                int per = perRow / tok.length;
+                for (int k = 0; k < perRow; k++) {
+                  eps[b * perRow + k] = tok[k / per] ? (float) gaussian(rnd) : 0f;
                 }
-                // d/df of ||f + eps - f||^2 / 2 with the target held fixed: -eps
-                loss = y.mul(nd.create(eps, y.getShape())).sum().neg();
               }
-              rec.backward(loss);
+              // d/df of ||f + eps - f||^2 / 2 with the target held fixed: -eps
+              loss = y.mul(nd.create(eps, y.getShape())).sum().neg();
             }
-            double[][] g = new double[groups.size()][];
+            rec.backward(loss);
+          }
+          double[][][] g = new double[n][groups.size()][];
+          for (int b = 0; b < n; b++) {
             for (int gi = 0; gi < groups.size(); gi++) {
-              g[gi] = new double[sum[gi].length];
+              g[b][gi] = new double[sum[gi].length];
             }
-            for (Mask m : masks) {
-              float[] grad = byName.get(m.name()).gradient(nd).toFloatArray();
-              for (int k = 0; k < grad.length; k++) {
-                g[m.group()][m.unitOf()[k]] += grad[k];
+          }
+          for (Mask m : masks) {
+            float[] grad = byName.get(m.name()).gradient(nd).toFloatArray();
+            int c = m.unitOf().length;
+            for (int b = 0; b < n; b++) {
+              for (int k = 0; k < c; k++) {
+                g[b][m.group()][m.unitOf()[k]] += grad[b * c + k];
               }
             }
+          }
+          for (int b = 0; b < n; b++) {
             for (int gi = 0; gi < groups.size(); gi++) {
               for (int u = 0; u < sum[gi].length; u++) {
-                sum[gi][u] += fisher ? g[gi][u] * g[gi][u] : g[gi][u];
+                double v = g[b][gi][u];
+                sum[gi][u] += fisher ? v * v : v;
               }
             }
           }
@@ -149,23 +185,33 @@ final class GradientScores {
     return scores;
   }
 
+  private static Tensor input(Map<String, Tensor> batch, String name) throws ConfigException {
+    Tensor t = batch.get(name);
+    if (t == null) {
+      throw new ConfigException(
+          "calibration batches lack the model input '"
+              + name
+              + "' (they hold "
+              + batch.keySet()
+              + ")");
+    }
+    return t;
+  }
+
   /**
-   * Puts {@code Mul(input, mask)} before {@code sink}: the mask is {@code [in]} on the last axis of
-   * a MatMul/Gemm input, {@code [C, 1, ...]} on a Conv's channels.
+   * Puts {@code Mul(input, mask)} before {@code sink}, one mask row per example (so one backward
+   * gives every example's gradient): {@code [B, 1..., C]} for a MatMul/Gemm input of rank {@code
+   * r}, {@code [B, C, 1...]} for a Conv's.
    */
   private static Mask insertMask(
-      GraphEditor ed, Node sink, ChannelTrace.Sink s, DependencyGroup g, int gi) {
+      GraphEditor ed, Node sink, ChannelTrace.Sink s, DependencyGroup g, int gi, int rows, int r) {
     LinearLayer l = s.layer();
     int channels = (int) (g.units() * s.unitSize());
-    long[] shape;
-    if (l.kind() == LinearLayer.Kind.CONV) {
-      shape = new long[l.weightShape().length - 1];
-      Arrays.fill(shape, 1);
-      shape[0] = channels;
-    } else {
-      shape = new long[] {channels};
-    }
-    float[] ones = new float[channels];
+    long[] shape = new long[r];
+    Arrays.fill(shape, 1);
+    shape[0] = rows;
+    shape[l.kind() == LinearLayer.Kind.CONV ? 1 : r - 1] = channels;
+    float[] ones = new float[rows * channels];
     Arrays.fill(ones, 1f);
     String name = ed.freshName("unit_mask/" + l.name());
     ed.putInitializer(Tensor.ofFloats(name, shape, ones));
@@ -183,6 +229,31 @@ final class GradientScores {
       unitOf[k] = (int) (k / s.unitSize());
     }
     return new Mask(name, gi, unitOf);
+  }
+
+  /** {@code t} with {@code rows} rows along axis 0, the missing ones copies of row 0. */
+  private static Tensor pad(Tensor t, int rows) {
+    int n = (int) t.dim(0);
+    if (n == rows) {
+      return t;
+    }
+    long[] shape = t.shape();
+    int per = (int) (t.elementCount() / n);
+    shape[0] = rows;
+    if (t.dtype() == dev.compress.api.tensor.DataType.FLOAT) {
+      float[] v = Arrays.copyOf(t.toFloatArray(), rows * per);
+      for (int b = n; b < rows; b++) {
+        System.arraycopy(v, 0, v, b * per, per);
+      }
+      return Tensor.ofFloats(t.name(), shape, v);
+    }
+    long[] v = Arrays.copyOf(t.toLongArray(), rows * per);
+    for (int b = n; b < rows; b++) {
+      System.arraycopy(v, 0, v, b * per, per);
+    }
+    return t.dtype() == dev.compress.api.tensor.DataType.INT32
+        ? Tensor.ofInts(t.name(), shape, Arrays.stream(v).mapToInt(x -> (int) x).toArray())
+        : Tensor.ofLongs(t.name(), shape, v);
   }
 
   /** Row {@code e} of {@code t} along axis 0, keeping the axis. */

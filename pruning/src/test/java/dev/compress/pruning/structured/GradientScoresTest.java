@@ -109,6 +109,50 @@ class GradientScoresTest {
     }
   }
 
+  /** {@code rows} split into batches of {@code sizes} rows (labels too). */
+  static CalibrationSet split(CalibrationSet cal, int... sizes) {
+    List<float[]> xs = new ArrayList<>();
+    List<Long> ys = new ArrayList<>();
+    for (Map<String, Tensor> b : cal.batches()) {
+      float[] x = b.get("x").toFloatArray();
+      long[] y = b.get("labels").toLongArray();
+      for (int i = 0; i < y.length; i++) {
+        xs.add(java.util.Arrays.copyOfRange(x, i * IN, (i + 1) * IN));
+        ys.add(y[i]);
+      }
+    }
+    List<Map<String, Tensor>> out = new ArrayList<>();
+    int at = 0;
+    for (int n : sizes) {
+      float[] x = new float[n * IN];
+      long[] y = new long[n];
+      for (int i = 0; i < n; i++) {
+        System.arraycopy(xs.get(at + i), 0, x, i * IN, IN);
+        y[i] = ys.get(at + i);
+      }
+      at += n;
+      out.add(
+          Map.of(
+              "x", Tensor.ofFloats("x", new long[] {n, IN}, x),
+              "labels", Tensor.ofLongs("labels", new long[] {n}, y)));
+    }
+    return new CalibrationSet(out, cal.identity());
+  }
+
+  @Test
+  void batchedPaddedGradientsEqualOneExampleAtATime() throws Exception {
+    ModelGraph m = mlp();
+    List<DependencyGroup> groups = DependencyGroups.of(m).groups();
+    CalibrationSet cal = data(true);
+    double[] batched = GradientScores.of(m, groups, split(cal, 5, 3), true, 1).get(0);
+    double[] single =
+        GradientScores.of(m, groups, split(cal, 1, 1, 1, 1, 1, 1, 1, 1), true, 1).get(0);
+    for (int u = 0; u < HIDDEN; u++) {
+      assertThat(batched[u])
+          .isCloseTo(single[u], org.assertj.core.data.Offset.offset(1e-5 * (1 + single[u])));
+    }
+  }
+
   @Test
   void cnnChannelsWithZeroOutgoingWeightsScoreZero() throws Exception {
     ModelGraph m = TinyCnns.plain(3);
