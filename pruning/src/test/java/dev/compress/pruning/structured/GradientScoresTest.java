@@ -181,6 +181,41 @@ class GradientScoresTest {
   }
 
   @Test
+  void taylorWithLabelsPrunesCnnChannelsEndToEnd() throws Exception {
+    ModelGraph m = TinyCnns.plain(6);
+    List<Map<String, Tensor>> batches = new ArrayList<>();
+    Random r = new Random(2);
+    for (int i = 0; i < 2; i++) {
+      long[] y = new long[4];
+      for (int k = 0; k < 4; k++) {
+        y[k] = r.nextInt(TinyCnns.CLASSES);
+      }
+      Map<String, Tensor> b = new java.util.HashMap<>(TinyCnns.images(20 + i, 4));
+      b.put("labels", Tensor.ofLongs("labels", new long[] {4}, y));
+      batches.add(b);
+    }
+    CalibrationSet cal =
+        new CalibrationSet(batches, new CalibrationIdentity("test", "images", 8, 0, 0, false, "0"));
+    PassReport rep =
+        new StructuredPruningPass(
+                StructuredPruningConfig.builder()
+                    .units(DependencyGroup.Kind.CHANNELS)
+                    .budget(StructuredPruningConfig.Budget.PARAMS)
+                    .importance(StructuredPruningConfig.Importance.TAYLOR)
+                    .rescale(StructuredPruningConfig.Rescale.NONE)
+                    .kept(0.6)
+                    .build())
+            .apply(
+                m, new PassContext(0, Optional.of(cal), Optional.empty(), ProgressListener.NONE));
+    assertThat(rep.metrics().get("channels_removed")).isPositive();
+    assertThat(rep.metrics().get("params_removed")).isPositive();
+    try (var ort =
+        dev.compress.runtime.ort.OrtExecutor.builder().setModel(m).optIntraOpThreads(1).build()) {
+      assertThat(ort.forward(TinyCnns.images(3, 2)).get("logits").shape()).containsExactly(2, 5);
+    }
+  }
+
+  @Test
   void fisherImportanceInThePassRemovesTheDeadNeuronAndRunsOnAnEncoder() throws Exception {
     ModelGraph m = mlp();
     PassContext ctx =

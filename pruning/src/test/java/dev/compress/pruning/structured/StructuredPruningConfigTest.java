@@ -49,6 +49,36 @@ class StructuredPruningConfigTest {
   }
 
   @Test
+  void bindsChannelsAndTheNewImportancesFromYaml() throws Exception {
+    for (String imp : new String[] {"filter-l1", "filter-l2", "bn-scale", "taylor", "fisher"}) {
+      java.nio.file.Path yaml = tmp.resolve(imp + ".yaml");
+      java.nio.file.Files.writeString(
+          yaml,
+          String.join(
+              "\n",
+              "apiVersion: compress/v1",
+              "kind: Pipeline",
+              "model: builtin:all-minilm-l6-v2",
+              "passes:",
+              "  - type: structured-pruning",
+              "    units: [channels]",
+              "    importance: " + imp,
+              "    rescale: none",
+              "output:",
+              "  dir: out/x",
+              ""));
+      var spec =
+          dev.compress.api.pipeline.PipelineSpec.load(
+              yaml, dev.compress.api.pipeline.PassRegistry.load());
+      StructuredPruningConfig c = (StructuredPruningConfig) spec.passes().get(0).config();
+      assertThat(c.units()).containsExactly(DependencyGroup.Kind.CHANNELS);
+      assertThat(c.importance().name().toLowerCase(java.util.Locale.ROOT).replace('_', '-'))
+          .isEqualTo(imp);
+      assertThat(c.needsCalibration()).isEqualTo(imp.equals("taylor") || imp.equals("fisher"));
+    }
+  }
+
+  @Test
   void listsEveryProblemNamingTheKey() {
     assertThatThrownBy(
             () ->
