@@ -38,13 +38,15 @@ import java.util.SplittableRandom;
  * {@code taylor = |sum_examples g_u|}, the first-order change of the loss when the unit is removed
  * ({@code m_u: 1 -> 0}).
  *
- * <p>The loss: with {@code labels} in the calibration batches, the cross-entropy of the first graph
- * output (Kwon et al.'s task loss). Without labels the model's own predictive distribution is used
- * (the "true" Fisher): the output {@code f} is taken as the mean of a unit Gaussian, a target is
- * drawn {@code y = f + eps} (on real tokens only when the output is {@code [batch, tokens, ...]}
- * and the batch has an attention mask), and {@code L = ||y - f||^2 / 2}, whose gradient is {@code
- * -eps . df}. (A distillation loss against the unpruned model itself would be zero, with zero
- * gradient, at {@code m = 1}.) A unit whose outgoing weights are all zero gets exactly 0.
+ * <p>The loss: with a {@code teacher}, the distill pass's loss against its first output (soft
+ * targets on logits, the pooled-embedding MSE on hidden states), summed over the examples; with
+ * {@code labels} in the calibration batches, the cross-entropy of the first graph output (Kwon et
+ * al.'s task loss). Without labels the model's own predictive distribution is used (the "true"
+ * Fisher): the output {@code f} is taken as the mean of a unit Gaussian, a target is drawn {@code y
+ * = f + eps} (on real tokens only when the output is {@code [batch, tokens, ...]} and the batch has
+ * an attention mask), and {@code L = ||y - f||^2 / 2}, whose gradient is {@code -eps . df}. (A
+ * distillation loss against the unpruned model itself would be zero, with zero gradient, at {@code
+ * m = 1}.) A unit whose outgoing weights are all zero gets exactly 0.
  */
 final class GradientScores {
   /** The batch key of class labels (the distill pass's). */
@@ -62,6 +64,21 @@ final class GradientScores {
    */
   static List<double[]> of(
       ModelGraph model, List<DependencyGroup> groups, CalibrationSet cal, boolean fisher, long seed)
+      throws CompressionException {
+    return of(model, groups, cal, fisher, seed, null);
+  }
+
+  /**
+   * As {@link #of(ModelGraph, List, CalibrationSet, boolean, long)}, with the loss against {@code
+   * teacher}'s first output when it is given.
+   */
+  static List<double[]> of(
+      ModelGraph model,
+      List<DependencyGroup> groups,
+      CalibrationSet cal,
+      boolean fisher,
+      long seed,
+      ModelGraph teacher)
       throws CompressionException {
     TrainableFactory factory = TrainableFactory.installedDefault();
     int rows = 0;
@@ -104,7 +121,11 @@ final class GradientScores {
     }
     SplittableRandom rnd = new SplittableRandom(seed);
     try (TrainableModel tm =
-        factory.create(copy, ParameterSelection.initializers(names), Device.CPU)) {
+            factory.create(copy, ParameterSelection.initializers(names), Device.CPU);
+        TrainableModel tt =
+            teacher == null
+                ? null
+                : factory.create(teacher, ParameterSelection.none(), Device.CPU)) {
       Map<String, Parameter> byName = new LinkedHashMap<>();
       tm.parameters().forEach(p -> byName.put(p.name(), p));
       String out = tm.outputNames().get(0);
@@ -122,7 +143,14 @@ final class GradientScores {
           try (GradientRecording rec = tm.recordGradients()) {
             NDArray y = tm.forward(nd, in).get(out);
             NDArray loss;
-            if (labelled) {
+            if (tt != null) {
+              Map<String, NDArray> tin = new LinkedHashMap<>();
+              for (String i : tt.inputNames()) {
+                tin.put(i, TensorNd.toNd(pad(input(batch, i), rows), nd));
+              }
+              NDArray t = tt.forward(nd, tin).get(tt.outputNames().get(0)).stopGradient();
+              loss = distill(nd, y, t, in.get("attention_mask")).mul((float) rows);
+            } else if (labelled) {
               // per-example cross-entropy, summed over the real rows (padding rows weigh 0)
               NDArray labels = TensorNd.toNd(pad(batch.get(LABELS), rows), nd);
               int last = y.getShape().dimension() - 1;
@@ -183,6 +211,32 @@ final class GradientScores {
       scores.add(fisher ? s : Arrays.stream(s).map(Math::abs).toArray());
     }
     return scores;
+  }
+
+  /**
+   * The distill pass's loss for one output kind, averaged over the batch: soft targets (T = 2) on
+   * logits {@code [batch, classes]}, the MSE of the mean-pooled embeddings on hidden states {@code
+   * [batch, tokens, dim]} (over the attention mask when the model reads one).
+   */
+  private static NDArray distill(NDManager nd, NDArray y, NDArray t, NDArray mask)
+      throws ConfigException {
+    if (!y.getShape().equals(t.getShape())) {
+      throw new ConfigException(
+          "teacher: its first output is "
+              + t.getShape()
+              + ", the model's is "
+              + y.getShape()
+              + "; they must have the same shape");
+    }
+    int rank = y.getShape().dimension();
+    if (rank == 3) {
+      NDArray m =
+          mask != null
+              ? mask
+              : nd.ones(new ai.djl.ndarray.types.Shape(y.getShape().get(0), y.getShape().get(1)));
+      return dev.compress.training.distill.DistillationLosses.pooledMse(y, t, m);
+    }
+    return dev.compress.training.distill.DistillationLosses.softTargets(y, t, null, 2f, 0f);
   }
 
   private static Tensor input(Map<String, Tensor> batch, String name) throws ConfigException {

@@ -26,6 +26,9 @@ import java.util.regex.PatternSyntaxException;
  * @param damping ridge of the least-squares rescaling, relative to the mean diagonal, {@code >= 0}
  * @param removed explicit plans: group selector (a layer name of the group, or {@code re:REGEX}) to
  *     the fraction of its units removed, in [0, 1); these groups leave the global search
+ * @param teacher {@code taylor}/{@code fisher}: an ONNX file whose first output the loss matches
+ *     (the distill pass's soft targets on logits, embedding MSE on hidden states); empty: labels
+ *     when the calibration data has them, else the model's own output distribution
  */
 public record StructuredPruningConfig(
     LayerSelection selection,
@@ -49,7 +52,12 @@ public record StructuredPruningConfig(
     @Param(
             "explicit plans: {layer name or re:REGEX of a group: fraction of its units removed,"
                 + " in [0, 1)}; these groups leave the global search")
-        Map<String, Double> removed)
+        Map<String, Double> removed,
+    @Param(
+            "taylor/fisher only: an ONNX file whose first output the loss matches (soft targets on"
+                + " logits, embedding MSE on hidden states); unset: labels, else the model's own"
+                + " output distribution")
+        java.util.Optional<String> teacher)
     implements PassConfig {
 
   /** What the budget counts. */
@@ -101,7 +109,11 @@ public record StructuredPruningConfig(
     selection = selection == null ? LayerSelection.ALL : selection;
     units = units == null ? List.of(DependencyGroup.Kind.values()) : List.copyOf(units);
     removed = removed == null ? Map.of() : new LinkedHashMap<>(removed);
+    teacher = teacher == null ? java.util.Optional.empty() : teacher;
     List<String> problems = new ArrayList<>();
+    if (teacher.isPresent() && teacher.get().isBlank()) {
+      problems.add("teacher must name an ONNX file, found ''");
+    }
     if (units.isEmpty()) {
       problems.add("units must name heads, neurons and/or channels, found []");
     }
@@ -155,7 +167,8 @@ public record StructuredPruningConfig(
         Rescale.LEAST_SQUARES,
         false,
         1e-3,
-        Map.of());
+        Map.of(),
+        java.util.Optional.empty());
   }
 
   /** True when the pass needs calibration data. */
@@ -220,6 +233,11 @@ public record StructuredPruningConfig(
     /** Sets {@link StructuredPruningConfig#removed() removed}. */
     public Builder removed(Map<String, Double> v) {
       return set("removed", v);
+    }
+
+    /** Sets {@link StructuredPruningConfig#teacher() teacher}: an ONNX file. */
+    public Builder teacher(String v) {
+      return set("teacher", java.util.Optional.of(v));
     }
   }
 }

@@ -102,6 +102,15 @@ public final class StructuredPruningPass implements Pass<StructuredPruningConfig
             || config.rescale() != StructuredPruningConfig.Rescale.NONE
             || config.biasCompensation();
     Map<String, SinkStats> stats = needStats ? capture(model, context, groups) : Map.of();
+    ModelGraph teacher = null;
+    if (gradient && config.teacher().isPresent()) {
+      java.nio.file.Path f = java.nio.file.Path.of(config.teacher().get());
+      try {
+        teacher = dev.compress.api.io.onnx.OnnxReader.read(f);
+      } catch (java.io.IOException e) {
+        throw new ConfigException("teacher: cannot read " + f + ": " + e.getMessage());
+      }
+    }
     List<double[]> grads =
         gradient
             ? GradientScores.of(
@@ -109,7 +118,8 @@ public final class StructuredPruningPass implements Pass<StructuredPruningConfig
                 groups,
                 context.calibration().orElseThrow(),
                 imp == StructuredPruningConfig.Importance.FISHER,
-                context.random("structured-pruning/gradient").nextLong())
+                context.random("structured-pruning/gradient").nextLong(),
+                teacher)
             : null;
     GraphIndex ix = GraphIndex.of(model.graph());
     List<BudgetSearch.Entry> entries = new ArrayList<>();
@@ -291,6 +301,13 @@ public final class StructuredPruningPass implements Pass<StructuredPruningConfig
       } else {
         skipped.add(new PassReport.Skip(e.getKey(), e.getValue()));
       }
+    }
+    if (config.teacher().isPresent()
+        && config.importance() != StructuredPruningConfig.Importance.TAYLOR
+        && config.importance() != StructuredPruningConfig.Importance.FISHER) {
+      problems.add(
+          "teacher applies to importance taylor or fisher, found importance "
+              + config.importance().name().toLowerCase(java.util.Locale.ROOT).replace('_', '-'));
     }
     if (groups.isEmpty() && problems.isEmpty()) {
       problems.add(

@@ -181,6 +181,42 @@ class GradientScoresTest {
   }
 
   @Test
+  void aTeacherGivesTheDistillationLossAndOnlyGradientScoresTakeOne(
+      @org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) throws Exception {
+    ModelGraph teacher = mlp();
+    Tensor w = teacher.graph().initializers().get("fc2.weight");
+    float[] v = w.toFloatArray();
+    for (int i = 0; i < v.length; i++) {
+      v[i] += 0.3f * (float) Math.sin(i);
+    }
+    teacher.graph().putInitializer(Tensor.ofFloats(w.name(), w.shape(), v));
+    java.nio.file.Path file = tmp.resolve("teacher.onnx");
+    dev.compress.api.io.onnx.OnnxWriter.write(teacher, file);
+    ModelGraph m = mlp();
+    List<DependencyGroup> groups = DependencyGroups.of(m).groups();
+    double[] s =
+        GradientScores.of(
+                m, groups, data(false), true, 1, dev.compress.api.io.onnx.OnnxReader.read(file))
+            .get(0);
+    assertThat(s[DEAD]).isEqualTo(0.0);
+    assertThat(BudgetSearch.ranked(s)[0]).isEqualTo(STRONG);
+
+    PassContext ctx =
+        new PassContext(0, Optional.of(data(false)), Optional.empty(), ProgressListener.NONE);
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () ->
+                new StructuredPruningPass(
+                        StructuredPruningConfig.builder()
+                            .importance(StructuredPruningConfig.Importance.ACTIVATION)
+                            .teacher(file.toString())
+                            .build())
+                    .apply(mlp(), ctx))
+        .isInstanceOf(dev.compress.api.ConfigException.class)
+        .hasMessageContaining(
+            "teacher applies to importance taylor or fisher, found importance activation");
+  }
+
+  @Test
   void taylorWithLabelsPrunesCnnChannelsEndToEnd() throws Exception {
     ModelGraph m = TinyCnns.plain(6);
     List<Map<String, Tensor>> batches = new ArrayList<>();
