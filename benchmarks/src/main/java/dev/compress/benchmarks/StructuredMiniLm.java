@@ -35,7 +35,10 @@ import java.util.Optional;
  * tokens (dense and pruned interleaved in one run), held-out mean cosine to the dense embeddings
  * without and with the least-squares rescaling, and the time of each pass. Calibration: 128
  * Moby-Dick sentences; held-out: 200 State of the Union sentences. Args: [kept] [rounds, 0: no
- * latency] [outDir] [variants, comma-separated].
+ * latency] [outDir] [variants, comma-separated: weight-norm, weight-norm+ls, fisher, fisher+ls,
+ * activation, activation+ls, fluctuation+bias, fluctuation+bias+ls]. The fisher variants score
+ * units by unit-mask gradients through the trainer (no labels: the model's own Gaussian output
+ * distribution on the last hidden state).
  */
 public final class StructuredMiniLm {
   private static final String MODEL = "builtin:all-minilm-l6-v2";
@@ -78,6 +81,10 @@ public final class StructuredMiniLm {
     System.out.printf(
         Locale.ROOT, "dense: %d parameters, %d bytes%n", parameters(dense), Files.size(denseOut));
     Object[][] variants = {
+      {"weight-norm", Importance.WEIGHT_NORM, Rescale.NONE, false},
+      {"weight-norm+ls", Importance.WEIGHT_NORM, Rescale.LEAST_SQUARES, false},
+      {"fisher", Importance.FISHER, Rescale.NONE, false},
+      {"fisher+ls", Importance.FISHER, Rescale.LEAST_SQUARES, false},
       {"activation", Importance.ACTIVATION, Rescale.NONE, false},
       {"activation+ls", Importance.ACTIVATION, Rescale.LEAST_SQUARES, false},
       {"fluctuation+bias", Importance.FLUCTUATION, Rescale.NONE, true},

@@ -42,7 +42,9 @@ class ConfigBuildersTest {
             "units",
             new DependencyGroup.Kind[] {DependencyGroup.Kind.HEADS},
             "removed",
-            Map.of("re:.*fc1", 0.5)));
+            Map.of("re:.*fc1", 0.5),
+            "teacher",
+            "teacher.onnx"));
     assertSettersLand(
         WandaConfig::builder, Map.of("pattern", "4:8", "blockPattern", "blk\\.(\\d+)\\."));
   }

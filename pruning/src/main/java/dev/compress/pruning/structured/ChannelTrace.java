@@ -40,6 +40,13 @@ import java.util.Set;
  *       count is recorded for editing (a split into heads forces units of a head's width);
  *   <li>{@code Softmax} over another axis: pass through; {@code Shape}/{@code Size}: computed at
  *       run time from the pruned value, nothing to change;
+ *   <li>{@code Conv} roots: the output channels (axis 1) with the bias; a grouped root is refused
+ *       (a depthwise one follows its input's group); {@code BatchNormalization}: its scale, bias,
+ *       mean and variance are sliced; {@code Clip} and pooling ({@code MaxPool}, {@code
+ *       AveragePool}, {@code LpPool}, the global ones) pass the channels through; {@code Flatten}
+ *       at axis 1: a channel becomes its {@code H * W} consecutive features (sized by the reading
+ *       linear layer); a {@code Conv} reader with group 1 is a sink (weight axis 1), a depthwise
+ *       one passes the channels on with its filters and group count, other groups are refused;
  *   <li>{@code LayerNormalization}, {@code Reduce*} over the axis (the decomposed layer norm), the
  *       fused norms of {@code com.microsoft}, {@code Softmax} over the axis: refused, the units are
  *       coupled through the statistics (a hidden-size cut);
@@ -105,11 +112,36 @@ final class ChannelTrace {
           "ReduceLogSum",
           "ReduceLogSumExp");
 
-  /** A linear layer whose input rows are the units. */
-  record Sink(LinearLayer layer, long unitSize) {}
+  private static final Set<String> POOLS =
+      Set.of(
+          "MaxPool", "AveragePool", "LpPool", "GlobalAveragePool", "GlobalMaxPool", "GlobalLpPool");
 
-  /** Input {@code input} of {@code node}, a constant, sliced along {@code axis} with the units. */
-  record ConstSlice(Node node, int input, String value, int axis, long unitSize) {}
+  /**
+   * A linear layer whose input rows are the units.
+   *
+   * @param unitSize input channels (rows of the {@code out x in} view; a Conv's weight axis 1) per
+   *     unit: after a {@code Flatten} of a feature map, a channel's {@code H * W} features
+   * @param perChannel weight elements per input channel (the out features, times a Conv's kernel)
+   */
+  record Sink(LinearLayer layer, long unitSize, long perChannel) {}
+
+  /**
+   * Input {@code input} of {@code node}, a constant, sliced along {@code axis} with the units.
+   *
+   * @param perUnit elements one unit holds in it
+   */
+  record ConstSlice(Node node, int input, String value, int axis, long unitSize, long perUnit) {}
+
+  /**
+   * A depthwise Conv the units pass through ({@code group} = input channels, one filter of {@code
+   * multiplier} output channels per input channel): its weight rows and bias go with the units, its
+   * {@code group} becomes the kept channel count.
+   *
+   * @param unitSize its output channels per unit ({@code multiplier} times the input's)
+   * @param inUnitSize its input channels per unit
+   * @param perChannel weight elements per output channel (the kernel size)
+   */
+  record Through(LinearLayer layer, long unitSize, long inUnitSize, long perChannel) {}
 
   /**
    * Entry {@code index} of the constant {@code value} (a Reshape's shape, or a constant piece of
@@ -128,6 +160,7 @@ final class ChannelTrace {
   final List<ConstSlice> consts = new ArrayList<>();
   final List<ShapeEdit> shapes = new ArrayList<>();
   final List<Tie> ties = new ArrayList<>();
+  final List<Through> through = new ArrayList<>();
 
   private final GraphIndex ix;
   private final Map<Node, LinearLayer> linear;
@@ -175,14 +208,32 @@ final class ChannelTrace {
   }
 
   private void run() throws TraceRefusal {
-    if (root.kind() == LinearLayer.Kind.CONV) {
-      throw unfollowable(root.node(), "Conv channel pruning is not implemented");
-    }
     String start = root.output();
-    if (root.kind() == LinearLayer.Kind.GEMM && root.bias().isPresent()) {
-      consts.add(new ConstSlice(root.node(), 2, root.bias().get(), -1, unitSize));
+    ChannelAxis first = ChannelAxis.last(unitSize);
+    if (root.kind() == LinearLayer.Kind.CONV) {
+      if (root.groups() > 1) {
+        boolean depthwise = root.weightShape()[1] == 1;
+        throw new TraceRefusal(
+            depthwise ? TraceRefusal.Kind.FOLLOWS : TraceRefusal.Kind.UNFOLLOWABLE,
+            depthwise
+                ? "layer '"
+                    + root.name()
+                    + "': a depthwise Conv's channels are its input's (pruned with the group of"
+                    + " the layer producing them)"
+                : "layer '"
+                    + root.name()
+                    + "': cannot remove output channels of node '"
+                    + root.node().name()
+                    + "' (Conv) with group "
+                    + root.groups()
+                    + ": the groups would become unequal (only depthwise group Convs are followed)");
+      }
+      first = featureMap(root.weightShape().length, unitSize);
     }
-    mark(start, ChannelAxis.last(unitSize), root.node());
+    if (root.kind() != LinearLayer.Kind.MATMUL && root.bias().isPresent()) {
+      consts.add(new ConstSlice(root.node(), 2, root.bias().get(), -1, unitSize, unitSize));
+    }
+    mark(start, first, root.node());
     while (!work.isEmpty()) {
       String v = work.removeFirst();
       ChannelAxis a = values.get(v);
@@ -260,6 +311,19 @@ final class ChannelTrace {
       mark(n.output(0), a, n);
     } else if (BINARY.contains(op)) {
       binary(n, i, a);
+    } else if (op.equals("Clip")) {
+      if (i != 0) {
+        throw unfollowable(n, "the channels feed a Clip bound");
+      }
+      mark(n.output(0), a, n);
+    } else if (op.equals("BatchNormalization")) {
+      batchNorm(n, i, a);
+    } else if (POOLS.contains(op)) {
+      pool(n, i, a);
+    } else if (op.equals("Flatten")) {
+      flatten(n, a);
+    } else if (op.equals("Conv")) {
+      conv(n, i, a);
     } else if (op.equals("Shape") || op.equals("Size")) {
       // computed from the pruned value at run time
     } else if (NORMS.contains(op)) {
@@ -345,8 +409,9 @@ final class ChannelTrace {
         if (t.elementCount() == 1 || at < 0 || t.dim(at) == 1) {
           continue;
         }
-        if (t.dim(at) == width) {
-          consts.add(new ConstSlice(n, j, o, a.axis(), a.unitSize()));
+        if (a.unitSize() > 0 && t.dim(at) == width) {
+          long perUnit = t.elementCount() / t.dim(at) * a.unitSize();
+          consts.add(new ConstSlice(n, j, o, a.axis(), a.unitSize(), perUnit));
           continue;
         }
         throw unfollowable(n, "constant '" + o + "' has " + t.dim(at) + " along the pruned axis");
@@ -374,11 +439,18 @@ final class ChannelTrace {
       if (a.axis() != -1) {
         throw unfollowable(n, "the channels are on axis " + a.axis() + ", not the input features");
       }
-      if (l.inFeatures() != units * a.unitSize()) {
-        throw unfollowable(
-            n, "it reads " + l.inFeatures() + " features, not " + units * a.unitSize());
+      long us = a.unitSize();
+      if (us < 0) { // a flattened feature map of unknown size: H * W from the reader
+        if (l.inFeatures() % units != 0) {
+          throw unfollowable(
+              n, "it reads " + l.inFeatures() + " features, not a multiple of " + units + " units");
+        }
+        us = l.inFeatures() / units;
       }
-      sinks.add(new Sink(l, a.unitSize()));
+      if (l.inFeatures() != units * us) {
+        throw unfollowable(n, "it reads " + l.inFeatures() + " features, not " + units * us);
+      }
+      sinks.add(new Sink(l, us, l.outFeatures()));
       return;
     }
     if (gemm) {
@@ -447,6 +519,122 @@ final class ChannelTrace {
       }
     }
     mark(n.output(0), a, n);
+  }
+
+  /** A Conv output (or any N, C, spatial... value): channels on axis 1, spatial sizes unknown. */
+  private static ChannelAxis featureMap(int rank, long unitSize) {
+    long[] after = new long[rank - 2];
+    java.util.Arrays.fill(after, -1);
+    return new ChannelAxis(1 - rank, unitSize, after, rank);
+  }
+
+  /** True when the units sit on axis 1 (the channels) of a value of known rank. */
+  private static boolean onChannels(ChannelAxis a) {
+    return a.rank() >= 3 && a.axis() == 1 - a.rank();
+  }
+
+  private void requireChannels(Node n, ChannelAxis a) throws TraceRefusal {
+    if (!onChannels(a)) {
+      throw unfollowable(n, "the units are not on the channel axis (axis 1) of an N, C, ... value");
+    }
+  }
+
+  /**
+   * BatchNormalization (inference form): scale, bias, mean and variance are sliced with the units.
+   */
+  private void batchNorm(Node n, int i, ChannelAxis a) throws TraceRefusal {
+    if (i != 0) {
+      throw unfollowable(n, "the channels feed a BatchNormalization parameter");
+    }
+    requireChannels(n, a);
+    for (int k = 1; k < n.outputs().size(); k++) {
+      if (!n.output(k).isEmpty()) {
+        throw unfollowable(n, "training-mode outputs (running mean and variance)");
+      }
+    }
+    long width = units * a.unitSize();
+    for (int j = 1; j <= 4 && j < n.inputs().size(); j++) {
+      String o = n.input(j);
+      Optional<Tensor> c = ix.constant(o);
+      if (c.isEmpty() || c.get().rank() != 1 || c.get().dim(0) != width) {
+        throw unfollowable(
+            n, "its parameter '" + o + "' is not a constant of the " + width + " channels");
+      }
+      consts.add(new ConstSlice(n, j, o, -1, a.unitSize(), a.unitSize()));
+    }
+    mark(n.output(0), a, n);
+  }
+
+  /** Pooling works per channel: the channels pass through (a global pool makes the map 1 x 1). */
+  private void pool(Node n, int i, ChannelAxis a) throws TraceRefusal {
+    requireChannels(n, a);
+    if (n.outputs().size() > 1 && !n.output(1).isEmpty()) {
+      throw unfollowable(n, "its Indices output is read");
+    }
+    ChannelAxis out = featureMap(a.rank(), a.unitSize());
+    if (n.opType().startsWith("Global")) {
+      long[] ones = new long[a.rank() - 2];
+      java.util.Arrays.fill(ones, 1);
+      out = new ChannelAxis(a.axis(), a.unitSize(), ones, a.rank());
+    }
+    mark(n.output(0), out, n);
+  }
+
+  /**
+   * Flatten at axis 1 of an N, C, spatial... value: unit {@code u}'s channels become {@code
+   * unitSize * H * W} consecutive features of the last axis; when the spatial sizes are unknown the
+   * reading linear layer decides them ({@code in / units}).
+   */
+  private void flatten(Node n, ChannelAxis a) throws TraceRefusal {
+    requireChannels(n, a);
+    long axis = n.intAttr("axis", 1);
+    if (axis != 1) {
+      throw unfollowable(n, "a Flatten at axis " + axis + " (only axis 1 keeps channels whole)");
+    }
+    long p = a.afterProduct();
+    mark(n.output(0), ChannelAxis.last(p < 0 ? -1 : a.unitSize() * p), n);
+  }
+
+  /**
+   * A Conv reading the channels: with group 1 its weight's input channels (axis 1) are the units (a
+   * sink); a depthwise Conv ({@code group} = channels, weight axis 1 of size 1) passes them on with
+   * its filters; other group counts are refused.
+   */
+  private void conv(Node n, int i, ChannelAxis a) throws TraceRefusal {
+    LinearLayer l = linear.get(n);
+    if (i != 0 || l == null) {
+      throw unfollowable(n, "the channels feed a Conv weight or bias");
+    }
+    requireChannels(n, a);
+    long[] w = l.weightShape();
+    long kernel = 1;
+    for (int k = 2; k < w.length; k++) {
+      kernel *= w[k];
+    }
+    long channels = units * a.unitSize();
+    if (l.groups() == 1) {
+      if (w[1] != channels) {
+        throw unfollowable(n, "it reads " + w[1] + " channels, not " + channels);
+      }
+      sinks.add(new Sink(l, a.unitSize(), w[0] * kernel));
+      return;
+    }
+    if (l.groups() != channels || w[1] != 1) {
+      throw unfollowable(
+          n,
+          "group "
+              + l.groups()
+              + " over "
+              + channels
+              + " channels is neither 1 nor depthwise (group = channels)");
+    }
+    long mult = w[0] / channels;
+    through.add(new Through(l, a.unitSize() * mult, a.unitSize(), kernel));
+    if (l.bias().isPresent()) {
+      consts.add(
+          new ConstSlice(n, 2, l.bias().get(), -1, a.unitSize() * mult, a.unitSize() * mult));
+    }
+    mark(n.output(0), featureMap(a.rank(), a.unitSize() * mult), n);
   }
 
   private void transpose(Node n, ChannelAxis a) throws TraceRefusal {

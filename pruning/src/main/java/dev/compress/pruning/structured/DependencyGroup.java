@@ -17,6 +17,7 @@ import java.util.List;
  * @param sinks the layers whose input rows are the units
  * @param consts constants sliced with the units (biases)
  * @param shapes reshape entries that hold the unit count
+ * @param through depthwise Convs the units pass through (their filters go with the units)
  */
 public record DependencyGroup(
     String name,
@@ -26,14 +27,17 @@ public record DependencyGroup(
     List<LinearLayer> sources,
     List<ChannelTrace.Sink> sinks,
     List<ChannelTrace.ConstSlice> consts,
-    List<ChannelTrace.ShapeEdit> shapes) {
+    List<ChannelTrace.ShapeEdit> shapes,
+    List<ChannelTrace.Through> through) {
 
   /** What one unit is. */
   public enum Kind {
     /** An attention head: a block of channels split off by a reshape. */
     HEADS,
     /** One FFN neuron (one channel). */
-    NEURONS
+    NEURONS,
+    /** A Conv output channel (with its BatchNormalization entries). */
+    CHANNELS
   }
 
   /** Copies the lists. */
@@ -42,35 +46,47 @@ public record DependencyGroup(
     sinks = List.copyOf(sinks);
     consts = List.copyOf(consts);
     shapes = List.copyOf(shapes);
+    through = through == null ? List.of() : List.copyOf(through);
   }
 
-  /** Multiply-accumulates per token that one unit costs in the group's linear layers. */
+  /**
+   * Multiply-accumulates per token (per output position of a Conv) that one unit costs in the
+   * group's linear layers; equal to the unit's weight elements.
+   */
   public long flopsPerUnit() {
     long f = 0;
     for (LinearLayer s : sources) {
       f += s.inFeatures() * unitSize;
     }
     for (ChannelTrace.Sink s : sinks) {
-      f += s.unitSize() * s.layer().outFeatures();
+      f += s.unitSize() * s.perChannel();
+    }
+    for (ChannelTrace.Through t : through) {
+      f += t.unitSize() * t.perChannel();
     }
     return f;
   }
 
-  /** Parameters one unit holds: its weight columns and rows and its bias entries. */
+  /** Parameters one unit holds: its weight columns and rows, bias and norm entries. */
   public long paramsPerUnit() {
-    return flopsPerUnit() + consts.size() * unitSize;
+    long p = flopsPerUnit();
+    for (ChannelTrace.ConstSlice c : consts) {
+      p += c.perUnit();
+    }
+    return p;
   }
 
-  /** The layer names the group touches (sources, then sinks). */
+  /** The layer names the group touches (sources, then sinks, then depthwise Convs). */
   public List<String> layerNames() {
     java.util.List<String> l = new java.util.ArrayList<>();
     sources.forEach(s -> l.add(s.name()));
     sinks.forEach(s -> l.add(s.layer().name()));
+    through.forEach(t -> l.add(t.layer().name()));
     return l;
   }
 
-  /** "heads" or "neurons", for report keys. */
+  /** "heads", "neurons" or "channels", for report keys. */
   public String unitName() {
-    return kind == Kind.HEADS ? "heads" : "neurons";
+    return kind.name().toLowerCase(java.util.Locale.ROOT);
   }
 }

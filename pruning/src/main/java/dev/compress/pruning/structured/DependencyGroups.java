@@ -39,10 +39,15 @@ public record DependencyGroups(
     Map<String, String> refused = new LinkedHashMap<>();
     Map<String, String> unfollowable = new LinkedHashMap<>();
     List<ChannelTrace> traces = new ArrayList<>();
+    Map<String, String> follows = new LinkedHashMap<>();
     for (LinearLayer l : layers) {
       try {
         traces.add(ChannelTrace.of(ix, byNode, opset, l));
       } catch (TraceRefusal r) {
+        if (r.kind == TraceRefusal.Kind.FOLLOWS) {
+          follows.put(l.name(), r.getMessage());
+          continue;
+        }
         refused.put(l.name(), r.getMessage());
         if (r.kind == TraceRefusal.Kind.UNFOLLOWABLE) {
           unfollowable.put(l.name(), r.getMessage());
@@ -137,6 +142,14 @@ public record DependencyGroups(
       }
       groups.add(merge(ts));
     }
+    Set<String> passed = new java.util.HashSet<>();
+    groups.forEach(g -> g.through().forEach(t -> passed.add(t.layer().name())));
+    follows.forEach(
+        (name, why) -> {
+          if (!passed.contains(name)) {
+            refused.put(name, why);
+          }
+        });
     return new DependencyGroups(groups, refused, unfollowable);
   }
 
@@ -148,8 +161,15 @@ public record DependencyGroups(
     List<ChannelTrace.ConstSlice> consts = new ArrayList<>();
     Set<String> shapeKeys = new LinkedHashSet<>();
     List<ChannelTrace.ShapeEdit> shapes = new ArrayList<>();
+    Map<Node, ChannelTrace.Through> through = new IdentityHashMap<>();
+    List<ChannelTrace.Through> throughList = new ArrayList<>();
     for (ChannelTrace t : ts) {
       sources.add(t.root);
+      for (ChannelTrace.Through d : t.through) {
+        if (through.putIfAbsent(d.layer().node(), d) == null) {
+          throughList.add(d);
+        }
+      }
       for (ChannelTrace.Sink s : t.sinks) {
         if (sinks.putIfAbsent(s.layer().node(), s) == null) {
           sinkList.add(s);
@@ -169,9 +189,11 @@ public record DependencyGroups(
     }
     ChannelTrace first = ts.get(0);
     DependencyGroup.Kind kind =
-        shapes.isEmpty() && first.unitSize == 1
-            ? DependencyGroup.Kind.NEURONS
-            : DependencyGroup.Kind.HEADS;
+        sources.stream().anyMatch(s -> s.kind() == LinearLayer.Kind.CONV)
+            ? DependencyGroup.Kind.CHANNELS
+            : shapes.isEmpty() && first.unitSize == 1
+                ? DependencyGroup.Kind.NEURONS
+                : DependencyGroup.Kind.HEADS;
     return new DependencyGroup(
         sinkList.get(0).layer().name(),
         kind,
@@ -180,7 +202,8 @@ public record DependencyGroups(
         sources,
         sinkList,
         consts,
-        shapes);
+        shapes,
+        throughList);
   }
 
   private static int find(int[] p, int i) {

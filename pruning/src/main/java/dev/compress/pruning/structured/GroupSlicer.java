@@ -11,10 +11,12 @@ import java.util.Set;
 
 /**
  * Physically removes units from a {@link DependencyGroup}: the sources' output columns, the
- * constants' entries along the unit axis, the sinks' input rows (optionally scaled per kept unit),
- * and the reshape entries rewritten to the kept count. Each tensor is read from the graph as it is
- * now (a layer can be a sink of one group and a source of another), and replaced through {@link
- * GraphEditor#replaceConstant}, which copies a constant that nodes outside the group still read.
+ * constants' entries along the unit axis (biases, BatchNormalization parameters), the sinks' input
+ * rows (a Conv's weight axis 1; optionally scaled per kept unit), the filters of depthwise Convs
+ * passed through (with their {@code group}), and the reshape entries rewritten to the kept count.
+ * Each tensor is read from the graph as it is now (a layer can be a sink of one group and a source
+ * of another), and replaced through {@link GraphEditor#replaceConstant}, which copies a constant
+ * that nodes outside the group still read.
  */
 final class GroupSlicer {
   private GroupSlicer() {}
@@ -33,6 +35,11 @@ final class GroupSlicer {
       // IN_OUT [in, out]: keep columns; OUT_IN [out, in]: keep rows
       Tensor cut = slice(t, inOut ? 1 : 0, keep, g.unitSize(), null);
       replace(ed, s.node(), w, cut);
+    }
+    for (ChannelTrace.Through d : g.through()) {
+      Node n = d.layer().node();
+      replace(ed, n, 1, slice(current(ed, n, 1), 0, keep, d.unitSize(), null));
+      n.put(dev.compress.api.graph.Attribute.of("group", keep.length * d.inUnitSize()));
     }
     for (ChannelTrace.ConstSlice c : g.consts()) {
       Tensor t = current(ed, c.node(), c.input());

@@ -36,6 +36,27 @@ final class SinkStats {
     }
   }
 
+  /**
+   * A Conv's input {@code [N, C, spatial...]} as rows of its {@code C} channels, one row per batch
+   * and spatial position.
+   */
+  static TokenRows channelRows(dev.compress.api.tensor.Tensor x) {
+    int n = (int) x.dim(0);
+    int c = (int) x.dim(1);
+    float[] v = x.toFloatArray();
+    int spatial = v.length / (n * c);
+    float[] r = new float[v.length];
+    for (int b = 0; b < n; b++) {
+      for (int ch = 0; ch < c; ch++) {
+        int from = (b * c + ch) * spatial;
+        for (int p = 0; p < spatial; p++) {
+          r[(b * spatial + p) * c + ch] = v[from + p];
+        }
+      }
+    }
+    return new TokenRows(r, n * spatial, c, n);
+  }
+
   long tokens() {
     return stats.tokens();
   }

@@ -26,16 +26,21 @@ import java.util.regex.PatternSyntaxException;
  * @param damping ridge of the least-squares rescaling, relative to the mean diagonal, {@code >= 0}
  * @param removed explicit plans: group selector (a layer name of the group, or {@code re:REGEX}) to
  *     the fraction of its units removed, in [0, 1); these groups leave the global search
+ * @param teacher {@code taylor}/{@code fisher}: an ONNX file whose first output the loss matches
+ *     (the distill pass's soft targets on logits, embedding MSE on hidden states); empty: labels
+ *     when the calibration data has them, else the model's own output distribution
  */
 public record StructuredPruningConfig(
     LayerSelection selection,
-    @Param("which units to remove: [heads, neurons] or one of them")
+    @Param("which units to remove: any of heads, neurons, channels (Conv output channels)")
         List<DependencyGroup.Kind> units,
     @Param("flops (linear multiply-accumulates per token) or params") Budget budget,
     @Param("fraction of the groups' linear flops (or params) kept, in (0, 1]") double kept,
     @Param(
-            "weight-norm (data-free), activation (Wanda-style mean(x^2)*||W_j||^2) or fluctuation"
-                + " (FLAP: var(x)*||W_j||^2)")
+            "weight-norm (data-free), activation (Wanda-style mean(x^2)*||W_j||^2), fluctuation"
+                + " (FLAP: var(x)*||W_j||^2), filter-l1 or filter-l2 (norm of the unit's output"
+                + " filter), bn-scale (network slimming: |gamma| of the BatchNormalization), taylor"
+                + " (|sum of dL/dm| of a unit mask) or fisher (sum over examples of (dL/dm)^2)")
         Importance importance,
     @Param(
             "least-squares: per group, scales of the kept units that match the unpruned output"
@@ -47,7 +52,12 @@ public record StructuredPruningConfig(
     @Param(
             "explicit plans: {layer name or re:REGEX of a group: fraction of its units removed,"
                 + " in [0, 1)}; these groups leave the global search")
-        Map<String, Double> removed)
+        Map<String, Double> removed,
+    @Param(
+            "taylor/fisher only: an ONNX file whose first output the loss matches (soft targets on"
+                + " logits, embedding MSE on hidden states); unset: labels, else the model's own"
+                + " output distribution")
+        java.util.Optional<String> teacher)
     implements PassConfig {
 
   /** What the budget counts. */
@@ -65,7 +75,25 @@ public record StructuredPruningConfig(
     /** Wanda-style: sum over the unit's sink rows of mean(x_j^2) * ||W[j, :]||^2. */
     ACTIVATION,
     /** FLAP's fluctuation: sum over the unit's sink rows of var(x_j) * ||W[j, :]||^2. */
-    FLUCTUATION
+    FLUCTUATION,
+    /** L1 norm of the unit's output filter, summed over the group's sources (data-free). */
+    FILTER_L1,
+    /** L2 norm of the unit's output filter, summed over the group's sources (data-free). */
+    FILTER_L2,
+    /** Network slimming: |gamma| of the unit's BatchNormalization entries (data-free). */
+    BN_SCALE,
+    /** First-order Taylor: |sum over calibration examples of dL/dm_u| of a unit mask. */
+    TAYLOR,
+    /** Empirical Fisher (Kwon et al. 2022): sum over calibration examples of (dL/dm_u)^2. */
+    FISHER
+  }
+
+  /** True for the scores that need no calibration data. */
+  public static boolean dataFree(Importance i) {
+    return i == Importance.WEIGHT_NORM
+        || i == Importance.FILTER_L1
+        || i == Importance.FILTER_L2
+        || i == Importance.BN_SCALE;
   }
 
   /** Output rescaling after the cut. */
@@ -81,9 +109,13 @@ public record StructuredPruningConfig(
     selection = selection == null ? LayerSelection.ALL : selection;
     units = units == null ? List.of(DependencyGroup.Kind.values()) : List.copyOf(units);
     removed = removed == null ? Map.of() : new LinkedHashMap<>(removed);
+    teacher = teacher == null ? java.util.Optional.empty() : teacher;
     List<String> problems = new ArrayList<>();
+    if (teacher.isPresent() && teacher.get().isBlank()) {
+      problems.add("teacher must name an ONNX file, found ''");
+    }
     if (units.isEmpty()) {
-      problems.add("units must name heads and/or neurons, found []");
+      problems.add("units must name heads, neurons and/or channels, found []");
     }
     if (budget == null) {
       problems.add("budget must be flops or params, found null");
@@ -92,7 +124,9 @@ public record StructuredPruningConfig(
       problems.add("kept must be in (0, 1] (the fraction of the budget kept), found " + kept);
     }
     if (importance == null) {
-      problems.add("importance must be weight-norm, activation or fluctuation, found null");
+      problems.add(
+          "importance must be weight-norm, activation, fluctuation, filter-l1, filter-l2, bn-scale,"
+              + " taylor or fisher, found null");
     }
     if (rescale == null) {
       problems.add("rescale must be none or least-squares, found null");
@@ -133,12 +167,13 @@ public record StructuredPruningConfig(
         Rescale.LEAST_SQUARES,
         false,
         1e-3,
-        Map.of());
+        Map.of(),
+        java.util.Optional.empty());
   }
 
   /** True when the pass needs calibration data. */
   public boolean needsCalibration() {
-    return importance != Importance.WEIGHT_NORM || rescale != Rescale.NONE || biasCompensation;
+    return !dataFree(importance) || rescale != Rescale.NONE || biasCompensation;
   }
 
   /** A builder starting from {@link #defaults()}, validated at {@link Builder#build()}. */
@@ -198,6 +233,11 @@ public record StructuredPruningConfig(
     /** Sets {@link StructuredPruningConfig#removed() removed}. */
     public Builder removed(Map<String, Double> v) {
       return set("removed", v);
+    }
+
+    /** Sets {@link StructuredPruningConfig#teacher() teacher}: an ONNX file. */
+    public Builder teacher(String v) {
+      return set("teacher", java.util.Optional.of(v));
     }
   }
 }

@@ -38,7 +38,8 @@ import java.util.Set;
  *   <li>Find the dependency groups; keep those whose layers are all selected and whose kind is in
  *       {@code units}. Hidden-size cuts are refused (the layer norms couple the hidden width).
  *   <li>Capture the sinks' inputs on the calibration data (the unpruned model, one pass) and score
- *       every unit ({@link UnitScores}).
+ *       every unit ({@link UnitScores}; {@code taylor} and {@code fisher} from unit-mask gradients
+ *       through the trainer, {@link GradientScores}).
  *   <li>Fix the groups with an explicit {@code removed} plan; rank the other heads and neurons
  *       globally under the budget ({@link BudgetSearch}), each group keeping at least one unit.
  *   <li>Per group, solve the kept units' output scales ({@link OutputRescaling}) and the bias
@@ -47,10 +48,13 @@ import java.util.Set;
  *
  * <p>Everything is computed before the graph changes; a failing check changes nothing. Report
  * metrics (kept/removed spelled out): {@code GROUP/heads_kept} or {@code GROUP/neurons_kept},
- * {@code heads_removed}, {@code neurons_removed}, {@code linear_flops_kept_fraction}, {@code
- * linear_params_kept_fraction}, {@code params_removed}, and per rescaled group {@code
- * GROUP/output_error_before_rescale}, {@code GROUP/output_error_after_rescale} (relative, on the
- * calibration tokens). Gradient (Fisher/Taylor) importance needs the trainer and is not offered.
+ * {@code heads_removed}, {@code neurons_removed}, {@code channels_removed}, {@code
+ * linear_flops_kept_fraction}, {@code linear_params_kept_fraction} (per-unit costs summed over the
+ * groups: where groups share a layer, as chained Convs do, the cross terms count in both, so the
+ * real model is smaller), {@code params_removed} (initializer elements, measured), and per rescaled
+ * group {@code GROUP/output_error_before_rescale}, {@code GROUP/output_error_after_rescale}
+ * (relative, on the calibration tokens). Conv channel groups are not rescaled (the least-squares
+ * fit is per linear token).
  */
 public final class StructuredPruningPass implements Pass<StructuredPruningConfig>, PassValidation {
   private final StructuredPruningConfig config;
@@ -88,8 +92,35 @@ public final class StructuredPruningPass implements Pass<StructuredPruningConfig
     }
 
     context.progress().start(type, groups.size() + 1);
-    Map<String, SinkStats> stats =
-        config.needsCalibration() ? capture(model, context, groups) : Map.of();
+    StructuredPruningConfig.Importance imp = config.importance();
+    boolean gradient =
+        imp == StructuredPruningConfig.Importance.TAYLOR
+            || imp == StructuredPruningConfig.Importance.FISHER;
+    boolean needStats =
+        imp == StructuredPruningConfig.Importance.ACTIVATION
+            || imp == StructuredPruningConfig.Importance.FLUCTUATION
+            || config.rescale() != StructuredPruningConfig.Rescale.NONE
+            || config.biasCompensation();
+    Map<String, SinkStats> stats = needStats ? capture(model, context, groups) : Map.of();
+    ModelGraph teacher = null;
+    if (gradient && config.teacher().isPresent()) {
+      java.nio.file.Path f = java.nio.file.Path.of(config.teacher().get());
+      try {
+        teacher = dev.compress.api.io.onnx.OnnxReader.read(f);
+      } catch (java.io.IOException e) {
+        throw new ConfigException("teacher: cannot read " + f + ": " + e.getMessage());
+      }
+    }
+    List<double[]> grads =
+        gradient
+            ? GradientScores.of(
+                model,
+                groups,
+                context.calibration().orElseThrow(),
+                imp == StructuredPruningConfig.Importance.FISHER,
+                context.random("structured-pruning/gradient").nextLong(),
+                teacher)
+            : null;
     GraphIndex ix = GraphIndex.of(model.graph());
     List<BudgetSearch.Entry> entries = new ArrayList<>();
     double base = 0;
@@ -100,7 +131,8 @@ public final class StructuredPruningPass implements Pass<StructuredPruningConfig
           config.budget() == StructuredPruningConfig.Budget.FLOPS
               ? g.flopsPerUnit()
               : g.paramsPerUnit();
-      double[] s = UnitScores.of(ix, g, config.importance(), stats);
+      double[] s =
+          gradient ? grads.get(entries.size()) : UnitScores.of(ix, g, config.importance(), stats);
       entries.add(new BudgetSearch.Entry(g, s, cost, fixed.getOrDefault(g, 0)));
       base += (double) cost * g.units();
       baseFlops += (double) g.flopsPerUnit() * g.units();
@@ -121,7 +153,10 @@ public final class StructuredPruningPass implements Pass<StructuredPruningConfig
             || config.biasCompensation();
     for (DependencyGroup g : groups) {
       int[] k = keep.get(g);
-      if (fit && g.sinks().size() == 1 && k.length < g.units()) {
+      if (fit
+          && g.kind() != DependencyGroup.Kind.CHANNELS
+          && g.sinks().size() == 1
+          && k.length < g.units()) {
         ChannelTrace.Sink sk = g.sinks().get(0);
         LinearLayer l = sk.layer();
         float[] rows = UnitScores.sinkRows(ix.constant(l.node().input(1)).orElseThrow(), l);
@@ -154,10 +189,12 @@ public final class StructuredPruningPass implements Pass<StructuredPruningConfig
     for (String n : touched) {
       bytesBefore += weightByName(ed, all, n).byteSize();
     }
+    long paramsBefore = initializerElements(model);
     double keptFlops = 0;
     double keptParams = 0;
     long headsRemoved = 0;
     long neuronsRemoved = 0;
+    long channelsRemoved = 0;
     for (DependencyGroup g : groups) {
       int[] k = keep.get(g);
       OutputRescaling.Result r = fits.get(g);
@@ -166,10 +203,10 @@ public final class StructuredPruningPass implements Pass<StructuredPruningConfig
       metrics.put(g.name() + "/" + g.unitName() + "_removed", (double) (g.units() - k.length));
       keptFlops += (double) g.flopsPerUnit() * k.length;
       keptParams += (double) g.paramsPerUnit() * k.length;
-      if (g.kind() == DependencyGroup.Kind.HEADS) {
-        headsRemoved += g.units() - k.length;
-      } else {
-        neuronsRemoved += g.units() - k.length;
+      switch (g.kind()) {
+        case HEADS -> headsRemoved += g.units() - k.length;
+        case NEURONS -> neuronsRemoved += g.units() - k.length;
+        case CHANNELS -> channelsRemoved += g.units() - k.length;
       }
     }
     for (String n : touched) {
@@ -178,9 +215,10 @@ public final class StructuredPruningPass implements Pass<StructuredPruningConfig
     context.progress().finish(type);
     metrics.put("heads_removed", (double) headsRemoved);
     metrics.put("neurons_removed", (double) neuronsRemoved);
+    metrics.put("channels_removed", (double) channelsRemoved);
     metrics.put("linear_flops_kept_fraction", keptFlops / baseFlops);
     metrics.put("linear_params_kept_fraction", keptParams / baseParams);
-    metrics.put("params_removed", baseParams - keptParams);
+    metrics.put("params_removed", (double) (paramsBefore - initializerElements(model)));
     return new PassReport(
         type,
         new ArrayList<>(touched),
@@ -235,6 +273,15 @@ public final class StructuredPruningPass implements Pass<StructuredPruningConfig
                   + "; structured pruning needs f32 (prune before quantizing)");
         }
       }
+      if (config.importance() == StructuredPruningConfig.Importance.BN_SCALE
+          && UnitScores.bnScales(g).isEmpty()) {
+        problems.add(
+            "importance bn-scale: the "
+                + g.unitName()
+                + " of '"
+                + g.name()
+                + "' pass no BatchNormalization (use filter-l2 or weight-norm)");
+      }
       groups.add(g);
       covered.addAll(names);
     }
@@ -255,9 +302,16 @@ public final class StructuredPruningPass implements Pass<StructuredPruningConfig
         skipped.add(new PassReport.Skip(e.getKey(), e.getValue()));
       }
     }
+    if (config.teacher().isPresent()
+        && config.importance() != StructuredPruningConfig.Importance.TAYLOR
+        && config.importance() != StructuredPruningConfig.Importance.FISHER) {
+      problems.add(
+          "teacher applies to importance taylor or fisher, found importance "
+              + config.importance().name().toLowerCase(java.util.Locale.ROOT).replace('_', '-'));
+    }
     if (groups.isEmpty() && problems.isEmpty()) {
       problems.add(
-          "no prunable heads or neurons among the selected layers"
+          "no prunable heads, neurons or channels among the selected layers"
               + (dg.refused().isEmpty() ? "" : ": " + dg.refused().values().iterator().next()));
     }
     Map<DependencyGroup, Integer> fixed = plans(groups, problems);
@@ -281,7 +335,16 @@ public final class StructuredPruningPass implements Pass<StructuredPruningConfig
         return model.graph().constant(s.layer().node().input(1)).orElseThrow();
       }
     }
+    for (ChannelTrace.Through t : g.through()) {
+      if (t.layer().name().equals(layer)) {
+        return model.graph().constant(t.layer().node().input(1)).orElseThrow();
+      }
+    }
     throw new IllegalStateException(layer);
+  }
+
+  private static long initializerElements(ModelGraph model) {
+    return model.graph().initializers().values().stream().mapToLong(Tensor::elementCount).sum();
   }
 
   private static Tensor weightByName(GraphEditor ed, List<LinearLayer> all, String name) {
@@ -348,11 +411,15 @@ public final class StructuredPruningPass implements Pass<StructuredPruningConfig
       ModelGraph model, PassContext context, List<DependencyGroup> groups)
       throws CompressionException {
     Map<String, SinkStats> stats = new LinkedHashMap<>();
+    Set<String> convSinks = new HashSet<>();
     boolean gram =
         config.rescale() == StructuredPruningConfig.Rescale.LEAST_SQUARES
             || config.biasCompensation();
     for (DependencyGroup g : groups) {
       for (ChannelTrace.Sink s : g.sinks()) {
+        if (s.layer().kind() == LinearLayer.Kind.CONV) {
+          convSinks.add(s.layer().name());
+        }
         stats.putIfAbsent(
             s.layer().name(),
             new SinkStats((int) (g.units() * s.unitSize()), gram && g.sinks().size() == 1));
@@ -367,7 +434,11 @@ public final class StructuredPruningPass implements Pass<StructuredPruningConfig
         (i, batch, result) -> {
           for (var e : stats.entrySet()) {
             List<Tensor> in = result.captured().get(e.getKey());
-            e.getValue().add(TokenRows.of(in.get(0), batch.get("attention_mask")));
+            e.getValue()
+                .add(
+                    convSinks.contains(e.getKey())
+                        ? SinkStats.channelRows(in.get(0))
+                        : TokenRows.of(in.get(0), batch.get("attention_mask")));
           }
         });
     context.progress().step(StructuredPruningProvider.TYPE, 1, groups.size() + 1, "calibration");

@@ -16,6 +16,11 @@ final class TraceRefusal extends Exception {
     OUTPUT,
     /** An operator or structure the rules cannot follow: named node and op. */
     UNFOLLOWABLE,
+    /**
+     * The layer's output channels follow its input's (a depthwise Conv): it is pruned as part of
+     * the producer's group, not as a root.
+     */
+    FOLLOWS,
     /** Restart with units {@link #factor} times larger (a reshape splits channels into blocks). */
     REGROUP
   }

@@ -49,6 +49,36 @@ class StructuredPruningConfigTest {
   }
 
   @Test
+  void bindsChannelsAndTheNewImportancesFromYaml() throws Exception {
+    for (String imp : new String[] {"filter-l1", "filter-l2", "bn-scale", "taylor", "fisher"}) {
+      java.nio.file.Path yaml = tmp.resolve(imp + ".yaml");
+      java.nio.file.Files.writeString(
+          yaml,
+          String.join(
+              "\n",
+              "apiVersion: compress/v1",
+              "kind: Pipeline",
+              "model: builtin:all-minilm-l6-v2",
+              "passes:",
+              "  - type: structured-pruning",
+              "    units: [channels]",
+              "    importance: " + imp,
+              "    rescale: none",
+              "output:",
+              "  dir: out/x",
+              ""));
+      var spec =
+          dev.compress.api.pipeline.PipelineSpec.load(
+              yaml, dev.compress.api.pipeline.PassRegistry.load());
+      StructuredPruningConfig c = (StructuredPruningConfig) spec.passes().get(0).config();
+      assertThat(c.units()).containsExactly(DependencyGroup.Kind.CHANNELS);
+      assertThat(c.importance().name().toLowerCase(java.util.Locale.ROOT).replace('_', '-'))
+          .isEqualTo(imp);
+      assertThat(c.needsCalibration()).isEqualTo(imp.equals("taylor") || imp.equals("fisher"));
+    }
+  }
+
+  @Test
   void listsEveryProblemNamingTheKey() {
     assertThatThrownBy(
             () ->
@@ -67,10 +97,11 @@ class StructuredPruningConfigTest {
             e ->
                 assertThat(e.problems())
                     .containsExactly(
-                        "units must name heads and/or neurons, found []",
+                        "units must name heads, neurons and/or channels, found []",
                         "budget must be flops or params, found null",
                         "kept must be in (0, 1] (the fraction of the budget kept), found 1.5",
-                        "importance must be weight-norm, activation or fluctuation, found null",
+                        "importance must be weight-norm, activation, fluctuation, filter-l1,"
+                            + " filter-l2, bn-scale, taylor or fisher, found null",
                         "rescale must be none or least-squares, found null",
                         "damping must be >= 0, found -1.0",
                         "removed['re:('] is not a valid regex (Unclosed group)"));
