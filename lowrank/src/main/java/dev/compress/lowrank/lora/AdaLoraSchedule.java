@@ -58,7 +58,7 @@ final class AdaLoraSchedule implements TrainingHook {
   private final Map<String, float[]> unc = new HashMap<>();
   private boolean[][] kept; // the current mask, per layer and triplet
   private boolean fixed;
-  private final List<long[]> history = new ArrayList<>(); // {update, budget, triplets kept}
+  private final List<long[]> history = new ArrayList<>(); // {update, budget, kept, λ != 0}
 
   AdaLoraSchedule(List<Adapters.Adapter> adapters, AdaLoraConfig c) {
     this.adapters = List.copyOf(adapters);
@@ -97,7 +97,7 @@ final class AdaLoraSchedule implements TrainingHook {
     return t > tinit && (t == steps - tfinal || (t < steps - tfinal && t % deltaT == 0));
   }
 
-  /** Per update: {update, budget, triplets the mask keeps}, for the tests. */
+  /** Per update: {update, budget, triplets the mask keeps, λ entries that are not 0}. */
   List<long[]> history() {
     return history;
   }
@@ -182,7 +182,13 @@ final class AdaLoraSchedule implements TrainingHook {
     } else {
       n = initialBudget();
     }
-    history.add(new long[] {t, budget(t), n});
+    long nonzero = 0;
+    for (Adapters.Adapter ad : adapters) {
+      for (float v : byName.get(ad.e()).value().toFloatArray()) {
+        nonzero += v != 0 ? 1 : 0;
+      }
+    }
+    history.add(new long[] {t, budget(t), n, nonzero});
   }
 
   @Override
