@@ -137,13 +137,9 @@ final class AdaLoraSchedule implements TrainingHook {
       NDArray a = view(byName.get(ad.a()), nd); // Qᵀ [in, r]: Q Qᵀ = Aᵀ A
       NDArray b = view(byName.get(ad.b()), nd); // Pᵀ [r, out]: Pᵀ P = B Bᵀ
       NDArray eye = nd.eye(ad.rank());
-      NDArray term =
-          a.transpose()
-              .matMul(a)
-              .sub(eye)
-              .square()
-              .sum()
-              .add(b.matMul(b.transpose()).sub(eye).square().sum());
+      NDArray qa = a.transpose().matMul(a).sub(eye).square().sum();
+      NDArray pb = b.matMul(b.transpose()).sub(eye).square().sum();
+      NDArray term = qa.add(pb);
       sum = sum == null ? term : sum.add(term);
     }
     return sum.mul((float) orthWeight);

@@ -27,7 +27,7 @@ public record LoraMergeConfig(
     adapter = adapter == null ? Optional.empty() : adapter;
     List<String> p = new ArrayList<>();
     if (adapter.isPresent() && adapter.get().isBlank()) {
-      p.add("adapter must name a PEFT adapter folder, found ''");
+      p.add("adapter must name a PEFT adapter folder, found '" + adapter.get() + "'");
     }
     InvalidConfigException.throwIfAny(p);
   }
