@@ -118,8 +118,9 @@ public record DyLoraConfig(
   }
 
   /**
-   * Every default: all layers, rank 8 kept whole, alpha 16, merged; embedding MSE, lr 1e-3, batches
-   * of 32, one epoch, 10% warmup, no weight decay, clipping at 1, 10% held out.
+   * Every default: all layers, rank 8 kept whole, alpha 8 (the rank-1 truncation is scaled 8, the
+   * full rank 1; alpha 2r over-scaled rank 1 on the tiny encoder), merged; embedding MSE, lr 1e-3,
+   * batches of 32, one epoch, 10% warmup, no weight decay, clipping at 1, 10% held out.
    */
   public static DyLoraConfig defaults() {
     return new DyLoraConfig(
@@ -128,7 +129,7 @@ public record DyLoraConfig(
         List.of(),
         8,
         Optional.empty(),
-        16,
+        8,
         true,
         LoraConfig.Base.FLOAT,
         1e-3,

@@ -42,7 +42,7 @@ class DyLoraTest {
   private static DyLoraConfig.Builder config() {
     return DyLoraConfig.builder()
         .rank(4)
-        .alpha(8)
+        .alpha(4)
         .lr(1e-2)
         .steps(40)
         .batchSize(8)
@@ -84,7 +84,7 @@ class DyLoraTest {
     double cosBase = AdaLoraTest.meanCosine(teacher, student);
     ModelGraph kept = student.copy();
     PassReport r =
-        new DyLoraPass(config().merge(false).build())
+        new DyLoraPass(config().steps(80).merge(false).build())
             .apply(kept, AdaLoraTest.context(teacher, data));
     assertThat(GraphCheck.errors(kept)).isEmpty();
     assertThat(r.metrics().get("rank_kept")).isEqualTo(4.0);
@@ -94,6 +94,7 @@ class DyLoraTest {
     ads.forEach(a -> names.addAll(List.of(a.a(), a.b())));
     DyLoraPass.Sampler sampler = new DyLoraPass.Sampler(ads, 4, 4, new SplittableRandom(1));
     StringBuilder line = new StringBuilder();
+    double[] coss = new double[5];
     try (TrainableModel tm =
         TrainableFactory.installedDefault()
             .create(
@@ -123,7 +124,7 @@ class DyLoraTest {
         ModelGraph lora = student.copy();
         GraphEditor ed = GraphEditor.of(lora.graph());
         for (LinearLayer l : LoraPass.selected(lora.graph(), LayerSelection.ALL, b)) {
-          Adapters.Adapter a = Adapters.insert(ed, l, b, 8, new SplittableRandom(2));
+          Adapters.Adapter a = Adapters.insert(ed, l, b, 4, new SplittableRandom(2));
           lora.graph().putInitializer(cut.graph().initializers().get(a.a()));
           lora.graph().putInitializer(cut.graph().initializers().get(a.b()));
         }
@@ -138,10 +139,15 @@ class DyLoraTest {
                 "b=%d cos %.4f |train-export| %.2g |lora-export| %.2g; ", b, cos, dTrain, dLora));
         assertThat(dTrain).as("rank %d: training forward vs truncated export", b).isLessThan(1e-5);
         assertThat(dLora).as("rank %d: plain LoRA vs truncated export", b).isLessThan(1e-6);
-        assertThat(cos).as("rank %d vs B = 0 (%.4f)", b, cosBase).isGreaterThan(cosBase + 0.005);
+        coss[b] = cos;
       }
     }
     System.out.printf("[dylora tiny] B=0 cos %.4f; %s%n", cosBase, line);
+    // measured: B=0 0.9278; b=1 0.9391, b=2 0.9526, b=3 0.9555, b=4 0.9563 (alpha 8 instead of 4
+    // left rank 1 at 0.924, below B = 0: alpha / 1 over-scales it)
+    for (int b = 1; b <= 4; b++) {
+      assertThat(coss[b]).as("rank %d vs B = 0 (%.4f)", b, cosBase).isGreaterThan(cosBase + 0.005);
+    }
   }
 
   @Test
@@ -165,7 +171,7 @@ class DyLoraTest {
         .containsExactly(ENC.hidden(), 2);
     assertThat(m.graph().initializers().get(q + ".lora_B").shape())
         .containsExactly(2, ENC.hidden());
-    assertThat(m.graph().initializers().get(q + ".lora_scale").toFloatArray()[0]).isEqualTo(4f);
+    assertThat(m.graph().initializers().get(q + ".lora_scale").toFloatArray()[0]).isEqualTo(2f);
   }
 
   @Test
