@@ -6,7 +6,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.compress.lowrank.asvd.AsvdConfig;
 import dev.compress.lowrank.asvd.AsvdProvider;
+import dev.compress.lowrank.lora.AdaLoraConfig;
+import dev.compress.lowrank.lora.AdaLoraProvider;
+import dev.compress.lowrank.lora.DyLoraConfig;
+import dev.compress.lowrank.lora.DyLoraProvider;
 import dev.compress.lowrank.lora.LoraConfig;
+import dev.compress.lowrank.lora.LoraMergeConfig;
+import dev.compress.lowrank.lora.LoraMergeProvider;
 import dev.compress.lowrank.lora.LoraProvider;
 import dev.compress.lowrank.rank.Allocation;
 import dev.compress.lowrank.svd.SvdConfig;
@@ -28,6 +34,9 @@ class ConfigBuildersTest {
     assertThat(AsvdConfig.builder().build()).isEqualTo(new AsvdProvider().defaults());
     assertThat(SvdLlmConfig.builder().build()).isEqualTo(new SvdLlmProvider().defaults());
     assertThat(LoraConfig.builder().build()).isEqualTo(new LoraProvider().defaults());
+    assertThat(AdaLoraConfig.builder().build()).isEqualTo(new AdaLoraProvider().defaults());
+    assertThat(DyLoraConfig.builder().build()).isEqualTo(new DyLoraProvider().defaults());
+    assertThat(LoraMergeConfig.builder().build()).isEqualTo(new LoraMergeProvider().defaults());
   }
 
   @Test
@@ -43,6 +52,15 @@ class ConfigBuildersTest {
             "teacher.onnx",
             "losses",
             new LossTerm[] {LossTerm.of(LossTerm.Kind.HIDDEN_MSE)}));
+    Map<String, Object> training =
+        Map.of(
+            "teacher",
+            "teacher.onnx",
+            "losses",
+            new LossTerm[] {LossTerm.of(LossTerm.Kind.HIDDEN_MSE)});
+    assertSettersLand(AdaLoraConfig::builder, training);
+    assertSettersLand(DyLoraConfig::builder, training);
+    assertSettersLand(LoraMergeConfig::builder, Map.of("adapter", "adapter-dir"));
   }
 
   @Test
@@ -59,5 +77,13 @@ class ConfigBuildersTest {
         () -> SvdLlmConfig.builder().allocation(Allocation.FIXED).rank(0).build());
     assertSameMessageAsYaml(
         "lora", "rank: 0, alpha: 0", () -> LoraConfig.builder().rank(0).alpha(0).build());
+    assertSameMessageAsYaml(
+        "adalora",
+        "rank: 4, targetRank: 6, tinit: 0.6, tfinal: 0.5",
+        () -> AdaLoraConfig.builder().rank(4).targetRank(6).tinit(0.6).tfinal(0.5).build());
+    assertSameMessageAsYaml(
+        "dylora", "rank: 4, keepRank: 5", () -> DyLoraConfig.builder().rank(4).keepRank(5).build());
+    assertSameMessageAsYaml(
+        "lora-merge", "adapter: ' '", () -> LoraMergeConfig.builder().adapter(" ").build());
   }
 }

@@ -33,6 +33,11 @@ import java.util.SplittableRandom;
  * computes exactly what the base computes until B is trained. Adapter tensors take the base
  * weight's dtype.
  *
+ * <p>AdaLoRA's adapters ({@link #insertAdaptive}) have a third factor between the two MatMuls,
+ * {@code e = Mul(a, LAYER.lora_E)} with {@code lora_E [r]} the diagonal Λ: {@code ΔW = P Λ Q} with
+ * {@code Q = lora_Aᵀ}, {@code P = lora_Bᵀ}; Λ starts at zero and A, B from {@code N(0, 0.02²)}, as
+ * PEFT initialises them.
+ *
  * <p>{@link #merge} folds {@code (alpha / r) A B} into the base weight (in its dtype, through
  * {@link GraphEditor#replaceConstant} so a shared weight is copied) and {@link #remove} takes the
  * branch out again.
@@ -50,6 +55,7 @@ public final class Adapters {
    * @param weight the base weight's value name
    * @param a A's initializer name ({@code [in, r]})
    * @param b B's initializer name ({@code [r, out]})
+   * @param e Λ's initializer name ({@code [r]}) of an AdaLoRA adapter, null for a LoRA one
    * @param scale the scale initializer's name
    * @param rank r
    * @param alpha alpha
@@ -57,13 +63,14 @@ public final class Adapters {
    * @param outFeatures the layer's output features
    * @param base the node whose output the branch is added to
    * @param out the value the adapted layer produces
-   * @param nodes the four branch nodes, in order
+   * @param nodes the four branch nodes (five with Λ), in order
    */
   public record Adapter(
       String layer,
       String weight,
       String a,
       String b,
+      String e,
       String scale,
       int rank,
       double alpha,
@@ -126,6 +133,29 @@ public final class Adapters {
   public static Adapter insert(
       GraphEditor ed, LinearLayer layer, int rank, double alpha, SplittableRandom random)
       throws ConfigException {
+    return insert(ed, layer, rank, alpha, random, false);
+  }
+
+  /**
+   * Inserts a rank-{@code rank} AdaLoRA adapter on {@code layer}: A and B from {@code N(0, 0.02²)}
+   * drawn from {@code random}, Λ zero (so the model is unchanged).
+   *
+   * @throws ConfigException when the layer cannot take one ({@link #problem})
+   */
+  public static Adapter insertAdaptive(
+      GraphEditor ed, LinearLayer layer, int rank, double alpha, SplittableRandom random)
+      throws ConfigException {
+    return insert(ed, layer, rank, alpha, random, true);
+  }
+
+  private static Adapter insert(
+      GraphEditor ed,
+      LinearLayer layer,
+      int rank,
+      double alpha,
+      SplittableRandom random,
+      boolean adaptive)
+      throws ConfigException {
     String p = problem(layer, rank);
     if (p != null) {
       throw new ConfigException(p);
@@ -137,23 +167,36 @@ public final class Adapters {
     long out = layer.outFeatures();
     float bound = (float) (1 / Math.sqrt(in));
     float[] a = new float[Math.toIntExact(in * rank)]; // [in, r]
+    float[] bv = new float[Math.toIntExact(rank * out)]; // [r, out]
     for (int j = 0; j < rank; j++) { // PEFT's row j of A [r, in] is column j here
       for (int i = 0; i < in; i++) {
-        a[i * rank + j] = (float) ((random.nextDouble() * 2 - 1) * bound);
+        a[i * rank + j] =
+            adaptive
+                ? (float) (0.02 * random.nextGaussian())
+                : (float) ((random.nextDouble() * 2 - 1) * bound);
+      }
+    }
+    if (adaptive) {
+      for (int i = 0; i < bv.length; i++) {
+        bv[i] = (float) (0.02 * random.nextGaussian());
       }
     }
     String aName = ed.freshName(layer.name() + ".lora_A");
     String bName = ed.freshName(layer.name() + ".lora_B");
+    String eName = adaptive ? ed.freshName(layer.name() + ".lora_E") : null;
     String sName = ed.freshName(layer.name() + ".lora_scale");
     ed.putInitializer(Tensor.ofFloats(aName, dt, new long[] {in, rank}, a));
-    ed.putInitializer(
-        Tensor.ofFloats(bName, dt, new long[] {rank, out}, new float[Math.toIntExact(rank * out)]));
+    ed.putInitializer(Tensor.ofFloats(bName, dt, new long[] {rank, out}, bv));
+    if (adaptive) {
+      ed.putInitializer(Tensor.ofFloats(eName, dt, new long[] {rank}, new float[rank]));
+    }
     ed.putInitializer(Tensor.ofFloats(sName, dt, new long[] {}, (float) (alpha / rank)));
 
     Node base = lastNode(ed, layer);
     String outValue = base.output(0);
     String pre = ed.freshName(outValue + "_lora_base");
     String va = ed.freshName(layer.name() + "/lora_A_out");
+    String ve = adaptive ? ed.freshName(layer.name() + "/lora_E_out") : null;
     String vb = ed.freshName(layer.name() + "/lora_B_out");
     String vs = ed.freshName(layer.name() + "/lora_scaled");
     // the base now produces `pre`; the Add takes over `out` (the index is rebuilt below)
@@ -165,9 +208,16 @@ public final class Adapters {
             "MatMul",
             List.of(layer.input(), aName),
             List.of(va)));
+    if (adaptive) {
+      nodes.add(
+          Node.of(ed.freshName(layer.name() + MARK + "E"), "Mul", List.of(va, eName), List.of(ve)));
+    }
     nodes.add(
         Node.of(
-            ed.freshName(layer.name() + MARK + "B"), "MatMul", List.of(va, bName), List.of(vb)));
+            ed.freshName(layer.name() + MARK + "B"),
+            "MatMul",
+            List.of(adaptive ? ve : va, bName),
+            List.of(vb)));
     nodes.add(
         Node.of(
             ed.freshName(layer.name() + MARK + "scale"), "Mul", List.of(vb, sName), List.of(vs)));
@@ -185,6 +235,7 @@ public final class Adapters {
         layer.weight(),
         aName,
         bName,
+        eName,
         sName,
         rank,
         alpha,
@@ -216,6 +267,9 @@ public final class Adapters {
     Graph g = ed.graph();
     g.initializers().remove(ad.a());
     g.initializers().remove(ad.b());
+    if (ad.e() != null) {
+      g.initializers().remove(ad.e());
+    }
     g.initializers().remove(ad.scale());
     ed.rescan();
   }
@@ -232,8 +286,64 @@ public final class Adapters {
     Graph g = ed.graph();
     Tensor a = g.initializers().get(ad.a());
     Tensor b = g.initializers().get(ad.b());
+    if (ad.e() != null) {
+      a = withDiagonal(a, g.initializers().get(ad.e()));
+    }
     mergeInto(ed, layer, a, b, ad.scaling());
     remove(ed, ad);
+  }
+
+  /** {@code a [in, r]} with column j multiplied by {@code e[j]} (AdaLoRA's {@code Qᵀ Λ}). */
+  static Tensor withDiagonal(Tensor a, Tensor e) {
+    float[] av = a.toFloatArray();
+    float[] ev = e.toFloatArray();
+    int r = ev.length;
+    for (int i = 0; i < av.length; i++) {
+      av[i] *= ev[i % r];
+    }
+    return Tensor.ofFloats(a.name(), a.dtype(), a.shape(), av);
+  }
+
+  /**
+   * Replaces the branch of {@code ad} by a LoRA branch of rank {@code k} with factors {@code a [in,
+   * k]} and {@code b [k, out]} and the scale {@code scale} (in the old factors' dtype), or removes
+   * it when {@code k} is 0.
+   *
+   * @return the new adapter, or null when {@code k} is 0
+   */
+  static Adapter refactor(
+      GraphEditor ed, LinearLayer layer, Adapter ad, float[] a, float[] b, int k, double scale) {
+    Graph g = ed.graph();
+    DataType dt = g.initializers().get(ad.a()).dtype();
+    if (k == 0) {
+      remove(ed, ad);
+      return null;
+    }
+    List<Node> nodes = new ArrayList<>(ad.nodes());
+    if (ad.e() != null) { // a -> Mul(E) -> MatMul(B): B's MatMul reads a directly now
+      Node mulE = nodes.remove(1);
+      nodes.get(1).inputs().set(0, mulE.input(0));
+      ed.remove(mulE);
+      g.initializers().remove(ad.e());
+    }
+    ed.putInitializer(Tensor.ofFloats(ad.a(), dt, new long[] {ad.inFeatures(), k}, a));
+    ed.putInitializer(Tensor.ofFloats(ad.b(), dt, new long[] {k, ad.outFeatures()}, b));
+    ed.putInitializer(Tensor.ofFloats(ad.scale(), dt, new long[] {}, (float) scale));
+    ed.rescan();
+    return new Adapter(
+        ad.layer(),
+        ad.weight(),
+        ad.a(),
+        ad.b(),
+        null,
+        ad.scale(),
+        k,
+        scale * k,
+        ad.inFeatures(),
+        ad.outFeatures(),
+        ad.base(),
+        ad.out(),
+        List.copyOf(nodes));
   }
 
   /**

@@ -12,12 +12,8 @@ import dev.compress.api.pass.Pass;
 import dev.compress.api.pass.PassContext;
 import dev.compress.api.pass.PassReport;
 import dev.compress.api.pipeline.PassValidation;
-import dev.compress.api.tensor.Tensor;
-import dev.compress.training.ParameterSelection;
-import dev.compress.training.distill.TeacherStudent;
-import java.time.Duration;
+import dev.compress.training.loop.TrainingHook;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -175,115 +171,46 @@ public final class LoraPass implements Pass<LoraConfig>, PassValidation {
 
   @Override
   public PassReport apply(ModelGraph model, PassContext context) throws CompressionException {
-    long start = System.nanoTime();
-    ModelGraph teacher = TeacherStudent.teacher(config.teacher(), context);
-    Graph g = model.graph();
-    List<LinearLayer> layers = selected(g, config.selection(), config.rank());
-    long bytesBefore = bytes(g);
-    GraphEditor ed = GraphEditor.of(g);
-    boolean nf4 = config.base() == LoraConfig.Base.NF4;
-    if (nf4) {
-      List<String> problems = new ArrayList<>();
-      for (LinearLayer l : layers) {
-        String why = Nf4Base.problem(l, g);
-        if (why != null) {
-          problems.add(why);
-        }
-      }
-      if (!problems.isEmpty()) {
-        throw new ConfigException(problems);
-      }
-    }
-    List<Nf4Base.Frozen> frozen = new ArrayList<>();
-    long baseFloatBytes = 0;
-    for (LinearLayer l : layers) {
-      if (nf4) {
-        baseFloatBytes += g.initializers().get(l.weight()).byteSize();
-        frozen.add(Nf4Base.freeze(ed, l));
-      }
-    }
-    List<Adapters.Adapter> adapters =
-        insert(
-            ed, layers, config.rank(), config.alpha(), context.random(LoraProvider.TYPE + "/init"));
-    List<String> names = new ArrayList<>();
-    long adapterParams = 0;
-    for (Adapters.Adapter a : adapters) {
-      names.add(a.a());
-      names.add(a.b());
-      adapterParams += (long) a.rank() * (a.inFeatures() + a.outFeatures());
-    }
-    TeacherStudent.Outcome o;
-    try {
-      o =
-          TeacherStudent.train(
-              LoraProvider.TYPE,
-              model,
-              teacher,
-              ParameterSelection.initializers(names),
-              config.losses(),
-              config.settings(),
-              context);
-    } catch (CompressionException | RuntimeException e) {
-      for (Adapters.Adapter a : adapters.reversed()) {
-        Adapters.remove(ed, a);
-      }
-      for (Nf4Base.Frozen f : frozen.reversed()) {
-        Nf4Base.undo(ed, f);
-      }
-      throw e;
-    }
-    Map<String, Double> metrics = new LinkedHashMap<>(o.metrics());
-    metrics.put("rank", (double) config.rank());
-    metrics.put("alpha", config.alpha());
-    metrics.put("adapter_parameters", (double) adapterParams);
-    metrics.put("layers_adapted", (double) adapters.size());
-    if (nf4) {
-      long inGraph = 0;
-      for (Nf4Base.Frozen f : frozen) {
-        for (String i : f.initializers()) {
-          inGraph += g.initializers().get(i).byteSize();
-        }
-      }
-      metrics.put("base_bytes_float", (double) baseFloatBytes);
-      metrics.put("base_bytes_nf4_in_graph", (double) inGraph);
-      metrics.put("base_bytes_nf4_packed", baseFloatBytes / 32.0 * (4 + 8.0 / 64 + 32.0 / 16384));
-    }
-    if (config.merge()) {
-      for (Nf4Base.Frozen f : frozen) {
-        Nf4Base.thaw(ed, f);
-      }
-      for (int i = 0; i < adapters.size(); i++) {
-        Adapters.merge(ed, layers.get(i), adapters.get(i));
-      }
-    }
-    metrics.put("merged", config.merge() ? 1.0 : 0.0);
-    List<String> touched = new ArrayList<>();
-    layers.forEach(l -> touched.add(l.name()));
-    List<PassReport.Note> notes = new ArrayList<>();
-    if (!config.merge()) {
-      notes.add(
-          PassReport.Note.info(
-              "adapters kept as separate nodes (LAYER.lora_A [in, r], LAYER.lora_B [r, out]);"
-                  + " the pipeline writes the ONNX model only, PeftAdapters.write gives the PEFT"
-                  + " files"));
-    }
-    return new PassReport(
-        LoraProvider.TYPE,
-        touched,
-        List.of(),
-        bytesBefore,
-        bytes(g),
-        metrics,
-        Map.of(),
-        notes,
-        Duration.ofNanos(System.nanoTime() - start));
+    return AdapterRun.run(keys(), plain, model, context);
   }
 
-  private static long bytes(Graph g) {
-    long b = 0;
-    for (Tensor t : g.initializers().values()) {
-      b += t.byteSize();
-    }
-    return b;
+  private AdapterRun.Keys keys() {
+    LoraConfig c = config;
+    return new AdapterRun.Keys(
+        LoraProvider.TYPE,
+        c.selection(),
+        c.teacher(),
+        c.losses(),
+        c.rank(),
+        c.alpha(),
+        c.merge(),
+        c.base(),
+        c.settings());
   }
+
+  /** Plain LoRA: A Kaiming-uniform, B zero, no hook, the adapters as trained. */
+  private final AdapterRun.Method plain =
+      new AdapterRun.Method() {
+        @Override
+        public Adapters.Adapter insert(GraphEditor ed, LinearLayer layer, SplittableRandom random)
+            throws ConfigException {
+          return Adapters.insert(ed, layer, config.rank(), config.alpha(), random);
+        }
+
+        @Override
+        public TrainingHook hook(List<Adapters.Adapter> adapters, PassContext context) {
+          return TrainingHook.NONE;
+        }
+
+        @Override
+        public List<Adapters.Adapter> finish(
+            GraphEditor ed,
+            List<LinearLayer> layers,
+            List<Adapters.Adapter> trained,
+            Map<String, Double> metrics,
+            Map<String, Map<String, Double>> layerMetrics,
+            List<PassReport.Note> notes) {
+          return trained;
+        }
+      };
 }

@@ -11,6 +11,8 @@ import dev.compress.api.pass.PassContext;
 import dev.compress.api.pass.PassReport;
 import dev.compress.api.pass.ProgressListener;
 import dev.compress.api.tensor.Tensor;
+import dev.compress.lowrank.lora.AdaLoraConfig;
+import dev.compress.lowrank.lora.AdaLoraPass;
 import dev.compress.lowrank.lora.LoraConfig;
 import dev.compress.lowrank.lora.LoraPass;
 import dev.compress.lowrank.rank.Allocation;
@@ -44,7 +46,9 @@ import java.util.Optional;
  * dev.compress.lowrank.bench.LoraRecoveryMiniLmBench} ({@code -Dbench.heldout=300
  * -Dbench.samples=256 -Dbench.tokens=64 -Dbench.steps=60 -Dbench.batch=16 -Dbench.rank=8
  * -Dbench.alpha=16 -Dbench.lr=1e-3}; {@code -Dbench.factored=FILE} starts from the svd-llm model an
- * earlier run wrote instead of factorizing again).
+ * earlier run wrote instead of factorizing again; {@code -Dbench.method=adalora} trains AdaLoRA
+ * instead, from rank {@code -Dbench.initRank=12} to an average of {@code bench.rank}, {@code
+ * -Dbench.orth=0.1}).
  */
 public final class LoraRecoveryMiniLmBench {
   private static final String MODEL = "builtin:all-minilm-l6-v2";
@@ -113,25 +117,54 @@ public final class LoraRecoveryMiniLmBench {
         Files.size(factored),
         before[0],
         before[1]);
-    LoraConfig c =
-        LoraConfig.defaults()
-            .withSelection(new LayerSelection(List.of("re:/encoder/.*"), List.of()))
-            .withRank(rank, alpha)
-            .withSchedule(lr, steps, batch)
-            .withLosses(
-                List.of(
-                    LossTerm.of(LossTerm.Kind.EMBEDDING_MSE),
-                    LossTerm.of(LossTerm.Kind.EMBEDDING_COSINE)))
-            .withValidation(0.1, Math.max(1, steps / 5));
+    List<LossTerm> losses =
+        List.of(
+            LossTerm.of(LossTerm.Kind.EMBEDDING_MSE), LossTerm.of(LossTerm.Kind.EMBEDDING_COSINE));
+    boolean ada = System.getProperty("bench.method", "lora").equals("adalora");
     long t0 = System.nanoTime();
-    PassReport r = new LoraPass(c).apply(m, ctx);
+    PassReport r;
+    if (ada) { // the same final budget: rank bench.initRank falling to an average of bench.rank
+      AdaLoraConfig c =
+          AdaLoraConfig.builder()
+              .targets("re:/encoder/.*")
+              .rank(Integer.getInteger("bench.initRank", 12))
+              .targetRank(rank)
+              .alpha(alpha)
+              .orthWeight(Double.parseDouble(System.getProperty("bench.orth", "0.1")))
+              .lr(lr)
+              .steps(steps)
+              .batchSize(batch)
+              .losses(losses.toArray(LossTerm[]::new))
+              .validationFraction(0.1)
+              .validateEvery(Math.max(1, steps / 5))
+              .build();
+      r = new AdaLoraPass(c).apply(m, ctx);
+      System.out.printf(
+          "adalora rank %d -> average %d: allocated min %.0f max %.0f, %.0f adapter parameters"
+              + " kept%n",
+          c.rank(),
+          rank,
+          r.metrics().get("rank_allocated_min"),
+          r.metrics().get("rank_allocated_max"),
+          r.metrics().get("adapter_parameters_kept"));
+    } else {
+      LoraConfig c =
+          LoraConfig.defaults()
+              .withSelection(new LayerSelection(List.of("re:/encoder/.*"), List.of()))
+              .withRank(rank, alpha)
+              .withSchedule(lr, steps, batch)
+              .withLosses(losses)
+              .withValidation(0.1, Math.max(1, steps / 5));
+      r = new LoraPass(c).apply(m, ctx);
+    }
     double secs = (System.nanoTime() - t0) / 1e9;
     Path recovered = tmp.resolve("svdllm-20-lora.onnx");
     OnnxWriter.write(m, recovered);
     double[] after =
         LowRankMiniLmBench.cosine(LowRankMiniLmBench.embed(recovered, heldout), reference);
     System.out.printf(
-        "lora r=%d alpha=%.0f lr=%.1g: %d steps x %d, %.0f layers, %.0f adapter parameters,"
+        (ada ? "adalora" : "lora")
+            + " r=%d alpha=%.0f lr=%.1g: %d steps x %d, %.0f layers, %.0f adapter parameters,"
             + " pass %.1f s (teacher %.1f s, training %.1f s), validation loss %.4g -> %.4g%n",
         rank,
         alpha,

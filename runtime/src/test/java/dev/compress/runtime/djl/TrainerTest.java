@@ -13,12 +13,14 @@ import dev.compress.training.GradientRecording;
 import dev.compress.training.Parameter;
 import dev.compress.training.ParameterSelection;
 import dev.compress.training.TensorNd;
+import dev.compress.training.TrainableModel;
 import dev.compress.training.data.TensorExamples;
 import dev.compress.training.loop.StepLoss;
 import dev.compress.training.loop.TrainConfig;
 import dev.compress.training.loop.TrainResult;
 import dev.compress.training.loop.Trainer;
 import dev.compress.training.loop.TrainingDivergedException;
+import dev.compress.training.loop.TrainingHook;
 import dev.compress.training.loop.Validation;
 import dev.compress.training.loss.Losses;
 import dev.compress.training.optim.GradClip;
@@ -414,5 +416,76 @@ class TrainerTest {
     Tensor written = g.graph().initializers().get("w2");
     assertThat(written.dtype()).isEqualTo(DataType.FLOAT16);
     assertThat(TestGraphs.maxAbsDiff(written, w)).isGreaterThan(1e-5); // measured 3e-4
+  }
+
+  @Test
+  void aHookIsCalledAroundEachUpdateAddsItsPenaltyAndGatesValidation() throws Exception {
+    TensorExamples data = regressionData();
+    List<String> calls = new java.util.ArrayList<>();
+    AtomicInteger evals = new AtomicInteger();
+    TrainingHook hook =
+        new TrainingHook() {
+          @Override
+          public void start(TrainableModel model, long steps) {
+            calls.add("start " + steps);
+          }
+
+          @Override
+          public void beforeUpdate(TrainableModel model, long update) {
+            calls.add("before " + update);
+          }
+
+          @Override
+          public NDArray penalty(TrainableModel model, ai.djl.ndarray.NDManager nd) {
+            return nd.create(5f); // a constant: no gradient, the loss shifts by exactly 5
+          }
+
+          @Override
+          public void afterUpdate(TrainableModel model, long update) {
+            Parameter w1 = model.parameters().get(0);
+            try (NDArray g = w1.gradient()) {
+              calls.add("after " + update + (g.abs().sum().getFloat() > 0 ? " grad" : " zero"));
+            }
+          }
+
+          @Override
+          public boolean validates(long update) {
+            return update >= 4;
+          }
+        };
+    Validation v = model -> 10.0 - evals.incrementAndGet(); // improving: the last state is kept
+    TrainConfig cfg = small().optSteps(6).optEvalEvery(1).build();
+    TrainResult plain;
+    Map<String, Tensor> plainParams;
+    try (DjlTrainableModel m =
+        DjlTrainableModel.create(mlp(1, 2), ParameterSelection.all(), Device.CPU)) {
+      plain = new Trainer(cfg, null).fit(m, data, MSE);
+      plainParams = m.parameterValues();
+    }
+    try (DjlTrainableModel m =
+        DjlTrainableModel.create(mlp(1, 2), ParameterSelection.all(), Device.CPU)) {
+      TrainResult r = new Trainer(cfg, null).withHook(hook).fit(m, data, MSE, Optional.of(v));
+      assertThat(calls)
+          .containsExactly(
+              "start 6",
+              "before 1",
+              "after 1 grad",
+              "before 2",
+              "after 2 grad",
+              "before 3",
+              "after 3 grad",
+              "before 4",
+              "after 4 grad",
+              "before 5",
+              "after 5 grad",
+              "before 6",
+              "after 6 grad");
+      assertThat(evals.get()).isEqualTo(3); // updates 4, 5, 6
+      for (int i = 0; i < 6; i++) {
+        assertThat(r.history().get(i).loss() - plain.history().get(i).loss())
+            .isCloseTo(5.0, org.assertj.core.data.Offset.offset(1e-5));
+      }
+      assertSame(plainParams, m.parameterValues(), 0);
+    }
   }
 }

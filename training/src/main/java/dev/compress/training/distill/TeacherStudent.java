@@ -20,6 +20,7 @@ import dev.compress.training.loop.TrainConfig;
 import dev.compress.training.loop.TrainResult;
 import dev.compress.training.loop.Trainer;
 import dev.compress.training.loop.TrainingDivergedException;
+import dev.compress.training.loop.TrainingHook;
 import dev.compress.training.loop.Validation;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -169,6 +170,24 @@ public final class TeacherStudent {
       Settings settings,
       PassContext context)
       throws CompressionException {
+    return train(pass, student, teacher, trained, losses, settings, context, TrainingHook.NONE);
+  }
+
+  /**
+   * {@link #train(String, ModelGraph, ModelGraph, ParameterSelection, List, Settings, PassContext)}
+   * calling {@code hook} at each update (the trainer's {@link TrainingHook}: its penalty is added
+   * to the training loss, not to the validation loss).
+   */
+  public static Outcome train(
+      String pass,
+      ModelGraph student,
+      ModelGraph teacher,
+      ParameterSelection trained,
+      List<LossTerm> losses,
+      Settings settings,
+      PassContext context,
+      TrainingHook hook)
+      throws CompressionException {
     CalibrationSet data =
         context
             .calibration()
@@ -215,6 +234,7 @@ public final class TeacherStudent {
       try {
         r =
             new Trainer(tc, context.progress())
+                .withHook(hook)
                 .fit(model, train, loss, validate ? Optional.of(v) : Optional.empty());
       } catch (TrainingDivergedException e) {
         throw new CompressionException(

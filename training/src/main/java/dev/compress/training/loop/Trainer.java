@@ -32,6 +32,9 @@ import java.util.Random;
  *       infinite loss (naming the update), back-propagate {@code loss / accumulation};
  *   <li>measure the global gradient norm and clip it to {@code clipNorm};
  *   <li>update with the optimizer at the scheduled learning rate;
+ *   <li>a {@link TrainingHook} ({@link #withHook}) is called around these ({@code beforeUpdate},
+ *       {@code penalty} added to each micro-batch loss, {@code afterUpdate} with the gradients
+ *       still held) and says which updates are validated;
  *   <li>every {@code evalEvery} updates (and after the last): validate, keep the best parameters
  *       (in memory and in {@code best/}), stop early after {@code patience} validations without
  *       improvement;
@@ -47,11 +50,22 @@ import java.util.Random;
 public final class Trainer {
   private final TrainConfig config;
   private final ProgressListener progress;
+  private final TrainingHook hook;
 
   /** A trainer for {@code config} reporting to {@code progress}. */
   public Trainer(TrainConfig config, ProgressListener progress) {
+    this(config, progress, TrainingHook.NONE);
+  }
+
+  private Trainer(TrainConfig config, ProgressListener progress, TrainingHook hook) {
     this.config = config;
     this.progress = progress == null ? ProgressListener.NONE : progress;
+    this.hook = hook == null ? TrainingHook.NONE : hook;
+  }
+
+  /** This trainer calling {@code hook} at each update ({@link TrainingHook} gives the order). */
+  public Trainer withHook(TrainingHook hook) {
+    return new Trainer(config, progress, hook);
   }
 
   /** Trains {@code model} on {@code data} without validation. */
@@ -121,8 +135,10 @@ public final class Trainer {
       progress.start("train", config.steps(), "steps");
       boolean stopped = false;
       long lastGood = step;
+      hook.start(model, config.steps());
       while (step < config.steps() && !stopped) {
         long update = step + 1;
+        hook.beforeUpdate(model, update);
         model.zeroGradients();
         double lossSum = 0;
         try (GradientRecording rec = model.recordGradients()) {
@@ -134,6 +150,10 @@ public final class Trainer {
                 in.put(e.getKey(), TensorNd.toNd(e.getValue(), nd));
               }
               NDArray l = loss.loss(model, nd, in);
+              NDArray penalty = hook.penalty(model, nd);
+              if (penalty != null) {
+                l = l.add(penalty);
+              }
               double v = l.getFloat();
               if (!Double.isFinite(v)) {
                 throw diverged(update, "loss is " + v + " on micro-batch " + micro, ckpt, lastGood);
@@ -153,12 +173,14 @@ public final class Trainer {
         }
         double lr = schedule.lr(step);
         opt.step(params, lr, update);
+        hook.afterUpdate(model, update);
         step = update;
         double metric = Double.NaN;
         boolean last = step == config.steps();
         if (validation.isPresent()
             && config.evalEvery() > 0
-            && (step % config.evalEvery() == 0 || last)) {
+            && (step % config.evalEvery() == 0 || last)
+            && hook.validates(step)) {
           metric = validation.get().evaluate(model);
           boolean better = higher ? metric > best : metric < best;
           if (better) {
