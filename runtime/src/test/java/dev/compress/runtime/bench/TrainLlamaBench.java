@@ -216,7 +216,7 @@ public final class TrainLlamaBench {
             .optSteps(timeSteps > 0 ? timeSteps : steps)
             .optBatchSize(batch)
             .optLr(lr)
-            .optWarmup(0.05)
+            .optWarmup(0.1)
             .optMinLrRatio(0.1)
             .optWeightDecay(0.1)
             .optBetas(0.9, 0.95)
@@ -227,7 +227,16 @@ public final class TrainLlamaBench {
     long paramCount = 0;
     try (DjlTrainableModel m =
         DjlTrainableModel.create(
-            graph, ParameterSelection.initializers(List.of("re:model\\..*")), Device.CPU)) {
+            graph,
+            ParameterSelection.initializers(List.of("re:model\\..*\\.weight")),
+            Device.CPU)) {
+      // Only checkpoint tensors train: the graph's own constants (the attention mask's fill
+      // value, rotary frequencies, the score scale) stay as they are.
+      for (Parameter p : m.parameters()) {
+        if (!ck.tensors().containsKey(p.name())) {
+          throw new IllegalStateException("parameter " + p.name() + " is not a checkpoint tensor");
+        }
+      }
       // GPT-2 / Llama init: normal(0, 0.02); residual output projections scaled by 1/sqrt(2L);
       // RMSNorm scales 1.
       SplittableRandom rnd = new SplittableRandom(seed);
@@ -331,7 +340,7 @@ public final class TrainLlamaBench {
             ## Training
             Seed %d; %d steps of batch %d windows x %d tokens (non-overlapping windows of the
             training stream, shuffled per epoch by the trainer's seed); next-token cross-entropy;
-            AdamW lr %.3g, betas 0.9/0.95, weight decay 0.1, warmup 5%%, cosine to 0.1 x lr, clip
+            AdamW lr %.3g, betas 0.9/0.95, weight decay 0.1, warmup 10%%, cosine to 0.1 x lr, clip
             norm 1.0. Wall time %.0f s on a shared 2-core CPU. Final training loss %.4f.
 
             ## Held-out perplexity (StreamPerplexity's protocol: one stream, non-overlapping windows
