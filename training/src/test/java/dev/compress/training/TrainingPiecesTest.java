@@ -79,6 +79,59 @@ class TrainingPiecesTest {
   }
 
   @Test
+  void nextTokenCrossEntropyPredictsTheShiftedIdsAndItsGradientIsSoftmaxMinusOneHot() {
+    try (NDManager m = NDManager.newBaseManager("PyTorch")) {
+      int b = 2;
+      int s = 3;
+      int v = 4;
+      float[] z = new float[b * s * v];
+      for (int i = 0; i < z.length; i++) {
+        z[i] = (float) Math.sin(1.7 * i + 0.3) * 2;
+      }
+      long[] ids = {1, 3, 0, 2, 2, 1};
+      NDArray logits = m.create(z, new Shape(b, s, v));
+      logits.setRequiresGradient(true);
+      NDArray loss;
+      try (GradientCollector gc = m.getEngine().newGradientCollector()) {
+        loss = Losses.nextTokenCrossEntropy(logits, m.create(ids, new Shape(b, s)));
+        gc.backward(loss);
+      }
+      // Reference: positions t < s - 1 of each row predict ids[t + 1]; 4 predictions.
+      double want = 0;
+      double[] grad = new double[z.length];
+      int n = b * (s - 1);
+      for (int r = 0; r < b; r++) {
+        for (int t = 0; t < s - 1; t++) {
+          int o = (r * s + t) * v;
+          double max = Double.NEGATIVE_INFINITY;
+          for (int j = 0; j < v; j++) {
+            max = Math.max(max, z[o + j]);
+          }
+          double sum = 0;
+          for (int j = 0; j < v; j++) {
+            sum += Math.exp(z[o + j] - max);
+          }
+          int target = (int) ids[r * s + t + 1];
+          want -= (z[o + target] - max - Math.log(sum)) / n;
+          for (int j = 0; j < v; j++) {
+            grad[o + j] = (Math.exp(z[o + j] - max) / sum - (j == target ? 1 : 0)) / n;
+          }
+        }
+      }
+      assertThat(loss.getFloat()).isCloseTo((float) want, offset(1e-5f));
+      float[] got = logits.getGradient().toFloatArray();
+      for (int i = 0; i < z.length; i++) {
+        assertThat((double) got[i]).as("dL/dlogits[" + i + "]").isCloseTo(grad[i], offset(1e-6));
+      }
+      assertThatThrownBy(
+              () ->
+                  Losses.nextTokenCrossEntropy(
+                      logits, m.create(new long[] {1, 2}, new Shape(2, 1))))
+          .hasMessageContaining("nextTokenCrossEntropy");
+    }
+  }
+
+  @Test
   void scheduleWarmsUpThenDecays() {
     LrSchedule cos = new LrSchedule(1.0, 10, 110, LrSchedule.Decay.COSINE, 0.1);
     assertThat(cos.lr(0)).isCloseTo(0.1, offset(1e-12));

@@ -77,6 +77,29 @@ public final class Losses {
     return logp.gather(idx, last).neg().mean();
   }
 
+  /**
+   * The causal language-model loss: mean over every predicted position of {@code -log
+   * softmax(logits[b, t])[ids[b, t + 1]]}, for {@code t < sequence - 1} (position {@code t}
+   * predicts the next token; the last position predicts nothing). {@code logits} is {@code [batch,
+   * sequence, vocab]}, {@code ids} the integer token ids {@code [batch, sequence]} the logits were
+   * computed from; exp of this loss is the perplexity of the batch.
+   *
+   * @throws IllegalArgumentException when the shapes do not match or the sequence is shorter than 2
+   */
+  public static NDArray nextTokenCrossEntropy(NDArray logits, NDArray ids) {
+    long[] l = logits.getShape().getShape();
+    long[] y = ids.getShape().getShape();
+    if (l.length != 3 || y.length != 2 || l[0] != y[0] || l[1] != y[1] || l[1] < 2) {
+      throw new IllegalArgumentException(
+          "nextTokenCrossEntropy: logits of shape "
+              + logits.getShape()
+              + " and ids of shape "
+              + ids.getShape()
+              + " (expected [batch, sequence >= 2, vocab] and [batch, sequence])");
+    }
+    return crossEntropy(logits.get(":, :-1, :"), ids.get(":, 1:"));
+  }
+
   private static void requireSameShape(String loss, NDArray a, NDArray b) {
     if (!a.getShape().equals(b.getShape())) {
       throw new IllegalArgumentException(
