@@ -224,6 +224,13 @@ final class QuantFusion {
       cache.put(dq, lin);
     }
     Int8Linear l = lin;
+    QuantOps.CachedWeight cached =
+        new QuantOps.CachedWeight(
+            l.inFeatures(),
+            l.outFeatures(),
+            (o0, o1, dst) ->
+                l.dequantizeTransposed(
+                    o0, o1, dst, dev.compress.runtime.kernels.KernelPool.shared()));
     List<String> inputs = new ArrayList<>(List.of(mm.input(0)));
     boolean bias = gemm && ix.has(mm, 2);
     if (bias) {
@@ -245,14 +252,7 @@ final class QuantFusion {
           NDArray y;
           if (QuantOps.useDequantized(in[0], l.inFeatures())) {
             // many rows on the CPU: the f32 GEMM over the weight dequantized by the kernels
-            y =
-                QuantOps.dequantizedMatMul(
-                    in[0],
-                    l.inFeatures(),
-                    l.outFeatures(),
-                    (o0, o1, dst) ->
-                        l.dequantizeTransposed(
-                            o0, o1, dst, dev.compress.runtime.kernels.KernelPool.shared()));
+            y = QuantOps.dequantizedMatMul(in[0], cached);
           } else if (QuantOps.useKernel(in[0], l.inFeatures())) {
             y = QuantOps.linear(l, in[0], m);
           } else {

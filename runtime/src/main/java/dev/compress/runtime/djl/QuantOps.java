@@ -175,6 +175,67 @@ final class QuantOps {
     void columns(int o0, int o1, java.nio.FloatBuffer dst);
   }
 
+  /**
+   * Opt-in ({@code -Dcompress.kernels.dequantCache=true}, default false): a weight-only layer that
+   * once runs {@link #dequantizedMatMul} keeps its whole dequantized weight as f32 for the life of
+   * the executor ({@link CachedWeight}), so later calls skip the dequantization. That costs the f32
+   * size of every such layer on top of the quantized one (the memory int4 set out to save); by
+   * default nothing is kept.
+   */
+  static final boolean DEQUANT_CACHE = Boolean.getBoolean("compress.kernels.dequantCache");
+
+  /** A layer's dequantized weight {@code [N, K]}, built on first use and kept by the step. */
+  static final class CachedWeight {
+    private final int k;
+    private final int n;
+    private final ColumnDequantizer dq;
+    private volatile ByteBuffer weight;
+
+    CachedWeight(int k, int n, ColumnDequantizer dq) {
+      this.k = k;
+      this.n = n;
+      this.dq = dq;
+    }
+
+    /** Whether the whole weight fits one direct buffer. */
+    boolean fits() {
+      return 4L * k * n <= Integer.MAX_VALUE;
+    }
+
+    private ByteBuffer weight() {
+      ByteBuffer w = weight;
+      if (w == null) {
+        synchronized (this) {
+          w = weight;
+          if (w == null) {
+            w = ByteBuffer.allocateDirect(4 * k * n).order(ByteOrder.nativeOrder());
+            dq.columns(0, n, w.asFloatBuffer());
+            weight = w;
+          }
+        }
+      }
+      return w;
+    }
+
+    /** {@code x · W} by PyTorch's f32 matmul over the kept weight. */
+    NDArray matMul(NDArray x) {
+      ByteBuffer b = weight().duplicate().order(ByteOrder.nativeOrder());
+      try (NDArray w = x.getManager().create(b, new Shape(n, k), DataType.FLOAT32)) {
+        return x.matMul(w.transpose());
+      }
+    }
+  }
+
+  /**
+   * {@code x · W} for a step over {@code dq}: through {@code cache} when {@link #DEQUANT_CACHE} is
+   * on and the weight fits one buffer, else {@link #dequantizedMatMul}.
+   */
+  static NDArray dequantizedMatMul(NDArray x, CachedWeight cache) {
+    return DEQUANT_CACHE && cache.fits()
+        ? cache.matMul(x)
+        : dequantizedMatMul(x, cache.k, cache.n, cache.dq);
+  }
+
   /** Whether {@code x} goes to {@link #dequantizedMatMul}: f32 on the CPU, enough rows. */
   static boolean useDequantized(NDArray x, int k) {
     return !x.getDevice().isGpu()
@@ -390,6 +451,11 @@ final class QuantOps {
       lin = lin.withInt8Activations(true);
     }
     Int4Linear layer = lin;
+    CachedWeight cached =
+        new CachedWeight(
+            (int) k,
+            (int) nOut,
+            (o0, o1, dst) -> layer.dequantizeTransposed(o0, o1, dst, KernelPool.shared()));
     boolean hasBias = n.node().inputs().size() > 5 && !n.node().input(5).isEmpty();
     int kk = (int) k;
     int nn = (int) nOut;
@@ -400,12 +466,7 @@ final class QuantOps {
           NDArray y;
           if (!layer.int8Activations() && useDequantized(in[0], kk)) {
             // many rows on the CPU: the f32 GEMM over the weight dequantized by the kernels
-            y =
-                dequantizedMatMul(
-                    in[0],
-                    kk,
-                    nn,
-                    (o0, o1, dst) -> layer.dequantizeTransposed(o0, o1, dst, KernelPool.shared()));
+            y = dequantizedMatMul(in[0], cached);
           } else if (useKernel(in[0], kk) || !in[0].getDevice().isGpu()) {
             y = linear(layer, in[0], m);
           } else {

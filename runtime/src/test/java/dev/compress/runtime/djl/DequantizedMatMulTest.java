@@ -129,7 +129,10 @@ class DequantizedMatMulTest {
     assertThat(m.graph().nodes()).extracting(Node::opType).contains("MatMul");
   }
 
-  /** Layers wider than a tile are multiplied tile by tile; the result is the same. */
+  /**
+   * Layers wider than a tile are multiplied tile by tile, and a kept weight is reused; the result
+   * is the same.
+   */
   @Test
   void columnTilesGiveTheSameProductAsOneTile() throws Exception {
     int k = 128;
@@ -160,6 +163,14 @@ class DequantizedMatMulTest {
         assertThat(y.getShape()).isEqualTo(new Shape(40, n));
         Tensor yt = Tensor.ofFloats("y", new long[] {40, n}, y.toFloatArray());
         assertThat(relativeError(x, w, yt)).as("tile %d floats", tile).isLessThan(1e-5);
+      }
+      // the opt-in kept weight (compress.kernels.dequantCache): the same product, twice
+      QuantOps.CachedWeight kept =
+          new QuantOps.CachedWeight(
+              k, n, (o0, o1, dst) -> lin.dequantizeTransposed(o0, o1, dst, KernelPool.shared()));
+      for (int call = 0; call < 2; call++) {
+        Tensor yt = Tensor.ofFloats("y", new long[] {40, n}, kept.matMul(xa).toFloatArray());
+        assertThat(relativeError(x, w, yt)).as("kept weight, call %d", call).isLessThan(1e-5);
       }
     }
   }
