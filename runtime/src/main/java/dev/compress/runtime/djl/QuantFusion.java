@@ -224,6 +224,13 @@ final class QuantFusion {
       cache.put(dq, lin);
     }
     Int8Linear l = lin;
+    QuantOps.CachedWeight cached =
+        new QuantOps.CachedWeight(
+            l.inFeatures(),
+            l.outFeatures(),
+            (o0, o1, dst) ->
+                l.dequantizeTransposed(
+                    o0, o1, dst, dev.compress.runtime.kernels.KernelPool.shared()));
     List<String> inputs = new ArrayList<>(List.of(mm.input(0)));
     boolean bias = gemm && ix.has(mm, 2);
     if (bias) {
@@ -243,7 +250,10 @@ final class QuantFusion {
     Kernel k =
         (in, m) -> {
           NDArray y;
-          if (QuantOps.useKernel(in[0], l.inFeatures())) {
+          if (QuantOps.useDequantized(in[0], l.inFeatures())) {
+            // many rows on the CPU: the f32 GEMM over the weight dequantized by the kernels
+            y = QuantOps.dequantizedMatMul(in[0], cached);
+          } else if (QuantOps.useKernel(in[0], l.inFeatures())) {
             y = QuantOps.linear(l, in[0], m);
           } else {
             NDArray w = QuantOps.dequantize(in[wAt], in[wAt + 1], zp ? in[wAt + 2] : null, axis, 0);

@@ -8,6 +8,7 @@ import ai.djl.ndarray.types.Shape;
 import dev.compress.api.UnsupportedModelException;
 import dev.compress.api.tensor.Tensor;
 import dev.compress.runtime.kernels.Int4Linear;
+import dev.compress.runtime.kernels.KernelPool;
 import dev.compress.runtime.kernels.Quantize;
 import dev.compress.runtime.kernels.QuantizedLinear;
 import dev.compress.training.quant.FakeQuantizeOp;
@@ -133,17 +134,171 @@ final class QuantOps {
   }
 
   /**
-   * Rows of X up to which an int8 {@code DequantizeLinear -> MatMul} runs on our kernels; above it,
-   * the weight is dequantized per call with engine ops and multiplied by PyTorch's f32 matmul,
-   * which wins at large batch (MiniLM seq 128 int8 on 2 cores: 50-56 ms that way against 62-63 ms
-   * on the kernels). {@code MatMulNBits} on the CPU ignores it (its kernels win at every size
-   * measured). System property {@code compress.kernels.maxRows}, default 64.
+   * Rows of X up to which an int8 {@code DequantizeLinear -> MatMul} (and the static W8A8 pattern,
+   * and {@code MatMulNBits} on a GPU) runs on our kernels; above it, the weight is dequantized per
+   * call with engine ops and multiplied by PyTorch's matmul. On the CPU the weight-only patterns go
+   * to {@link #dequantizedMatMul} from {@link #DEQUANT_ROWS} rows first, which is faster than
+   * either. System property {@code compress.kernels.maxRows}, default 64.
    */
   static final int MAX_KERNEL_ROWS = Integer.getInteger("compress.kernels.maxRows", 64);
 
   /** Whether a product over {@code x} (last dimension {@code k}) goes to the kernels. */
   static boolean useKernel(NDArray x, int k) {
     return x.size() / Math.max(1, k) <= MAX_KERNEL_ROWS;
+  }
+
+  /**
+   * Rows of X from which a weight-only quantized product on the CPU (int8 {@code DequantizeLinear
+   * -> MatMul}, int4 {@code MatMulNBits} in float-activation mode) is PyTorch's f32 matmul, the one
+   * the f32 model runs, against the weight dequantized by the kernels' vectorized dequantizer
+   * ({@link #dequantizedMatMul}); below it the fused kernels run. At many rows the f32 GEMM is
+   * compute-bound and faster than the kernels' panel path, and dequantizing costs one pass over the
+   * weight per call. System property {@code compress.kernels.dequantRows}, default 64 (at 32 rows
+   * the kernels and this path measured level, 0.70-0.87x of f32 either way).
+   */
+  static final int DEQUANT_ROWS = Integer.getInteger("compress.kernels.dequantRows", 64);
+
+  /**
+   * The most floats of dequantized weight one tile of {@link #dequantizedMatMul} holds: wider
+   * layers are multiplied in column tiles and the results concatenated, so the float copy never
+   * exceeds this (per calling thread, reused across calls and layers). System property {@code
+   * compress.kernels.dequantTileFloats}, default 2^20 (4 MiB; every MiniLM layer is one tile).
+   */
+  static final int DEQUANT_TILE_FLOATS =
+      Math.max(1, Integer.getInteger("compress.kernels.dequantTileFloats", 1 << 20));
+
+  private static final ThreadLocal<ByteBuffer> DEQUANT_TILE =
+      ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(0));
+
+  /** Writes W's columns {@code [o0, o1)} transposed ({@code [o1 - o0, K]}) into a buffer. */
+  @FunctionalInterface
+  interface ColumnDequantizer {
+    void columns(int o0, int o1, java.nio.FloatBuffer dst);
+  }
+
+  /**
+   * Opt-in ({@code -Dcompress.kernels.dequantCache=true}, default false): a weight-only layer that
+   * once runs {@link #dequantizedMatMul} keeps its whole dequantized weight as f32 for the life of
+   * the executor ({@link CachedWeight}), so later calls skip the dequantization. That costs the f32
+   * size of every such layer on top of the quantized one (the memory int4 set out to save); by
+   * default nothing is kept.
+   */
+  static final boolean DEQUANT_CACHE = Boolean.getBoolean("compress.kernels.dequantCache");
+
+  /** A layer's dequantized weight {@code [K, N]}, built on first use and kept by the step. */
+  static final class CachedWeight {
+    private final int k;
+    private final int n;
+    private final ColumnDequantizer dq;
+    private volatile ByteBuffer weight;
+
+    CachedWeight(int k, int n, ColumnDequantizer dq) {
+      this.k = k;
+      this.n = n;
+      this.dq = dq;
+    }
+
+    /** Whether the whole weight fits one direct buffer. */
+    boolean fits() {
+      return 4L * k * n <= Integer.MAX_VALUE;
+    }
+
+    private ByteBuffer weight() {
+      ByteBuffer w = weight;
+      if (w == null) {
+        synchronized (this) {
+          w = weight;
+          if (w == null) {
+            // dequantized as [N, K], kept as [K, N]: PyTorch's CPU GEMM was 4-15% slower with a
+            // transposed right operand at 128 rows of MiniLM's shapes (one transpose, once)
+            java.nio.FloatBuffer t =
+                ByteBuffer.allocateDirect(4 * k * n).order(ByteOrder.nativeOrder()).asFloatBuffer();
+            dq.columns(0, n, t);
+            w = ByteBuffer.allocateDirect(4 * k * n).order(ByteOrder.nativeOrder());
+            java.nio.FloatBuffer f = w.asFloatBuffer();
+            for (int o = 0; o < n; o++) {
+              for (int i = 0; i < k; i++) {
+                f.put(i * n + o, t.get(o * k + i));
+              }
+            }
+            weight = w;
+          }
+        }
+      }
+      return w;
+    }
+
+    /** {@code x · W} by PyTorch's f32 matmul over the kept weight. */
+    NDArray matMul(NDArray x) {
+      ByteBuffer b = weight().duplicate().order(ByteOrder.nativeOrder());
+      try (NDArray w = x.getManager().create(b, new Shape(k, n), DataType.FLOAT32)) {
+        return x.matMul(w);
+      }
+    }
+  }
+
+  /**
+   * {@code x · W} for a step over {@code dq}: through {@code cache} when {@link #DEQUANT_CACHE} is
+   * on and the weight fits one buffer, else {@link #dequantizedMatMul}.
+   */
+  static NDArray dequantizedMatMul(NDArray x, CachedWeight cache) {
+    return DEQUANT_CACHE && cache.fits()
+        ? cache.matMul(x)
+        : dequantizedMatMul(x, cache.k, cache.n, cache.dq);
+  }
+
+  /** Whether {@code x} goes to {@link #dequantizedMatMul}: f32 on the CPU, enough rows. */
+  static boolean useDequantized(NDArray x, int k) {
+    return !x.getDevice().isGpu()
+        && x.getDataType() == DataType.FLOAT32
+        && x.size() / Math.max(1, k) >= DEQUANT_ROWS;
+  }
+
+  /**
+   * {@code x · W} ({@code x [..., K]} f32) by PyTorch's f32 matmul: W's columns are dequantized a
+   * tile at a time (at most {@link #DEQUANT_TILE_FLOATS} floats) into the calling thread's direct
+   * buffer, handed to the engine as such (PyTorch's {@code from_blob}, no copy through a Java
+   * array), and each tile's product is taken before the buffer is reused. No float copy of a weight
+   * outlives the call; the buffer (one tile, at most 4 MiB by default) stays with the thread for
+   * the next call.
+   */
+  static NDArray dequantizedMatMul(NDArray x, int k, int n, ColumnDequantizer dq) {
+    return dequantizedMatMul(x, k, n, DEQUANT_TILE_FLOATS, dq);
+  }
+
+  /**
+   * {@link #dequantizedMatMul(NDArray, int, int, ColumnDequantizer)} with tiles of {@code
+   * tileFloats}.
+   */
+  static NDArray dequantizedMatMul(NDArray x, int k, int n, int tileFloats, ColumnDequantizer dq) {
+    int cols = Math.max(1, Math.min(n, tileFloats / k));
+    ByteBuffer tile = DEQUANT_TILE.get();
+    long need = 4L * cols * k;
+    if (tile.capacity() < need) {
+      tile = ByteBuffer.allocateDirect(Math.toIntExact(need)).order(ByteOrder.nativeOrder());
+      DEQUANT_TILE.set(tile);
+    }
+    NDManager m = x.getManager();
+    ai.djl.ndarray.NDList parts = new ai.djl.ndarray.NDList();
+    for (int o0 = 0; o0 < n; o0 += cols) {
+      int o1 = Math.min(n, o0 + cols);
+      ByteBuffer b =
+          tile.duplicate()
+              .position(0)
+              .limit(4 * (o1 - o0) * k)
+              .slice()
+              .order(ByteOrder.nativeOrder());
+      dq.columns(o0, o1, b.asFloatBuffer());
+      try (NDArray w = m.create(b, new Shape(o1 - o0, k), DataType.FLOAT32)) {
+        parts.add(x.matMul(w.transpose()));
+      }
+    }
+    if (parts.size() == 1) {
+      return parts.get(0);
+    }
+    NDArray y = ai.djl.ndarray.NDArrays.concat(parts, -1);
+    parts.close();
+    return y;
   }
 
   /**
@@ -307,6 +462,11 @@ final class QuantOps {
       lin = lin.withInt8Activations(true);
     }
     Int4Linear layer = lin;
+    CachedWeight cached =
+        new CachedWeight(
+            (int) k,
+            (int) nOut,
+            (o0, o1, dst) -> layer.dequantizeTransposed(o0, o1, dst, KernelPool.shared()));
     boolean hasBias = n.node().inputs().size() > 5 && !n.node().input(5).isEmpty();
     int kk = (int) k;
     int nn = (int) nOut;
@@ -314,13 +474,18 @@ final class QuantOps {
     return MathOps.single(
         n,
         (in, m) -> {
-          NDArray y =
-              // on the CPU the kernels take every row count (their panel path beats dequantizing
-              // the blobs with engine ops on every call); on a GPU only small batches
-              useKernel(in[0], kk) || !in[0].getDevice().isGpu()
-                  ? linear(layer, in[0], m)
-                  : in[0].matMul(
-                      dequantizeNBits(in[1], in[2], in.length > 3 ? in[3] : null, kk, nn, bs));
+          NDArray y;
+          if (!layer.int8Activations() && useDequantized(in[0], kk)) {
+            // many rows on the CPU: the f32 GEMM over the weight dequantized by the kernels
+            y = dequantizedMatMul(in[0], cached);
+          } else if (useKernel(in[0], kk) || !in[0].getDevice().isGpu()) {
+            y = linear(layer, in[0], m);
+          } else {
+            // a large batch on a GPU: dequantized with engine ops
+            y =
+                in[0].matMul(
+                    dequantizeNBits(in[1], in[2], in.length > 3 ? in[3] : null, kk, nn, bs));
+          }
           return hasBias ? y.add(in[5]) : y;
         });
   }

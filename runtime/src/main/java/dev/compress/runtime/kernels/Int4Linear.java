@@ -271,6 +271,67 @@ public final class Int4Linear implements QuantizedLinear {
             : (n0, n1) -> scalar(xp, xsum, m, n0, n1, y));
   }
 
+  /**
+   * Columns {@code [o0, o1)} of W dequantized, transposed, into {@code dst}: {@code dst[(o - o0) *
+   * K + i] = W[i, o] = scale * (q - zero)}, the values the several-row (panel) path multiplies by.
+   * For callers that hand a product with many rows to a float GEMM; the buffer is theirs, so the
+   * float copy exists only as long as they keep it. Split over {@code pool}.
+   *
+   * @throws IllegalStateException in int8-activation mode (its products round X, which a float GEMM
+   *     of the dequantized weight would not)
+   * @throws IllegalArgumentException when the range or {@code dst}'s capacity does not fit
+   */
+  public void dequantizeTransposed(int o0, int o1, java.nio.FloatBuffer dst, KernelPool pool) {
+    if (int8Activations && blockSize >= 32) {
+      throw new IllegalStateException(
+          "an int4 layer in int8-activation mode is not dequantized for a float product");
+    }
+    checkRange(o0, o1, n, k, dst);
+    boolean vector = QuantizedLinear.useVector(Impl.AUTO);
+    Panels.dequantizeInto(
+        pool,
+        o0,
+        o1,
+        k,
+        kp,
+        dst,
+        vector
+            ? (a, b, wt) -> VectorGemm.dequantize(this, a, b, wt)
+            : (a, b, wt) -> scalarDequantize(a, b, wt));
+  }
+
+  static void checkRange(int o0, int o1, int n, int k, java.nio.FloatBuffer dst) {
+    if (o0 < 0 || o1 > n || o0 >= o1 || dst.capacity() < (long) (o1 - o0) * k) {
+      throw new IllegalArgumentException(
+          "columns ["
+              + o0
+              + ", "
+              + o1
+              + ") of N="
+              + n
+              + " into a buffer of "
+              + dst.capacity()
+              + " floats (K="
+              + k
+              + ")");
+    }
+  }
+
+  /** The scalar twin of {@link VectorGemm#dequantize(Int4Linear, int, int, float[])}. */
+  private void scalarDequantize(int o0, int o1, float[] wt) {
+    int[] w = words();
+    for (int o = o0; o < o1; o++) {
+      int qo = o * intsPerRow;
+      int so = o * blocksPerRow;
+      int d = (o - o0) * kp;
+      for (int i = 0; i < kp; i++) {
+        int code = (w[qo + (i >> 6) * 8 + (i & 7)] << (28 - 4 * ((i >> 3) & 7))) >> 28;
+        int b = so + i / blockSize;
+        wt[d + i] = Math.fma(code, scale[b], scaledZero == null ? 0f : -scaledZero[b]);
+      }
+    }
+  }
+
   private void scalar(float[] xp, float[] xsum, int m, int n0, int n1, float[] y) {
     for (int r = 0; r < m; r++) {
       int xo = r * kp;

@@ -114,6 +114,40 @@ public final class Int8Linear implements QuantizedLinear {
     return storedBytes;
   }
 
+  /**
+   * Columns {@code [o0, o1)} of W dequantized, transposed, into {@code dst}: {@code dst[(o - o0) *
+   * K + i] = W[i, o] = scale * (q - zero)}, the values the several-row (panel) path multiplies by
+   * (see {@link Int4Linear#dequantizeTransposed}). Split over {@code pool}.
+   *
+   * @throws IllegalArgumentException when the range or {@code dst}'s capacity does not fit
+   */
+  public void dequantizeTransposed(int o0, int o1, java.nio.FloatBuffer dst, KernelPool pool) {
+    Int4Linear.checkRange(o0, o1, n, k, dst);
+    boolean vector = QuantizedLinear.useVector(Impl.AUTO);
+    Panels.dequantizeInto(
+        pool,
+        o0,
+        o1,
+        k,
+        kp,
+        dst,
+        vector
+            ? (a, b, wt) -> VectorGemm.dequantize(q, intsPerRow, kp, scale, zero, a, b, wt)
+            : (a, b, wt) -> scalarDequantize(a, b, wt));
+  }
+
+  /** The scalar twin of the vector dequantizer: {@code scale * (q - zero)} as one fused op. */
+  private void scalarDequantize(int o0, int o1, float[] wt) {
+    for (int o = o0; o < o1; o++) {
+      int d = (o - o0) * kp;
+      float z = -zero[o] * scale[o];
+      for (int i = 0; i < kp; i++) {
+        int code = (byte) (q[o * intsPerRow + (i >> 5) * 8 + (i & 7)] >> (8 * ((i >> 3) & 3)));
+        wt[d + i] = Math.fma(code, scale[o], z);
+      }
+    }
+  }
+
   @Override
   public void multiply(float[] x, int m, float[] y, Impl impl, KernelPool pool) {
     QuantizedLinear.checkSizes(x, m, y, k, n);

@@ -1,5 +1,6 @@
 package dev.compress.runtime.kernels;
 
+import java.nio.FloatBuffer;
 import java.util.Arrays;
 
 /**
@@ -71,6 +72,28 @@ final class Panels {
             Arrays.fill(wt, valid * kp, nb * kp, 0f);
           }
           body.run(o0, valid, nb, wt);
+        });
+  }
+
+  /**
+   * W's rows {@code [o0, o1)} dequantized by {@code dq} into {@code dst}: row {@code o} at {@code
+   * (o - o0) * k}, the padding beyond K dropped. One pool task per panel of {@value #NB} rows, each
+   * dequantized into the thread's scratch (L1/L2) and copied out with an absolute bulk put (tasks
+   * write disjoint ranges, {@code dst}'s position is not touched).
+   */
+  static void dequantizeInto(
+      KernelPool pool, int o0, int o1, int k, int kp, FloatBuffer dst, Dequantizer dq) {
+    int rows = o1 - o0;
+    pool.run(
+        (rows + NB - 1) / NB,
+        t -> {
+          int a = o0 + t * NB;
+          int b = Math.min(o1, a + NB);
+          float[] wt = scratch((b - a) * kp);
+          dq.rows(a, b, wt);
+          for (int j = 0; j < b - a; j++) {
+            dst.put((a - o0 + j) * k, wt, j * kp, k);
+          }
         });
   }
 
