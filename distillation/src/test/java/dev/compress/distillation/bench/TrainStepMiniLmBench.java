@@ -59,6 +59,12 @@ import java.util.Random;
  * -Dbench.batch=32 -Dbench.tokens=64 -Dbench.steps=20 -Dbench.forwards=10 -Dbench.sampleEvery=5}
  * (the defaults: step vs forward time) or {@code -Dbench.batch=4 -Dbench.tokens=32
  * -Dbench.steps=1000 -Dbench.sampleEvery=50} (the memory check at a smaller batch).
+ *
+ * <p>Measured 2026-12-08 on the shared 2-core machine at load average ~17 (times are the load's as
+ * much as the code's): batch 32 x 64, forward 2,894 ms, training step 13,710 ms (4.74x a forward),
+ * peak RSS 1.80 GB. Memory at batch 2 x 16 (a step took ~3 s, so 1,000 steps would take ~50 min;
+ * stopped after 200): RSS 709 / 706 / 724 / 722 / 722 MB at steps 1 / 50 / 100 / 150 / 200, Java
+ * heap used 10 MB at every sample: no growth seen in 200 updates.
  */
 public final class TrainStepMiniLmBench {
   private static final String MODEL = "builtin:all-minilm-l6-v2";
