@@ -41,6 +41,13 @@ class SampleConfigsTest {
               "passes[1].steps=2",
               "passes[1].batchSize=8",
               "evaluate.gates.cosine.mean=>= 0.2"),
+          "distill-minilm-3l-text.yaml",
+          List.of(
+              "calibration.source=builtin:calibration-text", // the fetched text is not in tests
+              "calibration.samples=48",
+              "passes[1].epochs=1",
+              "passes[1].batchSize=8",
+              "evaluate.gates.cosine.mean=>= 0.2"),
           "svdllm-20-lora.yaml",
           List.of(
               "calibration.samples=48",
