@@ -13,6 +13,7 @@ import dev.compress.api.tensor.Tensor;
 import dev.compress.fixtures.Gaussian;
 import dev.compress.fixtures.TinyBert;
 import dev.compress.quantization.format.QuantizedModelWriter;
+import dev.compress.runtime.djl.DjlExecutor;
 import dev.compress.runtime.ort.OrtExecutor;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
@@ -69,8 +70,11 @@ class GatherBlockQuantizedOrtTest {
 
     long[] ids = {0, 7, 49, 7, 13, 2};
     Tensor x = Tensor.ofLongs("ids", new long[] {2, 3}, ids);
-    try (OrtExecutor ort = OrtExecutor.builder().setModelPath(file).optIntraOpThreads(1).build()) {
+    try (OrtExecutor ort = OrtExecutor.builder().setModelPath(file).optIntraOpThreads(1).build();
+        DjlExecutor djl = DjlExecutor.create(back)) {
       float[] y = ort.forward(Map.of("ids", x)).get("y").toFloatArray();
+      // our interpreter runs the same operator (evaluation on the djl engine, calibration)
+      assertThat(djl.forward(Map.of("ids", x)).get("y").toFloatArray()).containsExactly(y);
       assertThat(y).hasSize(ids.length * DIM);
       double maxDiff = 0;
       double err = 0;
