@@ -35,8 +35,19 @@ final class RunCommand implements Callable<Integer> {
       index = "0",
       arity = "0..1",
       paramLabel = "PIPELINE",
-      description = "Pipeline YAML (see sample-configs/).")
+      description =
+          "Pipeline YAML (see sample-configs/); optional with --scheme, whose pipeline its keys"
+              + " then change.")
   Path pipeline;
+
+  @Option(
+      names = "--scheme",
+      paramLabel = "NAME",
+      description =
+          "Start from a named pipeline: w8a8, w8a8-dynamic, w4a16, fp8, edge (README, Presets)."
+              + " Keys of PIPELINE, --set, --model and --output win over the scheme's;"
+              + " validate --resolved prints the result.")
+  String scheme;
 
   @Option(
       names = "--from-manifest",
@@ -98,8 +109,9 @@ final class RunCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
-    if ((pipeline == null) == (fromManifest == null)) {
-      throw new ConfigException("give either PIPELINE or --from-manifest MANIFEST (exactly one)");
+    if ((pipeline == null && scheme == null) == (fromManifest == null)) {
+      throw new ConfigException(
+          "give either PIPELINE (or --scheme NAME) or --from-manifest MANIFEST (exactly one)");
     }
     requireDirectory(output, "--output");
     PrintWriter err = spec.commandLine().getErr();
@@ -124,7 +136,7 @@ final class RunCommand implements Callable<Integer> {
         p = recorded.spec().withOverrides(sets, runner.registry());
       } else {
         // --output stands in for a missing output block (set in the tree before binding).
-        p = PipelineSpec.load(pipeline, runner.registry(), sets, output, overwrite);
+        p = PipelineInput.load(pipeline, scheme, model, runner.registry(), sets, output, overwrite);
       }
       if (model != null) {
         p = p.withModel(model);

@@ -28,8 +28,27 @@ import picocli.CommandLine.Spec;
 final class ValidateCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
-  @Parameters(index = "0", paramLabel = "PIPELINE", description = "Pipeline YAML.")
+  @Parameters(
+      index = "0",
+      arity = "0..1",
+      paramLabel = "PIPELINE",
+      description = "Pipeline YAML; optional with --scheme, whose pipeline its keys then change.")
   Path pipeline;
+
+  @Option(
+      names = "--scheme",
+      paramLabel = "NAME",
+      description =
+          "Start from a named pipeline (w8a8, w8a8-dynamic, w4a16, fp8, edge), as run --scheme"
+              + " does.")
+  String scheme;
+
+  @Option(
+      names = "--resolved",
+      description =
+          "Print the checked pipeline with every default and the scheme expanded, as YAML that"
+              + " compress run accepts unchanged (and nothing else on stdout).")
+  boolean resolved;
 
   @Option(
       names = "--json",
@@ -50,10 +69,15 @@ final class ValidateCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
+    if (json && resolved) {
+      throw new ConfigException("give --json or --resolved, not both");
+    }
+    String name = PipelineInput.describe(pipeline, scheme);
     PipelineRunner runner = new PipelineRunner();
     ValidationReport report;
+    PipelineSpec p;
     try {
-      PipelineSpec p = PipelineSpec.load(pipeline, runner.registry(), sets);
+      p = PipelineInput.load(pipeline, scheme, model, runner.registry(), sets, null, false);
       if (model != null) {
         p = p.withModel(model);
       }
@@ -61,15 +85,20 @@ final class ValidateCommand implements Callable<Integer> {
     } catch (ConfigException e) {
       if (json) { // the problems for scripts; the error line on stderr and exit 2 as without --json
         Map<String, Object> d = JsonOutput.document("validate");
-        d.put("pipeline", pipeline.toString());
+        d.put("pipeline", name);
         d.put("valid", false);
         d.put("problems", e.problems());
         JsonOutput.print(out, d);
       }
       throw e;
     }
+    if (resolved) {
+      out.print(p.toYaml());
+      out.flush();
+      return CompressCommand.OK;
+    }
     if (json) {
-      JsonOutput.print(out, json(pipeline, report));
+      JsonOutput.print(out, json(name, report));
       return CompressCommand.OK;
     }
     out.printf("model %s: %d linear layers%n", report.modelFile(), report.linearLayers());
@@ -81,14 +110,14 @@ final class ValidateCommand implements Callable<Integer> {
           plan.layers().size(),
           plan.needsCalibration() ? " (uses calibration data)" : "");
     }
-    out.println("ok: " + pipeline + " is valid");
+    out.println("ok: " + name + " is valid");
     out.flush();
     return CompressCommand.OK;
   }
 
-  static Map<String, Object> json(Path pipeline, ValidationReport report) {
+  static Map<String, Object> json(String pipeline, ValidationReport report) {
     Map<String, Object> d = JsonOutput.document("validate");
-    d.put("pipeline", pipeline.toString());
+    d.put("pipeline", pipeline);
     d.put("valid", true);
     d.put("model", report.modelFile().toString());
     d.put("linearLayers", report.linearLayers());

@@ -6,6 +6,7 @@ import dev.compress.api.graph.ModelGraph;
 import dev.compress.api.graph.OpsetCheck;
 import dev.compress.api.io.onnx.OnnxReader;
 import dev.compress.api.pipeline.EvaluateSpec;
+import dev.compress.api.pipeline.PassRegistry;
 import dev.compress.api.pipeline.PipelineRunner;
 import dev.compress.api.pipeline.PipelineSpec;
 import dev.compress.api.pipeline.RunOptions;
@@ -45,7 +46,13 @@ class SampleConfigsTest {
           List.of(
               "calibration.source=builtin:calibration-text", // the fetched text is not in tests
               "calibration.samples=48",
-              "passes[1].epochs=1",
+              "passes[1].steps=2",
+              "passes[1].batchSize=8",
+              "evaluate.gates.cosine.mean=>= 0.2"),
+          "edge-minilm.yaml",
+          List.of(
+              "calibration.samples=32",
+              "passes[1].steps=2",
               "passes[1].batchSize=8",
               "evaluate.gates.cosine.mean=>= 0.2"),
           "svdllm-20-lora.yaml",
@@ -94,6 +101,25 @@ class SampleConfigsTest {
     // awq fuses LayerNormalization, ONNX from opset 17, and raises the model to it.
     long opset = yaml.getFileName().toString().equals("awq-w4.yaml") ? 17 : 11;
     assertThat(OnnxReader.read(r.model()).opset("").orElseThrow()).isIn(opset, 13L);
+  }
+
+  /** The presets that have a sample config are that config, so the two cannot drift apart. */
+  @ParameterizedTest
+  @org.junit.jupiter.params.provider.CsvSource({"quickstart.yaml, w8a8", "edge-minilm.yaml, edge"})
+  void aSampleConfigIsItsPresetSpelledOut(String file, String preset) throws Exception {
+    PassRegistry registry = PassRegistry.load();
+    PipelineSpec spelled = PipelineSpec.load(Path.of(file), registry);
+    PipelineSpec expanded =
+        PipelineSpec.fromYaml(
+            "preset: "
+                + preset
+                + "\nmodel: "
+                + spelled.model()
+                + "\noutput: {dir: "
+                + spelled.output().dir()
+                + "}\n",
+            registry);
+    assertThat(spelled).isEqualTo(expanded);
   }
 
   private RunResult run(Path yaml, Path model) throws Exception {

@@ -348,6 +348,7 @@ final class OperatorTable {
     // ONNX Runtime contrib operators (com.microsoft, version 1) that this project writes or reads.
     op(MS, "Gelu", v(1, 1, 1));
     op(MS, "MatMulNBits", v(1, 3, 6, "K", "N", "accuracy_level", "bits", "block_size"));
+    op(MS, "GatherBlockQuantized", v(1, 3, 4, "block_size", "gather_axis", "quantize_axis"));
     op(MS, "DynamicQuantizeMatMul", v(1, 3, 5));
     op(MS, "MatMulIntegerToFloat", v(1, 4, 7));
     op(MS, "QGemm", v(1, 6, 9, "alpha", "transA", "transB"));

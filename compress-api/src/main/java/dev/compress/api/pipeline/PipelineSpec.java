@@ -32,6 +32,7 @@ import java.util.Optional;
  * apiVersion: compress/v1
  * kind: Pipeline
  * model: builtin:all-minilm-l6-v2      # or a path to an .onnx file
+ * preset: w8a8                         # optional: start from a named pipeline ({@link Presets})
  * seed: 0                              # optional, default 0
  * device: cpu                          # optional: cpu (default), gpu or auto; where passes run
  * calibration:                         # optional; keys of CalibrationSpec
@@ -279,7 +280,33 @@ public record PipelineSpec(
   public static PipelineSpec load(
       Path yaml, PassRegistry registry, List<String> overrides, Path outputDir, boolean overwrite)
       throws ConfigException, IOException {
-    JsonNode tree = readTree(yaml);
+    return bind(readTree(yaml), registry, overrides, outputDir, overwrite);
+  }
+
+  /**
+   * Binds plain data (as {@link #readYaml} gives it, e.g. with a {@code preset} key added) as
+   * {@link #load(Path, PassRegistry, List, Path, boolean)} binds a file: overrides, then the
+   * caller's output directory.
+   *
+   * @throws ConfigException listing every problem; one about an override names it
+   */
+  public static PipelineSpec fromData(
+      Map<String, ?> data,
+      PassRegistry registry,
+      List<String> overrides,
+      Path outputDir,
+      boolean overwrite)
+      throws ConfigException {
+    return bind(SpecBinder.YAML.valueToTree(data), registry, overrides, outputDir, overwrite);
+  }
+
+  private static PipelineSpec bind(
+      JsonNode tree,
+      PassRegistry registry,
+      List<String> overrides,
+      Path outputDir,
+      boolean overwrite)
+      throws ConfigException {
     return SpecOverrides.bind(
         tree,
         registry,
@@ -361,7 +388,7 @@ public record PipelineSpec(
 
   /** Binds an already-parsed tree (YAML or JSON, e.g. the {@code pipeline} of a manifest). */
   static PipelineSpec fromTree(JsonNode tree, PassRegistry registry) throws ConfigException {
-    return new SpecBinder(registry).bind(tree);
+    return new SpecBinder(registry).bind(Presets.expand(tree));
   }
 
   /**

@@ -70,6 +70,7 @@ final class SpecOverrides {
   static PipelineSpec bind(
       JsonNode tree, PassRegistry registry, List<String> overrides, Consumer<ObjectNode> finish)
       throws ConfigException {
+    tree = Presets.expand(tree); // the overrides apply to the expanded pipeline
     if (!(tree instanceof ObjectNode o)) {
       return PipelineSpec.fromTree(tree, registry); // the binder says what is wrong with it
     }

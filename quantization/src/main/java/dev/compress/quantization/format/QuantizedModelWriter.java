@@ -700,6 +700,64 @@ public final class QuantizedModelWriter {
     return bytes;
   }
 
+  /**
+   * Stores an embedding table read by {@code gather} ({@code Gather(table, ids)}, axis 0) as 4-bit
+   * codes in blocks along each row, read by ONNX Runtime's {@code
+   * com.microsoft::GatherBlockQuantized} (one kernel gathers the rows and dequantizes them):
+   *
+   * <pre>
+   *   GatherBlockQuantized(table_q UINT8 [V, D/2], ids, scales f32 [V, D/blockSize])
+   *       bits = 4, block_size = blockSize, gather_axis = 0, quantize_axis = 1
+   * </pre>
+   *
+   * Each byte holds two codes, the lower column in the low nibble (MatMulNBits' convention); with
+   * no zero-point input the kernel subtracts 8, so a value is {@code (nibble - 8) * scale}.
+   *
+   * @param packed {@code [V, D/2]} row-major, held by the model (not copied)
+   * @param scales {@code [V, D/blockSize]} row-major
+   * @param blockSize a power of two {@code >= 16} dividing {@code D}
+   * @return bytes of the tensors added (0 when the table was already written for another Gather)
+   */
+  public long writeGatherBlockQuantized4(
+      Node gather, byte[] packed, float[] scales, long rows, long dim, int blockSize) {
+    String table = gather.input(0);
+    List<String> done = gathered.get(table);
+    long bytes = 0;
+    if (done == null) {
+      Tensor q =
+          Tensor.of(
+              fresh(table + "_q4"),
+              DataType.UINT8,
+              new long[] {rows, dim / 2},
+              ByteBuffer.wrap(packed)); // not copied (see @param packed)
+      Tensor s =
+          Tensor.ofFloats(
+              fresh(table + "_block_scale"), new long[] {rows, dim / blockSize}, scales);
+      addInitializer(q);
+      addInitializer(s);
+      done = List.of(q.name(), s.name());
+      gathered.put(table, done);
+      bytes = q.byteSize() + s.byteSize();
+    }
+    String base = gather.name().isEmpty() ? gather.output(0) : gather.name();
+    Node g =
+        Node.of(
+            fresh(base + "_block_quantized"),
+            "GatherBlockQuantized",
+            List.of(done.get(0), gather.input(1), done.get(1)),
+            List.of(gather.output(0)));
+    g.setDomain(MS_DOMAIN);
+    g.put(Attribute.of("block_size", (long) blockSize));
+    g.put(Attribute.of("gather_axis", 0L));
+    g.put(Attribute.of("quantize_axis", 1L));
+    List<Node> nodes = graph.nodes();
+    int at = indexOfIdentity(nodes, gather);
+    nodes.set(at, g);
+    model.opsetImports().putIfAbsent(MS_DOMAIN, 1L);
+    replaced.add(table);
+    return bytes;
+  }
+
   private int firstIndex(List<Node> consumers) {
     int at = Integer.MAX_VALUE;
     for (Node c : consumers) {

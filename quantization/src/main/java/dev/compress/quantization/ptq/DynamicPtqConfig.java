@@ -1,9 +1,12 @@
 package dev.compress.quantization.ptq;
 
+import dev.compress.api.pass.InvalidConfigException;
 import dev.compress.api.pass.LayerSelection;
 import dev.compress.api.pass.Param;
 import dev.compress.api.pass.PassConfig;
 import dev.compress.api.pass.SelectionBuilder;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * Configuration of {@link DynamicPtqPass} ({@code ptq-dynamic}).
@@ -13,17 +16,31 @@ import dev.compress.api.pass.SelectionBuilder;
  *     per row, dequantizing only the gathered rows ({@link
  *     dev.compress.quantization.format.QuantizedModelWriter#writeGatherDequantized}); not subject
  *     to {@code targets}/{@code ignore}
+ * @param embeddingBits with {@code embeddings}: 8 (int8 per row) or 4 (blocks of {@code
+ *     embeddingBlockSize} along each row, {@code com.microsoft::GatherBlockQuantized})
+ * @param embeddingBlockSize with {@code embeddingBits: 4}: values per scale along a row, a power of
+ *     two {@code >= 16} dividing the table width
  */
 public record DynamicPtqConfig(
     LayerSelection selection,
     @Param(
             "also store embedding tables (Gather of a constant [rows, dim]) as int8 per row; not"
                 + " subject to targets/ignore")
-        boolean embeddings)
+        boolean embeddings,
+    @Param(PtqLayers.EMBEDDING_BITS_HELP) int embeddingBits,
+    @Param(PtqLayers.EMBEDDING_BLOCK_HELP) int embeddingBlockSize)
     implements PassConfig {
-  /** Fills in the selection. */
+  /** Fills in the selection and validates the embedding keys. */
   public DynamicPtqConfig {
     selection = selection == null ? LayerSelection.ALL : selection;
+    List<String> problems = new ArrayList<>();
+    PtqLayers.validateEmbeddings(embeddingBits, embeddingBlockSize, problems);
+    InvalidConfigException.throwIfAny(problems);
+  }
+
+  /** The config with int8 embedding tables (when {@code embeddings}). */
+  public DynamicPtqConfig(LayerSelection selection, boolean embeddings) {
+    this(selection, embeddings, 8, PtqLayers.DEFAULT_EMBEDDING_BLOCK);
   }
 
   /** Every default: the values a pipeline gets for the keys it leaves out. */
@@ -52,6 +69,16 @@ public record DynamicPtqConfig(
     /** Sets {@link DynamicPtqConfig#embeddings() embeddings}. */
     public Builder embeddings(boolean v) {
       return set("embeddings", v);
+    }
+
+    /** Sets {@link DynamicPtqConfig#embeddingBits() embeddingBits}. */
+    public Builder embeddingBits(int v) {
+      return set("embeddingBits", v);
+    }
+
+    /** Sets {@link DynamicPtqConfig#embeddingBlockSize() embeddingBlockSize}. */
+    public Builder embeddingBlockSize(int v) {
+      return set("embeddingBlockSize", v);
     }
   }
 }

@@ -50,6 +50,10 @@ public final class DynamicPtqPass implements Pass<DynamicPtqConfig>, PassValidat
       problems.add(
           "model: DynamicQuantizeLinear needs opset >= 11; the model imports opset " + opset);
     }
+    if (config.embeddings()) {
+      PtqLayers.checkTables(
+          model.graph(), config.embeddingBits(), config.embeddingBlockSize(), problems);
+    }
     return problems;
   }
 
@@ -90,7 +94,9 @@ public final class DynamicPtqPass implements Pass<DynamicPtqConfig>, PassValidat
     }
     if (config.embeddings()) {
       List<PtqLayers.Table> tables = PtqLayers.tables(graph);
-      long[] b = PtqLayers.writeTables(writer, tables);
+      long[] b =
+          PtqLayers.writeTables(
+              writer, tables, config.embeddingBits(), config.embeddingBlockSize());
       bytesBefore += b[0];
       bytesAfter += b[1];
       tables.forEach(t -> touched.add(t.name()));

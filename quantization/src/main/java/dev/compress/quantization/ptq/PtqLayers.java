@@ -25,6 +25,44 @@ import java.util.Set;
 final class PtqLayers {
   private PtqLayers() {}
 
+  static final String EMBEDDING_BITS_HELP =
+      "with embeddings: 8 (int8 per row) or 4 (blocks along each row, GatherBlockQuantized)";
+
+  static final String EMBEDDING_BLOCK_HELP =
+      "with embeddingBits 4: values per scale along a row, a power of two >= 16 dividing the"
+          + " table width";
+
+  static final int DEFAULT_EMBEDDING_BLOCK = 32;
+
+  /** Adds the problems of the {@code embeddingBits}/{@code embeddingBlockSize} keys. */
+  static void validateEmbeddings(int bits, int blockSize, List<String> problems) {
+    if (bits != 8 && bits != 4) {
+      problems.add("embeddingBits must be 8 or 4, found " + bits);
+    }
+    if (blockSize < 16 || Integer.bitCount(blockSize) != 1) {
+      problems.add("embeddingBlockSize must be a power of two >= 16, found " + blockSize);
+    }
+  }
+
+  /** Adds a problem for each table whose width {@code blockSize} does not divide (4-bit only). */
+  static void checkTables(Graph graph, int bits, int blockSize, List<String> problems) {
+    if (bits != 4) {
+      return;
+    }
+    for (Table t : tables(graph)) {
+      long dim = t.table().dim(1);
+      if (dim % blockSize != 0) {
+        problems.add(
+            "embedding table '"
+                + t.table().name()
+                + "' has "
+                + dim
+                + " columns, not a multiple of embeddingBlockSize "
+                + blockSize);
+      }
+    }
+  }
+
   /**
    * Adds the problems of quantizing {@code layer}'s weight and input to 8 bits: a constant f32
    * (with {@code halfWeights} also f16 or bf16) weight of a MatMul, or a Gemm with {@code alpha =
@@ -147,23 +185,34 @@ final class PtqLayers {
 
   /**
    * Writes each table as int8 per row, dequantizing only the gathered rows ({@link
-   * QuantizedModelWriter#writeGatherDequantized}).
+   * QuantizedModelWriter#writeGatherDequantized}), or with {@code bits} 4 as symmetric 4-bit blocks
+   * of {@code blockSize} along each row ({@link QuantizedModelWriter#writeGatherBlockQuantized4}).
    *
    * @return bytes before and after, as {@code {before, after}}
    */
-  static long[] writeTables(QuantizedModelWriter writer, List<Table> tables) {
+  static long[] writeTables(
+      QuantizedModelWriter writer, List<Table> tables, int bits, int blockSize) {
     long before = 0;
     long after = 0;
     Set<String> counted = new HashSet<>();
     for (Table t : tables) {
       int rows = (int) t.table().dim(0);
       int dim = (int) t.table().dim(1);
-      Int8Weights q =
-          Int8Weights.quantize(
-              WeightMatrix.rows(t.table(), WeightLayout.OUT_IN, rows, dim), rows, dim);
       if (counted.add(t.table().name())) {
         before += t.table().byteSize();
       }
+      if (bits == 4) {
+        BlockQuantizedRows q =
+            BlockQuantizedRows.quantize(
+                WeightMatrix.rows(t.table(), WeightLayout.OUT_IN, rows, dim), rows, dim, blockSize);
+        after +=
+            writer.writeGatherBlockQuantized4(
+                t.gather(), q.packed(), q.scales(), rows, dim, blockSize);
+        continue;
+      }
+      Int8Weights q =
+          Int8Weights.quantize(
+              WeightMatrix.rows(t.table(), WeightLayout.OUT_IN, rows, dim), rows, dim);
       after += writer.writeGatherDequantized(t.gather(), q.codes(), q.scales());
     }
     return new long[] {before, after};

@@ -24,6 +24,10 @@ import java.util.List;
  *     per row, dequantizing only the gathered rows ({@link
  *     dev.compress.quantization.format.QuantizedModelWriter#writeGatherDequantized}); not subject
  *     to {@code targets}/{@code ignore}
+ * @param embeddingBits with {@code embeddings}: 8 (int8 per row) or 4 (blocks of {@code
+ *     embeddingBlockSize} along each row, {@code com.microsoft::GatherBlockQuantized})
+ * @param embeddingBlockSize with {@code embeddingBits: 4}: values per scale along a row, a power of
+ *     two {@code >= 16} dividing the table width
  */
 public record StaticPtqConfig(
     LayerSelection selection,
@@ -38,7 +42,9 @@ public record StaticPtqConfig(
     @Param(
             "also store embedding tables (Gather of a constant [rows, dim]) as int8 per row; not"
                 + " subject to targets/ignore")
-        boolean embeddings)
+        boolean embeddings,
+    @Param(PtqLayers.EMBEDDING_BITS_HELP) int embeddingBits,
+    @Param(PtqLayers.EMBEDDING_BLOCK_HELP) int embeddingBlockSize)
     implements PassConfig {
 
   /** Validates every field and reports all problems at once. */
@@ -47,7 +53,27 @@ public record StaticPtqConfig(
     List<String> problems = new ArrayList<>();
     Observers.validate(
         observer, ActivationGranularity.PER_TENSOR, percentile, averagingConstant, problems);
+    PtqLayers.validateEmbeddings(embeddingBits, embeddingBlockSize, problems);
     InvalidConfigException.throwIfAny(problems);
+  }
+
+  /** The config with int8 embedding tables (when {@code embeddings}). */
+  public StaticPtqConfig(
+      LayerSelection selection,
+      String observer,
+      double percentile,
+      double averagingConstant,
+      boolean activationSymmetric,
+      boolean embeddings) {
+    this(
+        selection,
+        observer,
+        percentile,
+        averagingConstant,
+        activationSymmetric,
+        embeddings,
+        8,
+        PtqLayers.DEFAULT_EMBEDDING_BLOCK);
   }
 
   /** Every default: the values a pipeline gets for the keys it leaves out. */
@@ -96,6 +122,16 @@ public record StaticPtqConfig(
     /** Sets {@link StaticPtqConfig#embeddings() embeddings}. */
     public Builder embeddings(boolean v) {
       return set("embeddings", v);
+    }
+
+    /** Sets {@link StaticPtqConfig#embeddingBits() embeddingBits}. */
+    public Builder embeddingBits(int v) {
+      return set("embeddingBits", v);
+    }
+
+    /** Sets {@link StaticPtqConfig#embeddingBlockSize() embeddingBlockSize}. */
+    public Builder embeddingBlockSize(int v) {
+      return set("embeddingBlockSize", v);
     }
   }
 }

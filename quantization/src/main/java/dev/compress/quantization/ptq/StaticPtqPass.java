@@ -91,6 +91,10 @@ public final class StaticPtqPass implements Pass<StaticPtqConfig>, PassValidatio
             model.graph(),
             selected.stream().map(LinearLayer::weight).toList())
         .ifPresent(problems::add);
+    if (config.embeddings()) {
+      PtqLayers.checkTables(
+          model.graph(), config.embeddingBits(), config.embeddingBlockSize(), problems);
+    }
     return problems;
   }
 
@@ -174,7 +178,9 @@ public final class StaticPtqPass implements Pass<StaticPtqConfig>, PassValidatio
     }
     if (config.embeddings()) {
       List<PtqLayers.Table> tables = PtqLayers.tables(graph);
-      long[] b = PtqLayers.writeTables(writer, tables);
+      long[] b =
+          PtqLayers.writeTables(
+              writer, tables, config.embeddingBits(), config.embeddingBlockSize());
       bytesBefore += b[0];
       bytesAfter += b[1];
       tables.forEach(t -> touched.add(t.name()));

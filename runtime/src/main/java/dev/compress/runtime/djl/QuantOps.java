@@ -31,6 +31,7 @@ final class QuantOps {
     OpRegistry.register("DynamicQuantizeLinear", QuantOps::dynamicQuantizeLinear);
     OpRegistry.register("MatMulInteger", QuantOps::matMulInteger);
     OpRegistry.register("com.microsoft::MatMulNBits", QuantOps::matMulNBits);
+    OpRegistry.register("com.microsoft::GatherBlockQuantized", QuantOps::gatherBlockQuantized);
     OpRegistry.register(FakeQuantizeOp.QUALIFIED, QuantOps::fakeQuantize);
   }
 
@@ -402,6 +403,52 @@ final class QuantOps {
             b = b.sub(z.size() == 1 ? z.reshape(new Shape()) : z); // per column: [N]
           }
           return a.matMul(b).toType(DataType.INT32, false);
+        });
+  }
+
+  // ------------------------------------------------------------------ GatherBlockQuantized
+
+  /**
+   * ONNX Runtime's {@code GatherBlockQuantized} as this project writes it (4-bit embedding tables):
+   * {@code uint8} data {@code [V, D/2]} (two codes a byte, low nibble first), gather on axis 0,
+   * blocks of {@code block_size} along axis 1, f32 scales {@code [V, D/block_size]}, no zero points
+   * (the implicit 8). Only the gathered rows are dequantized.
+   */
+  private static Kernel gatherBlockQuantized(OpNode n) throws UnsupportedModelException {
+    long block = n.intAttr("block_size", 128);
+    if (n.intAttr("gather_axis", 0) != 0 || n.intAttr("quantize_axis", 1) != 1) {
+      throw n.unsupported("only gather_axis 0 with quantize_axis 1 is implemented");
+    }
+    if (n.node().inputs().size() > 3 && !n.node().input(3).isEmpty()) {
+      throw n.unsupported("zero_points are not implemented (the implicit 8 is)");
+    }
+    if (n.node().attribute("bits").isPresent() && n.intAttr("bits", 4) != 4) {
+      throw n.unsupported("only 4-bit data is implemented");
+    }
+    return MathOps.single(
+        n,
+        (in, m) -> {
+          NDArray data = in[0];
+          if (data.getDataType() != DataType.UINT8 || data.getShape().dimension() != 2) {
+            throw n.unsupported("data must be uint8 [rows, columns / 2], found " + data);
+          }
+          NDArray idx = in[1];
+          long[] id = Nd.dims(idx);
+          long cols = data.getShape().get(1) * 2;
+          long blocks = cols / block;
+          NDArray flat = idx.toType(DataType.INT64, false).reshape(idx.size());
+          NDArray rows = data.get(new NDIndex("{}", flat)).toType(DataType.FLOAT32, false);
+          NDArray hi = rows.div(16f).floor(); // 0..255, exact in f32
+          NDArray lo = rows.sub(hi.mul(16f));
+          long k = flat.size();
+          // column 2j is the low nibble of byte j, 2j+1 the high one
+          NDArray codes = lo.expandDims(2).concat(hi.expandDims(2), 2).reshape(k, blocks, block);
+          NDArray scales = in[2].get(new NDIndex("{}", flat)).toType(DataType.FLOAT32, false);
+          NDArray v = codes.sub(8f).mul(scales.reshape(k, blocks, 1));
+          long[] out = Arrays.copyOf(id, id.length + 1);
+          out[id.length] = cols;
+          NDArray y = v.reshape(new Shape(out));
+          return in[2].getDataType() == DataType.FLOAT32 ? y : y.toType(in[2].getDataType(), false);
         });
   }
 
