@@ -20,6 +20,8 @@ import java.util.List;
  *     embeddingBlockSize} along each row, {@code com.microsoft::GatherBlockQuantized})
  * @param embeddingBlockSize with {@code embeddingBits: 4}: values per scale along a row, a power of
  *     two {@code >= 16} dividing the table width
+ * @param reduceRange weight codes in {@code [-63, 63]} (7 bits) instead of {@code [-127, 127]}, for
+ *     ONNX Runtime on x86 CPUs without VNNI, whose u8s8 kernels saturate pairs of 8-bit products
  */
 public record DynamicPtqConfig(
     LayerSelection selection,
@@ -28,7 +30,8 @@ public record DynamicPtqConfig(
                 + " subject to targets/ignore")
         boolean embeddings,
     @Param(PtqLayers.EMBEDDING_BITS_HELP) int embeddingBits,
-    @Param(PtqLayers.EMBEDDING_BLOCK_HELP) int embeddingBlockSize)
+    @Param(PtqLayers.EMBEDDING_BLOCK_HELP) int embeddingBlockSize,
+    @Param(PtqLayers.REDUCE_RANGE_HELP) boolean reduceRange)
     implements PassConfig {
   /** Fills in the selection and validates the embedding keys. */
   public DynamicPtqConfig {
@@ -40,7 +43,13 @@ public record DynamicPtqConfig(
 
   /** The config with int8 embedding tables (when {@code embeddings}). */
   public DynamicPtqConfig(LayerSelection selection, boolean embeddings) {
-    this(selection, embeddings, 8, PtqLayers.DEFAULT_EMBEDDING_BLOCK);
+    this(selection, embeddings, 8, PtqLayers.DEFAULT_EMBEDDING_BLOCK, false);
+  }
+
+  /** The config with full-range (8-bit) weights. */
+  public DynamicPtqConfig(
+      LayerSelection selection, boolean embeddings, int embeddingBits, int embeddingBlockSize) {
+    this(selection, embeddings, embeddingBits, embeddingBlockSize, false);
   }
 
   /** Every default: the values a pipeline gets for the keys it leaves out. */
@@ -79,6 +88,11 @@ public record DynamicPtqConfig(
     /** Sets {@link DynamicPtqConfig#embeddingBlockSize() embeddingBlockSize}. */
     public Builder embeddingBlockSize(int v) {
       return set("embeddingBlockSize", v);
+    }
+
+    /** Sets {@link DynamicPtqConfig#reduceRange() reduceRange}. */
+    public Builder reduceRange(boolean v) {
+      return set("reduceRange", v);
     }
   }
 }

@@ -73,7 +73,8 @@ public final class DynamicPtqPass implements Pass<DynamicPtqConfig>, PassValidat
     }
     Map<String, Double> metrics = new LinkedHashMap<>();
     PassReport.LayerMetrics layerMetrics = new PassReport.LayerMetrics();
-    PtqLayers.QuantizedWeights q = PtqLayers.quantizeAll(graph, layers, layerMetrics, problems);
+    PtqLayers.QuantizedWeights q =
+        PtqLayers.quantizeAll(graph, layers, config.reduceRange(), layerMetrics, problems);
     List<Int8Weights> weights = new ArrayList<>(q.weights());
     long bytesBefore = q.bytesBefore();
     double sqnrSum = q.sqnrSum();

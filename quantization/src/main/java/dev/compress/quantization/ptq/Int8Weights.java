@@ -28,6 +28,17 @@ public record Int8Weights(int rows, int cols, byte[] codes, float[] scales) {
    * #quantize(float[], int, int)}, with one block of f32 values on the heap).
    */
   public static Int8Weights quantize(RowSource w, int rows, int cols) {
+    return quantize(w, rows, cols, 127);
+  }
+
+  /**
+   * As {@link #quantize(RowSource, int, int)} with codes in {@code [-qmax, qmax]}: 127 for the full
+   * 8-bit range, 63 for the reduced (7-bit) range of {@link PtqLayers#REDUCE_RANGE_HELP}.
+   */
+  public static Int8Weights quantize(RowSource w, int rows, int cols, int qmax) {
+    if (qmax < 1 || qmax > 127) {
+      throw new IllegalArgumentException("qmax must be in [1, 127], found " + qmax);
+    }
     byte[] codes = new byte[Math.multiplyExact(rows, cols)];
     float[] scales = new float[rows];
     int block = RowSource.blockRows(cols);
@@ -46,14 +57,14 @@ public record Int8Weights(int rows, int cols, byte[] codes, float[] scales) {
           }
           amax = Math.max(amax, Math.abs(v));
         }
-        float s = amax / 127f;
+        float s = amax / qmax;
         if (!(s > 0) || !Float.isFinite(s)) {
           s = 1f;
         }
         scales[r] = s;
         for (int c = 0; c < cols; c++) {
           float q = (float) Math.rint(buf[base + c] / s);
-          codes[r * cols + c] = (byte) Math.max(-127, Math.min(127, q));
+          codes[r * cols + c] = (byte) Math.max(-qmax, Math.min(qmax, q));
         }
       }
     }

@@ -25,6 +25,13 @@ import java.util.Set;
 final class PtqLayers {
   private PtqLayers() {}
 
+  /** Help text of the {@code reduceRange} key of both W8A8 passes. */
+  static final String REDUCE_RANGE_HELP =
+      "weights in 7 bits (codes -63..63) instead of 8: ONNX Runtime's u8s8 integer kernels on x86"
+          + " CPUs without VNNI (AVX2 only, e.g. AMD before Zen 4, Intel before Cascade Lake)"
+          + " saturate sums of two 8-bit products at 16 bits, and 7-bit weights cannot; costs"
+          + " about 6 dB of weight SQNR";
+
   static final String EMBEDDING_BITS_HELP =
       "with embeddings: 8 (int8 per row) or 4 (blocks along each row, GatherBlockQuantized)";
 
@@ -120,6 +127,7 @@ final class PtqLayers {
   static QuantizedWeights quantizeAll(
       Graph graph,
       List<LinearLayer> layers,
+      boolean reduceRange,
       PassReport.LayerMetrics metrics,
       List<String> problems) {
     List<Int8Weights> weights = new ArrayList<>();
@@ -132,7 +140,9 @@ final class PtqLayers {
       RowSource m = WeightMatrix.rows(t, l.layout(), (int) l.outFeatures(), (int) l.inFeatures());
       Int8Weights w;
       try {
-        w = Int8Weights.quantize(m, (int) l.outFeatures(), (int) l.inFeatures());
+        w =
+            Int8Weights.quantize(
+                m, (int) l.outFeatures(), (int) l.inFeatures(), reduceRange ? 63 : 127);
       } catch (IllegalArgumentException e) {
         problems.add("layer '" + l.name() + "': weight " + l.weight() + ": " + e.getMessage());
         continue;

@@ -28,6 +28,8 @@ import java.util.List;
  *     embeddingBlockSize} along each row, {@code com.microsoft::GatherBlockQuantized})
  * @param embeddingBlockSize with {@code embeddingBits: 4}: values per scale along a row, a power of
  *     two {@code >= 16} dividing the table width
+ * @param reduceRange weight codes in {@code [-63, 63]} (7 bits) instead of {@code [-127, 127]}, for
+ *     ONNX Runtime on x86 CPUs without VNNI, whose u8s8 kernels saturate pairs of 8-bit products
  */
 public record StaticPtqConfig(
     LayerSelection selection,
@@ -44,7 +46,8 @@ public record StaticPtqConfig(
                 + " subject to targets/ignore")
         boolean embeddings,
     @Param(PtqLayers.EMBEDDING_BITS_HELP) int embeddingBits,
-    @Param(PtqLayers.EMBEDDING_BLOCK_HELP) int embeddingBlockSize)
+    @Param(PtqLayers.EMBEDDING_BLOCK_HELP) int embeddingBlockSize,
+    @Param(PtqLayers.REDUCE_RANGE_HELP) boolean reduceRange)
     implements PassConfig {
 
   /** Validates every field and reports all problems at once. */
@@ -73,7 +76,30 @@ public record StaticPtqConfig(
         activationSymmetric,
         embeddings,
         8,
-        PtqLayers.DEFAULT_EMBEDDING_BLOCK);
+        PtqLayers.DEFAULT_EMBEDDING_BLOCK,
+        false);
+  }
+
+  /** The config with full-range (8-bit) weights. */
+  public StaticPtqConfig(
+      LayerSelection selection,
+      String observer,
+      double percentile,
+      double averagingConstant,
+      boolean activationSymmetric,
+      boolean embeddings,
+      int embeddingBits,
+      int embeddingBlockSize) {
+    this(
+        selection,
+        observer,
+        percentile,
+        averagingConstant,
+        activationSymmetric,
+        embeddings,
+        embeddingBits,
+        embeddingBlockSize,
+        false);
   }
 
   /** Every default: the values a pipeline gets for the keys it leaves out. */
@@ -132,6 +158,11 @@ public record StaticPtqConfig(
     /** Sets {@link StaticPtqConfig#embeddingBlockSize() embeddingBlockSize}. */
     public Builder embeddingBlockSize(int v) {
       return set("embeddingBlockSize", v);
+    }
+
+    /** Sets {@link StaticPtqConfig#reduceRange() reduceRange}. */
+    public Builder reduceRange(boolean v) {
+      return set("reduceRange", v);
     }
   }
 }

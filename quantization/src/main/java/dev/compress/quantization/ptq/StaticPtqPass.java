@@ -123,7 +123,8 @@ public final class StaticPtqPass implements Pass<StaticPtqConfig>, PassValidatio
     // Weights first: a bad weight fails before any calibration time is spent.
     Map<String, Double> metrics = new LinkedHashMap<>();
     PassReport.LayerMetrics layerMetrics = new PassReport.LayerMetrics();
-    PtqLayers.QuantizedWeights q = PtqLayers.quantizeAll(graph, layers, layerMetrics, problems);
+    PtqLayers.QuantizedWeights q =
+        PtqLayers.quantizeAll(graph, layers, config.reduceRange(), layerMetrics, problems);
     List<Int8Weights> weights = new ArrayList<>(q.weights());
     long bytesBefore = q.bytesBefore();
     double sqnrSum = q.sqnrSum();

@@ -15,6 +15,7 @@ import dev.compress.api.pass.PassReport;
 import dev.compress.api.pass.ProgressListener;
 import dev.compress.api.tensor.DataType;
 import dev.compress.api.tensor.Tensor;
+import dev.compress.fixtures.OrtCpu;
 import dev.compress.runtime.ort.OrtExecutor;
 import java.nio.file.Path;
 import java.util.Map;
@@ -65,6 +66,7 @@ class W8A8OrtTest {
                     .averagingConstant(0.01)
                     .activationSymmetric(false)
                     .embeddings(false)
+                    .reduceRange(!OrtCpu.exactU8S8())
                     .build())
             .apply(m, calibrated());
     assertThat(rep.layersTouched()).containsExactly(TinyEncoder.A, TinyEncoder.B, TinyEncoder.OUT);
@@ -104,7 +106,8 @@ class W8A8OrtTest {
     ModelGraph m = TinyEncoder.build(DIM, DIM, 16, 2);
     Path fp = tmp.resolve("fp.onnx");
     OnnxWriter.write(m, fp);
-    new DynamicPtqPass(DynamicPtqConfig.builder().embeddings(false).build())
+    new DynamicPtqPass(
+            DynamicPtqConfig.builder().embeddings(false).reduceRange(!OrtCpu.exactU8S8()).build())
         .apply(m, PassContext.of(0));
     Path q = tmp.resolve("dynamic.onnx");
     OnnxWriter.write(m, q);
@@ -129,6 +132,44 @@ class W8A8OrtTest {
     double err = relErr(run(q, x), run(fp, x));
     System.out.printf("[w8a8-ort] dynamic: relative L2 error %.4f, ORT ops %s%n", err, ops);
     assertThat(err).isLessThan(0.05);
+  }
+
+  @Test
+  void reducedRangeWeightsStayWithin7BitsAndStayAccurateOnEveryCpu() throws Exception {
+    ModelGraph m = TinyEncoder.build(DIM, DIM, 16, 1);
+    Path fp = tmp.resolve("fp.onnx");
+    OnnxWriter.write(m, fp);
+    PassReport rep =
+        new StaticPtqPass(
+                StaticPtqConfig.builder()
+                    .observer("minmax")
+                    .activationSymmetric(false)
+                    .reduceRange(true)
+                    .build())
+            .apply(m, calibrated());
+    Path q = tmp.resolve("reduced.onnx");
+    OnnxWriter.write(m, q);
+    ModelGraph back = OnnxReader.read(q);
+    Node a = back.graph().node(TinyEncoder.A).orElseThrow();
+    Node wdq = GraphIndex.of(back.graph()).producer(a.input(1)).orElseThrow();
+    Tensor wq = back.graph().constant(wdq.input(0)).orElseThrow();
+    int max = 0;
+    java.nio.ByteBuffer codes = wq.data();
+    while (codes.hasRemaining()) {
+      max = Math.max(max, Math.abs(codes.get()));
+    }
+    assertThat(max).isEqualTo(63); // the largest weight of each channel maps to 63
+    // 7 bits cost about 6 dB against the full range's SQNR on the same weights.
+    double sqnr = rep.layerMetrics(TinyEncoder.A).get("weight_sqnr_db");
+    ModelGraph full = TinyEncoder.build(DIM, DIM, 16, 1);
+    double sqnrFull =
+        new StaticPtqPass(StaticPtqConfig.builder().observer("minmax").build())
+            .apply(full, calibrated())
+            .layerMetrics(TinyEncoder.A)
+            .get("weight_sqnr_db");
+    assertThat(sqnrFull - sqnr).isBetween(4.0, 8.0);
+    Tensor x = TinyEncoder.input(9, 3, 10, DIM);
+    assertThat(relErr(run(q, x), run(fp, x))).isLessThan(0.05);
   }
 
   @Test
