@@ -16,9 +16,9 @@ import java.util.Map;
 
 /**
  * Held-out perplexity of every weight pass on the trained {@code llama-mobydick} decoder, each run
- * through {@link PipelineRunner} with {@code evaluate: {task: perplexity}}; prints a markdown table.
- * Calibration is {@code calibration-mobydick-train.txt} (training chapters only). A pass that
- * refuses the folder gets its one-line error in the table.
+ * through {@link PipelineRunner} with {@code evaluate: {task: perplexity}}; prints a markdown
+ * table. Calibration is {@code calibration-mobydick-train.txt} (training chapters only). A pass
+ * that refuses the folder gets its one-line error in the table.
  *
  * <pre>
  * ./mvnw -o -q -B -pl all -am test-compile dependency:build-classpath -Dmdep.outputFile=target/bench.cp \
@@ -37,27 +37,59 @@ public final class DecoderPerplexityBench {
   static final List<String[]> RUNS =
       List.of(
           new String[] {
-            "rtn", "4-bit g32", "{type: rtn-quantization, bits: 4, granularity: per_group, groupSize: 32, " + IGNORE + "}"
+            "rtn",
+            "4-bit g32",
+            "{type: rtn-quantization, bits: 4, granularity: per_group, groupSize: 32, "
+                + IGNORE
+                + "}"
           },
           new String[] {
-            "rtn", "4-bit g128", "{type: rtn-quantization, bits: 4, granularity: per_group, groupSize: 128, " + IGNORE + "}"
+            "rtn",
+            "4-bit g128",
+            "{type: rtn-quantization, bits: 4, granularity: per_group, groupSize: 128, "
+                + IGNORE
+                + "}"
           },
           new String[] {
-            "rtn", "3-bit g32", "{type: rtn-quantization, bits: 3, granularity: per_group, groupSize: 32, " + IGNORE + "}"
+            "rtn",
+            "3-bit g32",
+            "{type: rtn-quantization, bits: 3, granularity: per_group, groupSize: 32, "
+                + IGNORE
+                + "}"
           },
-          new String[] {"gptq", "4-bit g32 act-order", "{type: gptq, bits: 4, groupSize: 32, actOrder: true, " + IGNORE + "}"},
-          new String[] {"gptq", "4-bit g128 act-order", "{type: gptq, bits: 4, groupSize: 128, actOrder: true, " + IGNORE + "}"},
-          new String[] {"gptq", "3-bit g32 act-order", "{type: gptq, bits: 3, groupSize: 32, actOrder: true, " + IGNORE + "}"},
+          new String[] {
+            "gptq",
+            "4-bit g32 act-order",
+            "{type: gptq, bits: 4, groupSize: 32, actOrder: true, " + IGNORE + "}"
+          },
+          new String[] {
+            "gptq",
+            "4-bit g128 act-order",
+            "{type: gptq, bits: 4, groupSize: 128, actOrder: true, " + IGNORE + "}"
+          },
+          new String[] {
+            "gptq",
+            "3-bit g32 act-order",
+            "{type: gptq, bits: 3, groupSize: 32, actOrder: true, " + IGNORE + "}"
+          },
           new String[] {"awq", "4-bit g32", "{type: awq, bits: 4, groupSize: 32, " + IGNORE + "}"},
           new String[] {"fp8", "e4m3", "{type: fp8-quantization, " + IGNORE + "}"},
-          new String[] {"magnitude", "50%", "{type: magnitude-pruning, sparsity: 0.5, " + IGNORE + "}"},
+          new String[] {
+            "magnitude", "50%", "{type: magnitude-pruning, sparsity: 0.5, " + IGNORE + "}"
+          },
           new String[] {"wanda", "50%", "{type: wanda, sparsity: 0.5, " + IGNORE + "}"},
           new String[] {"sparsegpt", "50%", "{type: sparsegpt, sparsity: 0.5, " + IGNORE + "}"},
-          new String[] {"magnitude", "2:4", "{type: magnitude-pruning, pattern: '2:4', " + IGNORE + "}"},
+          new String[] {
+            "magnitude", "2:4", "{type: magnitude-pruning, pattern: '2:4', " + IGNORE + "}"
+          },
           new String[] {"wanda", "2:4", "{type: wanda, pattern: '2:4', " + IGNORE + "}"},
           new String[] {"sparsegpt", "2:4", "{type: sparsegpt, pattern: '2:4', " + IGNORE + "}"},
-          new String[] {"svd", "-20% params", "{type: svd, parametersRemoved: 0.2, " + IGNORE + "}"},
-          new String[] {"svd-llm", "-20% params", "{type: svd-llm, parametersRemoved: 0.2, " + IGNORE + "}"});
+          new String[] {
+            "svd", "-20% params", "{type: svd, parametersRemoved: 0.2, " + IGNORE + "}"
+          },
+          new String[] {
+            "svd-llm", "-20% params", "{type: svd-llm, parametersRemoved: 0.2, " + IGNORE + "}"
+          });
 
   /** The calibration file written to {@code dir}. */
   static Path calibration(Path dir) throws Exception {
@@ -119,7 +151,8 @@ public final class DecoderPerplexityBench {
                 "| %s | %s | %.2f | %.3f | %.1f s |",
                 r[0], r[1], m.get("perplexity.compressed"), m.get("perplexity.ratio"), s);
       } catch (Exception | Error e) {
-        String msg = String.valueOf(e.getMessage()).lines().findFirst().orElse("");
+        String msg =
+            String.valueOf(e.getMessage()).lines().findFirst().orElse("").split("; passes\\[")[0];
         row = "| " + r[0] + " | " + r[1] + " | error: " + msg.replace('|', '/') + " | | |";
       }
       System.out.println(row);
@@ -129,7 +162,8 @@ public final class DecoderPerplexityBench {
     System.out.println();
     System.out.println("| method | setting | held-out ppl | ratio to fp16 | pass+eval time |");
     System.out.println("|---|---|---|---|---|");
-    System.out.printf("| fp16 | - | %s | 1.000 | - |%n", fp16 == null ? "?" : String.format("%.2f", fp16));
+    System.out.printf(
+        "| fp16 | - | %s | 1.000 | - |%n", fp16 == null ? "?" : String.format("%.2f", fp16));
     rows.forEach(System.out::println);
   }
 }
