@@ -7,6 +7,7 @@ import dev.compress.api.pass.PassConfig;
 import dev.compress.training.distill.LossTerm;
 import dev.compress.training.distill.TeacherStudent;
 import dev.compress.training.distill.TrainingBuilder;
+import dev.compress.training.distill.TrainingKeys;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -75,7 +76,7 @@ public record DyLoraConfig(
         double validationFraction,
     @Param("updates between validations (>= 1; unset: five validations per run)")
         Optional<Integer> validateEvery)
-    implements PassConfig {
+    implements PassConfig, TrainingKeys {
 
   /** Validates every field and reports all problems at once. */
   public DyLoraConfig {
@@ -141,20 +142,6 @@ public record DyLoraConfig(
         1.0,
         0.1,
         Optional.empty());
-  }
-
-  /** The training settings of the run. */
-  public TeacherStudent.Settings settings() {
-    return new TeacherStudent.Settings(
-        lr,
-        batchSize,
-        epochs,
-        steps,
-        warmup,
-        weightDecay,
-        clipNorm,
-        validationFraction,
-        validateEvery);
   }
 
   /** A builder starting from {@link #defaults()}. */

@@ -7,6 +7,7 @@ import dev.compress.api.pass.PassConfig;
 import dev.compress.training.distill.LossTerm;
 import dev.compress.training.distill.TeacherStudent;
 import dev.compress.training.distill.TrainingBuilder;
+import dev.compress.training.distill.TrainingKeys;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -66,7 +67,7 @@ public record LoraConfig(
         double validationFraction,
     @Param("updates between validations (>= 1; unset: five validations per run)")
         Optional<Integer> validateEvery)
-    implements PassConfig {
+    implements PassConfig, TrainingKeys {
 
   /** The frozen base's form during training. */
   public enum Base {
@@ -174,20 +175,6 @@ public record LoraConfig(
   /** This config with a validation fraction and interval. */
   public LoraConfig withValidation(double fraction, int every) {
     return toBuilder().validationFraction(fraction).validateEvery(every).build();
-  }
-
-  /** The training settings of the run. */
-  public TeacherStudent.Settings settings() {
-    return new TeacherStudent.Settings(
-        lr,
-        batchSize,
-        epochs,
-        steps,
-        warmup,
-        weightDecay,
-        clipNorm,
-        validationFraction,
-        validateEvery);
   }
 
   /** A builder starting from {@link #defaults()}. */

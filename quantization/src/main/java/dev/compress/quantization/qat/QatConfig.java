@@ -12,6 +12,7 @@ import dev.compress.quantization.rtn.RtnConfig;
 import dev.compress.training.distill.LossTerm;
 import dev.compress.training.distill.TeacherStudent;
 import dev.compress.training.distill.TrainingBuilder;
+import dev.compress.training.distill.TrainingKeys;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -88,7 +89,7 @@ public record QatConfig(
         double validationFraction,
     @Param("updates between validations (>= 1; unset: five validations per run)")
         Optional<Integer> validateEvery)
-    implements PassConfig {
+    implements PassConfig, TrainingKeys {
 
   /** The percentile of the {@code percentile} observer (ptq-static's default). */
   static final double PERCENTILE = 99.999;
@@ -189,20 +190,6 @@ public record QatConfig(
   /** Input features per scale for a layer with {@code inFeatures} of them. */
   public int effectiveGroupSize(int inFeatures) {
     return granularity == Granularity.PER_CHANNEL ? inFeatures : groupSize;
-  }
-
-  /** The training settings of the run. */
-  public TeacherStudent.Settings settings() {
-    return new TeacherStudent.Settings(
-        lr,
-        batchSize,
-        epochs,
-        steps,
-        warmup,
-        weightDecay,
-        clipNorm,
-        validationFraction,
-        validateEvery);
   }
 
   /** A builder starting from {@link #defaults()}. */
